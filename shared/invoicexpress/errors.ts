@@ -1,0 +1,50 @@
+/**
+ * Typed InvoiceXpress failures. Every failure the client can produce is one of these kinds; the
+ * HTTP layer maps them to the contract's error table in one place. Messages never carry the API
+ * key or a URL with its query string.
+ */
+export type InvoiceXpressErrorKind =
+  | 'unauthorized' // 401: our key is wrong or rotated
+  | 'not_found' // 404
+  | 'invalid_state' // 406
+  | 'serie_exists' // 422 on create: the serie name is taken
+  | 'rejected' // 422: parameters refused or AT registration refused; `messages` holds InvoiceXpress's words
+  | 'rate_limited' // 429 still after retries; `retryAfterSeconds` when known
+  | 'upstream' // 5xx, or another unexpected status
+  | 'timeout' // no answer in time (the request may or may not have been acted on)
+  | 'network' // connection refused/reset before an answer
+  | 'malformed_response'; // an answer we could not parse into the expected shape
+
+export type InvoiceXpressOperation = 'list' | 'get' | 'create' | 'register' | 'set_current';
+
+export class InvoiceXpressError extends Error {
+  override readonly name = 'InvoiceXpressError';
+  readonly kind: InvoiceXpressErrorKind;
+  readonly operation: InvoiceXpressOperation;
+  /** HTTP status InvoiceXpress answered, when it answered. */
+  readonly status: number | undefined;
+  /** InvoiceXpress's own messages (422 and similar), already free of secrets. */
+  readonly messages: readonly string[];
+  /** Seconds to wait, from Retry-After, for rate_limited. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(init: {
+    kind: InvoiceXpressErrorKind;
+    operation: InvoiceXpressOperation;
+    message: string;
+    status?: number | undefined;
+    messages?: readonly string[] | undefined;
+    retryAfterSeconds?: number | undefined;
+  }) {
+    super(init.message);
+    this.kind = init.kind;
+    this.operation = init.operation;
+    this.status = init.status;
+    this.messages = init.messages ?? [];
+    this.retryAfterSeconds = init.retryAfterSeconds;
+  }
+}
+
+export function isInvoiceXpressError(error: unknown): error is InvoiceXpressError {
+  return error instanceof InvoiceXpressError;
+}

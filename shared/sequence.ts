@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/**
+ * The Sequence of the service contract (camelCase, stable). This schema is the single source for
+ * the TypeScript type, the HTTP responses and the OpenAPI document.
+ */
+export const AtcudStatusSchema = z
+  .enum(['registered', 'pending', 'not_applicable'])
+  .describe('registered: AT gave a code; pending: N/D, must be registered before use; not_applicable: N/A');
+
+export const DocumentSequenceSchema = z.object({
+  sequenceId: z.number().int().describe('InvoiceXpress id to pass as sequence_id when issuing this document type'),
+  lastNumber: z.number().int().describe('Last number used in this serie for this document type (0 when none)'),
+  validationCode: z.string().nullable().describe('AT validation code, or null when pending / not applicable'),
+  atcud: AtcudStatusSchema,
+});
+
+export const SequenceSchema = z.object({
+  id: z.number().int().positive(),
+  serie: z.string(),
+  isDefault: z.boolean(),
+  documents: z
+    .record(z.string(), DocumentSequenceSchema)
+    .describe('One entry per document type InvoiceXpress reports, keyed by its snake_case name'),
+  registered: z.boolean().describe('True when no document type is pending'),
+});
+
+export type AtcudStatus = z.infer<typeof AtcudStatusSchema>;
+export type DocumentSequence = z.infer<typeof DocumentSequenceSchema>;
+export type Sequence = z.infer<typeof SequenceSchema>;
