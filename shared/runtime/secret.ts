@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** The one Secrets Manager secret per environment (contract section 4). */
+export const ServiceSecretSchema = z.object({
+  accountName: z.string().min(1),
+  apiKey: z.string().min(1),
+  webhooks: z.array(z.object({ url: z.url(), secret: z.string().min(1) })).default([]),
+});
+export type ServiceSecret = z.infer<typeof ServiceSecretSchema>;
+export type WebhookTarget = ServiceSecret['webhooks'][number];
+
+/** Where the secret's raw JSON string comes from: Secrets Manager in AWS, a local source otherwise. */
+export interface SecretSource {
+  readSecretString(): Promise<string>;
+}
+
+export class SecretError extends Error {
+  override readonly name = 'SecretError';
+}
+
+/** Parses the secret's JSON. Errors name the fields at fault, never their values. */
+export function parseServiceSecret(raw: string): ServiceSecret {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new SecretError('The service secret is not valid JSON');
+  }
+  const result = ServiceSecretSchema.safeParse(json);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)');
+    throw new SecretError(`The service secret is invalid at: ${[...new Set(fields)].join(', ')}`);
+  }
+  return result.data;
+}
+
+/**
+ * The secret, read once per container and kept for `ttlMs`. `get({ forceRefresh: true })` re-reads
+ * it (used once after InvoiceXpress answers 401, in case the key was rotated). Concurrent callers
+ * share one in-flight read.
+ */
+export class CachedSecret {
+  readonly #source: SecretSource;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  #value: { secret: ServiceSecret; readAt: number } | undefined;
+  #inFlight: Promise<ServiceSecret> | undefined;
+
+  constructor(source: SecretSource, options: { ttlMs: number; now?: () => number }) {
+    this.#source = source;
+    this.#ttlMs = options.ttlMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async get(options: { forceRefresh?: boolean } = {}): Promise<ServiceSecret> {
+    const cached = this.#value;
+    if (!options.forceRefresh && cached && this.#now() - cached.readAt < this.#ttlMs) return cached.secret;
+    this.#inFlight ??= this.#read().finally(() => {
+      this.#inFlight = undefined;
+    });
+    return this.#inFlight;
+  }
+
+  async #read(): Promise<ServiceSecret> {
+    const secret = parseServiceSecret(await this.#source.readSecretString());
+    this.#value = { secret, readAt: this.#now() };
+    return secret;
+  }
+}
