@@ -20,6 +20,11 @@ export interface InvoiceXpressClientOptions {
   baseUrl?: string | undefined;
   /** Per attempt. Default 8000 ms. */
   timeoutMs?: number | undefined;
+  /**
+   * Bound on one whole call, all attempts, backoff waits and (for list) all pages included.
+   * Default 25000 ms (API Gateway gives up at 29 s).
+   */
+  totalTimeoutMs?: number | undefined;
   /** Retries of GET and the two PUTs on 429/5xx/network errors (never of create). */
   retry?: { limit: number; baseDelayMs: number; maxDelayMs: number } | undefined;
   /** Observes every HTTP attempt (no URL query, no key): for logs, counters and tests. */

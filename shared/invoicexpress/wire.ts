@@ -1,0 +1,295 @@
+import { z } from 'zod';
+import { SequenceSchema } from '../sequence.ts';
+import type { AtcudStatus, DocumentSequence, Sequence } from '../sequence.ts';
+import { InvoiceXpressError } from './errors.ts';
+import type { InvoiceXpressOperation } from './errors.ts';
+
+/**
+ * InvoiceXpress's raw answers (snake_case, loosely typed on the live API) and their normalisation
+ * into the contract's Sequence. Strict on what we rely on (id, serie, default_sequence, and the
+ * three fields of every document type present), tolerant of everything else (extra fields, numbers
+ * as strings, 1/0 vs "1"/"0" vs booleans, `sequence` vs `sequences`, one-element lists).
+ */
+
+/** Where a body came from, for the malformed_response message (no query string, no key). */
+export interface WireContext {
+  operation: InvoiceXpressOperation;
+  /** Path without query string, e.g. /sequences/123.json */
+  path?: string | undefined;
+  status?: number | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+
+/** An integer that may come as a number or as a string of digits ("146090"). */
+export const IntLikeSchema = z.union([
+  z.number().int(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'expected an integer')
+    .transform((value) => Number(value))
+    .pipe(z.number().int().safe()),
+]);
+
+/** `default_sequence`: 1/0, "1"/"0", true/false, "true"/"false". */
+export const DefaultFlagSchema = z.union([
+  z.boolean(),
+  z.literal([0, 1]).transform((value) => value === 1),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['0', '1', 'true', 'false']))
+    .transform((value) => value === '1' || value === 'true'),
+]);
+
+/** `serie`: "2027", or 2027 when it was sent as a number. */
+export const SerieSchema = z.union([
+  z.string().min(1, 'expected a non-empty serie'),
+  z.number().int().transform((value) => String(value)),
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+/** One sequence as InvoiceXpress sends it. Unknown fields pass through (document types live there). */
+export const RawSequenceSchema = z.looseObject({
+  id: IntLikeSchema.pipe(z.number().int().positive()),
+  serie: SerieSchema,
+  default_sequence: DefaultFlagSchema,
+});
+export type RawSequenceWire = z.infer<typeof RawSequenceSchema>;
+
+/** `pagination` as other InvoiceXpress lists carry it. Only total_pages is relied upon. */
+export const PaginationSchema = z.looseObject({
+  total_pages: IntLikeSchema.pipe(z.number().int().nonnegative()),
+  current_page: IntLikeSchema.optional().catch(undefined),
+  per_page: IntLikeSchema.pipe(z.number().int().positive()).optional().catch(undefined),
+  total_entries: IntLikeSchema.pipe(z.number().int().nonnegative()).optional().catch(undefined),
+});
+export type Pagination = z.infer<typeof PaginationSchema>;
+
+const DOCUMENT_FIELD = /^current_([a-z0-9]+(?:_[a-z0-9]+)*)_(sequence_id|number|validation_code)$/;
+
+// ---------------------------------------------------------------------------------------------
+// Normalisation
+
+function describeIssues(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 3).map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
+    return `${where}: ${issue.message}`;
+  });
+  const more = error.issues.length > 3 ? ` (+${String(error.issues.length - 3)} more)` : '';
+  return parts.join('; ') + more;
+}
+
+/** The malformed_response error for a body that does not have the shape we rely on. */
+export function malformed(context: WireContext, problem: string): InvoiceXpressError {
+  const where = context.path === undefined ? '' : ` ${context.path}`;
+  const answered = context.status === undefined ? '' : ` answered ${String(context.status)} but`;
+  return new InvoiceXpressError({
+    kind: 'malformed_response',
+    operation: context.operation,
+    status: context.status,
+    message: `InvoiceXpress ${context.operation}${where}${answered} the body is not usable: ${problem}`,
+  });
+}
+
+/** A shape problem, described without any of the body's values. */
+interface Problem {
+  problem: string;
+}
+
+function validationStatus(code: unknown): { atcud: AtcudStatus; validationCode: string | null } | string {
+  if (code === undefined || code === null) return { atcud: 'pending', validationCode: null };
+  if (typeof code !== 'string') return 'expected a string';
+  const trimmed = code.trim();
+  const upper = trimmed.toUpperCase();
+  // Absent or blank: not proven registered, so never treated as usable.
+  if (trimmed === '' || upper === 'N/D') return { atcud: 'pending', validationCode: null };
+  if (upper === 'N/A') return { atcud: 'not_applicable', validationCode: null };
+  return { atcud: 'registered', validationCode: trimmed };
+}
+
+function toSequence(raw: unknown): Sequence | Problem {
+  const parsed = RawSequenceSchema.safeParse(raw);
+  if (!parsed.success) return { problem: describeIssues(parsed.error) };
+  const wire = parsed.data;
+
+  const fields = new Map<string, Map<string, unknown>>();
+  for (const [key, value] of Object.entries(wire)) {
+    const match = DOCUMENT_FIELD.exec(key);
+    if (!match) continue;
+    const type = match[1] as string;
+    const field = match[2] as string;
+    let entry = fields.get(type);
+    if (!entry) {
+      entry = new Map();
+      fields.set(type, entry);
+    }
+    entry.set(field, value);
+  }
+
+  const documents: Record<string, DocumentSequence> = {};
+  for (const [type, entry] of fields) {
+    const sequenceId = IntLikeSchema.safeParse(entry.get('sequence_id'));
+    if (!sequenceId.success) return { problem: `current_${type}_sequence_id: expected an integer` };
+    const lastNumber = IntLikeSchema.safeParse(entry.get('number'));
+    if (!lastNumber.success) return { problem: `current_${type}_number: expected an integer` };
+    const status = validationStatus(entry.get('validation_code'));
+    if (typeof status === 'string') return { problem: `current_${type}_validation_code: ${status}` };
+    documents[type] = { sequenceId: sequenceId.data, lastNumber: lastNumber.data, ...status };
+  }
+
+  const checked = SequenceSchema.safeParse({
+    id: wire.id,
+    serie: wire.serie,
+    isDefault: wire.default_sequence,
+    documents,
+    registered: Object.values(documents).every((document) => document.atcud !== 'pending'),
+  });
+  if (!checked.success) return { problem: describeIssues(checked.error) };
+  return checked.data;
+}
+
+function isProblem(value: Sequence | Problem): value is Problem {
+  return 'problem' in value;
+}
+
+/**
+ * One raw sequence → the contract Sequence. Document types are discovered from the keys
+ * current_T_sequence_id / current_T_number / current_T_validation_code (T in snake_case); each
+ * type present must have an integer sequence id and number. Validation code: a code → registered;
+ * "N/D" → pending; "N/A" → not_applicable; absent/null/blank → pending (never assumed usable).
+ * Throws InvoiceXpressError kind 'malformed_response'.
+ */
+export function normalizeSequence(raw: unknown, context: WireContext): Sequence {
+  const result = toSequence(raw);
+  if (isProblem(result)) throw malformed(context, result.problem);
+  return result;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSON text → value; an empty, blank or non-JSON body is malformed_response. */
+export function parseJsonBody(text: string, context: WireContext): unknown {
+  if (text.trim() === '') throw malformed(context, 'empty body, expected JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw malformed(context, 'body is not JSON');
+  }
+}
+
+/**
+ * A single-sequence answer (get, create, and register's documented one-element list):
+ * {"sequences": {...}}, {"sequence": {...}}, {"sequences": [{...}]}, or the bare object.
+ */
+export function parseSequenceBody(body: unknown, context: WireContext): Sequence {
+  if (!isRecord(body)) throw malformed(context, 'expected a JSON object');
+  let inner: unknown = body['sequence'] ?? body['sequences'];
+  if (inner === undefined && 'id' in body) inner = body;
+  if (inner === undefined) throw malformed(context, 'no "sequence" or "sequences" in the answer');
+  if (Array.isArray(inner)) {
+    if (inner.length !== 1) {
+      throw malformed(context, `expected one sequence, got a list of ${String(inner.length)}`);
+    }
+    inner = inner[0];
+  }
+  if (!isRecord(inner)) throw malformed(context, 'the sequence is not an object');
+  return normalizeSequence(inner, context);
+}
+
+/** A list answer: {"sequences": [...], "pagination"?: {...}} (or a bare array). */
+export function parseSequenceListBody(
+  body: unknown,
+  context: WireContext,
+): { sequences: Sequence[]; pagination: Pagination | undefined } {
+  let items: unknown;
+  let pagination: Pagination | undefined;
+  if (Array.isArray(body)) {
+    items = body;
+  } else if (isRecord(body)) {
+    items = body['sequences'] ?? body['sequence'];
+    if (isRecord(items)) items = [items];
+    if (body['pagination'] !== undefined && body['pagination'] !== null) {
+      const parsed = PaginationSchema.safeParse(body['pagination']);
+      if (!parsed.success) throw malformed(context, `pagination: ${describeIssues(parsed.error)}`);
+      pagination = parsed.data;
+    }
+  } else {
+    throw malformed(context, 'expected a JSON object');
+  }
+  if (!Array.isArray(items)) throw malformed(context, 'no "sequences" list in the answer');
+  // One bad element fails the whole list: silently dropping a serie could cause a duplicate create.
+  const sequences = items.map((item: unknown, index) => {
+    const result = toSequence(item);
+    if (isProblem(result)) throw malformed(context, `sequences[${String(index)}]: ${result.problem}`);
+    return result;
+  });
+  return { sequences, pagination };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error bodies
+
+const MAX_MESSAGES = 20;
+const MAX_MESSAGE_LENGTH = 500;
+
+function collectMessages(value: unknown, out: string[], depth: number, label?: string): void {
+  if (depth > 4 || out.length >= MAX_MESSAGES) return;
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (trimmed !== '') out.push((label === undefined ? trimmed : `${label} ${trimmed}`).slice(0, MAX_MESSAGE_LENGTH));
+    return;
+  }
+  if (typeof value === 'number') {
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) collectMessages(item, out, depth + 1, label);
+    return;
+  }
+  if (!isRecord(value)) return;
+  // {"error": "m"} / {"message": "m"} / {"code": "007", "message": "m"} / {"error": {"message": "m"}}
+  const direct = value['message'] ?? value['error'] ?? value['errors'] ?? value['detail'];
+  if (direct !== undefined) {
+    collectMessages(direct, out, depth + 1, label);
+    return;
+  }
+  // Rails-style field map: {"serie": ["has already been taken"]} → "serie has already been taken"
+  for (const [key, item] of Object.entries(value)) {
+    if (key === 'code' || key === 'status') continue;
+    collectMessages(item, out, depth + 1, label ?? key);
+  }
+}
+
+/**
+ * InvoiceXpress error body → its messages. Accepts {"errors":[{"error":"m"}]}, {"errors":["m"]},
+ * {"errors":{"code":"007","message":"m"}}, {"error":"m"}, {"message":"m"} (and field maps).
+ * An empty, blank, HTML or otherwise non-JSON body gives [].
+ */
+export function parseErrorMessages(body: string): string[] {
+  const text = body.trim();
+  if (text === '' || !(text.startsWith('{') || text.startsWith('['))) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  collectMessages(parsed, out, 0);
+  return out;
+}
+
+const SERIE_TAKEN = [/has already been taken/i, /already exists/i, /j[áa] existe/i];
+
+/** True when a 422 message on create says the serie name is taken. */
+export function isSerieTakenMessage(message: string): boolean {
+  return SERIE_TAKEN.some((pattern) => pattern.test(message));
+}

@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
+import {
+  isSerieTakenMessage,
+  normalizeSequence,
+  parseErrorMessages,
+  parseJsonBody,
+  parseSequenceBody,
+  parseSequenceListBody,
+} from '../../shared/invoicexpress/wire.ts';
+import type { WireContext } from '../../shared/invoicexpress/wire.ts';
+import { SequenceSchema } from '../../shared/sequence.ts';
+
+const docsText = readFileSync(new URL('../fixtures/docs-sequence.json', import.meta.url), 'utf8');
+const docsBody = JSON.parse(docsText) as { sequences: Record<string, unknown> };
+const docsRaw = docsBody.sequences;
+const ctx: WireContext = { operation: 'get', path: '/sequences/146090.json', status: 200 };
+
+function expectMalformed(fn: () => unknown, contains?: RegExp): InvoiceXpressError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(InvoiceXpressError);
+  const error = caught as InvoiceXpressError;
+  expect(error.kind).toBe('malformed_response');
+  expect(error.operation).toBe('get');
+  expect(error.message).toContain('InvoiceXpress get /sequences/146090.json answered 200');
+  if (contains) expect(error.message).toMatch(contains);
+  return error;
+}
+
+/** The docs' example, normalised, exactly. */
+const DOCS_EXPECTED = {
+  id: 146090,
+  serie: '2022',
+  isDefault: true,
+  registered: true,
+  documents: {
+    invoice: { sequenceId: 146090, lastNumber: 0, validationCode: 'ABCD1230', atcud: 'registered' },
+    invoice_receipt: { sequenceId: 146092, lastNumber: 0, validationCode: 'ABCD1231', atcud: 'registered' },
+    simplified_invoice: { sequenceId: 146091, lastNumber: 0, validationCode: 'ABCD1232', atcud: 'registered' },
+    credit_note: { sequenceId: 146095, lastNumber: 0, validationCode: 'ABCD1233', atcud: 'registered' },
+    debit_note: { sequenceId: 146094, lastNumber: 0, validationCode: 'ABCD1234', atcud: 'registered' },
+    receipt: { sequenceId: 146093, lastNumber: 0, validationCode: 'ABCD1235', atcud: 'registered' },
+    shipping: { sequenceId: 146104, lastNumber: 0, validationCode: 'ABCD1236', atcud: 'registered' },
+    transport: { sequenceId: 146106, lastNumber: 0, validationCode: 'ABCD1237', atcud: 'registered' },
+    devolution: { sequenceId: 146105, lastNumber: 0, validationCode: 'ABCD1238', atcud: 'registered' },
+    proforma: { sequenceId: 146102, lastNumber: 0, validationCode: 'ABCD1239', atcud: 'registered' },
+    quote: { sequenceId: 146101, lastNumber: 0, validationCode: 'ABCD1240', atcud: 'registered' },
+    fees_note: { sequenceId: 146103, lastNumber: 0, validationCode: null, atcud: 'not_applicable' },
+    vat_moss_invoice: { sequenceId: 146097, lastNumber: 0, validationCode: null, atcud: 'not_applicable' },
+    vat_moss_credit_note: { sequenceId: 146098, lastNumber: 0, validationCode: null, atcud: 'not_applicable' },
+    vat_moss_receipt: { sequenceId: 146099, lastNumber: 0, validationCode: null, atcud: 'not_applicable' },
+  },
+} as const;
+
+function stringly(raw: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => [key, typeof value === 'number' ? String(value) : value]),
+  );
+}
+
+describe('normalizeSequence / parseSequenceBody', () => {
+  it("normalises the docs' example exactly", () => {
+    const sequence = parseSequenceBody(docsBody, ctx);
+    expect(sequence).toEqual(DOCS_EXPECTED);
+    expect(Object.keys(sequence.documents)).toHaveLength(15);
+    expect(SequenceSchema.parse(sequence)).toEqual(sequence);
+  });
+
+  it('accepts the single sequence under "sequence", under "sequences", and as a one-element list', () => {
+    expect(parseSequenceBody({ sequence: docsRaw }, ctx)).toEqual(DOCS_EXPECTED);
+    expect(parseSequenceBody({ sequences: docsRaw }, ctx)).toEqual(DOCS_EXPECTED);
+    expect(parseSequenceBody({ sequences: [docsRaw] }, ctx)).toEqual(DOCS_EXPECTED);
+    expect(parseSequenceBody(docsRaw, ctx)).toEqual(DOCS_EXPECTED);
+  });
+
+  it('accepts numbers as strings, serie as a number, and every default_sequence form', () => {
+    expect(parseSequenceBody({ sequence: stringly(docsRaw) }, ctx)).toEqual(DOCS_EXPECTED);
+    const numericSerie = normalizeSequence({ ...docsRaw, serie: 2022 }, ctx);
+    expect(numericSerie.serie).toBe('2022');
+    for (const [value, expected] of [
+      [1, true],
+      [0, false],
+      ['1', true],
+      ['0', false],
+      [true, true],
+      [false, false],
+      ['true', true],
+      ['false', false],
+    ] as const) {
+      expect(normalizeSequence({ ...docsRaw, default_sequence: value }, ctx).isDefault).toBe(expected);
+    }
+  });
+
+  it('tolerates unknown extra fields', () => {
+    const sequence = normalizeSequence({ ...docsRaw, something_new: { nested: true }, current_series_name: 'x' }, ctx);
+    expect(sequence).toEqual(DOCS_EXPECTED);
+  });
+
+  it('discovers document types generically from the keys', () => {
+    const sequence = normalizeSequence(
+      {
+        id: 9,
+        serie: '2027',
+        default_sequence: 0,
+        current_some_future_doc_number: '7',
+        current_some_future_doc_sequence_id: '19',
+        current_some_future_doc_validation_code: 'XYZ9',
+      },
+      ctx,
+    );
+    expect(sequence).toEqual({
+      id: 9,
+      serie: '2027',
+      isDefault: false,
+      registered: true,
+      documents: { some_future_doc: { sequenceId: 19, lastNumber: 7, validationCode: 'XYZ9', atcud: 'registered' } },
+    });
+  });
+
+  it('maps N/D to pending (and registered false), N/A to not_applicable', () => {
+    const pending = normalizeSequence(
+      { ...docsRaw, current_invoice_validation_code: 'N/D', current_receipt_validation_code: 'n/d ' },
+      ctx,
+    );
+    expect(pending.registered).toBe(false);
+    expect(pending.documents['invoice']).toEqual({ sequenceId: 146090, lastNumber: 0, validationCode: null, atcud: 'pending' });
+    expect(pending.documents['receipt']?.atcud).toBe('pending');
+    expect(pending.documents['fees_note']?.atcud).toBe('not_applicable');
+  });
+
+  it('treats a null or blank validation code as pending (never assumed registered)', () => {
+    expect(normalizeSequence({ ...docsRaw, current_quote_validation_code: null }, ctx).documents['quote']).toEqual({
+      sequenceId: 146101,
+      lastNumber: 0,
+      validationCode: null,
+      atcud: 'pending',
+    });
+    expect(normalizeSequence({ ...docsRaw, current_quote_validation_code: '  ' }, ctx).registered).toBe(false);
+  });
+
+  it('fails with malformed_response when id, serie or default_sequence is missing or wrong', () => {
+    const without = (key: string): Record<string, unknown> =>
+      Object.fromEntries(Object.entries(docsRaw).filter(([k]) => k !== key));
+    expectMalformed(() => normalizeSequence(without('id'), ctx), /id/);
+    expectMalformed(() => normalizeSequence(without('serie'), ctx), /serie/);
+    expectMalformed(() => normalizeSequence(without('default_sequence'), ctx), /default_sequence/);
+    expectMalformed(() => normalizeSequence({ ...docsRaw, id: 'abc' }, ctx), /id/);
+    expectMalformed(() => normalizeSequence({ ...docsRaw, id: 0 }, ctx), /id/);
+    expectMalformed(() => normalizeSequence({ ...docsRaw, id: 1.5 }, ctx), /id/);
+    expectMalformed(() => normalizeSequence({ ...docsRaw, serie: '' }, ctx), /serie/);
+    expectMalformed(() => normalizeSequence({ ...docsRaw, default_sequence: 2 }, ctx), /default_sequence/);
+    expectMalformed(() => normalizeSequence({ ...docsRaw, default_sequence: 'yes' }, ctx), /default_sequence/);
+    expectMalformed(() => normalizeSequence(null, ctx));
+    expectMalformed(() => normalizeSequence([docsRaw], ctx));
+  });
+
+  it('fails with malformed_response when a document type is incomplete', () => {
+    expectMalformed(
+      () => normalizeSequence({ ...docsRaw, current_invoice_sequence_id: 'x' }, ctx),
+      /current_invoice_sequence_id/,
+    );
+    expectMalformed(() => normalizeSequence({ ...docsRaw, current_quote_number: null }, ctx), /current_quote_number/);
+    expectMalformed(
+      () => normalizeSequence({ ...docsRaw, current_quote_validation_code: 12 }, ctx),
+      /current_quote_validation_code/,
+    );
+    const withoutId = Object.fromEntries(Object.entries(docsRaw).filter(([k]) => k !== 'current_receipt_sequence_id'));
+    expectMalformed(() => normalizeSequence(withoutId, ctx), /current_receipt_sequence_id/);
+  });
+
+  it('fails with malformed_response on unusable envelopes', () => {
+    expectMalformed(() => parseSequenceBody({}, ctx), /sequence/);
+    expectMalformed(() => parseSequenceBody({ sequences: [] }, ctx), /list of 0/);
+    expectMalformed(() => parseSequenceBody({ sequences: [docsRaw, docsRaw] }, ctx), /list of 2/);
+    expectMalformed(() => parseSequenceBody({ sequence: 'x' }, ctx));
+    expectMalformed(() => parseSequenceBody('text', ctx));
+    expectMalformed(() => parseJsonBody('', ctx), /empty/);
+    expectMalformed(() => parseJsonBody(' ', ctx), /empty/);
+    expectMalformed(() => parseJsonBody('<html>oops</html>', ctx), /not JSON/);
+    expect(parseJsonBody('{"a":1}', ctx)).toEqual({ a: 1 });
+  });
+
+  it('never copies body values into the malformed message', () => {
+    const error = expectMalformed(() => normalizeSequence({ ...docsRaw, id: 'SECRET-VALUE' }, ctx));
+    expect(error.message).not.toContain('SECRET-VALUE');
+  });
+});
+
+describe('parseSequenceListBody', () => {
+  it('reads a list, with or without pagination (numbers as strings accepted)', () => {
+    const second = { ...docsRaw, id: 2, serie: '2023', default_sequence: 0 };
+    const plain = parseSequenceListBody({ sequences: [docsRaw, second] }, { ...ctx, operation: 'list' });
+    expect(plain.sequences.map((s) => s.serie)).toEqual(['2022', '2023']);
+    expect(plain.pagination).toBeUndefined();
+
+    const paged = parseSequenceListBody(
+      { sequences: [docsRaw], pagination: { total_entries: '3', current_page: '1', total_pages: '3', per_page: '1' } },
+      ctx,
+    );
+    expect(paged.pagination).toMatchObject({ total_pages: 3, per_page: 1, total_entries: 3, current_page: 1 });
+    expect(parseSequenceListBody([docsRaw], ctx).sequences).toHaveLength(1);
+    expect(parseSequenceListBody({ sequences: [] }, ctx).sequences).toEqual([]);
+  });
+
+  it('fails the whole list when one element is unusable (never drops a serie silently)', () => {
+    const listCtx: WireContext = { operation: 'get', path: '/sequences/146090.json', status: 200 };
+    expectMalformed(() => parseSequenceListBody({ sequences: [docsRaw, { id: 3 }] }, listCtx), /sequences\[1\]/);
+    expectMalformed(() => parseSequenceListBody({ items: [] }, listCtx), /sequences/);
+    expectMalformed(
+      () => parseSequenceListBody({ sequences: [docsRaw], pagination: { total_pages: 'many' } }, listCtx),
+      /pagination/,
+    );
+  });
+});
+
+describe('parseErrorMessages', () => {
+  it('accepts every recorded and assumed shape', () => {
+    expect(parseErrorMessages('{"errors":[{"error":"Serie has already been taken"}]}')).toEqual([
+      'Serie has already been taken',
+    ]);
+    expect(parseErrorMessages('{"errors":[{"error":"a"},{"error":"b"}]}')).toEqual(['a', 'b']);
+    expect(parseErrorMessages('{"errors":["The sequence name is invalid"]}')).toEqual(['The sequence name is invalid']);
+    expect(parseErrorMessages('{"errors":{"code":"007","message":"All Sequences are registered in AT."}}')).toEqual([
+      'All Sequences are registered in AT.',
+    ]);
+    expect(parseErrorMessages('{"error":"Access denied"}')).toEqual(['Access denied']);
+    expect(parseErrorMessages('{"message":"Not found"}')).toEqual(['Not found']);
+    expect(parseErrorMessages('{"errors":{"serie":["has already been taken"]}}')).toEqual(['serie has already been taken']);
+    expect(parseErrorMessages('{"error":{"message":"nested"}}')).toEqual(['nested']);
+  });
+
+  it('gives [] for empty, blank, HTML, text and unrelated JSON bodies', () => {
+    expect(parseErrorMessages('')).toEqual([]);
+    expect(parseErrorMessages(' ')).toEqual([]);
+    expect(parseErrorMessages('\n')).toEqual([]);
+    expect(parseErrorMessages('<!DOCTYPE html><html><body>The page you were looking for does not exist</body></html>')).toEqual(
+      [],
+    );
+    expect(parseErrorMessages('Access denied')).toEqual([]);
+    expect(parseErrorMessages('{broken')).toEqual([]);
+    expect(parseErrorMessages('{}')).toEqual([]);
+    expect(parseErrorMessages('{"errors":[]}')).toEqual([]);
+    expect(parseErrorMessages('null')).toEqual([]);
+  });
+
+  it('bounds the number and length of messages', () => {
+    const many = JSON.stringify({ errors: Array.from({ length: 50 }, (_, i) => `m${String(i)}`) });
+    expect(parseErrorMessages(many)).toHaveLength(20);
+    const long = JSON.stringify({ error: 'x'.repeat(5000) });
+    expect(parseErrorMessages(long)[0]).toHaveLength(500);
+  });
+});
+
+describe('isSerieTakenMessage', () => {
+  it('recognises English and Portuguese wordings', () => {
+    expect(isSerieTakenMessage('Serie has already been taken')).toBe(true);
+    expect(isSerieTakenMessage('Sequence 2027 already exists')).toBe(true);
+    expect(isSerieTakenMessage('A série já existe')).toBe(true);
+    expect(isSerieTakenMessage('A serie ja existe')).toBe(true);
+    expect(isSerieTakenMessage('The sequence name is invalid')).toBe(false);
+  });
+});
