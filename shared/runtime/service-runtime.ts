@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { BaseEnvSchema, parseEnv } from './env.ts';
+import type { BaseEnvSchema } from './env.ts';
+import { parseEnv } from './env.ts';
 import { createInvoiceXpressSession } from './invoicexpress-session.ts';
 import type { InvoiceXpressSession } from './invoicexpress-session.ts';
 import { CachedSecret } from './secret.ts';
