@@ -28,3 +28,16 @@ export const SequenceSchema = z.object({
 export type AtcudStatus = z.infer<typeof AtcudStatusSchema>;
 export type DocumentSequence = z.infer<typeof DocumentSequenceSchema>;
 export type Sequence = z.infer<typeof SequenceSchema>;
+
+/**
+ * A serie name InvoiceXpress and AT accept: at most 35 characters, letters, digits and - _ / .
+ * (no spaces), not starting with "AT". The exact character set is not published; this is the
+ * conservative reading of several vendors' rules.
+ */
+export const SerieNameSchema = z
+  .string()
+  .min(1)
+  .max(35)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_\-/.]*$/, 'only letters, digits and - _ / . are allowed, no spaces')
+  .refine((name) => !name.toUpperCase().startsWith('AT'), 'must not start with "AT"')
+  .describe('The serie name, e.g. "2027"');

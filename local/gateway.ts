@@ -1,0 +1,152 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { routes } from '../shared/http/routes.ts';
+import type { RouteName, RouteSpec } from '../shared/http/routes.ts';
+import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
+
+/**
+ * A local stand-in for API Gateway (REST, proxy integration): matches the route table, builds the
+ * event API Gateway would send and invokes the function module in-process. No IAM here: locally
+ * the gateway listens on loopback only.
+ */
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type HandlerLoader = (route: RouteSpec) => Promise<ApiHandler>;
+
+/** Imports functions/<entry>.ts and returns its `handler`, once per route. */
+export function moduleLoader(): HandlerLoader {
+  const cache = new Map<string, Promise<ApiHandler>>();
+  return (route) => {
+    let loaded = cache.get(route.entry);
+    if (!loaded) {
+      loaded = import(`../functions/${route.entry}.ts`).then((module: { handler: ApiHandler }) => module.handler);
+      cache.set(route.entry, loaded);
+    }
+    return loaded;
+  };
+}
+
+interface Match {
+  name: RouteName;
+  route: RouteSpec;
+  pathParameters: Record<string, string> | null;
+}
+
+const matchers = (Object.entries(routes) as [RouteName, RouteSpec][]).map(([name, route]) => {
+  const names: string[] = [];
+  const pattern = route.path.replace(/\{(\w+)\}/g, (_, param: string) => {
+    names.push(param);
+    return '([^/]+)';
+  });
+  return { name, route, names, regex: new RegExp(`^${pattern}$`) };
+});
+
+export function matchRoute(method: string, path: string): Match | undefined {
+  // API Gateway treats /sequences/ like /sequences.
+  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  for (const matcher of matchers) {
+    if (matcher.route.method !== method) continue;
+    const found = matcher.regex.exec(normalized);
+    if (!found) continue;
+    const pathParameters = Object.fromEntries(
+      matcher.names.map((param, index) => [param, decodeURIComponent(found[index + 1] ?? '')]),
+    );
+    return { name: matcher.name, route: matcher.route, pathParameters: matcher.names.length > 0 ? pathParameters : null };
+  }
+  return undefined;
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function isTextual(contentType: string | undefined): boolean {
+  return contentType === undefined || /json|text|xml|urlencoded/i.test(contentType);
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export async function startLocalGateway(options: {
+  load?: HandlerLoader;
+  port?: number;
+  /** Extra GET documents served as is, e.g. { '/openapi.json': () => text }. */
+  documents?: Record<string, () => string>;
+}): Promise<LocalGateway> {
+  const load = options.load ?? moduleLoader();
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://local.invalid');
+    const method = request.method ?? 'GET';
+    const document = options.documents?.[url.pathname];
+    if (method === 'GET' && document) {
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      response.end(document());
+      return;
+    }
+    const body = await readBody(request);
+    const match = matchRoute(method, url.pathname);
+    if (!match) {
+      const requestId = randomUUID();
+      response.writeHead(404, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
+      response.end(JSON.stringify({ error: { code: 'not_found', message: `No route ${method} ${url.pathname}`, requestId } }));
+      return;
+    }
+    const contentType = request.headers['content-type'];
+    const textual = isTextual(contentType);
+    const query: Record<string, string[]> = {};
+    for (const [key, value] of url.searchParams) (query[key] ??= []).push(value);
+    const headers: Record<string, string | string[]> = {};
+    for (const [key, value] of Object.entries(request.headers)) if (value !== undefined) headers[key] = value;
+    const event = apiGatewayEvent({
+      method,
+      path: url.pathname,
+      resource: match.route.path,
+      pathParameters: match.pathParameters,
+      query,
+      headers,
+      // API Gateway passes binary bodies base64-encoded; text as is.
+      body: body.length === 0 ? null : textual ? body.toString('utf8') : body.toString('base64'),
+      isBase64Encoded: body.length > 0 && !textual,
+    });
+    const handler = await load(match.route);
+    const result = await handler(event, lambdaContext(`ix-sequences-local-${match.route.entry}`));
+    const resultHeaders: Record<string, string> = {};
+    for (const [key, value] of Object.entries(result.headers ?? {})) resultHeaders[key] = String(value);
+    response.writeHead(result.statusCode, resultHeaders);
+    response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      // Like API Gateway when the integration fails: a 502 without internals.
+      if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json; charset=utf-8' });
+      response.end(JSON.stringify({ message: 'Internal server error' }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

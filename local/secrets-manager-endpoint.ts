@@ -1,0 +1,87 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A loopback stand-in for the one Secrets Manager call the service makes (GetSecretValue, AWS
+ * JSON 1.1 protocol). Pointing AWS_ENDPOINT_URL_SECRETS_MANAGER at it lets `npm start` and the
+ * tests run the real SDK path without AWS: the secret-source seam is the only thing replaced.
+ */
+export interface LocalSecretsManager {
+  readonly url: string;
+  /** GetSecretValue calls answered so far (cache hits never reach here). */
+  readonly calls: number;
+  setSecretString(value: string): void;
+  /** Answer GetSecretValue with this AWS error type until cleared (e.g. ResourceNotFoundException). */
+  failWith(errorType: string | undefined): void;
+  close(): Promise<void>;
+}
+
+export async function startLocalSecretsManager(options: {
+  secretString: string;
+  secretName?: string;
+}): Promise<LocalSecretsManager> {
+  let secretString = options.secretString;
+  let failure: string | undefined;
+  let calls = 0;
+  const name = options.secretName ?? 'ix-sequences/local';
+  const arn = `arn:aws:secretsmanager:eu-west-1:000000000000:secret:${name}-LOCAL1`;
+
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const target = request.headers['x-amz-target'];
+      const answer = (status: number, body: unknown): void => {
+        response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(body));
+      };
+      if (target !== 'secretsmanager.GetSecretValue') {
+        answer(400, { __type: 'UnknownOperationException', message: 'Only GetSecretValue is served locally' });
+        return;
+      }
+      calls += 1;
+      if (failure !== undefined) {
+        answer(400, { __type: failure, message: `Local Secrets Manager answers ${failure}` });
+        return;
+      }
+      answer(200, {
+        ARN: arn,
+        Name: name,
+        VersionId: 'local-version',
+        SecretString: secretString,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: Math.floor(Date.now() / 1000),
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    get calls() {
+      return calls;
+    },
+    setSecretString: (value) => {
+      secretString = value;
+    },
+    failWith: (errorType) => {
+      failure = errorType;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Environment that makes the AWS SDK talk to the local endpoint with dummy credentials. */
+export function localAwsEnvironment(endpointUrl: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpointUrl,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+}

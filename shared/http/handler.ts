@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
+import { logger } from '../runtime/logger.ts';
+import { ApiError, toApiError } from './api-error.ts';
+import type { ApiErrorDetail } from './api-error.ts';
+import type { RouteSpec } from './routes.ts';
+
+/**
+ * The one HTTP stack every API function uses:
+ * - `httpContract` (middy middleware): request id, JSON content type and `x-request-id` on every
+ *   answer, the error table applied once, one log line per request;
+ * - `parseRequest`: path parameters and JSON body parsed with the route's zod schemas
+ *   (400 invalid_request with one detail per problem, 415 for a body that is not JSON).
+ */
+
+/** API Gateway REST proxy events as they really come: most fields can be null or absent. */
+export type ApiGatewayEvent = Partial<APIGatewayProxyEvent>;
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+interface RequestState extends Record<string, unknown> {
+  requestId: string;
+  startedAt: number;
+}
+
+function requestIdOf(event: ApiGatewayEvent): string {
+  const fromGateway = event.requestContext?.requestId;
+  return typeof fromGateway === 'string' && fromGateway.length > 0 ? fromGateway : randomUUID();
+}
+
+function headerOf(event: ApiGatewayEvent, name: string): string | undefined {
+  const headers = event.headers;
+  if (!headers || typeof headers !== 'object') return undefined;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: status, headers: { ...headers, 'content-type': JSON_CONTENT_TYPE }, body: JSON.stringify(body) };
+}
+
+function errorResponse(error: ApiError, requestId: string): APIGatewayProxyResult {
+  const body = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details && error.details.length > 0 ? { details: error.details } : {}),
+      requestId,
+    },
+  };
+  return jsonResponse(error.status, body, { ...error.headers });
+}
+
+function httpContract(operationId: string): MiddlewareObj<ApiGatewayEvent, APIGatewayProxyResult> {
+  const state = new WeakMap<object, RequestState>();
+  const stateOf = (context: object): RequestState =>
+    state.get(context) ?? { requestId: 'unknown', startedAt: Date.now() };
+
+  const finish = (context: object, event: ApiGatewayEvent, response: APIGatewayProxyResult, failure?: unknown) => {
+    const { requestId, startedAt } = stateOf(context);
+    response.headers = { ...response.headers, 'x-request-id': requestId };
+    const line = {
+      route: operationId,
+      method: typeof event.httpMethod === 'string' ? event.httpMethod : undefined,
+      status: response.statusCode,
+      durationMs: Date.now() - startedAt,
+      requestId,
+      // Only our own words: kind/status of InvoiceXpress failures, the class of anything else.
+      ...(isInvoiceXpressError(failure)
+        ? { upstream: { kind: failure.kind, status: failure.status, operation: failure.operation } }
+        : failure instanceof ApiError || failure === undefined
+          ? {}
+          : { failure: failure instanceof Error ? failure.name : typeof failure }),
+    };
+    if (response.statusCode >= 500) logger.error('request', line);
+    else logger.info('request', line);
+  };
+
+  return {
+    before: (request) => {
+      state.set(request.context, { requestId: requestIdOf(request.event ?? {}), startedAt: Date.now() });
+    },
+    after: (request) => {
+      if (request.response) finish(request.context, request.event ?? {}, request.response);
+    },
+    onError: (request) => {
+      const { requestId } = stateOf(request.context);
+      request.response = errorResponse(toApiError(request.error), requestId);
+      finish(request.context, request.event ?? {}, request.response, request.error);
+    },
+  };
+}
+
+function detailsOf(error: z.ZodError, prefix: 'path' | 'body'): ApiErrorDetail[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return { path: [prefix, ...issue.path].join('.'), message: `unknown field(s): ${issue.keys.join(', ')}` };
+    }
+    return { path: [prefix, ...issue.path.map(String)].join('.'), message: issue.message };
+  });
+}
+
+function invalid(details: ApiErrorDetail[]): ApiError {
+  return new ApiError(400, 'invalid_request', 'The request is not valid', { details });
+}
+
+/** The body as text, decoded when API Gateway marked it base64; undefined when there is none. */
+function rawBodyOf(event: ApiGatewayEvent): string | undefined {
+  if (typeof event.body !== 'string' || event.body.length === 0) return undefined;
+  return event.isBase64Encoded === true ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const mediaType = value.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+export interface ParsedRequest<Params, Body> {
+  params: Params;
+  body: Body;
+}
+
+export function parseRequest<Params extends z.ZodType, Body extends z.ZodType, Response extends z.ZodType>(
+  route: RouteSpec<Params, Body, Response>,
+  event: ApiGatewayEvent,
+): ParsedRequest<z.output<Params>, z.output<Body>> {
+  const details: ApiErrorDetail[] = [];
+  let params: unknown;
+  if (route.params) {
+    const result = route.params.safeParse(event.pathParameters ?? {});
+    if (result.success) params = result.data;
+    else details.push(...detailsOf(result.error, 'path'));
+  }
+
+  let body: unknown;
+  const raw = rawBodyOf(event);
+  if (raw !== undefined && raw.trim().length > 0) {
+    if (!isJsonContentType(headerOf(event, 'content-type'))) {
+      throw new ApiError(415, 'unsupported_media_type', 'The body must be JSON (content-type: application/json)');
+    }
+    try {
+      body = JSON.parse(raw) as unknown;
+    } catch {
+      details.push({ path: 'body', message: 'malformed JSON' });
+      throw invalid(details);
+    }
+  }
+  if (route.body) {
+    const result = route.body.safeParse(body);
+    if (result.success) body = result.data;
+    else details.push(...detailsOf(result.error, 'body'));
+  } else if (body !== undefined) {
+    details.push({ path: 'body', message: 'this route takes no body' });
+  }
+
+  if (details.length > 0) throw invalid(details);
+  return { params: params as z.output<Params>, body: body as z.output<Body> };
+}
+
+export type RouteWork<Params extends z.ZodType, Body extends z.ZodType, Response extends z.ZodType> = (
+  request: ParsedRequest<z.output<Params>, z.output<Body>>,
+) => Promise<z.input<Response>>;
+
+/** A Lambda handler for one route: parse → work → the route's success status and JSON. */
+export function createHttpHandler<Params extends z.ZodType, Body extends z.ZodType, Response extends z.ZodType>(
+  route: RouteSpec<Params, Body, Response>,
+  work: RouteWork<Params, Body, Response>,
+) {
+  return middy<ApiGatewayEvent, APIGatewayProxyResult>()
+    .use(httpContract(route.operationId))
+    .handler(async (event) => jsonResponse(route.success.status, await work(parseRequest(route, event ?? {}))));
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { routes } from './routes.ts';
+import type { RouteSpec } from './routes.ts';
+
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the same zod schemas the handlers parse
+ * with (routes.ts). docs/openapi.json is this document, committed; a test keeps them equal.
+ */
+
+const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string().describe('invalid_request, not_found, serie_exists, invalid_state, unsupported_media_type, rejected, rate_limited, upstream_error, upstream_timeout, internal_error'),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    requestId: z.string(),
+  }),
+});
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'invalid_request: malformed JSON, wrong types, unknown fields or a bad path parameter; details list each problem',
+  404: 'not_found: no such sequence, or no such route',
+  409: 'serie_exists (create) or invalid_state (set_current of a sequence not registered with AT)',
+  415: 'unsupported_media_type: a body that is not JSON',
+  422: "rejected: InvoiceXpress refused (e.g. AT registration failed); its messages in details",
+  429: 'rate_limited: InvoiceXpress rate limit still hit after retries; Retry-After set',
+  500: 'internal_error: an unexpected fault in the service',
+  502: 'upstream_error: InvoiceXpress answered 5xx, an unexpected shape, or refused the service credentials',
+  504: 'upstream_timeout: InvoiceXpress did not answer in time',
+};
+const COMMON_ERRORS = [400, 415, 500, 502, 504];
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+function jsonContent(schema: JsonSchema): JsonSchema {
+  return { 'application/json': { schema } };
+}
+
+function operationOf(route: RouteSpec): JsonSchema {
+  const parameters = route.params ? pathParameters(route.params) : [];
+  const errorStatuses = [...new Set([...COMMON_ERRORS, ...route.errors])].sort((a, b) => a - b);
+  const errorBody = schemaOf(ErrorBodySchema, 'output');
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body
+      ? { requestBody: { required: route.method === 'POST', content: jsonContent(schemaOf(route.body, 'input')) } }
+      : {}),
+    responses: {
+      [String(route.success.status)]: {
+        description: route.success.description,
+        headers: { 'x-request-id': { schema: { type: 'string' } } },
+        content: jsonContent(schemaOf(route.success.schema, 'output')),
+      },
+      ...Object.fromEntries(
+        errorStatuses.map((status) => [
+          String(status),
+          {
+            description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+            headers: {
+              'x-request-id': { schema: { type: 'string' } },
+              ...(status === 429 ? { 'retry-after': { schema: { type: 'string' } } } : {}),
+            },
+            content: jsonContent(errorBody),
+          },
+        ]),
+      ),
+    },
+    security: [{ awsIam: [] }],
+  };
+}
+
+function pathParameters(schema: z.ZodType): JsonSchema[] {
+  const json = schemaOf(schema, 'input');
+  const properties = (json['properties'] ?? {}) as Record<string, JsonSchema>;
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'path',
+    required: true,
+    description: property['description'],
+    schema: { type: 'string', pattern: property['pattern'] },
+  }));
+}
+
+export function buildOpenApiDocument(): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of Object.values(routes) as RouteSpec[]) {
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operationOf(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'ix-sequences',
+      version: '1.0.0',
+      description:
+        'InvoiceXpress document sequences (séries) and the yearly ATCUD rollover. In AWS every route requires ' +
+        'IAM (SigV4) authorization; locally `npm start` serves it on loopback without auth.',
+    },
+    components: {
+      securitySchemes: {
+        awsIam: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS SigV4 (API Gateway AWS_IAM)' },
+      },
+    },
+    paths,
+  };
+}
+
+/** The committed text: stable key order, two-space indent, trailing newline. */
+export function openApiText(): string {
+  return `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
+}
