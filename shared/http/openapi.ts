@@ -32,8 +32,9 @@ const COMMON_ERRORS = [400, 415, 500, 502, 504];
 type JsonSchema = Record<string, unknown>;
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  return rest;
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  delete json['$schema']; // the document declares its dialect once (OpenAPI 3.1 = JSON Schema 2020-12)
+  return json;
 }
 
 function jsonContent(schema: JsonSchema): JsonSchema {
