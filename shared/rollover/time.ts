@@ -1,0 +1,62 @@
+import type { RolloverPhase } from './schemas.ts';
+
+/** Portuguese civil time for mainland and Madeira; the turn of the year that matters for ATCUD series. */
+export const DEFAULT_TIME_ZONE = 'Europe/Lisbon';
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    // Throws RangeError for an unknown zone: callers validate zones at configuration time.
+    formatter = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', calendar: 'gregory', numberingSystem: 'latn' });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** True when Intl knows the zone (IANA names such as Europe/Lisbon, Atlantic/Azores, UTC). */
+export function isValidTimeZone(timeZone: string): boolean {
+  if (timeZone.trim() === '') return false;
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The calendar year the instant belongs to in the zone (Intl applies the zone's offsets, summer time included). */
+export function yearIn(instant: Date, timeZone: string = DEFAULT_TIME_ZONE): number {
+  if (Number.isNaN(instant.getTime())) throw new RangeError('yearIn needs a valid date');
+  const part = formatterFor(timeZone)
+    .formatToParts(instant)
+    .find((p) => p.type === 'year');
+  const year = Number(part?.value);
+  if (!Number.isInteger(year)) throw new RangeError(`Could not read the year in ${timeZone}`);
+  return year;
+}
+
+export interface TargetYearInput {
+  phase: RolloverPhase;
+  /** The Scheduler's <aws.scheduler.scheduled-time> (ISO). It decides over the clock, so a late or retried run keeps its year. */
+  scheduledTime?: string | undefined;
+  now: () => Date;
+  timeZone?: string | undefined;
+}
+
+/**
+ * The year a rollover run works on: `prepare` readies next year's serie, `activate` switches to the
+ * serie of the year the instant belongs to (run at 00:00 on 1 January, that is the new year).
+ */
+export function targetYear(input: TargetYearInput): number {
+  let instant: Date;
+  if (input.scheduledTime !== undefined) {
+    instant = new Date(input.scheduledTime);
+    if (Number.isNaN(instant.getTime())) throw new RangeError('scheduledTime is not a valid ISO date-time');
+  } else {
+    instant = input.now();
+  }
+  const year = yearIn(instant, input.timeZone ?? DEFAULT_TIME_ZONE);
+  return input.phase === 'prepare' ? year + 1 : year;
+}

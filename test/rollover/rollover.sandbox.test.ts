@@ -1,0 +1,436 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/server.ts';
+import type { Sandbox, SandboxOperation } from '../../sandbox/types.ts';
+import { createInvoiceXpressClient } from '../../shared/invoicexpress/client.ts';
+import type { InvoiceXpressClient, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
+import { readiness, runRollover } from '../../shared/rollover/rollover.ts';
+import { RolloverResultSchema } from '../../shared/rollover/schemas.ts';
+import type { RolloverPhase, RolloverResult, RolloverStep } from '../../shared/rollover/schemas.ts';
+
+/** The rollover against the stateful sandbox over real HTTP: call counts, faults, races, resumption. */
+
+const API_KEY = 'sandbox-key-for-rollover-tests';
+const TEMPLATES = ['{year}', '{year}B', '{year}C'];
+const now = () => new Date('2026-12-20T10:00:00Z');
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ apiKey: API_KEY });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+beforeEach(() => {
+  sandbox.reset();
+});
+
+function ix(overrides: Partial<InvoiceXpressClientOptions> = {}): InvoiceXpressClient {
+  return createInvoiceXpressClient({
+    accountName: sandbox.accountName,
+    apiKey: sandbox.apiKey,
+    baseUrl: sandbox.url,
+    timeoutMs: 2_000,
+    retry: { limit: 3, baseDelayMs: 5, maxDelayMs: 50 },
+    ...overrides,
+  });
+}
+
+async function run(
+  phase: RolloverPhase,
+  options: { client?: InvoiceXpressClient; dryRun?: boolean; year?: number; steps?: RolloverStep[] } = {},
+): Promise<RolloverResult> {
+  const result = await runRollover({
+    client: options.client ?? ix(),
+    input: { phase, year: options.year ?? 2027, dryRun: options.dryRun ?? false },
+    now,
+    templates: TEMPLATES,
+    onStep: options.steps ? (step) => options.steps?.push(step) : undefined,
+  });
+  // Every result honours its published schema and never carries the key or a query string.
+  expect(RolloverResultSchema.safeParse(result).success).toBe(true);
+  const text = JSON.stringify(result);
+  expect(text).not.toContain(API_KEY);
+  expect(text).not.toContain('api_key');
+  expect(text).not.toContain('http://');
+  return result;
+}
+
+/** Requests per operation since `from` (an index into sandbox.requests). */
+function counts(from = 0): Partial<Record<SandboxOperation | 'unknown', number>> {
+  const out: Partial<Record<SandboxOperation | 'unknown', number>> = {};
+  for (const request of sandbox.requests.slice(from)) out[request.operation] = (out[request.operation] ?? 0) + 1;
+  return out;
+}
+
+const mark = (): number => sandbox.requests.length;
+const series = (): string[] => sandbox.sequences().map((sequence) => sequence.serie);
+const isPending = (serie: string): boolean =>
+  Object.values(sandbox.sequences().find((sequence) => sequence.serie === serie) ?? {}).includes('N/D');
+const defaultSerie = (): string | undefined => sandbox.sequences().find((sequence) => sequence.default_sequence === 1)?.serie;
+const trail = (result: RolloverResult): string[] => result.steps.map((step) => `${step.action}:${step.status}`);
+
+describe('prepare, activate, repeat', () => {
+  it('makes exactly the calls needed, and a repeat is one list call', async () => {
+    const prepare = await run('prepare');
+    expect(prepare).toMatchObject({ outcome: 'ready', serie: '2027', year: 2027, phase: 'prepare', dryRun: false });
+    expect(prepare.sequence).toMatchObject({ serie: '2027', registered: true, isDefault: false });
+    expect(prepare.fallback).toBeUndefined();
+    expect(counts()).toEqual({ list: 1, create: 1, get: 1 });
+    expect(prepare.calls).toEqual({ list: 1, get: 1, create: 1, register: 0, set_current: 0 });
+    expect(trail(prepare)).toEqual(['find:done', 'create:done', 'register:skipped', 'verify:done']);
+    expect(defaultSerie()).toBe('2022');
+
+    let from = mark();
+    const repeatPrepare = await run('prepare');
+    expect(repeatPrepare.outcome).toBe('already_done');
+    expect(counts(from)).toEqual({ list: 1 });
+
+    from = mark();
+    const activate = await run('activate');
+    expect(activate).toMatchObject({ outcome: 'activated', serie: '2027' });
+    expect(activate.sequence).toMatchObject({ registered: true, isDefault: true });
+    expect(counts(from)).toEqual({ list: 1, set_current: 1, get: 1 });
+    expect(defaultSerie()).toBe('2027');
+
+    from = mark();
+    const repeatActivate = await run('activate');
+    expect(repeatActivate.outcome).toBe('already_done');
+    expect(trail(repeatActivate)).toEqual(['find:done', 'create:skipped', 'register:skipped', 'set_current:skipped', 'verify:skipped']);
+    expect(counts(from)).toEqual({ list: 1 });
+    expect(series()).toEqual(['2022', '2027']);
+  });
+
+  it('registers when create leaves AT pending (4 calls), and activate from scratch does everything', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    const prepare = await run('prepare');
+    expect(prepare.outcome).toBe('ready');
+    expect(counts()).toEqual({ list: 1, create: 1, register: 1, get: 1 });
+    expect(trail(prepare)).toEqual(['find:done', 'create:done', 'register:done', 'verify:done']);
+
+    sandbox.reset();
+    sandbox.setAt({ onCreate: 'pending' });
+    const steps: RolloverStep[] = [];
+    const activate = await run('activate', { steps });
+    expect(activate.outcome).toBe('activated');
+    // register is read back before set_current (a pending serie is never made default), then verify.
+    expect(counts()).toEqual({ list: 1, create: 1, register: 1, get: 2, set_current: 1 });
+    expect(steps).toEqual(activate.steps); // onStep saw every step, in order
+    expect(defaultSerie()).toBe('2027');
+  });
+
+  it('defaults the year from the clock in Europe/Lisbon when none is given', async () => {
+    const result = await runRollover({
+      client: ix(),
+      input: { phase: 'prepare', dryRun: false },
+      now: () => new Date('2026-12-31T23:59:59Z'),
+      templates: TEMPLATES,
+    });
+    expect(result).toMatchObject({ year: 2027, serie: '2027', outcome: 'ready' });
+    const activate = await runRollover({
+      client: ix(),
+      input: { phase: 'activate', dryRun: false },
+      scheduledTime: '2027-01-01T00:00:00Z',
+      now: () => new Date('2027-01-01T05:00:00Z'),
+      templates: TEMPLATES,
+    });
+    expect(activate).toMatchObject({ year: 2027, serie: '2027', outcome: 'activated' });
+  });
+});
+
+describe('transient InvoiceXpress failures', () => {
+  it('retries 429s and 5xx within the run (GET and PUT)', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    sandbox.addFault({ fault: { kind: 'status', status: 429 }, operations: ['list'], times: 2 });
+    sandbox.addFault({ fault: { kind: 'status', status: 503 }, operations: ['register'], times: 2 });
+    sandbox.addFault({ fault: { kind: 'status', status: 502 }, operations: ['get'], times: 1 });
+    const result = await run('prepare');
+    expect(result.outcome).toBe('ready');
+    expect(counts()).toEqual({ list: 3, create: 1, register: 3, get: 2 });
+    expect(result.calls).toEqual({ list: 1, get: 1, create: 1, register: 1, set_current: 0 });
+  });
+
+  it('a 5xx that outlasts the retries fails the run with the kind, and the next run resumes', async () => {
+    sandbox.addFault({ fault: { kind: 'status', status: 500 }, operations: ['list'] });
+    const failed = await run('prepare');
+    expect(failed.outcome).toBe('failed');
+    expect(failed.failure).toMatchObject({ action: 'find', kind: 'upstream' });
+    expect(failed.steps.at(-1)).toMatchObject({ action: 'find', status: 'failed' });
+    expect(failed.steps.at(-1)?.detail).toMatch(/^upstream: /);
+    expect(counts()).toEqual({ list: 4 });
+    sandbox.clearFaults();
+    expect((await run('prepare')).outcome).toBe('ready');
+  });
+
+  it('a 429 on create is not repeated (POST) and nothing is created', async () => {
+    sandbox.addFault({ fault: { kind: 'status', status: 429 }, operations: ['create'], times: 1 });
+    const failed = await run('prepare');
+    expect(failed.failure).toMatchObject({ action: 'create', kind: 'rate_limited' });
+    expect(counts()).toEqual({ list: 1, create: 1 });
+    expect(series()).toEqual(['2022']);
+    expect((await run('prepare')).outcome).toBe('ready');
+    expect(series()).toEqual(['2022', '2027']);
+  });
+});
+
+describe('lost answers', () => {
+  it('a create whose answer is dropped is resolved by listing: exactly one serie', async () => {
+    sandbox.addFault({ fault: { kind: 'drop_response' }, operations: ['create'], times: 1 });
+    const result = await run('prepare');
+    expect(result.outcome).toBe('ready');
+    expect(series()).toEqual(['2022', '2027']);
+    expect(counts()).toEqual({ list: 2, create: 1, get: 1 });
+    expect(trail(result)).toEqual(['find:done', 'create:failed', 'find:done', 'create:done', 'register:skipped', 'verify:done']);
+  });
+
+  it('a create that hangs past the client timeout: the list proves it absent, so it is created once more', async () => {
+    sandbox.addFault({ fault: { kind: 'hang' }, operations: ['create'], times: 1 });
+    const result = await run('prepare', { client: ix({ timeoutMs: 250 }) });
+    expect(result.outcome).toBe('ready');
+    expect(result.steps.find((step) => step.status === 'failed')?.detail).toMatch(/^timeout: /);
+    expect(series()).toEqual(['2022', '2027']);
+    expect(counts()).toEqual({ list: 2, create: 2, get: 1 });
+  });
+
+  it('a create lost twice fails rather than creating a third time', async () => {
+    sandbox.addFault({ fault: { kind: 'hang' }, operations: ['create'], times: 2 });
+    const result = await run('prepare', { client: ix({ timeoutMs: 200 }) });
+    expect(result.failure).toMatchObject({ action: 'create', kind: 'timeout' });
+    // list, create (lost), list (absent), create (lost again), list (still absent): give up.
+    expect(counts()).toEqual({ list: 3, create: 2 });
+    expect(series()).toEqual(['2022']);
+  });
+
+  it('a dropped register answer: the retry hears "already registered" and the state confirms it', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    sandbox.addFault({ fault: { kind: 'drop_response' }, operations: ['register'], times: 1 });
+    const result = await run('prepare');
+    expect(result.outcome).toBe('ready');
+    expect(result.fallback).toBeUndefined();
+    expect(trail(result)).toEqual(['find:done', 'create:done', 'register:skipped', 'verify:done']);
+    expect(counts()).toEqual({ list: 1, create: 1, register: 2, get: 1 });
+  });
+
+  it('a dropped set_current answer is retried (idempotent PUT)', async () => {
+    await run('prepare');
+    sandbox.addFault({ fault: { kind: 'drop_response' }, operations: ['set_current'], times: 1 });
+    const from = mark();
+    const result = await run('activate');
+    expect(result.outcome).toBe('activated');
+    expect(counts(from)).toEqual({ list: 1, set_current: 2, get: 1 });
+  });
+});
+
+describe('concurrent runs', () => {
+  it.each(['register', 'pending'] as const)('two prepares at once (create: %s) end with exactly one serie, both succeed', async (onCreate) => {
+    sandbox.setAt({ onCreate });
+    // Latency makes both lists answer before either create: a real race.
+    sandbox.setLatency(30);
+    const [a, b] = await Promise.all([run('prepare'), run('prepare')]);
+    expect(a.outcome).not.toBe('failed');
+    expect(b.outcome).not.toBe('failed');
+    expect([a.outcome, b.outcome]).toContain('ready');
+    expect(counts().create).toBe(2);
+    expect(series()).toEqual(['2022', '2027']);
+    expect(isPending('2027')).toBe(false);
+  });
+
+  it('two activates at once end with one serie, registered and default', async () => {
+    sandbox.setLatency(30);
+    const [a, b] = await Promise.all([run('activate'), run('activate')]);
+    expect(a.outcome).toBe('activated');
+    expect(b.outcome).not.toBe('failed');
+    expect(series()).toEqual(['2022', '2027']);
+    expect(defaultSerie()).toBe('2027');
+  });
+});
+
+describe('AT refusal and fallback names', () => {
+  it('AT refusing every name: series created, none default, outcome failed with AT words; then the next run resumes', async () => {
+    const rejectMessage = 'Série recusada pela AT (teste 42)';
+    sandbox.setAt({ onCreate: 'pending', onRegister: 'reject', rejectMessage });
+    const failed = await run('activate');
+    expect(failed.outcome).toBe('failed');
+    expect(failed.failure).toMatchObject({ action: 'register', kind: 'at_refused' });
+    expect(failed.failure?.message).toContain(rejectMessage);
+    const refusals = failed.steps.filter((step) => step.action === 'register' && step.status === 'failed');
+    expect(refusals.map((step) => step.serie)).toEqual(['2027', '2027B', '2027C']);
+    for (const step of refusals) expect(step.detail).toContain(rejectMessage);
+    expect(series()).toEqual(['2022', '2027', '2027B', '2027C']);
+    expect(defaultSerie()).toBe('2022');
+    expect(counts()).toEqual({ list: 1, create: 3, register: 3, get: 3 });
+
+    sandbox.setAt({ onRegister: 'ok' });
+    const from = mark();
+    const resumed = await run('activate');
+    expect(resumed).toMatchObject({ outcome: 'activated', serie: '2027' });
+    expect(resumed.fallback).toBeUndefined();
+    expect(counts(from)).toEqual({ list: 1, register: 1, get: 2, set_current: 1 });
+    expect(defaultSerie()).toBe('2027');
+  });
+
+  it('uses the next name when AT refuses the first, reports it, and never makes the refused one default', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    sandbox.addFault({
+      fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: [{ error: 'AT refused' }] }) },
+      operations: ['register'],
+      times: 1,
+    });
+    const prepare = await run('prepare');
+    expect(prepare).toMatchObject({ outcome: 'ready', serie: '2027B' });
+    expect(prepare.fallback?.from).toBe('2027');
+    expect(prepare.fallback?.reason).toContain('AT refused');
+    expect(trail(prepare)).toEqual([
+      'find:done',
+      'create:done',
+      'register:failed',
+      'create:done',
+      'register:done',
+      'verify:done',
+    ]);
+    expect(prepare.steps[2]).toMatchObject({ serie: '2027' });
+    expect(prepare.steps[2]?.detail).toContain('AT refused');
+    expect(isPending('2027')).toBe(true);
+    expect(isPending('2027B')).toBe(false);
+
+    // Later runs keep the registered fallback and still say why.
+    const from = mark();
+    const activate = await run('activate');
+    expect(activate).toMatchObject({ outcome: 'activated', serie: '2027B' });
+    expect(activate.fallback?.reason).toContain("'2027': exists but is not registered");
+    expect(counts(from)).toEqual({ list: 1, set_current: 1, get: 1 });
+    expect(defaultSerie()).toBe('2027B');
+    expect(series()).toEqual(['2022', '2027', '2027B']);
+  });
+});
+
+describe('interrupted runs resume', () => {
+  it('after create (register keeps failing): the next run registers without creating again', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    sandbox.addFault({ fault: { kind: 'status', status: 500 }, operations: ['register'] });
+    const failed = await run('prepare');
+    expect(failed.failure).toMatchObject({ action: 'register', kind: 'upstream' });
+    expect(failed.sequence).toMatchObject({ serie: '2027', registered: false });
+    expect(isPending('2027')).toBe(true);
+    sandbox.clearFaults();
+    const from = mark();
+    const resumed = await run('prepare');
+    expect(resumed.outcome).toBe('ready');
+    expect(counts(from)).toEqual({ list: 1, register: 1, get: 1 });
+  });
+
+  it('after register (the verify read fails): the next run finds it done', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    sandbox.addFault({ fault: { kind: 'status', status: 503 }, operations: ['get'] });
+    const failed = await run('prepare');
+    expect(failed.failure).toMatchObject({ action: 'verify', kind: 'upstream' });
+    expect(isPending('2027')).toBe(false);
+    sandbox.clearFaults();
+    const from = mark();
+    expect((await run('prepare')).outcome).toBe('already_done');
+    expect(counts(from)).toEqual({ list: 1 });
+  });
+
+  it('before set_current (it hangs): the next activate switches and verifies', async () => {
+    await run('prepare');
+    sandbox.addFault({ fault: { kind: 'hang' }, operations: ['set_current'] });
+    const failed = await run('activate', { client: ix({ timeoutMs: 150, retry: { limit: 1, baseDelayMs: 5, maxDelayMs: 20 } }) });
+    expect(failed.failure).toMatchObject({ action: 'set_current', kind: 'timeout' });
+    expect(defaultSerie()).toBe('2022');
+    sandbox.clearFaults();
+    const from = mark();
+    expect((await run('activate')).outcome).toBe('activated');
+    expect(counts(from)).toEqual({ list: 1, set_current: 1, get: 1 });
+    expect(defaultSerie()).toBe('2027');
+  });
+
+  it('a verify that reads back something else fails the run', async () => {
+    await run('prepare');
+    // set_current answers 200 without acting: the read-back shows it is not the default.
+    sandbox.addFault({ fault: { kind: 'status', status: 200, body: '' }, operations: ['set_current'], times: 1 });
+    const failed = await run('activate');
+    expect(failed.failure).toMatchObject({ action: 'verify', kind: 'verify_mismatch' });
+    expect(failed.failure?.message).toContain('not the default');
+    expect(defaultSerie()).toBe('2022');
+    expect((await run('activate')).outcome).toBe('activated');
+  });
+});
+
+describe('a register that answers OK but leaves AT codes pending', () => {
+  it('is treated as refused: never made default, the next name is used', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    sandbox.addFault({ fault: { kind: 'status', status: 200, body: '' }, operations: ['register'], times: 1 });
+    const result = await run('activate');
+    expect(result).toMatchObject({ outcome: 'activated', serie: '2027B' });
+    expect(result.fallback?.reason).toContain('still pending');
+    expect(defaultSerie()).toBe('2027B');
+    expect(isPending('2027')).toBe(true);
+    expect(counts()).toEqual({ list: 1, create: 2, register: 2, get: 3, set_current: 1 });
+  });
+});
+
+describe('pagination', () => {
+  it('finds the serie on a later page (no duplicate create)', async () => {
+    const client = ix();
+    for (const serie of ['2023', '2024', '2025', '2026']) await client.create({ serie, isDefault: false });
+    await client.create({ serie: '2027', isDefault: false });
+    sandbox.setVariants({ pageSize: 1 });
+    const from = mark();
+    const result = await run('prepare');
+    expect(result.outcome).toBe('already_done');
+    expect(counts(from)).toEqual({ list: 6 }); // six pages of one
+    expect(series().filter((serie) => serie === '2027')).toHaveLength(1);
+  });
+
+  it('registers a pending serie found on the last page', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    const client = ix();
+    for (const serie of ['2024', '2025', '2026', '2027']) await client.create({ serie, isDefault: false });
+    sandbox.setVariants({ pageSize: 2 });
+    const from = mark();
+    const result = await run('prepare');
+    expect(result.outcome).toBe('ready');
+    expect(counts(from)).toEqual({ list: 3, register: 1, get: 1 });
+  });
+});
+
+describe('dry run', () => {
+  it('lists once, plans the steps, changes nothing', async () => {
+    const before = sandbox.sequences();
+    const dry = await run('activate', { dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, outcome: 'activated', serie: '2027', sequence: null });
+    expect(trail(dry)).toEqual(['find:done', 'create:planned', 'register:planned', 'set_current:planned', 'verify:planned']);
+    expect(counts()).toEqual({ list: 1 });
+    expect(sandbox.sequences()).toEqual(before);
+  });
+
+  it('says already_done when nothing would change', async () => {
+    await run('activate');
+    const from = mark();
+    const dry = await run('activate', { dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, outcome: 'already_done', serie: '2027' });
+    expect(trail(dry)).toEqual(['find:done']);
+    expect(counts(from)).toEqual({ list: 1 });
+  });
+});
+
+describe('readiness', () => {
+  it('reports exists/registered/current with one list call', async () => {
+    const client = ix();
+    expect(await readiness({ client, year: 2027, templates: TEMPLATES })).toMatchObject({
+      year: 2027,
+      serie: null,
+      exists: false,
+      registered: false,
+      current: false,
+      sequence: null,
+    });
+    await run('prepare');
+    let from = mark();
+    expect(await readiness({ client, year: 2027, templates: TEMPLATES })).toMatchObject({ serie: '2027', exists: true, registered: true, current: false });
+    expect(counts(from)).toEqual({ list: 1 });
+    await run('activate');
+    from = mark();
+    expect(await readiness({ client, year: 2027, templates: TEMPLATES })).toMatchObject({ serie: '2027', current: true });
+    expect(counts(from)).toEqual({ list: 1 });
+  });
+});
