@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiText } from '../../shared/http/openapi.ts';
 
 /**
- * `npm start` as a user runs it (the same script, in a child process): HTTP in, local API Gateway,
+ * `npm start` as a user runs it (in a child process): HTTP in, local API Gateway,
  * the function modules, the client, HTTP to the sandbox.
  */
 
@@ -14,10 +14,12 @@ let base = '';
 let output = '';
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['local/start.ts'], {
+  // Exactly the README's command (npm puts the project's Node 24 first on PATH).
+  child = spawn('npm', ['start'], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { ...process.env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'INFO' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not print its URL:\n${output}`)), 15_000);
@@ -35,7 +37,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  child?.kill('SIGTERM');
+  // npm and the server it started form one process group.
+  if (child?.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
 });
 
 async function call(method: string, path: string, body?: unknown) {

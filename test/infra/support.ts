@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { Template } from 'aws-cdk-lib/assertions';
+import { createApp } from '../../infra/app-factory.ts';
+import type { CreatedApp } from '../../infra/app-factory.ts';
+import type { StageConfigInput } from '../../infra/config.ts';
+
+/** The three environments every template test runs against. */
+export const STAGES_UNDER_TEST = ['dev', 'staging', 'prod'] as const;
+
+/** The feature flags of cdk.json, so tests synthesize what `npx cdk synth` does. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
+}
+
+export interface SynthOptions {
+  /** Bundle the functions for real (slow: one esbuild run per function). Default false. */
+  readonly bundle?: boolean;
+  /** Environments to choose from instead of infra/config.ts. */
+  readonly stages?: Record<string, StageConfigInput>;
+  readonly outdir?: string;
+}
+
+export interface Synthesized extends CreatedApp {
+  readonly template: Template;
+  readonly json: CfnTemplate;
+}
+
+export function buildStage(stage: string | undefined, options: SynthOptions = {}): CreatedApp {
+  const context: Record<string, unknown> = { ...cdkJsonContext() };
+  if (stage !== undefined) context['stage'] = stage;
+  // An empty list of stacks to bundle: assets are staged without running esbuild.
+  if (options.bundle !== true) context['aws:cdk:bundling-stacks'] = [];
+  return createApp({
+    appProps: { context, ...(options.outdir !== undefined ? { outdir: options.outdir } : {}) },
+    ...(options.stages !== undefined ? { stages: options.stages } : {}),
+  });
+}
+
+export function synthStage(stage: string | undefined, options: SynthOptions = {}): Synthesized {
+  const created = buildStage(stage, options);
+  const template = Template.fromStack(created.stack);
+  return { ...created, template, json: template.toJSON() as CfnTemplate };
+}
+
+// ---- A typed view of the CloudFormation JSON (enough for these assertions) -------------------
+
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+  readonly DependsOn?: string[];
+  readonly Metadata?: Record<string, unknown>;
+}
+
+export interface CfnTemplate {
+  readonly Resources: Record<string, CfnResource>;
+  readonly Outputs?: Record<string, unknown>;
+}
+
+export interface PolicyStatementJson {
+  readonly Effect: string;
+  readonly Action?: string | string[];
+  readonly Resource?: unknown;
+  readonly Principal?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+export function resourcesOfType(json: CfnTemplate, type: string): [string, CfnResource][] {
+  return Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+}
+
+export function props<T = Record<string, unknown>>(resource: CfnResource): T {
+  return (resource.Properties ?? {}) as T;
+}
+
+export function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Every statement of every IAM policy in the template: managed-by-CDK policies and role inline ones. */
+export function iamStatements(json: CfnTemplate): { owner: string; statement: PolicyStatementJson }[] {
+  const out: { owner: string; statement: PolicyStatementJson }[] = [];
+  for (const [id, r] of resourcesOfType(json, 'AWS::IAM::Policy')) {
+    const doc = props<{ PolicyDocument: { Statement: PolicyStatementJson[] } }>(r).PolicyDocument;
+    for (const statement of doc.Statement) out.push({ owner: id, statement });
+  }
+  for (const [id, r] of resourcesOfType(json, 'AWS::IAM::Role')) {
+    const inline = props<{ Policies?: { PolicyDocument: { Statement: PolicyStatementJson[] } }[] }>(r).Policies ?? [];
+    for (const policy of inline) for (const statement of policy.PolicyDocument.Statement) out.push({ owner: id, statement });
+  }
+  return out;
+}
+
+/** The logical id a `{Ref}` or `{Fn::GetAtt}` points at, if the value is one. */
+export function refTarget(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown };
+  if (typeof v.Ref === 'string') return v.Ref;
+  if (Array.isArray(v['Fn::GetAtt']) && typeof v['Fn::GetAtt'][0] === 'string') return v['Fn::GetAtt'][0];
+  return undefined;
+}
+
+/** The logical id of the Lambda function whose FunctionName is `name`. */
+export function functionLogicalId(json: CfnTemplate, name: string): string {
+  const found = resourcesOfType(json, 'AWS::Lambda::Function').find(([, r]) => props(r)['FunctionName'] === name);
+  if (found === undefined) throw new Error(`no function named ${name}`);
+  return found[0];
+}
+
+/** "METHOD /full/path" for each API method, with the logical id of the function it integrates. */
+export function apiRoutes(json: CfnTemplate): Map<string, { authorizationType: unknown; functionId: string | undefined; integrationType: unknown }> {
+  const resources = Object.fromEntries(resourcesOfType(json, 'AWS::ApiGateway::Resource'));
+  const pathOf = (resourceId: unknown): string => {
+    const target = refTarget(resourceId);
+    const resource = target === undefined ? undefined : resources[target];
+    // The root resource is referenced as GetAtt RestApi.RootResourceId.
+    if (resource === undefined) return '';
+    const p = props<{ ParentId: unknown; PathPart: string }>(resource);
+    return `${pathOf(p.ParentId)}/${p.PathPart}`;
+  };
+  const routes = new Map<string, { authorizationType: unknown; functionId: string | undefined; integrationType: unknown }>();
+  for (const [, method] of resourcesOfType(json, 'AWS::ApiGateway::Method')) {
+    const p = props<{ HttpMethod: string; ResourceId: unknown; AuthorizationType?: unknown; Integration?: { Type?: unknown; Uri?: unknown } }>(method);
+    const uri = JSON.stringify(p.Integration?.Uri ?? null);
+    const functionId = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(uri)?.[1];
+    routes.set(`${p.HttpMethod} ${pathOf(p.ResourceId) || '/'}`, {
+      authorizationType: p.AuthorizationType,
+      functionId,
+      integrationType: p.Integration?.Type,
+    });
+  }
+  return routes;
+}

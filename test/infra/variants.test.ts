@@ -1,0 +1,113 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { StageConfigInput } from '../../infra/config.ts';
+import { asArray, functionLogicalId, iamStatements, props, resourcesOfType, synthStage } from './support.ts';
+import type { PolicyStatementJson, Synthesized } from './support.ts';
+
+/** Configurations an operator may add: imported secrets, callers, e-mail, a pinned environment. */
+const STAGES: Record<string, StageConfigInput> = {
+  partner: {
+    account: '123456789012',
+    region: 'eu-west-1',
+    secret: { mode: 'import', name: 'shared/ix-credentials' },
+    allowedPrincipals: ['111122223333', 'arn:aws:iam::444455556666:role/billing-caller'],
+    alarmEmail: 'ops@example.com',
+    scheduleTimeZone: 'Atlantic/Azores',
+    serieTemplates: ['A{year}', 'B{year}'],
+    manageApiGatewayLogsRole: false,
+  },
+  byarn: {
+    secret: { mode: 'importArn', arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ix-sequences/byarn-AbC123' },
+  },
+};
+
+function secretReads(s: Synthesized): PolicyStatementJson[] {
+  return iamStatements(s.json)
+    .map((x) => x.statement)
+    .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'));
+}
+
+describe('an operator-added stage: imported secret, allowed callers, alarm e-mail, pinned account', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synthStage('partner', { stages: STAGES });
+  });
+
+  it('is deployed to the configured account and region', () => {
+    expect(s.stack.stackName).toBe('IxSequences-partner');
+    expect(s.stack.account).toBe('123456789012');
+    expect(s.stack.region).toBe('eu-west-1');
+  });
+
+  it('reads the imported secret by name, granting only that secret (its 6-character suffix)', () => {
+    expect(resourcesOfType(s.json, 'AWS::SecretsManager::Secret')).toEqual([]);
+    const fnId = functionLogicalId(s.json, 'ix-sequences-partner-list-sequences');
+    expect(props<{ Environment: { Variables: Record<string, unknown> } }>(s.json.Resources[fnId]!).Environment.Variables['IX_SECRET_ID']).toBe(
+      'shared/ix-credentials',
+    );
+    const reads = secretReads(s);
+    expect(reads).toHaveLength(8);
+    for (const r of reads) expect(r.Resource).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/ix-credentials-??????');
+  });
+
+  it('adds an API resource policy: allow the configured callers, deny everyone else', () => {
+    const [, api] = resourcesOfType(s.json, 'AWS::ApiGateway::RestApi')[0]!;
+    const policy = props<{ Policy: { Statement: PolicyStatementJson[] } }>(api).Policy;
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Resource: 'execute-api:/*',
+        Principal: { AWS: expect.arrayContaining(['arn:aws:iam::444455556666:role/billing-caller']) as unknown },
+      }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 'execute-api:Invoke',
+        Principal: { AWS: '*' },
+        Condition: {
+          ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::444455556666:role/billing-caller'] },
+          StringNotEquals: { 'aws:PrincipalAccount': ['111122223333'] },
+        },
+      }),
+    ]);
+    expect(JSON.stringify(policy.Statement[0]!.Principal)).toContain('111122223333');
+  });
+
+  it('subscribes the alarm e-mail, uses the configured time zone and serie templates, and leaves the account-wide logs role alone', () => {
+    s.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    s.template.allResourcesProperties('AWS::Scheduler::Schedule', { ScheduleExpressionTimezone: 'Atlantic/Azores' });
+    const fnId = functionLogicalId(s.json, 'ix-sequences-partner-rollover-scheduled');
+    expect(props<{ Environment: { Variables: Record<string, unknown> } }>(s.json.Resources[fnId]!).Environment.Variables).toMatchObject({
+      SERIE_TEMPLATES: 'A{year},B{year}',
+      ROLLOVER_TIME_ZONE: 'Atlantic/Azores',
+    });
+    s.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+  });
+
+  it('passes cdk-nag (the secret-suffix wildcard is acknowledged for exactly that ARN)', () => {
+    expect(new AwsSolutionsChecks().validateScope(s.app).violations).toEqual([]);
+  });
+});
+
+describe('a stage importing its secret by complete ARN', () => {
+  it('grants exactly that ARN and passes cdk-nag without a wildcard acknowledgement', () => {
+    const s = synthStage('byarn', { stages: STAGES });
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ix-sequences/byarn-AbC123';
+    for (const r of secretReads(s)) expect(r.Resource).toBe(arn);
+    const fnId = functionLogicalId(s.json, 'ix-sequences-byarn-get-sequence');
+    expect(props<{ Environment: { Variables: Record<string, unknown> } }>(s.json.Resources[fnId]!).Environment.Variables['IX_SECRET_ID']).toBe(arn);
+    expect(new AwsSolutionsChecks().validateScope(s.app).violations).toEqual([]);
+  });
+});
+
+describe('stage selection', () => {
+  it('defaults to dev when no stage is given', () => {
+    expect(synthStage(undefined).stack.stackName).toBe('IxSequences-dev');
+  });
+
+  it('refuses an unknown stage, naming the configured ones', () => {
+    expect(() => synthStage('qa')).toThrow(/Unknown stage "qa".*dev, staging, prod/);
+  });
+});
