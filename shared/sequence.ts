@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.ts';
 
 /**
  * The Sequence of the service contract (camelCase, stable). This schema is the single source for
@@ -6,23 +6,27 @@ import { z } from 'zod';
  */
 export const AtcudStatusSchema = z
   .enum(['registered', 'pending', 'not_applicable'])
-  .describe('registered: AT gave a code; pending: N/D, must be registered before use; not_applicable: N/A');
+  .check(
+    z.describe('registered: AT gave a code; pending: N/D, must be registered before use; not_applicable: N/A'),
+  );
 
 export const DocumentSequenceSchema = z.object({
-  sequenceId: z.number().int().describe('InvoiceXpress id to pass as sequence_id when issuing this document type'),
-  lastNumber: z.number().int().describe('Last number used in this serie for this document type (0 when none)'),
-  validationCode: z.string().nullable().describe('AT validation code, or null when pending / not applicable'),
+  sequenceId: z.int().check(z.describe('InvoiceXpress id to pass as sequence_id when issuing this document type')),
+  lastNumber: z.int().check(z.describe('Last number used in this serie for this document type (0 when none)')),
+  validationCode: z
+    .nullable(z.string())
+    .check(z.describe('AT validation code, or null when pending / not applicable')),
   atcud: AtcudStatusSchema,
 });
 
 export const SequenceSchema = z.object({
-  id: z.number().int().positive(),
+  id: z.int().check(z.positive()),
   serie: z.string(),
   isDefault: z.boolean(),
   documents: z
     .record(z.string(), DocumentSequenceSchema)
-    .describe('One entry per document type InvoiceXpress reports, keyed by its snake_case name'),
-  registered: z.boolean().describe('True when no document type is pending'),
+    .check(z.describe('One entry per document type InvoiceXpress reports, keyed by its snake_case name')),
+  registered: z.boolean().check(z.describe('True when no document type is pending')),
 });
 
 export type AtcudStatus = z.infer<typeof AtcudStatusSchema>;
@@ -34,10 +38,10 @@ export type Sequence = z.infer<typeof SequenceSchema>;
  * (no spaces), not starting with "AT". The exact character set is not published; this is the
  * conservative reading of several vendors' rules.
  */
-export const SerieNameSchema = z
-  .string()
-  .min(1)
-  .max(35)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_\-/.]*$/, 'only letters, digits and - _ / . are allowed, no spaces')
-  .refine((name) => !name.toUpperCase().startsWith('AT'), 'must not start with "AT"')
-  .describe('The serie name, e.g. "2027"');
+export const SerieNameSchema = z.string().check(
+  z.minLength(1),
+  z.maxLength(35),
+  z.regex(/^[A-Za-z0-9][A-Za-z0-9_\-/.]*$/, 'only letters, digits and - _ / . are allowed, no spaces'),
+  z.refine((name) => !name.toUpperCase().startsWith('AT'), 'must not start with "AT"'),
+  z.describe('The serie name, e.g. "2027"'),
+);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from '../zod.ts';
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import { logger } from '../runtime/logger.ts';
 import { ApiError, toApiError } from './api-error.ts';
@@ -97,7 +97,7 @@ function httpContract(operationId: string): MiddlewareObj<ApiGatewayEvent, APIGa
   };
 }
 
-function detailsOf(error: z.ZodError, prefix: 'path' | 'body'): ApiErrorDetail[] {
+function detailsOf(error: z.core.$ZodError, prefix: 'path' | 'body'): ApiErrorDetail[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return { path: [prefix, ...issue.path].join('.'), message: `unknown field(s): ${issue.keys.join(', ')}` };
@@ -127,7 +127,7 @@ export interface ParsedRequest<Params, Body> {
   body: Body;
 }
 
-export function parseRequest<Params extends z.ZodType, Body extends z.ZodType, Response extends z.ZodType>(
+export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response extends z.ZodMiniType>(
   route: RouteSpec<Params, Body, Response>,
   event: ApiGatewayEvent,
 ): ParsedRequest<z.output<Params>, z.output<Body>> {
@@ -164,12 +164,12 @@ export function parseRequest<Params extends z.ZodType, Body extends z.ZodType, R
   return { params: params as z.output<Params>, body: body as z.output<Body> };
 }
 
-export type RouteWork<Params extends z.ZodType, Body extends z.ZodType, Response extends z.ZodType> = (
+export type RouteWork<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response extends z.ZodMiniType> = (
   request: ParsedRequest<z.output<Params>, z.output<Body>>,
 ) => Promise<z.input<Response>>;
 
 /** A Lambda handler for one route: parse → work → the route's success status and JSON. */
-export function createHttpHandler<Params extends z.ZodType, Body extends z.ZodType, Response extends z.ZodType>(
+export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response extends z.ZodMiniType>(
   route: RouteSpec<Params, Body, Response>,
   work: RouteWork<Params, Body, Response>,
 ) {

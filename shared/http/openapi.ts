@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { routes } from './routes.ts';
 import type { RouteSpec } from './routes.ts';
 
@@ -9,9 +9,15 @@ import type { RouteSpec } from './routes.ts';
 
 const ErrorBodySchema = z.object({
   error: z.object({
-    code: z.string().describe('invalid_request, not_found, serie_exists, invalid_state, unsupported_media_type, rejected, rate_limited, upstream_error, upstream_timeout, internal_error'),
+    code: z
+      .string()
+      .check(
+        z.describe(
+          'invalid_request, not_found, serie_exists, invalid_state, unsupported_media_type, rejected, rate_limited, upstream_error, upstream_timeout, internal_error',
+        ),
+      ),
     message: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    details: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
     requestId: z.string(),
   }),
 });
@@ -31,7 +37,7 @@ const COMMON_ERRORS = [400, 415, 500, 502, 504];
 
 type JsonSchema = Record<string, unknown>;
 
-function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+function schemaOf(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   delete json['$schema']; // the document declares its dialect once (OpenAPI 3.1 = JSON Schema 2020-12)
   return json;
@@ -76,7 +82,7 @@ function operationOf(route: RouteSpec): JsonSchema {
   };
 }
 
-function pathParameters(schema: z.ZodType): JsonSchema[] {
+function pathParameters(schema: z.core.$ZodType): JsonSchema[] {
   const json = schemaOf(schema, 'input');
   const properties = (json['properties'] ?? {}) as Record<string, JsonSchema>;
   return Object.entries(properties).map(([name, property]) => ({

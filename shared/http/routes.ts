@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import {
   RolloverInputSchema,
   RolloverReadinessSchema,
@@ -14,35 +14,37 @@ import { SequenceSchema, SerieNameSchema } from '../sequence.ts';
 
 const IdParamsSchema = z.strictObject({
   id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer')
-    .transform(Number)
-    .describe('The sequence id (a positive integer)'),
+    .pipe(
+      z.string().check(z.regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer')),
+      z.transform(Number),
+    )
+    .check(z.describe('The sequence id (a positive integer)')),
 });
 
 const YearParamsSchema = z.strictObject({
   year: z
-    .string()
-    .regex(/^2[0-9]{3}$/, 'must be a year between 2000 and 2999')
-    .transform(Number)
-    .describe('The calendar year, e.g. 2027'),
+    .pipe(
+      z.string().check(z.regex(/^2[0-9]{3}$/, 'must be a year between 2000 and 2999')),
+      z.transform(Number),
+    )
+    .check(z.describe('The calendar year, e.g. 2027')),
 });
 
 export const CreateSequenceBodySchema = z.strictObject({
   serie: SerieNameSchema,
-  default: z.boolean().default(false).describe('Make it the account default at once (default false)'),
+  default: z._default(z.boolean(), false).check(z.describe('Make it the account default at once (default false)')),
 });
 
 /** Register and set_current take no body; an empty object is tolerated. */
-const NoBodySchema = z.strictObject({}).optional();
+const NoBodySchema = z.optional(z.strictObject({}));
 
 const SequenceEnvelopeSchema = z.object({ sequence: SequenceSchema });
 const SequenceListSchema = z.object({ sequences: z.array(SequenceSchema) });
 
 export interface RouteSpec<
-  Params extends z.ZodType = z.ZodType,
-  Body extends z.ZodType = z.ZodType,
-  Response extends z.ZodType = z.ZodType,
+  Params extends z.ZodMiniType = z.ZodMiniType,
+  Body extends z.ZodMiniType = z.ZodMiniType,
+  Response extends z.ZodMiniType = z.ZodMiniType,
 > {
   operationId: string;
   /** The function serving it: functions/<entry>.ts, one Lambda per route. */
@@ -58,7 +60,7 @@ export interface RouteSpec<
   errors: readonly number[];
 }
 
-function route<Params extends z.ZodType, Body extends z.ZodType, Response extends z.ZodType>(
+function route<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response extends z.ZodMiniType>(
   spec: RouteSpec<Params, Body, Response>,
 ): RouteSpec<Params, Body, Response> {
   return spec;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { SequenceSchema } from '../sequence.ts';
 import type { AtcudStatus, DocumentSequence, Sequence } from '../sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
@@ -24,31 +24,36 @@ export interface WireContext {
 
 /** An integer that may come as a number or as a string of digits ("146090"). */
 export const IntLikeSchema = z.union([
-  z.number().int(),
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, 'expected an integer')
-    .transform((value) => Number(value))
-    .pipe(z.number().int().safe()),
+  z.int(),
+  z.pipe(
+    z.pipe(
+      z.string().check(z.trim(), z.regex(/^-?\d+$/, 'expected an integer')),
+      z.transform((value: string) => Number(value)),
+    ),
+    z.int().check(z.int()), // classic `.int().safe()`: the same safe-integer check twice
+  ),
 ]);
 
 /** `default_sequence`: 1/0, "1"/"0", true/false, "true"/"false". */
 export const DefaultFlagSchema = z.union([
   z.boolean(),
-  z.literal([0, 1]).transform((value) => value === 1),
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(['0', '1', 'true', 'false']))
-    .transform((value) => value === '1' || value === 'true'),
+  z.pipe(
+    z.literal([0, 1]),
+    z.transform((value: 0 | 1) => value === 1),
+  ),
+  z.pipe(
+    z.pipe(z.string().check(z.trim(), z.toLowerCase()), z.enum(['0', '1', 'true', 'false'])),
+    z.transform((value: '0' | '1' | 'true' | 'false') => value === '1' || value === 'true'),
+  ),
 ]);
 
 /** `serie`: "2027", or 2027 when it was sent as a number. */
 export const SerieSchema = z.union([
-  z.string().min(1, 'expected a non-empty serie'),
-  z.number().int().transform((value) => String(value)),
+  z.string().check(z.minLength(1, 'expected a non-empty serie')),
+  z.pipe(
+    z.int(),
+    z.transform((value: number) => String(value)),
+  ),
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -56,7 +61,7 @@ export const SerieSchema = z.union([
 
 /** One sequence as InvoiceXpress sends it. Unknown fields pass through (document types live there). */
 export const RawSequenceSchema = z.looseObject({
-  id: IntLikeSchema.pipe(z.number().int().positive()),
+  id: z.pipe(IntLikeSchema, z.int().check(z.positive())),
   serie: SerieSchema,
   default_sequence: DefaultFlagSchema,
 });
@@ -64,10 +69,10 @@ export type RawSequenceWire = z.infer<typeof RawSequenceSchema>;
 
 /** `pagination` as other InvoiceXpress lists carry it. Only total_pages is relied upon. */
 export const PaginationSchema = z.looseObject({
-  total_pages: IntLikeSchema.pipe(z.number().int().nonnegative()),
-  current_page: IntLikeSchema.optional().catch(undefined),
-  per_page: IntLikeSchema.pipe(z.number().int().positive()).optional().catch(undefined),
-  total_entries: IntLikeSchema.pipe(z.number().int().nonnegative()).optional().catch(undefined),
+  total_pages: z.pipe(IntLikeSchema, z.int().check(z.nonnegative())),
+  current_page: z.catchConstant(z.optional(IntLikeSchema), undefined),
+  per_page: z.catchConstant(z.optional(z.pipe(IntLikeSchema, z.int().check(z.positive()))), undefined),
+  total_entries: z.catchConstant(z.optional(z.pipe(IntLikeSchema, z.int().check(z.nonnegative()))), undefined),
 });
 export type Pagination = z.infer<typeof PaginationSchema>;
 
@@ -76,7 +81,7 @@ const DOCUMENT_FIELD = /^current_([a-z0-9]+(?:_[a-z0-9]+)*)_(sequence_id|number|
 // ---------------------------------------------------------------------------------------------
 // Normalisation
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   const parts = error.issues.slice(0, 3).map((issue) => {
     const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
     return `${where}: ${issue.message}`;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 import { BaseEnvSchema } from '../runtime/env.ts';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from './time.ts';
 
@@ -27,28 +27,30 @@ export function serieNames(templates: readonly string[], year: number): string[]
 }
 
 export const SerieTemplatesSchema = z
-  .string()
-  .default(DEFAULT_SERIE_TEMPLATES)
-  .transform((text) => text.split(',').map((part) => part.trim()))
-  .superRefine((templates, context) => {
-    if (templates.length > 10) context.addIssue({ code: 'custom', message: 'at most 10 templates' });
-    templates.forEach((template, index) => {
-      const problem = (message: string): void => {
-        context.addIssue({ code: 'custom', message: `template ${String(index + 1)} "${template}" ${message}` });
-      };
-      if (!template.includes(YEAR_PLACEHOLDER)) return problem(`must contain ${YEAR_PLACEHOLDER}`);
-      if (/[{}]/.test(template.replaceAll(YEAR_PLACEHOLDER, ''))) return problem(`may use no placeholder but ${YEAR_PLACEHOLDER}`);
-      const nameProblem = serieNameProblem(serieNames([template], WIDEST_YEAR)[0] ?? '');
-      if (nameProblem !== undefined) problem(`gives a serie name that ${nameProblem}`);
-    });
-    if (new Set(templates).size !== templates.length) context.addIssue({ code: 'custom', message: 'templates must differ' });
-  })
-  .describe('Comma-separated serie name templates, tried in order; each contains {year}');
+  .pipe(
+    z._default(z.string(), DEFAULT_SERIE_TEMPLATES),
+    z.transform((text: string) => text.split(',').map((part) => part.trim())),
+  )
+  .check(
+    z.superRefine((templates, context) => {
+      if (templates.length > 10) context.addIssue({ code: 'custom', message: 'at most 10 templates' });
+      templates.forEach((template, index) => {
+        const problem = (message: string): void => {
+          context.addIssue({ code: 'custom', message: `template ${String(index + 1)} "${template}" ${message}` });
+        };
+        if (!template.includes(YEAR_PLACEHOLDER)) return problem(`must contain ${YEAR_PLACEHOLDER}`);
+        if (/[{}]/.test(template.replaceAll(YEAR_PLACEHOLDER, ''))) return problem(`may use no placeholder but ${YEAR_PLACEHOLDER}`);
+        const nameProblem = serieNameProblem(serieNames([template], WIDEST_YEAR)[0] ?? '');
+        if (nameProblem !== undefined) problem(`gives a serie name that ${nameProblem}`);
+      });
+      if (new Set(templates).size !== templates.length) context.addIssue({ code: 'custom', message: 'templates must differ' });
+    }),
+    z.describe('Comma-separated serie name templates, tried in order; each contains {year}'),
+  );
 
 export const TimeZoneSchema = z
-  .string()
-  .default(DEFAULT_TIME_ZONE)
-  .refine(isValidTimeZone, { message: 'must be an IANA time zone such as Europe/Lisbon' });
+  ._default(z.string(), DEFAULT_TIME_ZONE)
+  .check(z.refine(isValidTimeZone, { message: 'must be an IANA time zone such as Europe/Lisbon' }));
 
 /** Rollover settings on their own (the CLI reads them without the AWS-only variables). */
 export const RolloverSettingsSchema = z.object({
@@ -58,5 +60,5 @@ export const RolloverSettingsSchema = z.object({
 export type RolloverSettings = z.infer<typeof RolloverSettingsSchema>;
 
 /** Environment of the scheduled rollover function. */
-export const RolloverEnvSchema = BaseEnvSchema.extend(RolloverSettingsSchema.shape);
+export const RolloverEnvSchema = z.extend(BaseEnvSchema, RolloverSettingsSchema.shape);
 export type RolloverEnv = z.infer<typeof RolloverEnvSchema>;

@@ -1,13 +1,13 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 
 /** Variables every function reads. Parsed once at cold start: a bad value fails loudly by name. */
 export const BaseEnvSchema = z.object({
-  IX_SECRET_ID: z.string().min(1),
-  STAGE: z.string().min(1).default('local'),
-  SECRET_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
-  IX_TIMEOUT_MS: z.coerce.number().int().min(100).max(28_000).default(8_000),
+  IX_SECRET_ID: z.string().check(z.minLength(1)),
+  STAGE: z._default(z.string().check(z.minLength(1)), 'local'),
+  SECRET_TTL_SECONDS: z._default(z.coerceNumber().check(z.int(), z.minimum(0), z.maximum(86_400)), 300),
+  IX_TIMEOUT_MS: z._default(z.coerceNumber().check(z.int(), z.minimum(100), z.maximum(28_000)), 8_000),
   /** Only for local runs and tests (the sandbox); unset in AWS. */
-  IX_BASE_URL: z.url().optional(),
+  IX_BASE_URL: z.optional(z.url()),
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 
@@ -19,7 +19,7 @@ export class ConfigurationError extends Error {
  * Parses environment variables with a zod object schema. The error names each variable and what
  * is wrong with it, never its value (a value may be a secret).
  */
-export function parseEnv<Schema extends z.ZodType>(
+export function parseEnv<Schema extends z.ZodMiniType>(
   schema: Schema,
   env: Record<string, string | undefined> = process.env,
 ): z.output<Schema> {

@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import * as z from '../zod.ts';
 
 /** The one Secrets Manager secret per environment (contract section 4). */
 export const ServiceSecretSchema = z.object({
-  accountName: z.string().min(1),
-  apiKey: z.string().min(1),
-  webhooks: z.array(z.object({ url: z.url(), secret: z.string().min(1) })).default([]),
+  accountName: z.string().check(z.minLength(1)),
+  apiKey: z.string().check(z.minLength(1)),
+  webhooks: z._default(z.array(z.object({ url: z.url(), secret: z.string().check(z.minLength(1)) })), []),
 });
 export type ServiceSecret = z.infer<typeof ServiceSecretSchema>;
 export type WebhookTarget = ServiceSecret['webhooks'][number];

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../zod.ts';
 import type { BaseEnvSchema } from './env.ts';
 import { parseEnv } from './env.ts';
 import { createInvoiceXpressSession } from './invoicexpress-session.ts';
