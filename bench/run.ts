@@ -9,7 +9,7 @@ import { createInvoiceXpressClient } from '../shared/invoicexpress/client.ts';
 import { routes } from '../shared/http/routes.ts';
 import type { RouteSpec } from '../shared/http/routes.ts';
 import { runRollover } from '../shared/rollover/rollover.ts';
-import type { RolloverResult } from '../shared/rollover/schemas.ts';
+import type { RolloverResult } from '../shared/rollover/result.ts';
 import { bundle, ROOT } from './bundle.ts';
 import type { BundleReport } from './bundle.ts';
 

@@ -3,7 +3,8 @@ import middy from '@middy/core';
 import { RolloverEnvSchema } from '../shared/rollover/config.ts';
 import { executeRollover } from '../shared/rollover/service.ts';
 import { ScheduledRolloverPayloadSchema } from '../shared/rollover/schemas.ts';
-import type { RolloverResult, ScheduledRolloverPayload } from '../shared/rollover/schemas.ts';
+import type { ScheduledRolloverPayload } from '../shared/rollover/schemas.ts';
+import type { RolloverResult } from '../shared/rollover/result.ts';
 import { logger } from '../shared/runtime/logger.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 

@@ -3,7 +3,8 @@ import type { Sandbox } from '../sandbox/types.ts';
 import type { InvoiceXpressClient } from '../shared/invoicexpress/types.ts';
 import { RolloverSettingsSchema } from '../shared/rollover/config.ts';
 import { RolloverInputSchema } from '../shared/rollover/schemas.ts';
-import type { RolloverInput, RolloverStep } from '../shared/rollover/schemas.ts';
+import type { RolloverInput } from '../shared/rollover/schemas.ts';
+import type { RolloverStep } from '../shared/rollover/result.ts';
 
 /**
  * `npm run rollover -- --phase prepare|activate [--year N] [--dry-run]`

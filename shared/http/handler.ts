@@ -127,7 +127,7 @@ export interface ParsedRequest<Params, Body> {
   body: Body;
 }
 
-export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response extends z.ZodMiniType>(
+export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response>(
   route: RouteSpec<Params, Body, Response>,
   event: ApiGatewayEvent,
 ): ParsedRequest<z.output<Params>, z.output<Body>> {
@@ -164,16 +164,16 @@ export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMin
   return { params: params as z.output<Params>, body: body as z.output<Body> };
 }
 
-export type RouteWork<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response extends z.ZodMiniType> = (
+export type RouteWork<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response> = (
   request: ParsedRequest<z.output<Params>, z.output<Body>>,
-) => Promise<z.input<Response>>;
+) => Promise<Response>;
 
 /** A Lambda handler for one route: parse → work → the route's success status and JSON. */
-export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response extends z.ZodMiniType>(
+export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response>(
   route: RouteSpec<Params, Body, Response>,
   work: RouteWork<Params, Body, Response>,
 ) {
   return middy<ApiGatewayEvent, APIGatewayProxyResult>()
     .use(httpContract(route.operationId))
-    .handler(async (event) => jsonResponse(route.success.status, await work(parseRequest(route, event ?? {}))));
+    .handler(async (event) => jsonResponse(route.successStatus, await work(parseRequest(route, event ?? {}))));
 }

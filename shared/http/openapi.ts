@@ -1,6 +1,8 @@
 import * as z from '../zod.ts';
+import { routeResponses } from './responses.ts';
+import type { RouteResponse } from './responses.ts';
 import { routes } from './routes.ts';
-import type { RouteSpec } from './routes.ts';
+import type { RouteName, RouteSpec } from './routes.ts';
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the same zod schemas the handlers parse
@@ -47,9 +49,9 @@ function jsonContent(schema: JsonSchema): JsonSchema {
   return { 'application/json': { schema } };
 }
 
-function operationOf(route: RouteSpec): JsonSchema {
+function operationOf(route: RouteSpec, response: RouteResponse): JsonSchema {
   const parameters = route.params ? pathParameters(route.params) : [];
-  const errorStatuses = [...new Set([...COMMON_ERRORS, ...route.errors])].sort((a, b) => a - b);
+  const errorStatuses = [...new Set([...COMMON_ERRORS, ...response.errors])].sort((a, b) => a - b);
   const errorBody = schemaOf(ErrorBodySchema, 'output');
   return {
     operationId: route.operationId,
@@ -59,10 +61,10 @@ function operationOf(route: RouteSpec): JsonSchema {
       ? { requestBody: { required: route.method === 'POST', content: jsonContent(schemaOf(route.body, 'input')) } }
       : {}),
     responses: {
-      [String(route.success.status)]: {
-        description: route.success.description,
+      [String(route.successStatus)]: {
+        description: response.description,
         headers: { 'x-request-id': { schema: { type: 'string' } } },
-        content: jsonContent(schemaOf(route.success.schema, 'output')),
+        content: jsonContent(schemaOf(response.schema, 'output')),
       },
       ...Object.fromEntries(
         errorStatuses.map((status) => [
@@ -96,8 +98,8 @@ function pathParameters(schema: z.core.$ZodType): JsonSchema[] {
 
 export function buildOpenApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const route of Object.values(routes) as RouteSpec[]) {
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = operationOf(route);
+  for (const [name, route] of Object.entries(routes) as [RouteName, RouteSpec][]) {
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operationOf(route, routeResponses[name]);
   }
   return {
     openapi: '3.1.0',

@@ -1,5 +1,6 @@
 import type { Sequence } from '../sequence.ts';
-import type { RolloverPhase, RolloverStep } from './schemas.ts';
+import type { RolloverPhase } from './schemas.ts';
+import type { RolloverStep } from './result.ts';
 
 /**
  * The rollover's decisions, as pure functions of the account's state: which configured name to

@@ -4,15 +4,8 @@ import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Sequence } from '../sequence.ts';
 import { serieNames } from './config.ts';
 import { chooseRegistered, findSerie, markDefault, nextAction, planSteps, upsert } from './plan.ts';
-import type {
-  RolloverAction,
-  RolloverCalls,
-  RolloverFailure,
-  RolloverInput,
-  RolloverReadiness,
-  RolloverResult,
-  RolloverStep,
-} from './schemas.ts';
+import type { RolloverInput } from './schemas.ts';
+import type { RolloverAction, RolloverCalls, RolloverFailure, RolloverReadiness, RolloverResult, RolloverStep } from './result.ts';
 import { DEFAULT_TIME_ZONE, targetYear } from './time.ts';
 
 export interface RunRolloverOptions {

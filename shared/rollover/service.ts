@@ -6,7 +6,8 @@ import { deliverWebhooks, shouldNotify } from '../webhooks/deliver.ts';
 import type { DeliveryReport } from '../webhooks/deliver.ts';
 import type { RolloverEnv } from './config.ts';
 import { runRollover } from './rollover.ts';
-import type { RolloverInput, RolloverResult } from './schemas.ts';
+import type { RolloverInput } from './schemas.ts';
+import type { RolloverResult } from './result.ts';
 
 /**
  * One rollover run as the functions perform it (the Scheduler's and POST /rollover): with the

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RolloverResult } from '../rollover/schemas.ts';
+import type { RolloverResult } from '../rollover/result.ts';
 import type { WebhookTarget } from '../runtime/secret.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signBody } from './sign.ts';
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
-import type { RolloverResult } from '../../shared/rollover/schemas.ts';
+import type { RolloverResult } from '../../shared/rollover/result.ts';
 
 /** The CLI as users run it: a separate Node 24 process, checked by its output and exit code. */
 

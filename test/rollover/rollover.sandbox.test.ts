@@ -4,8 +4,9 @@ import type { Sandbox, SandboxOperation } from '../../sandbox/types.ts';
 import { createInvoiceXpressClient } from '../../shared/invoicexpress/client.ts';
 import type { InvoiceXpressClient, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
 import { readiness, runRollover } from '../../shared/rollover/rollover.ts';
-import { RolloverResultSchema } from '../../shared/rollover/schemas.ts';
-import type { RolloverPhase, RolloverResult, RolloverStep } from '../../shared/rollover/schemas.ts';
+import { RolloverResultSchema } from '../../shared/rollover/result.ts';
+import type { RolloverPhase } from '../../shared/rollover/schemas.ts';
+import type { RolloverResult, RolloverStep } from '../../shared/rollover/result.ts';
 
 /** The rollover against the stateful sandbox over real HTTP: call counts, faults, races, resumption. */
 

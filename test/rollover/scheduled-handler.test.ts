@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
-import type { RolloverResult } from '../../shared/rollover/schemas.ts';
+import type { RolloverResult } from '../../shared/rollover/result.ts';
 import { localAwsEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import { startReceiver } from '../webhooks/receiver.ts';

@@ -6,6 +6,7 @@ import { localAwsEnvironment, startLocalSecretsManager } from '../../local/secre
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox, SandboxOptions } from '../../sandbox/types.ts';
+import { routeResponses } from '../../shared/http/responses.ts';
 import { routes } from '../../shared/http/routes.ts';
 import type { RouteName } from '../../shared/http/routes.ts';
 
@@ -74,6 +75,11 @@ export async function startApiHarness(
         json = JSON.parse(result.body) as Record<string, unknown>;
       } catch {
         // left empty: tests on the error shape will fail loudly
+      }
+      if (result.statusCode < 300) {
+        // Every success body any test sees must match the documented (OpenAPI) schema.
+        const checked = routeResponses[name].schema.safeParse(json);
+        if (!checked.success) throw new Error(`${name} answered a body its schema rejects: ${JSON.stringify(checked.error.issues)}`);
       }
       return { status: result.statusCode, headers, text: result.body, json };
     },

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RolloverResult } from '../../shared/rollover/schemas.ts';
+import type { RolloverResult } from '../../shared/rollover/result.ts';
 import { deliverWebhooks, shouldNotify } from '../../shared/webhooks/deliver.ts';
 import type { WebhookLogger } from '../../shared/webhooks/deliver.ts';
 import { signBody, verifySignature } from '../../shared/webhooks/sign.ts';

@@ -1,0 +1,42 @@
+import * as z from '../zod.ts';
+import { RolloverReadinessSchema, RolloverResultSchema } from '../rollover/result.ts';
+import { SequenceSchema } from '../sequence.ts';
+import type { RouteName } from './routes.ts';
+
+/**
+ * The success bodies and extra error statuses of every route, for the OpenAPI document and the
+ * tests (which check every 2xx body against these schemas). Not imported by the functions: their
+ * bodies are typed by routes.ts, and these schemas would only add bytes to each bundle.
+ */
+
+const SequenceEnvelopeSchema = z.object({ sequence: SequenceSchema });
+const SequenceListSchema = z.object({ sequences: z.array(SequenceSchema) });
+
+export interface RouteResponse {
+  schema: z.ZodMiniType;
+  description: string;
+  /** Error statuses this route can answer besides the common ones (400, 415, 500, 502, 504). */
+  errors: readonly number[];
+}
+
+export const routeResponses: Record<RouteName, RouteResponse> = {
+  listSequences: { schema: SequenceListSchema, description: 'The sequences', errors: [429] },
+  getSequence: { schema: SequenceEnvelopeSchema, description: 'The sequence', errors: [404, 429] },
+  createSequence: { schema: SequenceEnvelopeSchema, description: 'The created sequence', errors: [409, 422, 429] },
+  registerSequence: {
+    schema: SequenceEnvelopeSchema,
+    description: 'The sequence after registration',
+    errors: [404, 422, 429],
+  },
+  setCurrentSequence: {
+    schema: SequenceEnvelopeSchema,
+    description: 'The sequence after the switch',
+    errors: [404, 409, 429],
+  },
+  runRollover: {
+    schema: RolloverResultSchema,
+    description: 'The rollover result; check `outcome` (a run that failed answers 200 with outcome "failed")',
+    errors: [429],
+  },
+  rolloverStatus: { schema: RolloverReadinessSchema, description: 'The readiness report', errors: [429] },
+};
