@@ -168,6 +168,35 @@ log('rollover with 50 ms latency per call and 100 requests/minute…');
 const rollovers = await rolloverCost();
 
 const warmRatio = warm.handlerMs / warm.clientMs;
+const baselineSdkMs = cold.get(baselineSdk.file) ?? 1;
+
+/** Why a target is missed, with this run's numbers. */
+function missNotes(): string[] {
+  const notes: string[] = [];
+  const over = reports.filter((report) => report.bytes >= TARGETS.bundleBytes);
+  if (over.length > 0) {
+    notes.push(
+      `- Size: ${over.map((r) => `${r.name} (${kb(r.bytes)})`).join(', ')} over ${kb(TARGETS.bundleBytes)}. ` +
+        'rollover-run carries both the HTTP stack (middy, routes, error table) and the whole rollover engine ' +
+        '(plan, run, webhooks); zod/mini, ky and the Powertools logger are ~79 KB of every bundle. Replacing the ' +
+        'logger with a hand-written one or ky with bare fetch would fit it, at the cost of the libraries the ' +
+        'project chose on purpose.',
+    );
+  }
+  const slow = reports.filter((report) => (cold.get(report.file) ?? 0) / baselineMs >= TARGETS.coldRatio);
+  if (slow.length > 0) {
+    notes.push(
+      `- Cold init: ${String(slow.length)} of ${String(reports.length)} functions are over ${String(TARGETS.coldRatio)}× the fetch-only ` +
+        `baseline. Importing the Secrets Manager client alone takes the baseline from ${ms(baselineMs)} to ` +
+        `${ms(baselineSdkMs)}: the SDK stays external (the Lambda runtime provides it) and is loaded at init on ` +
+        'purpose, because every cold container reads the secret on its first request anyway (loading it lazily ' +
+        'would only move the cost into that request). Against the fetch + SDK baseline every function is at ' +
+        `${Math.max(...reports.map((r) => (cold.get(r.file) ?? 0) / baselineSdkMs)).toFixed(2)}× or less: what is ours (zod/mini, ky, ` +
+        'logger, the handler) adds that much.',
+    );
+  }
+  return notes.length > 0 ? ['Targets missed, and why:', '', ...notes, ''] : [];
+}
 const lines = [
   '# Benchmarks',
   '',
@@ -177,15 +206,16 @@ const lines = [
   '',
   `Bundles as deployed (esbuild, ESM, minified, \`@aws-sdk/*\` external). Cold init: wall time of a fresh Node process that loads the bundle (module init included), median of ${String(COLD_RUNS)}, as a ratio to a bundle that only touches \`fetch\` (${ms(baselineMs)}). A second baseline also imports the Secrets Manager client (${ms(cold.get(baselineSdk.file) ?? 0)}), which every function loads at init.`,
   '',
-  `| function | bytes | under ${kb(TARGETS.bundleBytes)} | largest parts | cold init | ratio | under ${String(TARGETS.coldRatio)} |`,
-  '|---|---|---|---|---|---|---|',
+  `| function | bytes | under ${kb(TARGETS.bundleBytes)} | largest parts | cold init | ratio to fetch | under ${String(TARGETS.coldRatio)} | ratio to fetch + SDK |`,
+  '|---|---|---|---|---|---|---|---|',
   ...reports.map((report) => {
     const coldMs = cold.get(report.file) ?? 0;
     const ratio = coldMs / baselineMs;
     const parts = report.top.map((part) => `${part.source} ${kb(part.bytes)}`).join(', ');
-    return `| ${report.name} | ${String(report.bytes)} | ${mark(report.bytes < TARGETS.bundleBytes)} | ${parts} | ${ms(coldMs)} | ${ratio.toFixed(2)} | ${mark(ratio < TARGETS.coldRatio)} |`;
+    return `| ${report.name} | ${String(report.bytes)} | ${mark(report.bytes < TARGETS.bundleBytes)} | ${parts} | ${ms(coldMs)} | ${ratio.toFixed(2)} | ${mark(ratio < TARGETS.coldRatio)} | ${(coldMs / baselineSdkMs).toFixed(2)} |`;
   }),
   '',
+  ...missNotes(),
   '## Warm overhead',
   '',
   `GET /sequences/{id} through the handler (real-shaped API Gateway event, middy, zod, logging) against the bare \`client.get\` it wraps, same sandbox, same run, interleaved, median of ${String(WARM_REQUESTS)}.`,
