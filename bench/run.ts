@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { apiGatewayEvent, lambdaContext } from '../local/api-gateway-event.ts';
-import { localAwsEnvironment, startLocalSecretsManager } from '../local/secrets-manager-endpoint.ts';
+import { localFunctionEnvironment, startLocalSecretsManager } from '../local/secrets-manager-endpoint.ts';
 import { startSandbox } from '../sandbox/server.ts';
 import { createInvoiceXpressClient } from '../shared/invoicexpress/client.ts';
 import { routes } from '../shared/http/routes.ts';
@@ -82,11 +82,11 @@ async function warmOverhead(): Promise<{ handlerMs: number; clientMs: number }> 
   const secrets = await startLocalSecretsManager({
     secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
   });
-  Object.assign(process.env, localAwsEnvironment(secrets.url), {
-    IX_SECRET_ID: 'ix-sequences/bench',
-    IX_BASE_URL: sandbox.url,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
+  Object.assign(
+    process.env,
+    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, stage: 'bench' }),
+    { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  );
   try {
     const { handler } = (await import('../functions/get-sequence.ts')) as {
       handler: (event: ReturnType<typeof apiGatewayEvent>, context: ReturnType<typeof lambdaContext>) => Promise<{ statusCode: number }>;

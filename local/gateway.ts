@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { listenOnLoopback } from '../sandbox/loopback.ts';
 import { routes } from '../shared/http/routes.ts';
 import type { RouteName, RouteSpec } from '../shared/http/routes.ts';
 import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
@@ -135,13 +135,9 @@ export async function startLocalGateway(options: {
       response.end(JSON.stringify({ message: 'Internal server error' }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const url = await listenOnLoopback(server, options.port);
   return {
-    url: `http://127.0.0.1:${String(port)}`,
+    url,
     server,
     close: () =>
       new Promise<void>((resolve) => {

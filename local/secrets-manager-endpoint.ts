@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../sandbox/loopback.ts';
 
 /**
  * A loopback stand-in for the one Secrets Manager call the service makes (GetSecretValue, AWS
@@ -54,11 +54,10 @@ export async function startLocalSecretsManager(options: {
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
+  const url = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${String(port)}`,
+    url,
     get calls() {
       return calls;
     },
@@ -76,12 +75,24 @@ export async function startLocalSecretsManager(options: {
   };
 }
 
-/** Environment that makes the AWS SDK talk to the local endpoint with dummy credentials. */
-export function localAwsEnvironment(endpointUrl: string): Record<string, string> {
+/**
+ * The environment a function module needs to run locally: the AWS SDK pointed at the loopback
+ * Secrets Manager (dummy credentials), InvoiceXpress at the sandbox. Set it before importing a
+ * function module (they parse the environment at import, as at a Lambda cold start).
+ */
+export function localFunctionEnvironment(options: {
+  secretsManagerUrl: string;
+  invoiceXpressUrl: string;
+  stage: string;
+}): Record<string, string> {
   return {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpointUrl,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: options.secretsManagerUrl,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
+    IX_SECRET_ID: `ix-sequences/${options.stage}`,
+    IX_BASE_URL: options.invoiceXpressUrl,
+    STAGE: options.stage,
+    POWERTOOLS_SERVICE_NAME: 'ix-sequences',
   };
 }

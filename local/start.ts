@@ -1,7 +1,7 @@
 import { startSandbox } from '../sandbox/server.ts';
 import { openApiText } from '../shared/http/openapi.ts';
 import { startLocalGateway } from './gateway.ts';
-import { localAwsEnvironment, startLocalSecretsManager } from './secrets-manager-endpoint.ts';
+import { localFunctionEnvironment, startLocalSecretsManager } from './secrets-manager-endpoint.ts';
 
 /**
  * `npm start`: the service's own function modules behind a local API Gateway, with the
@@ -18,11 +18,7 @@ const sandbox = await startSandbox({ port: portFrom('SANDBOX_PORT', 0) });
 const secretsManager = await startLocalSecretsManager({
   secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
 });
-Object.assign(process.env, localAwsEnvironment(secretsManager.url), {
-  IX_SECRET_ID: 'ix-sequences/local',
-  IX_BASE_URL: sandbox.url,
-  STAGE: 'local',
-  POWERTOOLS_SERVICE_NAME: 'ix-sequences',
+Object.assign(process.env, localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, stage: 'local' }), {
   POWERTOOLS_LOG_LEVEL: process.env['POWERTOOLS_LOG_LEVEL'] ?? 'INFO',
 });
 const gateway = await startLocalGateway({

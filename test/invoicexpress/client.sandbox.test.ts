@@ -1,12 +1,10 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
 import { createInvoiceXpressClient } from '../../shared/invoicexpress/client.ts';
-import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
 import type { ClientAttempt, InvoiceXpressClient, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
 import type { Sequence } from '../../shared/sequence.ts';
+import { closedPortUrl, failure } from '../support/failures.ts';
 
 /** The client against the stateful sandbox over real HTTP. */
 
@@ -35,26 +33,8 @@ function client(overrides: Partial<InvoiceXpressClientOptions> = {}, attempts?: 
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<InvoiceXpressError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvoiceXpressError);
-    return error as InvoiceXpressError;
-  }
-  throw new Error('expected a failure');
-}
-
 function requestsFor(operation: string): number {
   return sandbox.requests.filter((request) => request.operation === operation).length;
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${String(port)}`;
 }
 
 function seeded(sequences: Sequence[]): Sequence {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backoffDelay, createInvoiceXpressClient, parseRetryAfter } from '../../shared/invoicexpress/client.ts';
-import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
 import type { ClientAttempt, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
 import { startStub } from './stub-server.ts';
 import type { Stub } from './stub-server.ts';
+import { failure } from '../support/failures.ts';
 
 /**
  * Wire-level checks against a scripted server: exact headers, query encoding, error bodies and
@@ -36,16 +36,6 @@ function client(overrides: Partial<InvoiceXpressClientOptions> = {}, attempts?: 
     onAttempt: attempts ? (attempt) => attempts.push(attempt) : undefined,
     ...overrides,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<InvoiceXpressError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvoiceXpressError);
-    return error as InvoiceXpressError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('requests on the wire', () => {

@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/server.ts';
@@ -7,6 +5,7 @@ import type { Sandbox, SandboxFault, SandboxOperation } from '../../sandbox/type
 import { createInvoiceXpressClient } from '../../shared/invoicexpress/client.ts';
 import type { InvoiceXpressClient, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
 import { captureOutput, findSecret, secretNeedles } from './secret-scan.ts';
+import { closedPortUrl } from '../support/failures.ts';
 
 /**
  * THE SECRET-REDACTION TEST. With a distinctive key, drive every failure path the client has and
@@ -29,14 +28,6 @@ afterAll(async () => {
   await sandbox.close();
   await encodedSandbox.close();
 });
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${String(port)}`;
-}
 
 type Call = (ix: InvoiceXpressClient) => Promise<unknown>;
 const EVERY_CALL: [SandboxOperation, Call][] = [

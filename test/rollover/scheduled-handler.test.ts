@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
 import type { RolloverResult } from '../../shared/rollover/result.ts';
-import { localAwsEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
+import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import { startReceiver } from '../webhooks/receiver.ts';
 import type { Receiver } from '../webhooks/receiver.ts';
@@ -83,12 +83,11 @@ beforeAll(async () => {
   receiver = await startReceiver();
   // The secret starts with a stale key: the first test covers the 401 → re-read path.
   secrets = await startLocalSecretsManager({ secretString: secretJson('stale-key-before-rotation') });
-  Object.assign(process.env, localAwsEnvironment(secrets.url), {
-    IX_SECRET_ID: 'ix-sequences/test',
-    IX_BASE_URL: sandbox.url,
-    IX_TIMEOUT_MS: '2000',
-    STAGE: 'test',
-  });
+  Object.assign(
+    process.env,
+    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, stage: 'test' }),
+    { IX_TIMEOUT_MS: '2000' },
+  );
   const module = await import('../../functions/rollover-scheduled.ts');
   handler = module.handler;
   InvalidRolloverPayloadError = module.InvalidRolloverPayloadError;

@@ -2,7 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-event.ts';
 import type { ApiEventInput } from '../../local/api-gateway-event.ts';
 import { moduleLoader } from '../../local/gateway.ts';
-import { localAwsEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
+import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox, SandboxOptions } from '../../sandbox/types.ts';
@@ -38,15 +38,16 @@ export async function startApiHarness(
   const secretsManager = await startLocalSecretsManager({
     secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: options.secretApiKey ?? sandbox.apiKey }),
   });
-  Object.assign(process.env, localAwsEnvironment(secretsManager.url), {
-    IX_SECRET_ID: 'ix-sequences/test',
-    IX_BASE_URL: sandbox.url,
-    STAGE: 'test',
+  Object.assign(
+    process.env,
+    localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, stage: 'test' }),
+    {
     IX_TIMEOUT_MS: '300',
     SECRET_TTL_SECONDS: '300',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     ...options.env,
-  });
+    },
+  );
 
   // Capture the functions' log lines (and keep test output readable).
   const logs: string[] = [];
