@@ -19,6 +19,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { routes } from '../shared/http/routes.ts';
+import type { RouteSpec } from '../shared/http/routes.ts';
 import type { StageConfig } from './config.ts';
 
 export const SERVICE_NAME = 'ix-sequences';
@@ -149,16 +151,10 @@ export class IxSequencesStack extends Stack {
     const integration = (name: string): apigw.LambdaIntegration =>
       // No test-invoke permission: console test calls bypass IAM auth semantics and are not needed.
       new apigw.LambdaIntegration(fn(name), { allowTestInvoke: false });
-    const sequences = this.api.root.addResource('sequences');
-    sequences.addMethod('GET', integration('list-sequences'));
-    sequences.addMethod('POST', integration('create-sequence'));
-    const sequence = sequences.addResource('{id}');
-    sequence.addMethod('GET', integration('get-sequence'));
-    sequence.addResource('register').addMethod('PUT', integration('register-sequence'));
-    sequence.addResource('set_current').addMethod('PUT', integration('set-current-sequence'));
-    const rollover = this.api.root.addResource('rollover');
-    rollover.addMethod('POST', integration('rollover-run'));
-    rollover.addResource('{year}').addMethod('GET', integration('rollover-status'));
+    // The same route table the handlers parse with and the OpenAPI document is made from.
+    for (const route of Object.values(routes) as RouteSpec[]) {
+      this.api.root.resourceForPath(route.path).addMethod(route.method, integration(route.entry));
+    }
 
     // ---- Schedules ----------------------------------------------------------------------------
     this.createSchedules(config, prefix, fn('rollover-scheduled'));
