@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { SerieTemplatesSchema } from '../shared/rollover/config.ts';
+import { SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
+import * as z from '../shared/zod.ts';
 
 /**
  * Per-environment configuration of the ix-sequences stack.
@@ -15,95 +15,91 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const AccountIdSchema = z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits');
+const AccountIdSchema = z.string().check(z.regex(/^\d{12}$/, 'an AWS account id is 12 digits'));
 const RoleArnSchema = z
   .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
+  .check(
+    z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)'),
+  );
 
 export const SecretConfigSchema = z.discriminatedUnion('mode', [
   /** The stack creates `ix-sequences/<stage>`; its value is set out of band (docs/deploy.md). */
   z.strictObject({ mode: z.literal('create') }),
   /** Use a secret that already exists in the account, by name (e.g. one retained by an earlier stack). */
-  z.strictObject({ mode: z.literal('import'), name: z.string().min(1).max(512) }),
+  z.strictObject({ mode: z.literal('import'), name: z.string().check(z.minLength(1), z.maxLength(512)) }),
   /** Same, by its complete ARN (with the 6-character suffix): the grant is then that exact ARN. */
   z.strictObject({
     mode: z.literal('importArn'),
-    arn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/),
+    arn: z.string().check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/)),
   }),
 ]);
 
 const SerieTemplateSchema = z
   .string()
-  .min(1)
-  .refine((t) => t.includes('{year}'), 'a serie template must contain {year}')
-  .refine((t) => !t.includes(','), 'a serie template cannot contain a comma (the list is passed comma-separated)');
+  .check(
+    z.minLength(1),
+    z.refine((t) => t.includes('{year}'), 'a serie template must contain {year}'),
+    z.refine((t) => !t.includes(','), 'a serie template cannot contain a comma (the list is passed comma-separated)'),
+  );
+
+const positiveInt = (max: number) => z.int().check(z.positive(), z.maximum(max));
 
 export const StageConfigSchema = z.strictObject({
   /** Omit both to synthesize an environment-agnostic template (no credentials needed to synth). */
-  account: AccountIdSchema.optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as eu-west-1')
-    .optional(),
-  secret: SecretConfigSchema.default({ mode: 'create' }),
+  account: z.optional(AccountIdSchema),
+  region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as eu-west-1'))),
+  secret: z._default(SecretConfigSchema, { mode: 'create' }),
   /** IANA time zone of the rollover schedules (and of the year the rollover computes). */
-  scheduleTimeZone: z.string().refine(isTimeZone, 'unknown IANA time zone').default('Europe/Lisbon'),
+  scheduleTimeZone: TimeZoneSchema,
   /** Serie names to try in order; the first is the normal one, the rest are fallbacks. */
-  serieTemplates: z
-    .array(SerieTemplateSchema)
-    .min(1)
-    .superRefine((templates, context) => {
-      // The functions' own rules (length, characters, not "AT...", distinct): fail at synth, not at
-      // the first cold start after a deploy.
-      const parsed = SerieTemplatesSchema.safeParse(templates.join(','));
-      if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message });
-    })
-    .default(['{year}', '{year}B', '{year}C']),
-  logRetentionDays: z
-    .number()
-    .refine(
-      (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
-      `one of ${LOG_RETENTION_DAYS.join(', ')}`,
-    )
-    .default(30),
-  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  serieTemplates: z._default(
+    z.array(SerieTemplateSchema).check(
+      z.minLength(1),
+      z.superRefine((templates, context) => {
+        // The functions' own rules (length, characters, not "AT...", distinct): fail at synth, not at
+        // the first cold start after a deploy.
+        const parsed = SerieTemplatesSchema.safeParse(templates.join(','));
+        if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message });
+      }),
+    ),
+    ['{year}', '{year}B', '{year}C'],
+  ),
+  logRetentionDays: z._default(
+    z.number().check(
+      z.refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`),
+    ),
+    30,
+  ),
+  logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
   /** Stage-wide API Gateway throttling (steady requests per second, and burst). */
-  apiThrottling: z
-    .strictObject({
-      rateLimit: z.number().positive().max(10_000),
-      burstLimit: z.number().int().positive().max(5_000),
-    })
-    .default({ rateLimit: 10, burstLimit: 20 }),
+  apiThrottling: z._default(
+    z.strictObject({
+      rateLimit: z.number().check(z.positive(), z.maximum(10_000)),
+      burstLimit: positiveInt(5_000),
+    }),
+    { rateLimit: 10, burstLimit: 20 },
+  ),
   /**
    * Account ids or IAM role ARNs allowed to call the API. When set, an API resource policy denies
    * everyone else (even IAM principals of this account whose own policy would allow it). Required
    * for callers in other accounts.
    */
-  allowedPrincipals: z.array(z.union([AccountIdSchema, RoleArnSchema])).default([]),
+  allowedPrincipals: z._default(z.array(z.union([AccountIdSchema, RoleArnSchema])), []),
   /** E-mail subscribed to the alarm topic (the recipient must confirm the subscription). */
-  alarmEmail: z.email().optional(),
+  alarmEmail: z.optional(z.email()),
   /** API 5XX responses in 5 minutes that raise the alarm (502/504 mean InvoiceXpress trouble). */
-  api5xxAlarmThreshold: z.number().int().min(1).default(1),
+  api5xxAlarmThreshold: z._default(z.int().check(z.minimum(1)), 1),
   /**
    * API Gateway needs an account-wide (per region) CloudWatch Logs role to write access logs. True:
    * this stack sets it (the role is retained when the stack is deleted). False: it is already set
    * in this account/region by someone else (another stack, or the console).
    */
-  manageApiGatewayLogsRole: z.boolean().default(true),
+  manageApiGatewayLogsRole: z._default(z.boolean(), true),
   /** What happens to the secret, log groups, queue and topic when the stack is deleted. */
-  removalPolicy: z.enum(['retain', 'destroy']).default('destroy'),
+  removalPolicy: z._default(z.enum(['retain', 'destroy']), 'destroy'),
   /** Passed to the functions: how long the secret is cached, and the per-call InvoiceXpress timeout. */
-  secretTtlSeconds: z.number().int().min(0).max(86_400).default(300),
-  ixTimeoutMs: z.number().int().min(100).max(20_000).default(8_000),
+  secretTtlSeconds: z._default(z.int().check(z.minimum(0), z.maximum(86_400)), 300),
+  ixTimeoutMs: z._default(z.int().check(z.minimum(100), z.maximum(20_000)), 8_000),
 });
 
 export type StageConfigInput = z.input<typeof StageConfigSchema>;
@@ -112,7 +108,7 @@ export type StageConfig = z.output<typeof StageConfigSchema> & { readonly stage:
 /** Stage names end up in stack, function, log group and schedule names: keep them short and plain. */
 export const StageNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,15}$/, 'a stage name is lowercase letters, digits and dashes, at most 16 characters');
+  .check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, 'a stage name is lowercase letters, digits and dashes, at most 16 characters'));
 
 /** The environments. Add one here (only what differs from the defaults above). */
 export const STAGES: Record<string, StageConfigInput> = {
