@@ -7,7 +7,7 @@ import { localFunctionEnvironment, startLocalSecretsManager } from '../local/sec
 import { startSandbox } from '../sandbox/server.ts';
 import { createInvoiceXpressClient } from '../shared/invoicexpress/client.ts';
 import { routes } from '../shared/http/routes.ts';
-import type { RouteSpec } from '../shared/http/routes.ts';
+import type { RouteSpec } from '../shared/http/route-spec.ts';
 import { runRollover } from '../shared/rollover/rollover.ts';
 import type { RolloverResult } from '../shared/rollover/result.ts';
 import { bundle, ROOT } from './bundle.ts';

@@ -1,5 +1,5 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
-import { routes } from '../shared/http/routes.ts';
+import { sequenceRoutes } from '../shared/http/sequence-routes.ts';
 import { BaseEnvSchema } from '../shared/runtime/env.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 import { createSequence } from '../shared/sequences/operations.ts';
@@ -7,6 +7,6 @@ import { createSequence } from '../shared/sequences/operations.ts';
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** POST /sequences */
-export const handler = createHttpHandler(routes.createSequence, async ({ body }) => ({
+export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body }) => ({
   sequence: await runtime.session.run((client) => createSequence(client, { serie: body.serie, isDefault: body.default })),
 }));

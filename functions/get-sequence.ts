@@ -1,11 +1,11 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
-import { routes } from '../shared/http/routes.ts';
+import { sequenceRoutes } from '../shared/http/sequence-routes.ts';
 import { BaseEnvSchema } from '../shared/runtime/env.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** GET /sequences/{id} */
-export const handler = createHttpHandler(routes.getSequence, async ({ params }) => ({
+export const handler = createHttpHandler(sequenceRoutes.getSequence, async ({ params }) => ({
   sequence: await runtime.session.run((client) => client.get(params.id)),
 }));

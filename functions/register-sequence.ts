@@ -1,5 +1,5 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
-import { routes } from '../shared/http/routes.ts';
+import { sequenceRoutes } from '../shared/http/sequence-routes.ts';
 import { BaseEnvSchema } from '../shared/runtime/env.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 import { registerSequence } from '../shared/sequences/operations.ts';
@@ -7,6 +7,6 @@ import { registerSequence } from '../shared/sequences/operations.ts';
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** PUT /sequences/{id}/register */
-export const handler = createHttpHandler(routes.registerSequence, async ({ params }) => ({
+export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ params }) => ({
   sequence: await runtime.session.run((client) => registerSequence(client, params.id)),
 }));

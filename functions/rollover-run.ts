@@ -1,5 +1,5 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
-import { routes } from '../shared/http/routes.ts';
+import { rolloverRoutes } from '../shared/http/rollover-routes.ts';
 import { RolloverEnvSchema } from '../shared/rollover/config.ts';
 import { executeRollover } from '../shared/rollover/service.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
@@ -7,6 +7,6 @@ import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 const runtime = createServiceRuntime(RolloverEnvSchema);
 
 /** POST /rollover: the same run as the Scheduler's, by hand (dryRun honoured); 200 with the result. */
-export const handler = createHttpHandler(routes.runRollover, ({ body }) =>
+export const handler = createHttpHandler(rolloverRoutes.runRollover, ({ body }) =>
   executeRollover(runtime, { input: body, trigger: 'api' }),
 );

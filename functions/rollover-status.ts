@@ -1,5 +1,5 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
-import { routes } from '../shared/http/routes.ts';
+import { rolloverRoutes } from '../shared/http/rollover-routes.ts';
 import { RolloverEnvSchema } from '../shared/rollover/config.ts';
 import { readiness } from '../shared/rollover/rollover.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
@@ -7,6 +7,6 @@ import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 const runtime = createServiceRuntime(RolloverEnvSchema);
 
 /** GET /rollover/{year}: readiness of the year's serie, read-only (one list call). */
-export const handler = createHttpHandler(routes.rolloverStatus, ({ params }) =>
+export const handler = createHttpHandler(rolloverRoutes.rolloverStatus, ({ params }) =>
   runtime.session.run((client) => readiness({ client, year: params.year, templates: runtime.env.SERIE_TEMPLATES })),
 );

@@ -1,5 +1,5 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
-import { routes } from '../shared/http/routes.ts';
+import { sequenceRoutes } from '../shared/http/sequence-routes.ts';
 import { BaseEnvSchema } from '../shared/runtime/env.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 import { setCurrentSequence } from '../shared/sequences/operations.ts';
@@ -7,6 +7,6 @@ import { setCurrentSequence } from '../shared/sequences/operations.ts';
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** PUT /sequences/{id}/set_current */
-export const handler = createHttpHandler(routes.setCurrentSequence, async ({ params }) => ({
+export const handler = createHttpHandler(sequenceRoutes.setCurrentSequence, async ({ params }) => ({
   sequence: await runtime.session.run((client) => setCurrentSequence(client, params.id)),
 }));

@@ -20,7 +20,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { routes } from '../shared/http/routes.ts';
-import type { RouteSpec } from '../shared/http/routes.ts';
+import type { RouteSpec } from '../shared/http/route-spec.ts';
 import type { StageConfig } from './config.ts';
 
 export const SERVICE_NAME = 'ix-sequences';

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { listenOnLoopback } from '../sandbox/loopback.ts';
 import { routes } from '../shared/http/routes.ts';
-import type { RouteName, RouteSpec } from '../shared/http/routes.ts';
+import type { RouteName } from '../shared/http/routes.ts';
+import type { RouteSpec } from '../shared/http/route-spec.ts';
 import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
-import { SequenceNotRegisteredError } from '../sequences/operations.ts';
+import { SequenceNotRegisteredError } from '../sequences/errors.ts';
 
 /** The error codes of the contract (section 1), plus the service's own 409/500 rows. */
 export type ApiErrorCode =

@@ -7,7 +7,7 @@ import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import { logger } from '../runtime/logger.ts';
 import { ApiError, toApiError } from './api-error.ts';
 import type { ApiErrorDetail } from './api-error.ts';
-import type { RouteSpec } from './routes.ts';
+import type { RouteSpec } from './route-spec.ts';
 
 /**
  * The one HTTP stack every API function uses:

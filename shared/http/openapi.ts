@@ -2,7 +2,8 @@ import * as z from '../zod.ts';
 import { routeResponses } from './responses.ts';
 import type { RouteResponse } from './responses.ts';
 import { routes } from './routes.ts';
-import type { RouteName, RouteSpec } from './routes.ts';
+import type { RouteName } from './routes.ts';
+import type { RouteSpec } from './route-spec.ts';
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the same zod schemas the handlers parse

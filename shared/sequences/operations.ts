@@ -1,6 +1,7 @@
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Sequence } from '../sequence.ts';
+import { SequenceNotRegisteredError } from './errors.ts';
 
 /**
  * The five sequence operations as the API offers them, on top of the InvoiceXpress client.
@@ -9,16 +10,6 @@ import type { Sequence } from '../sequence.ts';
  *   after acting, so the answer shows the validation codes / the new default;
  * - create is sent once; when its answer is lost, the state is read to find out what happened.
  */
-
-/** set_current refused by us: a default serie that AT does not know cannot legally issue documents. */
-export class SequenceNotRegisteredError extends Error {
-  override readonly name = 'SequenceNotRegisteredError';
-  readonly sequenceId: number;
-  constructor(sequenceId: number) {
-    super(`Sequence ${String(sequenceId)} has document types pending AT registration; register it first`);
-    this.sequenceId = sequenceId;
-  }
-}
 
 /** Failure kinds after which a create may or may not have been applied. */
 const CREATE_OUTCOME_UNKNOWN = new Set(['timeout', 'network', 'upstream']);
