@@ -32,7 +32,7 @@ const median = (values: number[]): number => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 };
-const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 const mark = (ok: boolean): string => (ok ? 'yes' : '**no**');
 const log = (line: string): void => {
@@ -178,7 +178,7 @@ function missNotes(): string[] {
     notes.push(
       `- Size: ${over.map((r) => `${r.name} (${kb(r.bytes)})`).join(', ')} over ${kb(TARGETS.bundleBytes)}. ` +
         'rollover-run carries both the HTTP stack (middy, routes, error table) and the whole rollover engine ' +
-        '(plan, run, webhooks); zod/mini, ky and the Powertools logger are ~79 KB of every bundle. Replacing the ' +
+        '(plan, run, webhooks); zod/mini, ky and the Powertools logger are ~75 KiB of every bundle. Replacing the ' +
         'logger with a hand-written one or ky with bare fetch would fit it, at the cost of the libraries the ' +
         'project chose on purpose.',
     );
@@ -206,7 +206,7 @@ const lines = [
   '',
   `Bundles as deployed (esbuild, ESM, minified, \`@aws-sdk/*\` external). Cold init: wall time of a fresh Node process that loads the bundle (module init included), median of ${String(COLD_RUNS)}, as a ratio to a bundle that only touches \`fetch\` (${ms(baselineMs)}). A second baseline also imports the Secrets Manager client (${ms(cold.get(baselineSdk.file) ?? 0)}), which every function loads at init.`,
   '',
-  `| function | bytes | under ${kb(TARGETS.bundleBytes)} | largest parts | cold init | ratio to fetch | under ${String(TARGETS.coldRatio)} | ratio to fetch + SDK |`,
+  `| function | bytes | under ${kb(TARGETS.bundleBytes)} (${String(TARGETS.bundleBytes)} bytes) | largest parts | cold init | ratio to fetch | under ${String(TARGETS.coldRatio)} | ratio to fetch + SDK |`,
   '|---|---|---|---|---|---|---|---|',
   ...reports.map((report) => {
     const coldMs = cold.get(report.file) ?? 0;
