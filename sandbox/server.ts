@@ -79,8 +79,15 @@ function defaultFlag(value: unknown): boolean | undefined {
   return undefined;
 }
 
+/** Every key a sandbox of this process accepts: what a log scan must never find. */
+const keysInUse = new Set<string>();
+export function sandboxApiKeys(): readonly string[] {
+  return [...keysInUse];
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const apiKey = options.apiKey ?? 'sandbox-api-key';
+  keysInUse.add(apiKey);
   const accountName = options.accountName ?? 'sandbox';
   const initialAt: SandboxAtBehaviour = {
     onCreate: 'register',

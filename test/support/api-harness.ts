@@ -5,6 +5,7 @@ import { moduleLoader } from '../../local/gateway.ts';
 import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import { startSandbox } from '../../sandbox/server.ts';
+import { silenceOutput } from './log-scan.ts';
 import type { Sandbox, SandboxOptions } from '../../sandbox/types.ts';
 import { routeResponses } from '../../shared/http/responses.ts';
 import { routes } from '../../shared/http/routes.ts';
@@ -18,8 +19,8 @@ import type { RouteName } from '../../shared/http/routes.ts';
 export interface ApiHarness {
   sandbox: Sandbox;
   secretsManager: LocalSecretsManager;
-  /** Every stdout/stderr line written while the harness ran (the functions' JSON logs). */
-  logs: string[];
+  /** Every stdout/stderr chunk written since the harness started (the functions' JSON logs). */
+  readonly logs: string[];
   invoke(name: RouteName, request?: Partial<ApiEventInput>): Promise<ApiAnswer>;
   close(): Promise<void>;
 }
@@ -49,22 +50,16 @@ export async function startApiHarness(
     },
   );
 
-  // Capture the functions' log lines (and keep test output readable).
-  const logs: string[] = [];
-  const originalStdout = process.stdout.write.bind(process.stdout);
-  const originalStderr = process.stderr.write.bind(process.stderr);
-  const capture = ((chunk: string | Uint8Array) => {
-    logs.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = capture;
-  process.stderr.write = capture;
+  // The functions' log lines, kept for assertions and off the test output.
+  const output = silenceOutput();
 
   const load = moduleLoader();
   return {
     sandbox,
     secretsManager,
-    logs,
+    get logs() {
+      return output.lines();
+    },
     async invoke(name, request = {}) {
       const route = routes[name];
       const handler = await load(route);
@@ -85,8 +80,7 @@ export async function startApiHarness(
       return { status: result.statusCode, headers, text: result.body, json };
     },
     async close() {
-      process.stdout.write = originalStdout;
-      process.stderr.write = originalStderr;
+      output.restore();
       await Promise.all([sandbox.close(), secretsManager.close()]);
     },
   };
