@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { listenOnLoopback } from '../sandbox/loopback.ts';
+import { listenOnLoopback, readBody } from '../sandbox/loopback.ts';
 import { routes } from '../shared/http/routes.ts';
 import type { RouteName } from '../shared/http/routes.ts';
 import type { RouteSpec } from '../shared/http/route-spec.ts';
@@ -58,15 +58,6 @@ export function matchRoute(method: string, path: string): Match | undefined {
     return { name: matcher.name, route: matcher.route, pathParameters: matcher.names.length > 0 ? pathParameters : null };
   }
   return undefined;
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 function isTextual(contentType: string | undefined): boolean {

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { listenOnLoopback } from '../sandbox/loopback.ts';
+import { listenOnLoopback, readBody } from '../sandbox/loopback.ts';
 
 /**
  * A loopback stand-in for the one Secrets Manager call the service makes (GetSecretValue, AWS
@@ -27,9 +27,8 @@ export async function startLocalSecretsManager(options: {
   const arn = `arn:aws:secretsmanager:eu-west-1:000000000000:secret:${name}-LOCAL1`;
 
   const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    // The body (the SecretId) is not needed: there is one secret.
+    void readBody(request).then(() => {
       const target = request.headers['x-amz-target'];
       const answer = (status: number, body: unknown): void => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listenOnLoopback } from './loopback.ts';
+import { listenOnLoopback, readBody } from './loopback.ts';
 import { docsExampleSequence, newSequence, registerWithAt, SequenceIds } from './seed.ts';
 import type {
   RawSequence,
@@ -61,15 +61,6 @@ function stringlyOf(sequence: RawSequence): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(sequence).map(([key, value]) => [key, typeof value === 'number' ? String(value) : value]),
   );
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
 
 function defaultFlag(value: unknown): boolean | undefined {
@@ -248,7 +239,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       at: arrivedAt,
     };
     requests.push(record);
-    const rawBody = await readBody(request);
+    const rawBody = (await readBody(request)).toString('utf8');
 
     const answer = async (result: Answer): Promise<void> => {
       if (latencyMs > 0) await sleep(latencyMs);

@@ -34,14 +34,15 @@ export type DocumentSequence = z.infer<typeof DocumentSequenceSchema>;
 export type Sequence = z.infer<typeof SequenceSchema>;
 
 /**
- * A serie name InvoiceXpress and AT accept: at most 35 characters, letters, digits and - _ / .
- * (no spaces), not starting with "AT". The exact character set is not published; this is the
- * conservative reading of several vendors' rules.
+ * A serie name InvoiceXpress and AT accept: at most 35 characters, letters, digits and - _ /
+ * (no spaces or other special characters), not starting with "AT". The exact character set is not
+ * published; this is the conservative reading of several vendors' rules. The one rule for the API's
+ * create and for the rollover's serie templates.
  */
 export const SerieNameSchema = z.string().check(
   z.minLength(1),
   z.maxLength(35),
-  z.regex(/^[A-Za-z0-9][A-Za-z0-9_\-/.]*$/, 'only letters, digits and - _ / . are allowed, no spaces'),
+  z.regex(/^[A-Za-z0-9][A-Za-z0-9_\-/]*$/, 'only letters, digits and - _ / are allowed, starting with a letter or digit'),
   z.refine((name) => !name.toUpperCase().startsWith('AT'), 'must not start with "AT"'),
   z.describe('The serie name, e.g. "2027"'),
 );

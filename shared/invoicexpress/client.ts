@@ -4,6 +4,7 @@ import type { KyInstance } from 'ky';
 import type { Sequence } from '../sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
 import type { InvoiceXpressErrorKind, InvoiceXpressOperation } from './errors.ts';
+import { backoffDelay } from '../runtime/backoff.ts';
 import { redact } from './redact.ts';
 import type { ClientAttempt, InvoiceXpressClient, InvoiceXpressClientOptions } from './types.ts';
 import {
@@ -128,12 +129,6 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
-}
-
-/** Exponential backoff with "equal jitter": between half and all of min(max, base * 2^(n-1)). */
-export function backoffDelay(retryNumber: number, baseDelayMs: number, maxDelayMs: number): number {
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (retryNumber - 1));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 function kindForStatus(status: number): InvoiceXpressErrorKind {

@@ -48,3 +48,11 @@ export class InvoiceXpressError extends Error {
 export function isInvoiceXpressError(error: unknown): error is InvoiceXpressError {
   return error instanceof InvoiceXpressError;
 }
+
+/**
+ * A create (POST) that failed this way may still have been applied: no answer (timeout, network),
+ * a 5xx after the write, or a 2xx whose body we could not read. Only reading the state can tell.
+ */
+export function mayHaveBeenApplied(error: InvoiceXpressError): boolean {
+  return error.kind === 'timeout' || error.kind === 'network' || error.kind === 'upstream' || error.kind === 'malformed_response';
+}

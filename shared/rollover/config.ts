@@ -1,24 +1,17 @@
 import * as z from '../zod.ts';
 import { BaseEnvSchema } from '../runtime/env.ts';
+import { SerieNameSchema } from '../sequence.ts';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from './time.ts';
 
 /** The primary name, then the fallbacks used when AT refuses to register an earlier one. */
 export const DEFAULT_SERIE_TEMPLATES = '{year},{year}B,{year}C';
 export const YEAR_PLACEHOLDER = '{year}';
-/** InvoiceXpress/AT: at most 35 characters. */
-export const MAX_SERIE_LENGTH = 35;
-/** Letters and digits plus - _ / (no spaces or other special characters), starting with a letter or digit. */
-const SERIE_NAME = /^[A-Za-z0-9][A-Za-z0-9_\-/]*$/;
 /** Years are four digits (the input allows 2000-2999): checking with the widest year checks them all. */
 const WIDEST_YEAR = 2999;
 
-/** What is wrong with a serie name, or undefined when InvoiceXpress/AT should accept it. */
+/** What is wrong with a serie name (the API's own rule), or undefined when InvoiceXpress/AT should accept it. */
 export function serieNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'is empty';
-  if (name.length > MAX_SERIE_LENGTH) return `is longer than ${String(MAX_SERIE_LENGTH)} characters`;
-  if (!SERIE_NAME.test(name)) return 'may only contain letters, digits, -, _ and /, starting with a letter or digit';
-  if (name.toUpperCase().startsWith('AT')) return 'must not start with "AT"';
-  return undefined;
+  return SerieNameSchema.safeParse(name).error?.issues[0]?.message;
 }
 
 /** The serie names for a year, in configured order (the first is preferred). */
@@ -41,7 +34,7 @@ export const SerieTemplatesSchema = z
         if (!template.includes(YEAR_PLACEHOLDER)) return problem(`must contain ${YEAR_PLACEHOLDER}`);
         if (/[{}]/.test(template.replaceAll(YEAR_PLACEHOLDER, ''))) return problem(`may use no placeholder but ${YEAR_PLACEHOLDER}`);
         const nameProblem = serieNameProblem(serieNames([template], WIDEST_YEAR)[0] ?? '');
-        if (nameProblem !== undefined) problem(`gives a serie name that ${nameProblem}`);
+        if (nameProblem !== undefined) problem(`gives a serie name InvoiceXpress would refuse: ${nameProblem}`);
       });
       if (new Set(templates).size !== templates.length) context.addIssue({ code: 'custom', message: 'templates must differ' });
     }),

@@ -1,5 +1,5 @@
-import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
-import type { InvoiceXpressError, InvoiceXpressErrorKind } from '../invoicexpress/errors.ts';
+import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/errors.ts';
+import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Sequence } from '../sequence.ts';
 import { serieNames } from './config.ts';
@@ -21,8 +21,6 @@ export interface RunRolloverOptions {
   onStep?: ((step: RolloverStep) => void) | undefined;
 }
 
-/** Errors after which InvoiceXpress may have created the serie without us hearing about it. */
-const LOST_ANSWER: ReadonlySet<InvoiceXpressErrorKind> = new Set(['timeout', 'network', 'upstream', 'malformed_response']);
 /** More iterations than any legitimate run needs (3 names × create/register + set_current); guards against loops. */
 const MAX_ITERATIONS = 50;
 
@@ -204,7 +202,7 @@ export async function runRollover(options: RunRolloverOptions): Promise<Rollover
             if (!found) return fail('create', error, name);
             sequence = found;
             record({ action: 'create', status: 'skipped', serie: name, detail: `'${name}' already exists (created by another run): ${sequenceState(found)}` });
-          } else if (LOST_ANSWER.has(error.kind)) {
+          } else if (mayHaveBeenApplied(error)) {
             // The create may have been applied: read the state rather than repeating it blindly.
             record({ action: 'create', status: 'failed', serie: name, detail: `${error.kind}: ${error.message}` });
             sequences = await listAll(`the answer to create '${name}' was lost; read again`);

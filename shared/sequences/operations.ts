@@ -1,4 +1,4 @@
-import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
+import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Sequence } from '../sequence.ts';
 import { SequenceNotRegisteredError } from './errors.ts';
@@ -11,9 +11,6 @@ import { SequenceNotRegisteredError } from './errors.ts';
  * - create is sent once; when its answer is lost, the state is read to find out what happened.
  */
 
-/** Failure kinds after which a create may or may not have been applied. */
-const CREATE_OUTCOME_UNKNOWN = new Set(['timeout', 'network', 'upstream']);
-
 export async function createSequence(
   client: InvoiceXpressClient,
   input: { serie: string; isDefault: boolean },
@@ -21,7 +18,7 @@ export async function createSequence(
   try {
     return await client.create(input);
   } catch (error) {
-    if (!isInvoiceXpressError(error) || !CREATE_OUTCOME_UNKNOWN.has(error.kind)) throw error;
+    if (!isInvoiceXpressError(error) || !mayHaveBeenApplied(error)) throw error;
     // The POST may have been applied: the state decides, never a second POST.
     const found = (await client.list()).find((sequence) => sequence.serie === input.serie);
     if (found && (!input.isDefault || found.isDefault)) return found;

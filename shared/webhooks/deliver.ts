@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RolloverResult } from '../rollover/result.ts';
+import { backoffDelay } from '../runtime/backoff.ts';
 import type { WebhookTarget } from '../runtime/secret.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signBody } from './sign.ts';
 
@@ -123,8 +124,7 @@ export async function deliverWebhooks(
         warn('Webhook not delivered', { ...where, attempts: attempt, problem });
         return false;
       }
-      const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-      await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+      await sleep(backoffDelay(attempt, baseDelayMs, maxDelayMs));
     }
     return false;
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backoffDelay, createInvoiceXpressClient, parseRetryAfter } from '../../shared/invoicexpress/client.ts';
+import { createInvoiceXpressClient, parseRetryAfter } from '../../shared/invoicexpress/client.ts';
+import { backoffDelay } from '../../shared/runtime/backoff.ts';
 import type { ClientAttempt, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
 import { startStub } from './stub-server.ts';
 import type { Stub } from './stub-server.ts';
