@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -21,6 +21,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { routes } from '../shared/http/routes.ts';
 import type { RouteSpec } from '../shared/http/route-spec.ts';
+import { FUNCTION_BUNDLING } from './bundling.ts';
 import type { StageConfig } from './config.ts';
 
 export const SERVICE_NAME = 'ix-sequences';
@@ -277,21 +278,7 @@ export class IxSequencesStack extends Stack {
       logGroup,
       tracing: Tracing.ACTIVE,
       environment,
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        // Maps point at file:line without embedding every source: a much smaller package to load.
-        sourcesContent: false,
-        // The Lambda runtime ships AWS SDK v3; everything else is bundled. With the SDK external
-        // no CommonJS code needs `require`, so no createRequire banner.
-        externalModules: ['@aws-sdk/*'],
-        // Prefer ESM builds of dependencies (tree-shaking, no CJS interop shims).
-        mainFields: ['module', 'main'],
-        logLevel: LogLevel.WARNING,
-        forceDockerBundling: false,
-      },
+      bundling: FUNCTION_BUNDLING,
       ...(isScheduled
         ? {
             // Scheduler invokes asynchronously: a function error is retried by Lambda (not by

@@ -70,9 +70,9 @@ export type RawSequenceWire = z.infer<typeof RawSequenceSchema>;
 /** `pagination` as other InvoiceXpress lists carry it. Only total_pages is relied upon. */
 export const PaginationSchema = z.looseObject({
   total_pages: z.pipe(IntLikeSchema, z.int().check(z.nonnegative())),
-  current_page: z.catchConstant(z.optional(IntLikeSchema), undefined),
-  per_page: z.catchConstant(z.optional(z.pipe(IntLikeSchema, z.int().check(z.positive()))), undefined),
-  total_entries: z.catchConstant(z.optional(z.pipe(IntLikeSchema, z.int().check(z.nonnegative()))), undefined),
+  current_page: z.catch(z.optional(IntLikeSchema), undefined),
+  per_page: z.catch(z.optional(z.pipe(IntLikeSchema, z.int().check(z.positive()))), undefined),
+  total_entries: z.catch(z.optional(z.pipe(IntLikeSchema, z.int().check(z.nonnegative()))), undefined),
 });
 export type Pagination = z.infer<typeof PaginationSchema>;
 

@@ -14,6 +14,6 @@ export type RolloverPhase = RolloverInput['phase'];
  * (<aws.scheduler.scheduled-time>), which decides the year rather than the clock.
  */
 export const ScheduledRolloverPayloadSchema = z.extend(RolloverInputSchema, {
-  scheduledTime: z.optional(z.isoDatetime({ offset: true })),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
 });
 export type ScheduledRolloverPayload = z.infer<typeof ScheduledRolloverPayloadSchema>;

@@ -4,8 +4,8 @@ import * as z from '../zod.ts';
 export const BaseEnvSchema = z.object({
   IX_SECRET_ID: z.string().check(z.minLength(1)),
   STAGE: z._default(z.string().check(z.minLength(1)), 'local'),
-  SECRET_TTL_SECONDS: z._default(z.coerceNumber().check(z.int(), z.minimum(0), z.maximum(86_400)), 300),
-  IX_TIMEOUT_MS: z._default(z.coerceNumber().check(z.int(), z.minimum(100), z.maximum(28_000)), 8_000),
+  SECRET_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(86_400)), 300),
+  IX_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100), z.maximum(28_000)), 8_000),
   /** Only for local runs and tests (the sandbox); unset in AWS. */
   IX_BASE_URL: z.optional(z.url()),
 });
