@@ -7,6 +7,6 @@ import { createSequence } from '../shared/sequences/operations.ts';
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** POST /sequences */
-export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body }) => ({
-  sequence: await runtime.session.run((client) => createSequence(client, { serie: body.serie, isDefault: body.default })),
+export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body, deadline }) => ({
+  sequence: await runtime.session.run({ deadline }, (client) => createSequence(client, { serie: body.serie, isDefault: body.default }, { deadline })),
 }));

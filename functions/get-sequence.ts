@@ -6,6 +6,6 @@ import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** GET /sequences/{id} */
-export const handler = createHttpHandler(sequenceRoutes.getSequence, async ({ params }) => ({
-  sequence: await runtime.session.run((client) => client.get(params.id)),
+export const handler = createHttpHandler(sequenceRoutes.getSequence, async ({ params, deadline }) => ({
+  sequence: await runtime.session.run({ deadline }, (client) => client.get(params.id)),
 }));

@@ -6,6 +6,6 @@ import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** GET /sequences */
-export const handler = createHttpHandler(sequenceRoutes.listSequences, async () => ({
-  sequences: await runtime.session.run((client) => client.list()),
+export const handler = createHttpHandler(sequenceRoutes.listSequences, async ({ deadline }) => ({
+  sequences: await runtime.session.run({ deadline }, (client) => client.list()),
 }));

@@ -7,6 +7,6 @@ import { registerSequence } from '../shared/sequences/operations.ts';
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** PUT /sequences/{id}/register */
-export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ params }) => ({
-  sequence: await runtime.session.run((client) => registerSequence(client, params.id)),
+export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ params, deadline }) => ({
+  sequence: await runtime.session.run({ deadline }, (client) => registerSequence(client, params.id, { deadline })),
 }));

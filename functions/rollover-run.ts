@@ -1,12 +1,14 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
 import { rolloverRoutes } from '../shared/http/rollover-routes.ts';
-import { RolloverEnvSchema } from '../shared/rollover/config.ts';
-import { executeRollover } from '../shared/rollover/service.ts';
-import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
+import { createRolloverService } from '../shared/rollover/service.ts';
 
-const runtime = createServiceRuntime(RolloverEnvSchema);
+const rollover = createRolloverService();
 
-/** POST /rollover: the same run as the Scheduler's, by hand (dryRun honoured); 200 with the result. */
-export const handler = createHttpHandler(rolloverRoutes.runRollover, ({ body }) =>
-  executeRollover(runtime, { input: body, trigger: 'api' }),
+/**
+ * POST /rollover: the same run as the schedules', by hand (dryRun honoured). Answers 200 with the
+ * result (failed and incomplete included); 409 rollover_in_progress while another run holds the
+ * lock; 400 for a real run on a year that is neither the current nor the next.
+ */
+export const handler = createHttpHandler(rolloverRoutes.runRollover, ({ body, deadline, caller }) =>
+  rollover.execute({ input: body, trigger: 'api', caller, deadline }),
 );

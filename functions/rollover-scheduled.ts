@@ -1,60 +1,51 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { RolloverEnvSchema } from '../shared/rollover/config.ts';
-import { executeRollover } from '../shared/rollover/service.ts';
+import type { Context } from 'aws-lambda';
 import { ScheduledRolloverPayloadSchema } from '../shared/rollover/schemas.ts';
 import type { ScheduledRolloverPayload } from '../shared/rollover/schemas.ts';
 import type { RolloverResult } from '../shared/rollover/result.ts';
+import { createRolloverService } from '../shared/rollover/service.ts';
+import { Deadline } from '../shared/runtime/deadline.ts';
 import { logger } from '../shared/runtime/logger.ts';
-import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 
 /**
- * The yearly rollover, invoked by EventBridge Scheduler with {"phase", "scheduledTime"} (see
- * docs/rollover.md). The scheduled time decides the year, so a late or retried invocation works on
- * the same year. A failed run THROWS after logging and notifying: Lambda's async retries and then
- * the DLQ take over, and every state a run can leave behind is resumed by the next run.
+ * The yearly rollover, invoked by EventBridge Scheduler with {"phase", "scheduledTime", "schedule"}
+ * (docs/rollover.md). The scheduled time decides the year, so a late or redelivered invocation
+ * works on the same year. A run that fails does NOT throw: the schedules themselves repeat
+ * (activation every 15 minutes, verify after it), and the run's log line raises the alarm when a
+ * person must act. Only an invalid payload throws (a configuration bug: the DLQ keeps it).
  */
 
-// Cold start: a missing or malformed variable fails here, by name.
-const runtime = createServiceRuntime(RolloverEnvSchema);
+const rollover = createRolloverService();
+
+/** Time kept back from the function's own timeout to record the run and log it. */
+const SCHEDULED_MARGIN_MS = 5_000;
 
 export class InvalidRolloverPayloadError extends Error {
   override readonly name = 'InvalidRolloverPayloadError';
-}
-
-export class RolloverFailedError extends Error {
-  override readonly name = 'RolloverFailedError';
-  readonly result: RolloverResult;
-  constructor(result: RolloverResult) {
-    const failure = result.failure;
-    super(
-      `Rollover ${result.phase} ${String(result.year)} failed` +
-        (failure ? ` at ${failure.action}: ${failure.kind}: ${failure.message}` : ''),
-    );
-    this.result = result;
-  }
 }
 
 function parsePayload(event: unknown): ScheduledRolloverPayload {
   const parsed = ScheduledRolloverPayloadSchema.safeParse(event);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  const message = `Invalid rollover payload (expected {"phase": "prepare"|"activate", "scheduledTime"?: ISO date-time, "year"?, "dryRun"?}): ${problems.join('; ')}`;
+  const message =
+    'Invalid rollover payload (expected {"phase": "prepare"|"activate"|"verify", "scheduledTime"?: ISO date-time, "schedule"?, "year"?, "dryRun"?}): ' +
+    problems.join('; ');
   // No rollover happened: as loud as a failed one.
   logger.error(message, { alarm: 'rollover_failed', problems });
   throw new InvalidRolloverPayloadError(message);
 }
 
-async function rollover(event: unknown): Promise<RolloverResult> {
+async function scheduledRollover(event: unknown, context: Context): Promise<RolloverResult> {
   const payload = parsePayload(event);
-  const result = await executeRollover(runtime, {
+  return rollover.execute({
     input: { phase: payload.phase, year: payload.year, dryRun: payload.dryRun },
-    scheduledTime: payload.scheduledTime,
     trigger: 'schedule',
+    caller: payload.schedule ?? 'schedule',
+    scheduledTime: payload.scheduledTime,
+    deadline: Deadline.fromRemaining(context.getRemainingTimeInMillis(), { marginMs: SCHEDULED_MARGIN_MS }),
   });
-  // Throwing hands over to Lambda's async retries and then the DLQ; the next run resumes.
-  if (result.outcome === 'failed') throw new RolloverFailedError(result);
-  return result;
 }
 
-export const handler = middy(rollover).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = middy(scheduledRollover).use(injectLambdaContext(logger, { resetKeys: true }));

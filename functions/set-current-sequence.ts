@@ -7,6 +7,6 @@ import { setCurrentSequence } from '../shared/sequences/operations.ts';
 const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** PUT /sequences/{id}/set_current */
-export const handler = createHttpHandler(sequenceRoutes.setCurrentSequence, async ({ params }) => ({
-  sequence: await runtime.session.run((client) => setCurrentSequence(client, params.id)),
+export const handler = createHttpHandler(sequenceRoutes.setCurrentSequence, async ({ params, deadline }) => ({
+  sequence: await runtime.session.run({ deadline }, (client) => setCurrentSequence(client, params.id)),
 }));

@@ -76,16 +76,20 @@ export async function startLocalSecretsManager(options: {
 
 /**
  * The environment a function module needs to run locally: the AWS SDK pointed at the loopback
- * Secrets Manager (dummy credentials), InvoiceXpress at the sandbox. Set it before importing a
+ * Secrets Manager and DynamoDB (dummy credentials), InvoiceXpress at the sandbox. Set it before importing a
  * function module (they parse the environment at import, as at a Lambda cold start).
  */
 export function localFunctionEnvironment(options: {
   secretsManagerUrl: string;
   invoiceXpressUrl: string;
+  /** The local DynamoDB (dynalite) and its run table, for the rollover functions. */
+  dynamo: { url: string; tableName: string };
   stage: string;
 }): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: options.secretsManagerUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: options.dynamo.url,
+    ROLLOVER_TABLE_NAME: options.dynamo.tableName,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

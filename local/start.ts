@@ -1,5 +1,6 @@
 import { startSandbox } from '../sandbox/server.ts';
 import { openApiText } from '../shared/http/openapi.ts';
+import { startLocalDynamo } from './dynamodb.ts';
 import { startLocalGateway } from './gateway.ts';
 import { localFunctionEnvironment, startLocalSecretsManager } from './secrets-manager-endpoint.ts';
 
@@ -18,7 +19,8 @@ const sandbox = await startSandbox({ port: portFrom('SANDBOX_PORT', 0) });
 const secretsManager = await startLocalSecretsManager({
   secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
 });
-Object.assign(process.env, localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, stage: 'local' }), {
+const dynamo = await startLocalDynamo();
+Object.assign(process.env, localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'local' }), {
   POWERTOOLS_LOG_LEVEL: process.env['POWERTOOLS_LOG_LEVEL'] ?? 'INFO',
 });
 const gateway = await startLocalGateway({
@@ -39,7 +41,7 @@ Try:
 State lives in memory until Ctrl+C. One JSON log line per request follows.`);
 
 const stop = (): void => {
-  void Promise.all([gateway.close(), sandbox.close(), secretsManager.close()]).then(() => process.exit(0));
+  void Promise.all([gateway.close(), sandbox.close(), secretsManager.close(), dynamo.close()]).then(() => process.exit(0));
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

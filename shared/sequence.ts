@@ -26,12 +26,34 @@ export const SequenceSchema = z.object({
   documents: z
     .record(z.string(), DocumentSequenceSchema)
     .check(z.describe('One entry per document type InvoiceXpress reports, keyed by its snake_case name')),
-  registered: z.boolean().check(z.describe('True when no document type is pending')),
+  registered: z
+    .boolean()
+    .check(
+      z.describe(
+        'True when InvoiceXpress reports the document types and none is pending at AT. A sequence whose answer ' +
+          'carries no document fields is not registered: its status is unknown.',
+      ),
+    ),
 });
 
 export type AtcudStatus = z.infer<typeof AtcudStatusSchema>;
 export type DocumentSequence = z.infer<typeof DocumentSequenceSchema>;
 export type Sequence = z.infer<typeof SequenceSchema>;
+
+/**
+ * Registered means proven: at least one document type reported and none pending. "Every type of
+ * none is registered" would make an answer without document fields count as usable.
+ */
+export function isRegistered(documents: Record<string, DocumentSequence>): boolean {
+  const all = Object.values(documents);
+  return all.length > 0 && all.every((document) => document.atcud !== 'pending');
+}
+
+/** What is known of a sequence's AT registration: `unknown` when the answer carried no document fields. */
+export function registrationOf(sequence: Sequence): 'registered' | 'pending' | 'unknown' {
+  if (Object.keys(sequence.documents).length === 0) return 'unknown';
+  return sequence.registered ? 'registered' : 'pending';
+}
 
 /**
  * A serie name InvoiceXpress and AT accept: at most 35 characters, letters, digits and - _ /

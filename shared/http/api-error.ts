@@ -1,6 +1,7 @@
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
-import { SequenceNotRegisteredError } from '../sequences/errors.ts';
+import { RolloverInProgressError, RolloverYearError } from '../rollover/errors.ts';
+import { RegistrationFailedError, SequenceNotRegisteredError } from '../sequences/errors.ts';
 
 /** The error codes of the contract (section 1), plus the service's own 409/500 rows. */
 export type ApiErrorCode =
@@ -8,6 +9,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'serie_exists'
   | 'invalid_state'
+  | 'rollover_in_progress'
   | 'unsupported_media_type'
   | 'rejected'
   | 'rate_limited'
@@ -28,18 +30,21 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly details: readonly ApiErrorDetail[] | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  /** The run holding the lock, for rollover_in_progress. */
+  readonly runId: string | undefined;
 
   constructor(
     status: number,
     code: ApiErrorCode,
     message: string,
-    options: { details?: readonly ApiErrorDetail[]; headers?: Record<string, string> } = {},
+    options: { details?: readonly ApiErrorDetail[]; headers?: Record<string, string>; runId?: string } = {},
   ) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = options.details;
     this.headers = options.headers ?? {};
+    this.runId = options.runId;
   }
 }
 
@@ -56,7 +61,30 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof SequenceNotRegisteredError) {
     return new ApiError(409, 'invalid_state', error.message);
   }
+  if (error instanceof RegistrationFailedError) return fromRegistration(error);
+  if (error instanceof RolloverInProgressError) {
+    return new ApiError(409, 'rollover_in_progress', error.message, { runId: error.holder.runId });
+  }
+  if (error instanceof RolloverYearError) {
+    return new ApiError(400, 'invalid_request', 'The request is not valid', { details: [{ path: 'body.year', message: error.message }] });
+  }
   return new ApiError(500, 'internal_error', 'The service failed unexpectedly; the request id identifies the log line');
+}
+
+/**
+ * A registration that did not end registered. After a create with `default: true` the serie
+ * exists: 409, whatever AT said. Otherwise AT's refusals are 422 with its words; an unclear answer
+ * keeps its own mapping (504/502), and "OK but still pending" is a timeout of AT's.
+ */
+function fromRegistration(error: RegistrationFailedError): ApiError {
+  const { registration } = error;
+  const details = registration.messages.map((message) => ({ path: '', message }));
+  if (error.outcome !== undefined) return new ApiError(409, 'invalid_state', error.message, { details });
+  if (registration.status === 'not_registered' && registration.why === 'unclear') {
+    if (registration.error !== undefined) return fromInvoiceXpress(registration.error);
+    return new ApiError(504, 'upstream_timeout', `${error.message}; read the sequence again later rather than registering it again`);
+  }
+  return new ApiError(422, 'rejected', error.message, { details });
 }
 
 function fromInvoiceXpress(error: InvoiceXpressError): ApiError {

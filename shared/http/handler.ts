@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from '../zod.ts';
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
+import { ANSWER_MARGIN_MS, API_GATEWAY_LIMIT_MS, Deadline } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
 import { ApiError, toApiError } from './api-error.ts';
 import type { ApiErrorDetail } from './api-error.ts';
@@ -51,6 +52,7 @@ function errorResponse(error: ApiError, requestId: string): APIGatewayProxyResul
       code: error.code,
       message: error.message,
       ...(error.details && error.details.length > 0 ? { details: error.details } : {}),
+      ...(error.runId === undefined ? {} : { runId: error.runId }),
       requestId,
     },
   };
@@ -127,6 +129,27 @@ export interface ParsedRequest<Params, Body> {
   body: Body;
 }
 
+/** What a route's work gets besides its input: when it must be done, and who asked. */
+export interface RequestContext {
+  /** Every InvoiceXpress call ends by then: the service answers before Lambda or API Gateway cut it off. */
+  deadline: Deadline;
+  /** The IAM principal that signed the request (API Gateway's identity), for the record. */
+  caller: string;
+}
+
+/** A function that was never given a Lambda context (a script) gets the API functions' limit. */
+const DEFAULT_REMAINING_MS = 28_000;
+
+function requestContextOf(event: ApiGatewayEvent, context: Partial<Context> | undefined): RequestContext {
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : DEFAULT_REMAINING_MS;
+  const identity = event.requestContext?.identity;
+  const caller = identity?.userArn ?? identity?.caller ?? identity?.accountId ?? 'unknown';
+  return {
+    deadline: Deadline.fromRemaining(remaining, { marginMs: ANSWER_MARGIN_MS, capMs: API_GATEWAY_LIMIT_MS }),
+    caller,
+  };
+}
+
 export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response>(
   route: RouteSpec<Params, Body, Response>,
   event: ApiGatewayEvent,
@@ -165,7 +188,7 @@ export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMin
 }
 
 export type RouteWork<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response> = (
-  request: ParsedRequest<z.output<Params>, z.output<Body>>,
+  request: ParsedRequest<z.output<Params>, z.output<Body>> & RequestContext,
 ) => Promise<Response>;
 
 /** A Lambda handler for one route: parse → work → the route's success status and JSON. */
@@ -175,5 +198,8 @@ export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.Z
 ) {
   return middy<ApiGatewayEvent, APIGatewayProxyResult>()
     .use(httpContract(route.operationId))
-    .handler(async (event) => jsonResponse(route.successStatus, await work(parseRequest(route, event ?? {}))));
+    .handler(async (event, context) => {
+      const request = { ...parseRequest(route, event ?? {}), ...requestContextOf(event ?? {}, context) };
+      return jsonResponse(route.successStatus, await work(request));
+    });
 }

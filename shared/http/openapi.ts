@@ -16,11 +16,12 @@ const ErrorBodySchema = z.object({
       .string()
       .check(
         z.describe(
-          'invalid_request, not_found, serie_exists, invalid_state, unsupported_media_type, rejected, rate_limited, upstream_error, upstream_timeout, internal_error',
+          'invalid_request, not_found, serie_exists, invalid_state, rollover_in_progress, unsupported_media_type, rejected, rate_limited, upstream_error, upstream_timeout, internal_error',
         ),
       ),
     message: z.string(),
     details: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+    runId: z.optional(z.string()).check(z.describe('rollover_in_progress: the run holding the lock')),
     requestId: z.string(),
   }),
 });
@@ -28,10 +29,10 @@ const ErrorBodySchema = z.object({
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid_request: malformed JSON, wrong types, unknown fields or a bad path parameter; details list each problem',
   404: 'not_found: no such sequence, or no such route',
-  409: 'serie_exists (create) or invalid_state (set_current of a sequence not registered with AT)',
+  409: 'serie_exists (create), invalid_state (set_current of a sequence not registered with AT; create with default: true whose serie AT did not register), or rollover_in_progress (POST /rollover while another run holds the lock; runId names it)',
   415: 'unsupported_media_type: a body that is not JSON',
   422: "rejected: InvoiceXpress refused (e.g. AT registration failed); its messages in details",
-  429: 'rate_limited: InvoiceXpress rate limit still hit after retries; Retry-After set',
+  429: 'rate_limited: InvoiceXpress rate limit reached; retry after Retry-After seconds',
   500: 'internal_error: an unexpected fault in the service',
   502: 'upstream_error: InvoiceXpress answered 5xx, an unexpected shape, or refused the service credentials',
   504: 'upstream_timeout: InvoiceXpress did not answer in time',

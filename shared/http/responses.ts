@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { RolloverReadinessSchema, RolloverResultSchema } from '../rollover/result.ts';
+import { RolloverReadinessSchema, RolloverResultSchema, RolloverRunRecordSchema } from '../rollover/result.ts';
 import { SequenceSchema } from '../sequence.ts';
 import type { RouteName } from './routes.ts';
 
@@ -35,8 +35,9 @@ export const routeResponses: Record<RouteName, RouteResponse> = {
   },
   runRollover: {
     schema: RolloverResultSchema,
-    description: 'The rollover result; check `outcome` (a run that failed answers 200 with outcome "failed")',
-    errors: [429],
+    description: 'The rollover result; check `outcome` (a run that failed or stopped at its deadline answers 200 with outcome "failed" or "incomplete")',
+    errors: [409, 429],
   },
-  rolloverStatus: { schema: RolloverReadinessSchema, description: 'The readiness report', errors: [429] },
+  rolloverStatus: { schema: RolloverReadinessSchema, description: 'The readiness report and the last runs', errors: [429] },
+  rolloverRunRecord: { schema: RolloverRunRecordSchema, description: 'The run as recorded', errors: [404] },
 };

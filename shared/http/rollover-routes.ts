@@ -1,9 +1,9 @@
 import * as z from '../zod.ts';
-import type { RolloverReadiness, RolloverResult } from '../rollover/result.ts';
-import { RolloverInputSchema } from '../rollover/schemas.ts';
+import type { RolloverReadiness, RolloverResult, RolloverRunRecord } from '../rollover/result.ts';
+import { RolloverInputSchema, RUN_ID_PATTERN } from '../rollover/schemas.ts';
 import { route } from './route-spec.ts';
 
-/** The two rollover routes (contract section 2). Functions import only the module they serve. */
+/** The rollover routes. Functions import only the module they serve. */
 
 const YearParamsSchema = z.strictObject({
   year: z
@@ -14,13 +14,22 @@ const YearParamsSchema = z.strictObject({
     .check(z.describe('The calendar year, e.g. 2027')),
 });
 
+const RunIdParamsSchema = z.strictObject({
+  runId: z
+    .string()
+    .check(
+      z.regex(RUN_ID_PATTERN, 'must be a run id such as 2027-20261201T090000000Z-k3f9qa'),
+      z.describe('The run id, as returned by POST /rollover and listed by GET /rollover/{year}'),
+    ),
+});
+
 export const rolloverRoutes = {
   runRollover: route<RolloverResult>()({
     operationId: 'runRollover',
     entry: 'rollover-run',
     method: 'POST',
     path: '/rollover',
-    summary: 'Run a rollover phase now (dryRun plans without changing anything)',
+    summary: 'Run a rollover phase now (dryRun plans without changing anything); one run per account and year at a time',
     params: undefined,
     body: RolloverInputSchema,
     successStatus: 200,
@@ -30,8 +39,18 @@ export const rolloverRoutes = {
     entry: 'rollover-status',
     method: 'GET',
     path: '/rollover/{year}',
-    summary: "Readiness of the year's serie (read-only)",
+    summary: "Readiness of the year's serie (read-only) and the year's last runs",
     params: YearParamsSchema,
+    body: undefined,
+    successStatus: 200,
+  }),
+  rolloverRunRecord: route<RolloverRunRecord>()({
+    operationId: 'rolloverRunRecord',
+    entry: 'rollover-run-record',
+    method: 'GET',
+    path: '/rollover/runs/{runId}',
+    summary: 'One real run on record: who asked, what it did, how it ended',
+    params: RunIdParamsSchema,
     body: undefined,
     successStatus: 200,
   }),

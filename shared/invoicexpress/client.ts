@@ -1,41 +1,29 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import ky from 'ky';
-import type { KyInstance } from 'ky';
+import ky, { isHTTPError, isTimeoutError } from 'ky';
+import type { AfterResponseState, BeforeRetryState, KyInstance, Options, RetryOptions } from 'ky';
+import { Deadline } from '../runtime/deadline.ts';
 import type { Sequence } from '../sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
 import type { InvoiceXpressErrorKind, InvoiceXpressOperation } from './errors.ts';
-import { backoffDelay } from '../runtime/backoff.ts';
 import { redact } from './redact.ts';
-import type { ClientAttempt, InvoiceXpressClient, InvoiceXpressClientOptions } from './types.ts';
-import {
-  isSerieTakenMessage,
-  malformed,
-  parseErrorMessages,
-  parseJsonBody,
-  parseSequenceBody,
-  parseSequenceListBody,
-} from './wire.ts';
+import { classifyRefusal } from './refusals.ts';
+import type { CallPolicy, ClientAttempt, InvoiceXpressClient, InvoiceXpressClientOptions, InvoiceXpressConnection } from './types.ts';
+import { malformed, parseErrorBody, parseJsonBody, parseSequenceBody, parseSequenceListBody } from './wire.ts';
 import type { WireContext } from './wire.ts';
 
 /**
- * InvoiceXpress sequence client on ky.
+ * InvoiceXpress sequence client on ky: ky's retry (methods, status codes, Retry-After), its
+ * per-attempt `timeout` and `totalTimeout`, and two hooks (rate-limit waits, the attempt observer).
  *
- * Retries are OUR loop around ky (ky's own retry is off: `retry: 0`), so the policy is in one
- * place and independent of ky's version:
- * - GET and the two PUTs: retried on 429, 500, 502, 503, 504, network errors and per-attempt
- *   timeouts, up to `retry.limit` times, with exponential backoff and jitter; a Retry-After
- *   (seconds or HTTP date) is honoured when it is within `retry.maxDelayMs`, otherwise we give up
- *   at once (rate_limited carrying retryAfterSeconds for a 429).
- * - create (POST): exactly one attempt, whatever happens (timeout, 5xx, lost connection): it may
- *   have been applied, and only reading the state can tell.
- * - Every call (all attempts, waits and pages) is bounded by `totalTimeoutMs`; each attempt by
- *   `timeoutMs` (ky's `timeout` for the headers, plus our signal covering the body).
- *
- * Secrets: ky is told not to throw on HTTP statuses, and whatever ky/fetch does throw (timeouts,
- * network errors — their messages, `request` and `options` carry the URL with ?api_key=) is
- * classified and dropped, never attached. Every error that leaves this module is an
- * InvoiceXpressError built from our own words (operation, path without query, status, and
- * InvoiceXpress's messages passed through `redact`), with no `cause`.
+ * - Every call ends by the caller's deadline (`withPolicy`), or within `totalTimeoutMs`.
+ * - GET and set_current (idempotent) are retried on 408/5xx, timeouts and network errors, with
+ *   exponential backoff and jitter. create and register are sent ONCE: a lost answer may hide a
+ *   serie created or a registration AT already has; the caller reads the state instead.
+ * - A 429 is answered at once (`onRateLimit: 'fail'`, API callers retry after Retry-After) or waited
+ *   out as InvoiceXpress says, else until the next minute, while the deadline allows
+ *   (`'wait'`, the rollover). A 429 means InvoiceXpress did not act, so any call may wait it out.
+ * - Secrets: whatever ky or fetch throws carries the URL, and so the key; it is turned into an
+ *   InvoiceXpressError of our own words (operation, path without query, status, InvoiceXpress's
+ *   messages through `redact`) in `send`'s catch and dropped there.
  */
 
 export const DEFAULT_TIMEOUT_MS = 8_000;
@@ -43,112 +31,97 @@ export const DEFAULT_TOTAL_TIMEOUT_MS = 25_000;
 export const DEFAULT_RETRY = Object.freeze({ limit: 2, baseDelayMs: 200, maxDelayMs: 3_000 });
 /** A list reporting more pages than this is refused (malformed_response) rather than cut short. */
 export const MAX_LIST_PAGES = 500;
-
-const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+/** Rate-limit waits one call may make (each up to a minute), on top of the retry limit. */
+export const MAX_RATE_LIMIT_WAITS = 3;
+/** Another attempt is started only with at least this much of the deadline left for it. */
+const MIN_ATTEMPT_MS = 100;
 const MAX_TIMER_MS = 2_147_483_647;
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
-type Method = ClientAttempt['method'];
-
-interface RequestSpec<T> {
+interface Call<T> {
   operation: InvoiceXpressOperation;
-  method: Method;
+  method: 'GET' | 'POST' | 'PUT';
   /** Path without query string, e.g. /sequences/123.json */
   path: string;
-  query?: Record<string, string> | undefined;
+  query?: Record<string, string>;
   body?: unknown;
-  /** Only idempotent requests (GET, PUT) are retried. */
-  retryable: boolean;
+  /** Safe to repeat after an unclear answer: GET and set_current. */
+  idempotent: boolean;
   /** Turns a 2xx answer into the result; throws InvoiceXpressError (malformed_response). */
   parse: (text: string, context: WireContext) => T;
 }
 
-interface Budget {
-  deadlineAt: number;
-  totalMs: number;
-  signal: AbortSignal;
+interface ResolvedPolicy {
+  deadline: Deadline;
+  onRateLimit: 'fail' | 'wait';
 }
 
-type AttemptResult =
-  | { type: 'response'; status: number; headers: Headers; text: string }
-  | { type: 'timeout'; scope: 'attempt' | 'total'; ms: number }
-  | { type: 'network'; detail: string };
-
-function checkPositive(name: string, value: number, max = MAX_TIMER_MS): void {
-  if (!Number.isFinite(value) || value <= 0 || value > max) {
-    throw new RangeError(`InvoiceXpress client option ${name} must be a positive number of milliseconds`);
+function checkMs(name: string, value: number, min: number): void {
+  if (!Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+    throw new RangeError(`InvoiceXpress client option ${name} must be a number of milliseconds (at least ${String(min)})`);
   }
+}
+
+function baseUrlOf(options: InvoiceXpressClientOptions): string {
+  if (options.baseUrl === undefined) {
+    if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i.test(options.accountName)) {
+      throw new TypeError('InvoiceXpress client option accountName must be a host label (letters, digits, -)');
+    }
+    return `https://${options.accountName}.app.invoicexpress.com`;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(options.baseUrl);
+  } catch {
+    throw new TypeError('InvoiceXpress client option baseUrl is not a valid URL');
+  }
+  if (parsed.search !== '' || parsed.hash !== '') {
+    throw new TypeError('InvoiceXpress client option baseUrl must not carry a query or fragment');
+  }
+  return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
 }
 
 function resolveOptions(options: InvoiceXpressClientOptions) {
   if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
     throw new TypeError('InvoiceXpress client option apiKey is required');
   }
-  let baseUrl: string;
-  if (options.baseUrl !== undefined) {
-    let parsed: URL;
-    try {
-      parsed = new URL(options.baseUrl);
-    } catch {
-      throw new TypeError('InvoiceXpress client option baseUrl is not a valid URL');
-    }
-    if (parsed.search !== '' || parsed.hash !== '') {
-      throw new TypeError('InvoiceXpress client option baseUrl must not carry a query or fragment');
-    }
-    baseUrl = `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
-  } else {
-    if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i.test(options.accountName)) {
-      throw new TypeError('InvoiceXpress client option accountName must be a host label (letters, digits, -)');
-    }
-    baseUrl = `https://${options.accountName}.app.invoicexpress.com`;
-  }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  checkPositive('timeoutMs', timeoutMs);
   const totalTimeoutMs = options.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS;
-  checkPositive('totalTimeoutMs', totalTimeoutMs);
   const retry = options.retry ?? DEFAULT_RETRY;
+  checkMs('timeoutMs', timeoutMs, 1);
+  checkMs('totalTimeoutMs', totalTimeoutMs, 1);
+  checkMs('retry.baseDelayMs', retry.baseDelayMs, 0);
+  checkMs('retry.maxDelayMs', retry.maxDelayMs, 0);
   if (!Number.isInteger(retry.limit) || retry.limit < 0 || retry.limit > 10) {
     throw new RangeError('InvoiceXpress client option retry.limit must be an integer from 0 to 10');
   }
-  for (const [name, value] of [
-    ['retry.baseDelayMs', retry.baseDelayMs],
-    ['retry.maxDelayMs', retry.maxDelayMs],
-  ] as const) {
-    if (!Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
-      throw new RangeError(`InvoiceXpress client option ${name} must be a non-negative number of milliseconds`);
-    }
-  }
-  return { baseUrl, apiKey: options.apiKey, timeoutMs, totalTimeoutMs, retry, onAttempt: options.onAttempt };
+  return { baseUrl: baseUrlOf(options), apiKey: options.apiKey, timeoutMs, totalTimeoutMs, retry, onAttempt: options.onAttempt };
 }
 
 /** Retry-After as milliseconds from now: delta-seconds or an HTTP date. Undefined when absent/unreadable. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
+  const text = value?.trim() ?? '';
   if (text === '') return undefined;
   if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text) * 1000;
   const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function kindForStatus(status: number): InvoiceXpressErrorKind {
-  switch (status) {
-    case 401:
-      return 'unauthorized';
-    case 404:
-      return 'not_found';
-    case 406:
-      return 'invalid_state';
-    case 422:
-      return 'rejected';
-    case 429:
-      return 'rate_limited';
-    default:
-      return 'upstream';
-  }
+/** Until just past the next minute boundary: per-minute limits reset there. */
+export function untilNextMinute(now = Date.now()): number {
+  return 60_000 - (now % 60_000) + 250;
 }
 
-/** A short, secret-free description of a fetch/ky failure: only a system error code, if any. */
+const KIND_BY_STATUS: Record<number, InvoiceXpressErrorKind> = {
+  401: 'unauthorized',
+  404: 'not_found',
+  406: 'invalid_state',
+  409: 'rejected',
+  422: 'rejected',
+  429: 'rate_limited',
+};
+
+/** A short, secret-free description of a fetch failure: only a system error code, if any. */
 function networkDetail(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
@@ -159,36 +132,12 @@ function networkDetail(error: unknown): string {
   return 'connection failed';
 }
 
-function isTimeoutError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError';
-}
-
-function attemptsNote(attempts: number): string {
-  return attempts > 1 ? ` after ${String(attempts)} attempts` : '';
-}
-
-export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): InvoiceXpressClient {
+export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): InvoiceXpressConnection {
   const config = resolveOptions(options);
   const clean = (text: string): string => redact(text, config.apiKey);
-
-  // One ky instance per client. ky never throws for HTTP statuses here and never retries: the
-  // status mapping and the retry policy below are the only ones.
-  const http: KyInstance = ky.create({
-    headers: { accept: 'application/json' },
-    timeout: config.timeoutMs,
-    retry: 0,
-    throwHttpErrors: false,
-    // A redirect would carry ?api_key= to wherever it points: answer it as an unexpected status.
-    redirect: 'manual',
-  });
-
-  function newBudget(): Budget {
-    return {
-      deadlineAt: Date.now() + config.totalTimeoutMs,
-      totalMs: config.totalTimeoutMs,
-      signal: AbortSignal.timeout(config.totalTimeoutMs),
-    };
-  }
+  // ky throws for HTTP statuses (its retry works on those errors); redirects would carry
+  // ?api_key= to wherever they point, so they are answered as an unexpected status.
+  const http: KyInstance = ky.create({ redirect: 'manual', throwHttpErrors: true });
 
   function report(attempt: ClientAttempt): void {
     try {
@@ -198,208 +147,169 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
     }
   }
 
-  async function perform(spec: RequestSpec<unknown>, budget: Budget): Promise<AttemptResult> {
-    const remaining = budget.deadlineAt - Date.now();
-    if (remaining <= 0 || budget.signal.aborted) return { type: 'timeout', scope: 'total', ms: budget.totalMs };
-    const attemptMs = Math.max(1, Math.min(config.timeoutMs, remaining));
-    // ky's `timeout` bounds the wait for the headers; this signal also bounds reading the body.
-    const attemptSignal = AbortSignal.timeout(attemptMs);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (spec.method !== 'GET') headers['content-type'] = 'application/json; charset=utf-8';
+  /** One InvoiceXpress call: every attempt, wait and body read ends by the policy's deadline. */
+  async function send<T>(call: Call<T>, policy: ResolvedPolicy): Promise<T> {
+    const base = { operation: call.operation, method: call.method, path: call.path };
+    let retries = 0;
+    let rateLimitWaits = 0;
+    let transientRetries = 0;
+    let status: number | undefined;
+    const fits = (waitMs: number): boolean => waitMs + MIN_ATTEMPT_MS < policy.deadline.remainingMs();
+    const waitsForRateLimit = policy.onRateLimit === 'wait';
+    const limit = (call.idempotent ? config.retry.limit : 0) + (waitsForRateLimit ? MAX_RATE_LIMIT_WAITS : 0);
+    const retry: RetryOptions = {
+      limit,
+      methods: call.idempotent ? ['get', 'put'] : [],
+      statusCodes: [408, 500, 502, 503, 504],
+      afterStatusCodes: [503],
+      retryOnTimeout: true,
+      delay: (attempt) => config.retry.baseDelayMs * 2 ** (attempt - 1),
+      backoffLimit: config.retry.maxDelayMs,
+      jitter: true,
+      // ky's retry limit also counts rate-limit waits: transient failures keep their own count,
+      // and a Retry-After past the deadline is not waited for.
+      shouldRetry: ({ error }) => {
+        if (++transientRetries > config.retry.limit) return false;
+        const asked = isHTTPError(error) ? parseRetryAfter(error.response.headers.get('retry-after')) : undefined;
+        return asked !== undefined && !fits(asked) ? false : undefined;
+      },
+    };
+    const waitOutRateLimit = ({ response, retryCount }: AfterResponseState) => {
+      status = response.status;
+      if (response.status !== 429 || !waitsForRateLimit || rateLimitWaits >= MAX_RATE_LIMIT_WAITS || retryCount >= limit) return;
+      const waitMs = parseRetryAfter(response.headers.get('retry-after')) ?? untilNextMinute();
+      if (!fits(waitMs)) return;
+      rateLimitWaits++;
+      return ky.retry({ delay: waitMs, code: 'RATE_LIMITED' });
+    };
+    const observeRetry = ({ retryCount }: BeforeRetryState) => {
+      retries = retryCount;
+      report({ ...base, attempt: retryCount, status, outcome: 'retry' });
+      status = undefined;
+    };
+
+    const remaining = policy.deadline.remainingMs();
     try {
-      const response = await http(`${config.baseUrl}${spec.path}`, {
-        method: spec.method,
-        searchParams: { ...spec.query, api_key: config.apiKey },
-        headers,
-        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-        timeout: attemptMs,
-        signal: AbortSignal.any([budget.signal, attemptSignal]),
-      });
-      const text = await response.text();
-      return { type: 'response', status: response.status, headers: response.headers, text };
+      if (remaining < MIN_ATTEMPT_MS) throw new DeadlineReached();
+      const request: Options = {
+        method: call.method,
+        searchParams: { ...call.query, api_key: config.apiKey },
+        headers: call.method === 'GET' ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': JSON_UTF8 },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        timeout: Math.min(config.timeoutMs, remaining),
+        totalTimeout: remaining,
+        retry,
+        hooks: { afterResponse: [waitOutRateLimit], beforeRetry: [observeRetry] },
+      };
+      const text = await http(`${config.baseUrl}${call.path}`, request).text();
+      const value = call.parse(text, { operation: call.operation, path: call.path, status });
+      report({ ...base, attempt: retries + 1, status, outcome: 'ok' });
+      return value;
     } catch (error) {
-      // The thrown object carries the URL (and so the key): it is classified here and dropped.
-      if (budget.signal.aborted) return { type: 'timeout', scope: 'total', ms: budget.totalMs };
-      if (attemptSignal.aborted || isTimeoutError(error)) return { type: 'timeout', scope: 'attempt', ms: attemptMs };
-      return { type: 'network', detail: networkDetail(error) };
+      report({ ...base, attempt: retries + 1, status, outcome: 'error' });
+      throw failureOf(call, error, { attempts: retries + 1, deadline: policy.deadline });
     }
   }
 
-  function failureFor(
-    spec: RequestSpec<unknown>,
-    result: AttemptResult,
-    attempts: number,
-    note?: string,
-  ): InvoiceXpressError {
-    const { operation, path } = spec;
-    const maybeApplied =
-      spec.method === 'POST' ? '; the create may have been applied, read the state before trying again' : '';
-    const suffix = (note === undefined ? '' : ` (${note})`) + attemptsNote(attempts);
-    if (result.type === 'timeout') {
-      const what =
-        result.scope === 'total'
-          ? `did not complete within its ${String(result.ms)} ms budget`
-          : `did not answer within ${String(result.ms)} ms`;
+  /** Whatever `send` caught, as an InvoiceXpressError of our own words (never the raw error). */
+  function failureOf(call: Call<unknown>, error: unknown, context: { attempts: number; deadline: Deadline }): InvoiceXpressError {
+    if (error instanceof InvoiceXpressError) return error;
+    const { operation, path } = call;
+    const after = context.attempts > 1 ? ` after ${String(context.attempts)} attempts` : '';
+    const mayHaveActed = call.method === 'GET' ? '' : '; it may have been applied: read the state before trying again';
+    if (isHTTPError(error)) {
+      const status = error.response.status;
+      const body = parseErrorBody(error.data);
+      const messages = body.messages.map(clean);
+      const refusal = status === 409 || status === 422 ? classifyRefusal({ codes: body.codes, messages }) : undefined;
+      const kind = operation === 'create' && refusal === 'serie_taken' ? 'serie_exists' : (KIND_BY_STATUS[status] ?? 'upstream');
+      const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(error.response.headers.get('retry-after')) : undefined;
+      const said = messages.length > 0 ? `: ${messages.join('; ')}` : '';
       return new InvoiceXpressError({
-        kind: 'timeout',
+        kind,
         operation,
-        message: clean(`InvoiceXpress ${operation} ${path} ${what}${suffix}${maybeApplied}`),
+        status,
+        messages,
+        codes: body.codes,
+        refusal,
+        retryAfterSeconds: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
+        message: clean(`InvoiceXpress ${operation} ${path} answered ${String(status)}${said}${after}${status >= 500 ? mayHaveActed : ''}`),
       });
     }
-    if (result.type === 'network') {
-      return new InvoiceXpressError({
-        kind: 'network',
-        operation,
-        message: clean(`InvoiceXpress ${operation} ${path} could not be reached (${result.detail})${suffix}${maybeApplied}`),
-      });
+    if (error instanceof DeadlineReached || isTimeoutError(error)) {
+      const why = context.deadline.expired(MIN_ATTEMPT_MS) ? 'before the deadline' : `within ${String(config.timeoutMs)} ms`;
+      return new InvoiceXpressError({ kind: 'timeout', operation, message: `InvoiceXpress ${operation} ${path} did not answer ${why}${after}${mayHaveActed}` });
     }
-    const { status } = result;
-    const messages = parseErrorMessages(result.text).map(clean);
-    let kind = kindForStatus(status);
-    if (kind === 'rejected' && operation === 'create' && messages.some(isSerieTakenMessage)) kind = 'serie_exists';
-    const retryAfterMs = parseRetryAfter(result.headers.get('retry-after'));
-    const retryAfterSeconds =
-      retryAfterMs === undefined || !RETRY_STATUSES.has(status) ? undefined : Math.ceil(retryAfterMs / 1000);
-    const said = messages.length > 0 ? `: ${messages.join('; ')}` : '';
-    const applied = status >= 500 ? maybeApplied : '';
     return new InvoiceXpressError({
-      kind,
+      kind: 'network',
       operation,
-      status,
-      messages,
-      retryAfterSeconds,
-      message: clean(`InvoiceXpress ${operation} ${path} answered ${String(status)}${said}${suffix}${applied}`),
+      message: `InvoiceXpress ${operation} ${path} could not be reached (${networkDetail(error)})${after}${mayHaveActed}`,
     });
   }
 
-  async function request<T>(spec: RequestSpec<T>, budget: Budget): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
-      const result = await perform(spec, budget);
-      const durationMs = Math.round(performance.now() - started);
-      const status = result.type === 'response' ? result.status : undefined;
-      const base = { operation: spec.operation, method: spec.method, path: spec.path, attempt, status, durationMs };
-
-      if (result.type === 'response' && result.status >= 200 && result.status < 300) {
-        let value: T;
-        try {
-          value = spec.parse(result.text, { operation: spec.operation, path: spec.path, status: result.status });
-        } catch (error) {
-          report({ ...base, outcome: 'error' });
-          if (error instanceof InvoiceXpressError) throw error;
-          throw malformed({ operation: spec.operation, path: spec.path, status: result.status }, 'unreadable answer');
-        }
-        report({ ...base, outcome: 'ok' });
-        return value;
-      }
-
-      // Decide whether (and how long) to wait before another attempt.
-      let waitMs: number | undefined;
-      let note: string | undefined;
-      const mayRetry = spec.retryable && attempt <= config.retry.limit;
-      if (result.type === 'timeout' && result.scope === 'total') {
-        waitMs = undefined;
-      } else if (result.type === 'timeout' || result.type === 'network') {
-        if (mayRetry) waitMs = backoffDelay(attempt, config.retry.baseDelayMs, config.retry.maxDelayMs);
-      } else if (RETRY_STATUSES.has(result.status) && mayRetry) {
-        const retryAfterMs = parseRetryAfter(result.headers.get('retry-after'));
-        if (retryAfterMs === undefined) {
-          waitMs = backoffDelay(attempt, config.retry.baseDelayMs, config.retry.maxDelayMs);
-        } else if (retryAfterMs <= config.retry.maxDelayMs) {
-          waitMs = retryAfterMs;
-        } else {
-          note = `Retry-After ${String(Math.ceil(retryAfterMs / 1000))} s is longer than the ${String(config.retry.maxDelayMs)} ms we may wait`;
-        }
-      }
-      // Leave time for the next attempt to at least start within the call's budget.
-      if (waitMs !== undefined && Date.now() + waitMs >= budget.deadlineAt) {
-        note = 'no time left in the call budget for another attempt';
-        waitMs = undefined;
-      }
-
-      if (waitMs === undefined) {
-        report({ ...base, outcome: 'error' });
-        throw failureFor(spec, result, attempt, note);
-      }
-      report({ ...base, outcome: 'retry' });
-      try {
-        await sleep(waitMs, undefined, { signal: budget.signal });
-      } catch {
-        throw failureFor(spec, { type: 'timeout', scope: 'total', ms: budget.totalMs }, attempt);
-      }
-    }
-  }
-
   function sequencePath(id: number, suffix = ''): string {
-    if (!Number.isSafeInteger(id) || id <= 0) {
-      throw new RangeError('InvoiceXpress sequence id must be a positive integer');
-    }
+    if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError('InvoiceXpress sequence id must be a positive integer');
     return `/sequences/${String(id)}${suffix}.json`;
   }
 
-  const parseSingle = (text: string, context: WireContext): Sequence =>
-    parseSequenceBody(parseJsonBody(text, context), context);
+  const parseSingle = (text: string, context: WireContext): Sequence => parseSequenceBody(parseJsonBody(text, context), context);
   const parseList = (text: string, context: WireContext) => parseSequenceListBody(parseJsonBody(text, context), context);
   const ignoreBody = (): undefined => undefined;
 
+  async function list(policy: ResolvedPolicy): Promise<Sequence[]> {
+    const call = { operation: 'list', method: 'GET', path: '/sequences.json', idempotent: true, parse: parseList } as const;
+    const first = await send(call, policy);
+    const byId = new Map<number, Sequence>();
+    const add = (sequences: Sequence[]): void => {
+      for (const sequence of sequences) if (!byId.has(sequence.id)) byId.set(sequence.id, sequence);
+    };
+    add(first.sequences);
+    let totalPages = first.pagination?.total_pages ?? 1;
+    if (totalPages > MAX_LIST_PAGES) {
+      throw malformed({ ...call, status: 200 }, `pagination reports ${String(totalPages)} pages, more than ${String(MAX_LIST_PAGES)}`);
+    }
+    // Page boundaries must match the first page's: ask for the page size it reported (or had).
+    const perPage = first.pagination?.per_page ?? (first.sequences.length > 0 ? first.sequences.length : undefined);
+    for (let page = 2; page <= totalPages; page++) {
+      const query: Record<string, string> = { page: String(page) };
+      if (perPage !== undefined) query['per_page'] = String(perPage);
+      const next = await send({ ...call, query }, policy);
+      add(next.sequences);
+      // A serie created while we read may add a page: follow the largest count seen.
+      totalPages = Math.min(MAX_LIST_PAGES, Math.max(totalPages, next.pagination?.total_pages ?? totalPages));
+    }
+    return [...byId.values()];
+  }
+
+  function bind(policyFor: () => ResolvedPolicy): InvoiceXpressClient {
+    return {
+      list: () => list(policyFor()),
+      get: async (id) => send({ operation: 'get', method: 'GET', path: sequencePath(id), idempotent: true, parse: parseSingle }, policyFor()),
+      async create(input) {
+        if (typeof input.serie !== 'string' || input.serie.trim() === '') throw new TypeError('InvoiceXpress create needs a non-empty serie');
+        const body = { sequence: { serie: input.serie, default_sequence: input.isDefault ? '1' : '0' } };
+        return send({ operation: 'create', method: 'POST', path: '/sequences.json', body, idempotent: false, parse: parseSingle }, policyFor());
+      },
+      async register(id) {
+        const path = sequencePath(id, '/register');
+        await send({ operation: 'register', method: 'PUT', path, idempotent: false, parse: ignoreBody }, policyFor());
+      },
+      async setCurrent(id) {
+        const path = sequencePath(id, '/set_current');
+        await send({ operation: 'set_current', method: 'PUT', path, idempotent: true, parse: ignoreBody }, policyFor());
+      },
+    };
+  }
+
   return {
-    async list(): Promise<Sequence[]> {
-      const budget = newBudget();
-      const spec = { operation: 'list', method: 'GET', path: '/sequences.json', retryable: true, parse: parseList } as const;
-      const first = await request(spec, budget);
-      const byId = new Map<number, Sequence>();
-      const add = (sequences: Sequence[]): void => {
-        for (const sequence of sequences) if (!byId.has(sequence.id)) byId.set(sequence.id, sequence);
-      };
-      add(first.sequences);
-      let totalPages = first.pagination?.total_pages ?? 1;
-      if (totalPages > MAX_LIST_PAGES) {
-        throw malformed({ ...spec, status: 200 }, `pagination reports ${String(totalPages)} pages, more than ${String(MAX_LIST_PAGES)}`);
-      }
-      // Page boundaries must match the first page's: ask for the page size it reported (or had).
-      const perPage = first.pagination?.per_page ?? (first.sequences.length > 0 ? first.sequences.length : undefined);
-      for (let page = 2; page <= totalPages; page++) {
-        const query: Record<string, string> = { page: String(page) };
-        if (perPage !== undefined) query['per_page'] = String(perPage);
-        const next = await request({ ...spec, query }, budget);
-        add(next.sequences);
-        // A serie created while we read may add a page: follow the largest count seen.
-        totalPages = Math.min(MAX_LIST_PAGES, Math.max(totalPages, next.pagination?.total_pages ?? totalPages));
-      }
-      return [...byId.values()];
-    },
-
-    async get(id: number): Promise<Sequence> {
-      const path = sequencePath(id);
-      return request({ operation: 'get', method: 'GET', path, retryable: true, parse: parseSingle }, newBudget());
-    },
-
-    async create(input: { serie: string; isDefault: boolean }): Promise<Sequence> {
-      if (typeof input.serie !== 'string' || input.serie.trim() === '') {
-        throw new TypeError('InvoiceXpress create needs a non-empty serie');
-      }
-      return request(
-        {
-          operation: 'create',
-          method: 'POST',
-          path: '/sequences.json',
-          body: { sequence: { serie: input.serie, default_sequence: input.isDefault ? '1' : '0' } },
-          // NEVER retried: a lost answer may hide a created serie; the caller reads the state.
-          retryable: false,
-          parse: parseSingle,
-        },
-        newBudget(),
-      );
-    },
-
-    async register(id: number): Promise<void> {
-      const path = sequencePath(id, '/register');
-      await request({ operation: 'register', method: 'PUT', path, retryable: true, parse: ignoreBody }, newBudget());
-    },
-
-    async setCurrent(id: number): Promise<void> {
-      const path = sequencePath(id, '/set_current');
-      await request({ operation: 'set_current', method: 'PUT', path, retryable: true, parse: ignoreBody }, newBudget());
+    // Without a caller's policy each call gets its own budget and answers a 429 at once.
+    ...bind(() => ({ deadline: Deadline.in(config.totalTimeoutMs), onRateLimit: 'fail' })),
+    withPolicy(policy: CallPolicy): InvoiceXpressClient {
+      const resolved: ResolvedPolicy = { deadline: policy.deadline, onRateLimit: policy.onRateLimit ?? 'fail' };
+      return bind(() => resolved);
     },
   };
 }
+
+/** Internal: the deadline left no time to start the call. */
+class DeadlineReached extends Error {}

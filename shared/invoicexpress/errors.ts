@@ -1,3 +1,5 @@
+import type { Refusal } from './refusals.ts';
+
 /**
  * Typed InvoiceXpress failures. Every failure the client can produce is one of these kinds; the
  * HTTP layer maps them to the contract's error table in one place. Messages never carry the API
@@ -8,8 +10,8 @@ export type InvoiceXpressErrorKind =
   | 'not_found' // 404
   | 'invalid_state' // 406
   | 'serie_exists' // 422 on create: the serie name is taken
-  | 'rejected' // 422: parameters refused or AT registration refused; `messages` holds InvoiceXpress's words
-  | 'rate_limited' // 429 still after retries; `retryAfterSeconds` when known
+  | 'rejected' // 409/422: refused; `refusal` says how (refusals.ts), `messages` holds InvoiceXpress's words
+  | 'rate_limited' // 429 that was not (or could not be) waited out; `retryAfterSeconds` when known
   | 'upstream' // 5xx, or another unexpected status
   | 'timeout' // no answer in time (the request may or may not have been acted on)
   | 'network' // connection refused/reset before an answer
@@ -25,6 +27,10 @@ export class InvoiceXpressError extends Error {
   readonly status: number | undefined;
   /** InvoiceXpress's own messages (422 and similar), already free of secrets. */
   readonly messages: readonly string[];
+  /** InvoiceXpress's own error codes ("007"), when the answer carried any. */
+  readonly codes: readonly string[];
+  /** For `rejected`: what the refusal means (one table: refusals.ts). */
+  readonly refusal: Refusal | undefined;
   /** Seconds to wait, from Retry-After, for rate_limited. */
   readonly retryAfterSeconds: number | undefined;
 
@@ -34,6 +40,8 @@ export class InvoiceXpressError extends Error {
     message: string;
     status?: number | undefined;
     messages?: readonly string[] | undefined;
+    codes?: readonly string[] | undefined;
+    refusal?: Refusal | undefined;
     retryAfterSeconds?: number | undefined;
   }) {
     super(init.message);
@@ -41,6 +49,8 @@ export class InvoiceXpressError extends Error {
     this.operation = init.operation;
     this.status = init.status;
     this.messages = init.messages ?? [];
+    this.codes = init.codes ?? [];
+    this.refusal = init.refusal;
     this.retryAfterSeconds = init.retryAfterSeconds;
   }
 }
@@ -50,8 +60,9 @@ export function isInvoiceXpressError(error: unknown): error is InvoiceXpressErro
 }
 
 /**
- * A create (POST) that failed this way may still have been applied: no answer (timeout, network),
- * a 5xx after the write, or a 2xx whose body we could not read. Only reading the state can tell.
+ * A write (create, register) that failed this way may still have been applied: no answer
+ * (timeout, network), a 5xx after the write, or a 2xx whose body we could not read. Only reading
+ * the state can tell.
  */
 export function mayHaveBeenApplied(error: InvoiceXpressError): boolean {
   return error.kind === 'timeout' || error.kind === 'network' || error.kind === 'upstream' || error.kind === 'malformed_response';

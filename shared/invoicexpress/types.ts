@@ -1,3 +1,4 @@
+import type { Deadline } from '../runtime/deadline.ts';
 import type { Sequence } from '../sequence.ts';
 
 /** Everything the service needs from InvoiceXpress's sequence API. */
@@ -5,12 +6,29 @@ export interface InvoiceXpressClient {
   /** Every sequence of the account; follows pagination when InvoiceXpress reports it. */
   list(): Promise<Sequence[]>;
   get(id: number): Promise<Sequence>;
-  /** POST, never retried automatically: a lost answer must be resolved by reading the state. */
+  /** POST, sent once: a lost answer must be resolved by reading the state. */
   create(input: { serie: string; isDefault: boolean }): Promise<Sequence>;
-  /** Communicates the serie to AT. Idempotent PUT; the body (if any) is ignored: read back with get. */
+  /** Communicates the serie to AT. Sent once (AT is behind it); the body is ignored: read back with get. */
   register(id: number): Promise<void>;
-  /** Makes the sequence the account's default. Idempotent PUT; read back with get. */
+  /** Makes the sequence the account's default. Idempotent PUT, retried; read back with get. */
   setCurrent(id: number): Promise<void>;
+}
+
+/** How the calls of one invocation behave: when they must end, and what a 429 does. */
+export interface CallPolicy {
+  /** Every attempt, retry wait and page of every call ends by this time. */
+  deadline: Deadline;
+  /**
+   * 'fail' (default): a 429 is answered at once as rate_limited (API callers retry after
+   * Retry-After). 'wait': wait as InvoiceXpress says, or until the next minute, while the deadline
+   * allows (the rollover).
+   */
+  onRateLimit?: 'fail' | 'wait' | undefined;
+}
+
+/** The client as created: used as is (each call its own budget) or bound to a caller's policy. */
+export interface InvoiceXpressConnection extends InvoiceXpressClient {
+  withPolicy(policy: CallPolicy): InvoiceXpressClient;
 }
 
 export interface InvoiceXpressClientOptions {
@@ -20,12 +38,9 @@ export interface InvoiceXpressClientOptions {
   baseUrl?: string | undefined;
   /** Per attempt. Default 8000 ms. */
   timeoutMs?: number | undefined;
-  /**
-   * Bound on one whole call, all attempts, backoff waits and (for list) all pages included.
-   * Default 25000 ms (API Gateway gives up at 29 s).
-   */
+  /** Bound on one whole call (attempts, waits, pages) when no policy gives a deadline. Default 25000 ms. */
   totalTimeoutMs?: number | undefined;
-  /** Retries of GET and the two PUTs on 429/5xx/network errors (never of create). */
+  /** Retries of GET and set_current on 408/5xx, timeouts and network errors (never of create or register). */
   retry?: { limit: number; baseDelayMs: number; maxDelayMs: number } | undefined;
   /** Observes every HTTP attempt (no URL query, no key): for logs, counters and tests. */
   onAttempt?: ((attempt: ClientAttempt) => void) | undefined;
@@ -38,6 +53,5 @@ export interface ClientAttempt {
   path: string;
   attempt: number;
   status?: number | undefined;
-  durationMs: number;
   outcome: 'ok' | 'retry' | 'error';
 }

@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { SequenceSchema } from '../sequence.ts';
+import { isRegistered, SequenceSchema } from '../sequence.ts';
 import type { AtcudStatus, DocumentSequence, Sequence } from '../sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
 import type { InvoiceXpressOperation } from './errors.ts';
@@ -153,7 +153,7 @@ function toSequence(raw: unknown): Sequence | Problem {
     serie: wire.serie,
     isDefault: wire.default_sequence,
     documents,
-    registered: Object.values(documents).every((document) => document.atcud !== 'pending'),
+    registered: isRegistered(documents),
   });
   if (!checked.success) return { problem: describeIssues(checked.error) };
   return checked.data;
@@ -244,57 +244,59 @@ export function parseSequenceListBody(
 
 const MAX_MESSAGES = 20;
 const MAX_MESSAGE_LENGTH = 500;
+const ERROR_CODE = /^\d{1,4}$/;
 
-function collectMessages(value: unknown, out: string[], depth: number, label?: string): void {
-  if (depth > 4 || out.length >= MAX_MESSAGES) return;
+interface ErrorBody {
+  messages: string[];
+  /** InvoiceXpress's own error codes ("007"), when the body carries any. */
+  codes: string[];
+}
+
+function collect(value: unknown, out: ErrorBody, depth: number, label?: string): void {
+  if (depth > 4 || out.messages.length >= MAX_MESSAGES) return;
   if (typeof value === 'string') {
     const trimmed = value.trim();
-    if (trimmed !== '') out.push((label === undefined ? trimmed : `${label} ${trimmed}`).slice(0, MAX_MESSAGE_LENGTH));
-    return;
-  }
-  if (typeof value === 'number') {
+    if (trimmed !== '') out.messages.push((label === undefined ? trimmed : `${label} ${trimmed}`).slice(0, MAX_MESSAGE_LENGTH));
     return;
   }
   if (Array.isArray(value)) {
-    for (const item of value) collectMessages(item, out, depth + 1, label);
+    for (const item of value) collect(item, out, depth + 1, label);
     return;
   }
   if (!isRecord(value)) return;
+  const code = value['code'];
+  if ((typeof code === 'string' || typeof code === 'number') && ERROR_CODE.test(String(code))) out.codes.push(String(code));
   // {"error": "m"} / {"message": "m"} / {"code": "007", "message": "m"} / {"error": {"message": "m"}}
   const direct = value['message'] ?? value['error'] ?? value['errors'] ?? value['detail'];
   if (direct !== undefined) {
-    collectMessages(direct, out, depth + 1, label);
+    collect(direct, out, depth + 1, label);
     return;
   }
   // Rails-style field map: {"serie": ["has already been taken"]} → "serie has already been taken"
   for (const [key, item] of Object.entries(value)) {
     if (key === 'code' || key === 'status') continue;
-    collectMessages(item, out, depth + 1, label ?? key);
+    collect(item, out, depth + 1, label ?? key);
   }
 }
 
 /**
- * InvoiceXpress error body → its messages. Accepts {"errors":[{"error":"m"}]}, {"errors":["m"]},
- * {"errors":{"code":"007","message":"m"}}, {"error":"m"}, {"message":"m"} (and field maps).
- * An empty, blank, HTML or otherwise non-JSON body gives [].
+ * InvoiceXpress error body (raw text, or JSON already parsed) → its messages and codes. Accepts
+ * {"errors":[{"error":"m"}]}, {"errors":["m"]}, {"errors":{"code":"007","message":"m"}},
+ * {"error":"m"}, {"message":"m"} (and field maps). An empty, HTML or otherwise non-JSON body gives
+ * nothing: its text is never passed on.
  */
-export function parseErrorMessages(body: string): string[] {
-  const text = body.trim();
-  if (text === '' || !(text.startsWith('{') || text.startsWith('['))) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text) as unknown;
-  } catch {
-    return [];
+export function parseErrorBody(body: unknown): ErrorBody {
+  let parsed = body;
+  if (typeof body === 'string') {
+    const text = body.trim();
+    if (text === '' || !(text.startsWith('{') || text.startsWith('['))) return { messages: [], codes: [] };
+    try {
+      parsed = JSON.parse(text) as unknown;
+    } catch {
+      return { messages: [], codes: [] };
+    }
   }
-  const out: string[] = [];
-  collectMessages(parsed, out, 0);
+  const out: ErrorBody = { messages: [], codes: [] };
+  collect(parsed, out, 0);
   return out;
-}
-
-const SERIE_TAKEN = [/has already been taken/i, /already exists/i, /j[áa] existe/i];
-
-/** True when a 422 message on create says the serie name is taken. */
-export function isSerieTakenMessage(message: string): boolean {
-  return SERIE_TAKEN.some((pattern) => pattern.test(message));
 }

@@ -52,6 +52,10 @@ export const RolloverSettingsSchema = z.object({
 });
 export type RolloverSettings = z.infer<typeof RolloverSettingsSchema>;
 
-/** Environment of the scheduled rollover function. */
-export const RolloverEnvSchema = z.extend(BaseEnvSchema, RolloverSettingsSchema.shape);
+/** Environment of the rollover functions (the schedules' target and the rollover routes). */
+export const RolloverEnvSchema = z.extend(BaseEnvSchema, {
+  ...RolloverSettingsSchema.shape,
+  /** The run table: locks and run records (DynamoDB; dynalite locally). */
+  ROLLOVER_TABLE_NAME: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')),
+});
 export type RolloverEnv = z.infer<typeof RolloverEnvSchema>;

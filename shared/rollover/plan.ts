@@ -1,58 +1,143 @@
+import { registrationOf } from '../sequence.ts';
 import type { Sequence } from '../sequence.ts';
 import type { RolloverPhase } from './schemas.ts';
-import type { RolloverStep } from './result.ts';
 
 /**
- * The rollover's decisions, as pure functions of the account's state: which configured name to
- * use and what to do next with it. The executor (rollover.ts) calls `nextAction` after every
- * change; the dry run and the tests simulate it with `planSteps`.
+ * The rollover's decisions, as pure functions of what the run knows. The executor (rollover.ts)
+ * asks `decide` after every step and carries the decision out; the dry run and the tests simulate
+ * it. Each rule, in the order it applies:
+ *
+ * 1. A default that is not one of the configured names and names the target year or a later one
+ *    ("2028", a person's "FT2027") is left alone: the run changes nothing and says why.
+ * 2. Every configured name whose AT status the list did not give (no document fields) is read
+ *    with `get` first: unknown is not registered, and it may be the registered default.
+ *    Then a configured name that is registered is used: the one that is already the default, else the
+ *    first in order (an earlier decision is never switched away from). activate makes it the
+ *    default, but only after reading it with `get` in this run: never on the list's word.
+ * 3. Otherwise the names in order, skipping those AT refused in this run: an existing pending one
+ *    is registered; a missing one is created, unless this run already created one (at most one new
+ *    serie per run: a misjudged refusal cannot burn every name at once).
+ * 4. verify only reads: it stops unless the year's serie is registered and the default.
  */
 
-export type NextAction =
-  /** Nothing left to do: the sequence is registered (and, for activate, the default). */
+export interface PlanState {
+  phase: RolloverPhase;
+  year: number;
+  /** Serie names for the year, in configured order. */
+  candidates: readonly string[];
+  /** The account as the run knows it: the list, updated by every read and change. */
+  sequences: readonly Sequence[];
+  /** Ids read with `get` in this run (their status is their own word, not the list's). */
+  fresh: ReadonlySet<number>;
+  /** Names refused in this run (AT refused the name, or registered it only partly), with why. */
+  refused: ReadonlyMap<string, string>;
+  /** Series this run created. */
+  created: number;
+}
+
+export type Decision =
+  /** Nothing (more) to do: the serie is registered, and for activate/verify the default. */
   | { type: 'done'; sequence: Sequence }
-  | { type: 'set_current'; sequence: Sequence }
-  | { type: 'register'; sequence: Sequence }
+  /** The default supersedes the target year: leave it as it is. */
+  | { type: 'leave_alone'; sequence: Sequence; note: string }
+  | { type: 'read'; sequence: Sequence; why: string }
   | { type: 'create'; serie: string }
-  /** Every configured name was refused by AT in this run. */
-  | { type: 'exhausted' };
+  | { type: 'register'; sequence: Sequence }
+  | { type: 'set_current'; sequence: Sequence }
+  | { type: 'stop'; kind: 'at_refused' | 'name_limit' | 'not_ready'; message: string; sequence?: Sequence };
+
+/** New series one run may create. */
+export const MAX_CREATES_PER_RUN = 1;
+
+/** The latest year (2000–2999) a serie name mentions, e.g. "FT2027" → 2027; undefined when none. */
+export function yearNamedBy(serie: string): number | undefined {
+  const years = [...serie.matchAll(/(?<!\d)(2\d{3})(?!\d)/g)].map((match) => Number(match[1]));
+  return years.length === 0 ? undefined : Math.max(...years);
+}
 
 export function findSerie(sequences: readonly Sequence[], serie: string): Sequence | undefined {
   return sequences.find((sequence) => sequence.serie === serie);
 }
 
-/**
- * The registered candidate to use, if any: the one that is already the default (so an operator's
- * or an earlier run's choice is never switched away from), else the first in configured order.
- */
-export function chooseRegistered(sequences: readonly Sequence[], candidates: readonly string[]): Sequence | undefined {
+/** Rule 1: the default, when it is not ours and names this year or a later one. */
+export function supersedingDefault(sequences: readonly Sequence[], candidates: readonly string[], year: number): Sequence | undefined {
+  const current = sequences.find((sequence) => sequence.isDefault);
+  if (current === undefined || candidates.includes(current.serie)) return undefined;
+  const named = yearNamedBy(current.serie);
+  return named !== undefined && named >= year ? current : undefined;
+}
+
+/** Rule 2: the registered configured name to use: the default one, else the first in order. */
+export function chooseRegistered(
+  sequences: readonly Sequence[],
+  candidates: readonly string[],
+  refused: ReadonlyMap<string, string> = new Map(),
+): Sequence | undefined {
   const registered = candidates
+    .filter((serie) => !refused.has(serie))
     .map((serie) => findSerie(sequences, serie))
-    .filter((sequence): sequence is Sequence => sequence?.registered === true);
+    .filter((sequence): sequence is Sequence => sequence !== undefined && registrationOf(sequence) === 'registered');
   return registered.find((sequence) => sequence.isDefault) ?? registered[0];
 }
 
-/**
- * What to do next. Prefers a registered candidate; otherwise walks the candidates in order,
- * skipping names AT refused in this run: an existing (pending) one is registered, a missing one is
- * created. A serie is made default only once registered.
- */
-export function nextAction(
-  sequences: readonly Sequence[],
-  candidates: readonly string[],
-  phase: RolloverPhase,
-  refused: ReadonlySet<string> = new Set(),
-): NextAction {
-  const chosen = chooseRegistered(sequences, candidates);
-  if (chosen) {
-    return phase === 'activate' && !chosen.isDefault ? { type: 'set_current', sequence: chosen } : { type: 'done', sequence: chosen };
+function describeDefault(sequence: Sequence, year: number): string {
+  const status = sequence.registered ? 'registered with AT' : 'NOT registered with AT (documents cannot be issued legally)';
+  return (
+    `the default serie '${sequence.serie}' names ${String(yearNamedBy(sequence.serie))}, not earlier than ${String(year)}, ` +
+    `and is not one of the configured names: a later year's serie or a person's choice, left as it is (${status})`
+  );
+}
+
+function decideChosen(state: PlanState, chosen: Sequence): Decision {
+  if (state.phase === 'prepare' || chosen.isDefault) return { type: 'done', sequence: chosen };
+  if (state.phase === 'verify') {
+    return { type: 'stop', kind: 'not_ready', message: `'${chosen.serie}' is registered but not the default serie`, sequence: chosen };
   }
-  for (const serie of candidates) {
-    if (refused.has(serie)) continue;
-    const existing = findSerie(sequences, serie);
-    return existing ? { type: 'register', sequence: existing } : { type: 'create', serie };
+  if (!state.fresh.has(chosen.id)) return { type: 'read', sequence: chosen, why: 'read it before making it the default' };
+  return { type: 'set_current', sequence: chosen };
+}
+
+function decideUnregistered(state: PlanState): Decision {
+  if (state.phase === 'verify') {
+    const names = state.candidates.map((name) => `'${name}'`).join(', ');
+    return { type: 'stop', kind: 'not_ready', message: `none of ${names} is registered with AT and the default` };
   }
-  return { type: 'exhausted' };
+  for (const serie of state.candidates) {
+    if (state.refused.has(serie)) continue;
+    const sequence = findSerie(state.sequences, serie);
+    if (sequence === undefined) {
+      if (state.created >= MAX_CREATES_PER_RUN) {
+        return {
+          type: 'stop',
+          kind: 'name_limit',
+          message: `this run already created a serie; the next run will create '${serie}' (at most one new serie per run)`,
+        };
+      }
+      return { type: 'create', serie };
+    }
+    return { type: 'register', sequence };
+  }
+  const reasons = [...state.refused].map(([name, why]) => `'${name}': ${why}`).join('; ');
+  return { type: 'stop', kind: 'at_refused', message: `AT refused every configured serie name (${reasons}); none was made default` };
+}
+
+/** A configured name whose AT status the list did not give, not yet read in this run. */
+function unread(state: PlanState): Sequence | undefined {
+  return state.candidates
+    .filter((serie) => !state.refused.has(serie))
+    .map((serie) => findSerie(state.sequences, serie))
+    .find((sequence) => sequence !== undefined && registrationOf(sequence) === 'unknown' && !state.fresh.has(sequence.id));
+}
+
+/** What to do next (see the rules above). */
+export function decide(state: PlanState): Decision {
+  const superseding = supersedingDefault(state.sequences, state.candidates, state.year);
+  if (superseding !== undefined) return { type: 'leave_alone', sequence: superseding, note: describeDefault(superseding, state.year) };
+  // Before choosing among the names, know them all: an unknown one may be the registered default.
+  const unknown = unread(state);
+  if (unknown !== undefined) return { type: 'read', sequence: unknown, why: 'the list carries no AT status for it' };
+  const chosen = chooseRegistered(state.sequences, state.candidates, state.refused);
+  return chosen === undefined ? decideUnregistered(state) : decideChosen(state, chosen);
 }
 
 /** The local view after a successful set_current: the default moves to this sequence. */
@@ -63,52 +148,4 @@ export function markDefault(sequences: readonly Sequence[], id: number): Sequenc
 /** Adds or replaces (by id) a sequence in the local view. */
 export function upsert(sequences: readonly Sequence[], sequence: Sequence): Sequence[] {
   return [...sequences.filter((existing) => existing.id !== sequence.id), sequence];
-}
-
-export interface Plan {
-  /** The serie the run would end on (the first candidate when it would have to be created). */
-  serie: string;
-  /** Planned steps (status 'planned'); empty when there is nothing to do. */
-  steps: RolloverStep[];
-  /** The existing sequence the plan starts from, if any. */
-  sequence: Sequence | null;
-}
-
-/**
- * The steps a run would take from this state if every call succeeded and AT accepted the first
- * name it tried. A created serie may come back registered already ("creates and registers") or
- * pending: the plan lists register as conditional in that case.
- */
-export function planSteps(sequences: readonly Sequence[], candidates: readonly string[], phase: RolloverPhase): Plan {
-  const steps: RolloverStep[] = [];
-  const planned = (action: RolloverStep['action'], serie: string, detail: string): void => {
-    steps.push({ action, status: 'planned', serie, detail });
-  };
-  const first = candidates[0] ?? '';
-  const action = nextAction(sequences, candidates, phase);
-  switch (action.type) {
-    case 'done':
-      return { serie: action.sequence.serie, steps, sequence: action.sequence };
-    case 'exhausted':
-      return { serie: first, steps, sequence: null };
-    case 'set_current': {
-      const { serie, id } = action.sequence;
-      planned('set_current', serie, `make '${serie}' (id ${String(id)}) the default sequence`);
-      planned('verify', serie, `read '${serie}' back: registered and default`);
-      return { serie, steps, sequence: action.sequence };
-    }
-    case 'register':
-    case 'create': {
-      const serie = action.type === 'create' ? action.serie : action.sequence.serie;
-      if (action.type === 'create') {
-        planned('create', serie, `create '${serie}' with default_sequence 0`);
-        planned('register', serie, `register '${serie}' with AT if any document type is still pending after create`);
-      } else {
-        planned('register', serie, `register '${serie}' (id ${String(action.sequence.id)}) with AT: document types pending`);
-      }
-      if (phase === 'activate') planned('set_current', serie, `make '${serie}' the default sequence once registered`);
-      planned('verify', serie, `read '${serie}' back: registered${phase === 'activate' ? ' and default' : ''}`);
-      return { serie, steps, sequence: action.type === 'register' ? action.sequence : null };
-    }
-  }
 }

@@ -1,13 +1,14 @@
 import * as z from '../zod.ts';
 import { SequenceSchema } from '../sequence.ts';
+import { RolloverPhaseSchema, RUN_ID_PATTERN } from './schemas.ts';
 
 /**
- * What a rollover run and the readiness report answer. At run time only their TypeScript types are
- * used (import type): the schema values serve the OpenAPI document and the tests, and stay out of
- * the function bundles (zod schema constructors cannot be tree-shaken once a module is imported).
+ * What a rollover run, its record and the readiness report answer. At run time the functions use
+ * their TypeScript types; the schema values serve the OpenAPI document, the tests, and parsing the
+ * run table's items (run-table.ts).
  */
 
-export const RolloverActionSchema = z.enum(['find', 'create', 'register', 'set_current', 'verify']);
+export const RolloverActionSchema = z.enum(['find', 'read', 'create', 'register', 'set_current', 'verify']);
 export type RolloverAction = z.infer<typeof RolloverActionSchema>;
 
 export const RolloverStepSchema = z
@@ -19,13 +20,24 @@ export const RolloverStepSchema = z
   })
   .check(
     z.describe(
-      'One step, in the order it happened. A failed step inside a run whose outcome is not "failed" was recovered ' +
-        '(AT refused a name and a fallback name was used, or a lost create answer was resolved by reading the state).',
+      'One step, in the order it happened: find (list), read (get one sequence: its own word on its AT status, never ' +
+        "the list's, before registering or making it the default), create, register, set_current, verify. A failed " +
+        'step inside a run whose outcome is not "failed" was recovered from (AT refused a name and the next name was ' +
+        'used, or a lost create answer was resolved by reading the state).',
     ),
   );
 export type RolloverStep = z.infer<typeof RolloverStepSchema>;
 
-export const RolloverOutcomeSchema = z.enum(['ready', 'activated', 'already_done', 'failed']);
+export const RolloverOutcomeSchema = z
+  .enum(['ready', 'activated', 'already_done', 'failed', 'incomplete', 'skipped'])
+  .check(
+    z.describe(
+      'ready / activated: this run changed something itself and verified it; already_done: nothing needed changing ' +
+        '(see `note` when the run left a default alone); failed: see `failure`; incomplete: the run stopped at its ' +
+        'deadline between steps or during a call (the next run resumes); skipped: a scheduled run found another run ' +
+        'holding the lock (that run does the work)',
+    ),
+  );
 export type RolloverOutcome = z.infer<typeof RolloverOutcomeSchema>;
 
 export const RolloverFallbackSchema = z
@@ -34,6 +46,7 @@ export const RolloverFallbackSchema = z
     reason: z.string().check(z.describe("Why each earlier name was passed over, e.g. AT's refusal messages")),
   })
   .check(z.describe('Present when the serie used is not the first configured name: operators are alarmed'));
+export type RolloverFallback = z.infer<typeof RolloverFallbackSchema>;
 
 export const RolloverFailureSchema = z
   .object({
@@ -42,15 +55,18 @@ export const RolloverFailureSchema = z
       .string()
       .check(
         z.describe(
-          'An InvoiceXpressError kind (timeout, rate_limited, rejected, unauthorized, ...), or ' +
-            "'at_refused' (every configured name refused), 'verify_mismatch', 'internal'",
+          'An InvoiceXpress error kind (timeout, network, upstream, rate_limited, unauthorized, malformed_response, ...), ' +
+            'or: at_refused (every configured name refused in this run), name_limit (the run already created one ' +
+            'serie), at_account (AT refused for the whole account: credentials, sub-user, trial), at_unknown (an ' +
+            'answer never seen before, or no AT status), at_in_progress (AT still processing), at_unclear (the ' +
+            'register answer was lost and the serie is still pending), not_ready (verify: the year is not active), ' +
+            'verify_mismatch, year_out_of_range, internal',
         ),
       ),
-    message: z.string().check(z.describe('Free of secrets and URLs')),
+    message: z.string().check(z.describe('Free of secrets and URLs; says what to fix when a person must act')),
   })
-  .check(z.describe('Why the run failed (outcome "failed" only)'));
+  .check(z.describe('Why the run failed or stopped (outcomes "failed" and "incomplete")'));
 export type RolloverFailure = z.infer<typeof RolloverFailureSchema>;
-export type RolloverFallback = z.infer<typeof RolloverFallbackSchema>;
 
 export const RolloverCallsSchema = z
   .object({
@@ -63,36 +79,69 @@ export const RolloverCallsSchema = z
   .check(z.describe('InvoiceXpress client calls this run made (each may include retried HTTP attempts or pages)'));
 export type RolloverCalls = z.infer<typeof RolloverCallsSchema>;
 
+export const RunIdSchema = z
+  .string()
+  .check(
+    z.regex(RUN_ID_PATTERN, 'must be a run id such as 2027-20261201T090000000Z-k3f9qa'),
+    z.describe('The run id: the year, the start time (UTC) and a random suffix; also the webhook delivery id'),
+  );
+
 export const RolloverResultSchema = z
   .object({
+    runId: z.optional(RunIdSchema).check(z.describe('Set for every run except dry runs and runs that did not start')),
     year: z.int(),
     serie: z
       .string()
       .check(z.describe('The serie name used (a fallback name when an earlier one failed AT registration)')),
-    phase: z.enum(['prepare', 'activate']),
+    phase: RolloverPhaseSchema,
     dryRun: z.boolean(),
     outcome: RolloverOutcomeSchema,
     steps: z.array(RolloverStepSchema),
     sequence: z.nullable(SequenceSchema),
     startedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime(),
+    note: z
+      .optional(z.string())
+      .check(z.describe('Why the run left the account as it is although it is not what the run would make it')),
     fallback: z.optional(RolloverFallbackSchema),
     failure: z.optional(RolloverFailureSchema),
     calls: z.optional(RolloverCallsSchema),
   })
   .check(
     z.describe(
-      'outcome: "ready" (prepare changed something and verified it), "activated" (activate changed something and ' +
-        'verified it), "already_done" (nothing needed changing), "failed" (see `failure` and the failed step; a later ' +
-        'run resumes from whatever state was reached). With dryRun only the list call is made and nothing changes: ' +
-        'the steps that a real run would take are reported with status "planned", and outcome is "already_done" when ' +
-        'nothing would change, otherwise the outcome the real run would reach if every planned step succeeds ' +
-        '("ready"/"activated"; AT may still refuse). Check `dryRun` before acting on the outcome.',
+      'With dryRun only the list call is made and nothing changes: the steps a real run would take are reported with ' +
+        'status "planned", and outcome is "already_done" when nothing would change, otherwise the outcome the real run ' +
+        'would reach if every planned step succeeds ("ready"/"activated"; AT may still refuse). Check `dryRun` before ' +
+        'acting on the outcome.',
     ),
   );
 export type RolloverResult = z.infer<typeof RolloverResultSchema>;
 
-/** GET /rollover/{year}: read-only readiness of the year's serie. */
+export const RolloverTriggerSchema = z.enum(['schedule', 'api', 'cli']);
+
+/** One real run as the run table keeps it (GET /rollover/runs/{runId}). */
+export const RolloverRunRecordSchema = z.object({
+  runId: RunIdSchema,
+  year: z.int(),
+  phase: RolloverPhaseSchema,
+  trigger: RolloverTriggerSchema,
+  caller: z.string().check(z.describe('The IAM principal that called the API, the schedule name, or cli:<user>@<host>')),
+  status: z
+    .enum(['running', 'finished'])
+    .check(z.describe('running: started and not finished (still running, or stopped by a crash: the lock expires)')),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.optional(z.iso.datetime()),
+  durationMs: z.optional(z.int().check(z.nonnegative())),
+  outcome: z.optional(RolloverOutcomeSchema),
+  result: z.optional(RolloverResultSchema),
+});
+export type RolloverRunRecord = z.infer<typeof RolloverRunRecordSchema>;
+
+/** The record without its result: what GET /rollover/{year} lists. */
+export const RolloverRunSummarySchema = z.omit(RolloverRunRecordSchema, { result: true });
+export type RolloverRunSummary = z.infer<typeof RolloverRunSummarySchema>;
+
+/** GET /rollover/{year}: read-only readiness of the year's serie, and the last runs on record. */
 export const RolloverReadinessSchema = z.object({
   year: z.int(),
   serie: z
@@ -107,5 +156,7 @@ export const RolloverReadinessSchema = z.object({
   registered: z.boolean(),
   current: z.boolean(),
   sequence: z.nullable(SequenceSchema),
+  note: z.optional(z.string()).check(z.describe('Set when the default is a serie the rollover leaves alone')),
+  runs: z.array(RolloverRunSummarySchema).check(z.describe('The last real runs for the year, newest first')),
 });
 export type RolloverReadiness = z.infer<typeof RolloverReadinessSchema>;

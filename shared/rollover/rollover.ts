@@ -1,44 +1,62 @@
-import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/errors.ts';
-import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
+import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
+import type { Deadline } from '../runtime/deadline.ts';
 import type { Sequence } from '../sequence.ts';
+import { createSerie } from '../sequences/operations.ts';
+import { registerWithAt } from '../sequences/registration.ts';
+import type { Registration } from '../sequences/registration.ts';
 import { serieNames } from './config.ts';
-import { chooseRegistered, findSerie, markDefault, nextAction, planSteps, upsert } from './plan.ts';
-import type { RolloverInput } from './schemas.ts';
-import type { RolloverAction, RolloverCalls, RolloverFailure, RolloverReadiness, RolloverResult, RolloverStep } from './result.ts';
-import { DEFAULT_TIME_ZONE, targetYear } from './time.ts';
+import { simulate } from './dry-run.ts';
+import { chooseRegistered, decide, findSerie, markDefault, supersedingDefault, upsert } from './plan.ts';
+import type { Decision, PlanState } from './plan.ts';
+import type { RolloverPhase } from './schemas.ts';
+import type { RolloverAction, RolloverCalls, RolloverFailure, RolloverOutcome, RolloverReadiness, RolloverResult, RolloverStep } from './result.ts';
 
 export interface RunRolloverOptions {
   client: InvoiceXpressClient;
-  input: RolloverInput;
-  /** The Scheduler's scheduled time (ISO): decides the default year over the clock. */
-  scheduledTime?: string | undefined;
-  now: () => Date;
+  phase: RolloverPhase;
+  year: number;
+  dryRun: boolean;
   /** Serie name templates in order of preference (see config.ts). */
   templates: readonly string[];
-  timeZone?: string | undefined;
-  /** Called with each step as it is recorded (CLI progress, logs). Must not throw; if it does, it is ignored. */
+  /** The run stops between steps when less than a step's time is left (outcome incomplete). */
+  deadline: Deadline;
+  now: () => Date;
+  runId?: string | undefined;
+  /** How long a register's unclear answer is settled by reading the state (registration.ts). */
+  settle?: { settleMs?: number; pollMs?: number } | undefined;
+  /** Called with each step as it is recorded (CLI progress). Must not throw; if it does, it is ignored. */
   onStep?: ((step: RolloverStep) => void) | undefined;
 }
 
-/** More iterations than any legitimate run needs (3 names × create/register + set_current); guards against loops. */
-const MAX_ITERATIONS = 50;
+/** A step is not started with less than this left before the deadline. */
+export const STEP_RESERVE_MS = 2_000;
+/** Decisions one run may take; far more than any run needs (guards against a loop). */
+const MAX_DECISIONS = 30;
+/** InvoiceXpress failures that a later run may well not meet: at the deadline they mean "incomplete". */
+const TRANSIENT = new Set(['timeout', 'network', 'upstream', 'rate_limited']);
 
-/** Internal: unwinds the run to `finish('failed')` once the failed step is recorded. */
-class RunFailed extends Error {
+/** Ends the run: `failed`, or `incomplete` when it stopped for time. */
+class RunStopped extends Error {
+  readonly outcome: 'failed' | 'incomplete';
   readonly failure: RolloverFailure;
-  constructor(failure: RolloverFailure) {
+  constructor(outcome: 'failed' | 'incomplete', failure: RolloverFailure) {
     super(failure.message);
+    this.outcome = outcome;
     this.failure = failure;
   }
 }
 
-function describeError(error: unknown): { kind: string; message: string } {
-  if (isInvoiceXpressError(error)) return { kind: error.kind, message: error.message };
-  // Not from the client (a bug): its name and message only, no stack.
-  if (error instanceof Error) return { kind: 'internal', message: `${error.name}: ${error.message}` };
-  return { kind: 'internal', message: 'unknown error' };
-}
+/** What to tell a person when AT would not register a serie. */
+const REGISTRATION_FAILURES: Record<Extract<Registration, { status: 'not_registered' }>['why'], { kind: string; todo: string }> = {
+  account: {
+    kind: 'at_account',
+    todo: 'check the AT credentials in InvoiceXpress (an AT sub-user with the series webservice permission; trial accounts cannot register); no other serie name was tried',
+  },
+  unknown: { kind: 'at_unknown', todo: 'look at the serie in InvoiceXpress; no other serie name was tried' },
+  in_progress: { kind: 'at_in_progress', todo: 'AT is still processing: the next run reads it again' },
+  unclear: { kind: 'at_unclear', todo: 'the next run reads it again (register is not sent twice in a run)' },
+};
 
 function pendingTypes(sequence: Sequence): string[] {
   return Object.entries(sequence.documents)
@@ -46,11 +64,11 @@ function pendingTypes(sequence: Sequence): string[] {
     .map(([type]) => type);
 }
 
-function sequenceState(sequence: Sequence): string {
-  return `id ${String(sequence.id)}, ${sequence.registered ? 'registered' : 'pending AT registration'}${sequence.isDefault ? ', default' : ''}`;
+function stateOf(sequence: Sequence): string {
+  const registration = Object.keys(sequence.documents).length === 0 ? 'AT status unknown' : sequence.registered ? 'registered' : 'pending AT registration';
+  return `id ${String(sequence.id)}, ${registration}${sequence.isDefault ? ', default' : ''}`;
 }
 
-/** Counts client calls per operation (the result's `calls`). */
 function countingClient(client: InvoiceXpressClient, calls: RolloverCalls): InvoiceXpressClient {
   return {
     list: () => (calls.list++, client.list()),
@@ -61,278 +79,273 @@ function countingClient(client: InvoiceXpressClient, calls: RolloverCalls): Invo
   };
 }
 
-/**
- * One rollover run (contract section 2). Never throws for InvoiceXpress failures: a failed run
- * returns outcome 'failed' with the failed step, and every state it can leave behind
- * (created-not-registered, registered-not-default) is picked up by the next run.
- *
- * Calls: a run that finds everything done makes exactly one list call. Every register is followed
- * by a `get` (only the state shows whether AT gave codes, so a serie is never made default on the
- * strength of a 200); a run that changed something ends with one `get` read-back of the chosen
- * sequence (verify), unless the last read-back already followed the last change. A create is never
- * repeated blindly: a lost answer or "already taken" is resolved by listing again.
- */
-export async function runRollover(options: RunRolloverOptions): Promise<RolloverResult> {
-  const { input } = options;
-  const startedAt = options.now().toISOString();
-  const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
-  const calls: RolloverCalls = { list: 0, get: 0, create: 0, register: 0, set_current: 0 };
-  const client = countingClient(options.client, calls);
-  const steps: RolloverStep[] = [];
-  const done = new Map<string, Set<RolloverAction>>();
+/** One run's record and the state its decisions are taken from. */
+class Run {
+  readonly steps: RolloverStep[] = [];
+  readonly calls: RolloverCalls = { list: 0, get: 0, create: 0, register: 0, set_current: 0 };
+  readonly client: InvoiceXpressClient;
+  readonly startedAt: string;
+  state: PlanState;
+  /** True once this run itself changed the account (created, registered, switched the default). */
+  changed = false;
+  /** The sequence the run is working on or ended on, as last known. */
+  sequence: Sequence | null = null;
+  serie: string;
+  note: string | undefined;
 
-  const record = (step: RolloverStep): void => {
-    steps.push(step);
-    if (step.serie !== undefined) {
-      const actions = done.get(step.serie) ?? new Set<RolloverAction>();
-      actions.add(step.action);
-      done.set(step.serie, actions);
-    }
+  readonly options: RunRolloverOptions;
+
+  constructor(options: RunRolloverOptions) {
+    this.options = options;
+    this.client = countingClient(options.client, this.calls);
+    this.startedAt = options.now().toISOString();
+    const candidates = serieNames(options.templates, options.year);
+    this.serie = candidates[0] ?? '';
+    this.state = { phase: options.phase, year: options.year, candidates, sequences: [], fresh: new Set(), refused: new Map(), created: 0 };
+  }
+
+  record(step: RolloverStep): void {
+    this.steps.push(step);
     try {
-      options.onStep?.(step);
+      this.options.onStep?.(step);
     } catch {
       // Progress reporting must never change the run.
     }
-  };
-  const recorded = (serie: string, action: RolloverAction): boolean => done.get(serie)?.has(action) ?? false;
+  }
 
-  const year = input.year ?? targetYear({ phase: input.phase, scheduledTime: options.scheduledTime, now: options.now, timeZone });
-  const candidates = serieNames(options.templates, year);
-  const primary = candidates[0] ?? '';
+  /** Records the failed step and ends the run: incomplete when time ran out, failed otherwise. */
+  fail(action: RolloverAction, error: unknown, serie?: string): never {
+    if (error instanceof RunStopped) throw error;
+    const kind = isInvoiceXpressError(error) ? error.kind : 'internal';
+    const message = error instanceof Error ? (isInvoiceXpressError(error) ? error.message : `${error.name}: ${error.message}`) : 'unknown error';
+    this.record({ action, status: 'failed', ...(serie === undefined ? {} : { serie }), detail: `${kind}: ${message}` });
+    const outOfTime = TRANSIENT.has(kind) && this.options.deadline.expired(STEP_RESERVE_MS);
+    throw new RunStopped(outOfTime ? 'incomplete' : 'failed', { action, kind, message });
+  }
 
-  let serie = primary;
-  let sequence: Sequence | null = null;
-  let fallback: RolloverResult['fallback'];
-  const refused = new Map<string, string>();
+  /** Keeps `sequence` as the run's view of it; `fresh` when it was read with get just now. */
+  learn(sequence: Sequence, fresh: boolean): void {
+    const freshIds = new Set(this.state.fresh);
+    if (fresh) freshIds.add(sequence.id);
+    else freshIds.delete(sequence.id);
+    this.state = { ...this.state, sequences: upsert(this.state.sequences, sequence), fresh: freshIds };
+    this.sequence = sequence;
+    this.serie = sequence.serie;
+  }
 
-  const finish = (outcome: RolloverResult['outcome'], failure?: RolloverFailure): RolloverResult => ({
-    year,
-    serie,
-    phase: input.phase,
-    dryRun: input.dryRun,
-    outcome,
-    steps,
-    sequence,
-    startedAt,
-    finishedAt: options.now().toISOString(),
-    ...(fallback ? { fallback } : {}),
-    ...(failure ? { failure } : {}),
-    calls,
-  });
+  result(outcome: RolloverOutcome, failure?: RolloverFailure): RolloverResult {
+    const fallback = this.fallback();
+    return {
+      ...(this.options.runId === undefined ? {} : { runId: this.options.runId }),
+      year: this.options.year,
+      serie: this.serie,
+      phase: this.options.phase,
+      dryRun: this.options.dryRun,
+      outcome,
+      steps: this.steps,
+      sequence: this.sequence,
+      startedAt: this.startedAt,
+      finishedAt: this.options.now().toISOString(),
+      ...(this.note === undefined ? {} : { note: this.note }),
+      ...(fallback === undefined ? {} : { fallback }),
+      ...(failure === undefined ? {} : { failure }),
+      calls: this.calls,
+    };
+  }
 
-  const fail = (action: RolloverAction, error: unknown, stepSerie?: string): never => {
-    const { kind, message } = describeError(error);
-    record({ action, status: 'failed', ...(stepSerie === undefined ? {} : { serie: stepSerie }), detail: `${kind}: ${message}` });
-    throw new RunFailed({ action, kind, message });
-  };
-
-  const listAll = async (why: string): Promise<Sequence[]> => {
-    try {
-      const sequences = await client.list();
-      record({ action: 'find', status: 'done', detail: `${why}: ${String(sequences.length)} sequences read` });
-      return sequences;
-    } catch (error) {
-      return fail('find', error);
-    }
-  };
-
-  const describeFallback = (chosen: string, sequences: readonly Sequence[]): RolloverResult['fallback'] => {
-    if (chosen === primary) return undefined;
-    const passedOver = candidates.slice(0, Math.max(0, candidates.indexOf(chosen)));
-    const reasons = passedOver.map((name) => {
+  fallback(): RolloverResult['fallback'] {
+    const { candidates, refused, sequences } = this.state;
+    const primary = candidates[0];
+    const index = candidates.indexOf(this.serie);
+    if (primary === undefined || index <= 0) return undefined;
+    const reasons = candidates.slice(0, index).map((name) => {
       const why = refused.get(name);
-      if (why !== undefined) return `'${name}': AT refused the registration: ${why}`;
-      const existing = findSerie(sequences, name);
-      if (!existing) return `'${name}': does not exist`;
-      return `'${name}': exists but is not registered with AT`;
+      if (why !== undefined) return `'${name}': ${why}`;
+      return findSerie(sequences, name) === undefined ? `'${name}': does not exist` : `'${name}': exists but is not registered with AT`;
     });
     return { from: primary, reason: reasons.join('; ') };
-  };
+  }
+}
 
+// ---- The steps ---------------------------------------------------------------------------------
+
+async function find(run: Run): Promise<void> {
+  const names = run.state.candidates.map((name) => `'${name}'`).join(', ');
   try {
-    if (candidates.length === 0) throw new RunFailed({ action: 'find', kind: 'internal', message: 'no serie name templates configured' });
-    let sequences = await listAll(`looked for ${candidates.map((name) => `'${name}'`).join(', ')}`);
-
-    if (input.dryRun) {
-      const plan = planSteps(sequences, candidates, input.phase);
-      serie = plan.serie;
-      sequence = plan.sequence;
-      fallback = describeFallback(serie, sequences);
-      for (const step of plan.steps) record(step);
-      if (plan.steps.length === 0) return finish('already_done');
-      return finish(input.phase === 'prepare' ? 'ready' : 'activated');
-    }
-
-    let changed = false;
-    /** The last read-back, when nothing changed after it (it then serves as the verify read). */
-    let lastRead: Sequence | undefined;
-    const recreated = new Set<string>();
-    let chosen: Sequence | undefined;
-
-    for (let iteration = 0; chosen === undefined; iteration++) {
-      if (iteration >= MAX_ITERATIONS) fail('find', new Error('the rollover did not settle (internal loop guard)'));
-      const action = nextAction(sequences, candidates, input.phase, new Set(refused.keys()));
-
-      if (action.type === 'exhausted') {
-        serie = primary;
-        const reason = [...refused].map(([name, why]) => `'${name}': ${why}`).join('; ');
-        throw new RunFailed({
-          action: 'register',
-          kind: 'at_refused',
-          message: `AT refused every configured serie name (${reason}); none was made default`,
-        });
-      }
-
-      if (action.type === 'create') {
-        const name = action.serie;
-        serie = name;
-        try {
-          const created = await client.create({ serie: name, isDefault: false });
-          sequences = upsert(sequences, created);
-          sequence = created;
-          changed = true;
-          lastRead = undefined;
-          record({ action: 'create', status: 'done', serie: name, detail: `created '${name}' with default_sequence 0 (${sequenceState(created)})` });
-        } catch (error) {
-          if (!isInvoiceXpressError(error)) return fail('create', error, name);
-          if (error.kind === 'serie_exists') {
-            // Another run (or a person) created it between our list and our create: use theirs.
-            sequences = await listAll(`'${name}' was created concurrently; read again`);
-            const found = findSerie(sequences, name);
-            if (!found) return fail('create', error, name);
-            sequence = found;
-            record({ action: 'create', status: 'skipped', serie: name, detail: `'${name}' already exists (created by another run): ${sequenceState(found)}` });
-          } else if (mayHaveBeenApplied(error)) {
-            // The create may have been applied: read the state rather than repeating it blindly.
-            record({ action: 'create', status: 'failed', serie: name, detail: `${error.kind}: ${error.message}` });
-            sequences = await listAll(`the answer to create '${name}' was lost; read again`);
-            const found = findSerie(sequences, name);
-            if (found) {
-              sequence = found;
-              changed = true;
-              lastRead = undefined;
-              record({ action: 'create', status: 'done', serie: name, detail: `'${name}' was created despite the lost answer (${sequenceState(found)})` });
-            } else if (recreated.has(name)) {
-              return fail('create', error, name);
-            } else {
-              // Proved absent by the list just read: one more create is not a blind repeat.
-              recreated.add(name);
-            }
-          } else {
-            return fail('create', error, name);
-          }
-        }
-        continue;
-      }
-
-      const target = action.sequence;
-      serie = target.serie;
-      // The local view of the sequence being worked on: a failed run reports the state it reached.
-      sequence = target;
-      if (!recorded(target.serie, 'create')) {
-        record({ action: 'create', status: 'skipped', serie: target.serie, detail: `'${target.serie}' exists (${sequenceState(target)})` });
-      }
-
-      if (action.type === 'register') {
-        let refusal: InvoiceXpressError | undefined;
-        try {
-          await client.register(target.id);
-          changed = true;
-        } catch (error) {
-          if (!isInvoiceXpressError(error) || error.kind !== 'rejected') return fail('register', error, target.serie);
-          refusal = error;
-        }
-        // Only the state tells what register did: a 200 may leave types pending (a partial
-        // registration, never to be used), and a 422 may mean "already registered" (a concurrent
-        // run, or our own attempt whose answer was lost and retried by the client).
-        let current: Sequence;
-        try {
-          current = await client.get(target.id);
-        } catch (readError) {
-          // After an OK the read is the register's verification; after a 422 it was deciding what the 422 meant.
-          return fail(refusal === undefined ? 'verify' : 'register', readError, target.serie);
-        }
-        sequences = upsert(sequences, current);
-        sequence = current;
-        if (current.registered) {
-          lastRead = current;
-          if (refusal === undefined) {
-            record({ action: 'register', status: 'done', serie: target.serie, detail: `registered '${target.serie}' with AT (read back: registered)` });
-          } else {
-            record({ action: 'register', status: 'skipped', serie: target.serie, detail: `'${target.serie}' is already registered with AT (${refusal.messages.join('; ') || refusal.kind})` });
-          }
-        } else {
-          const why =
-            refusal === undefined
-              ? `register answered OK but AT codes are still pending for ${pendingTypes(current).join(', ')}`
-              : refusal.messages.length > 0
-                ? refusal.messages.join('; ')
-                : refusal.message;
-          refused.set(target.serie, why);
-          record({ action: 'register', status: 'failed', serie: target.serie, detail: `AT refused '${target.serie}': ${why}; it will not be made default` });
-        }
-        continue;
-      }
-
-      if (!recorded(target.serie, 'register')) {
-        record({ action: 'register', status: 'skipped', serie: target.serie, detail: `'${target.serie}' is already registered with AT` });
-      }
-
-      if (action.type === 'set_current') {
-        try {
-          await client.setCurrent(target.id);
-        } catch (error) {
-          return fail('set_current', error, target.serie);
-        }
-        sequences = markDefault(sequences, target.id);
-        changed = true;
-        lastRead = undefined;
-        record({ action: 'set_current', status: 'done', serie: target.serie, detail: `'${target.serie}' is now the default sequence` });
-        continue;
-      }
-
-      // action.type === 'done'
-      if (input.phase === 'activate' && !recorded(target.serie, 'set_current')) {
-        record({ action: 'set_current', status: 'skipped', serie: target.serie, detail: `'${target.serie}' is already the default sequence` });
-      }
-      chosen = target;
-    }
-
-    serie = chosen.serie;
-    sequence = chosen;
-    fallback = describeFallback(chosen.serie, sequences);
-
-    if (!changed) {
-      record({ action: 'verify', status: 'skipped', serie, detail: 'nothing changed' });
-      return finish('already_done');
-    }
-
-    let readBack: Sequence;
-    if (lastRead?.id === chosen.id) {
-      readBack = lastRead;
-    } else {
-      try {
-        readBack = await client.get(chosen.id);
-      } catch (error) {
-        return fail('verify', error, serie);
-      }
-    }
-    sequence = readBack;
-    const problems: string[] = [];
-    if (readBack.serie !== serie) problems.push(`serie is '${readBack.serie}'`);
-    if (!readBack.registered) problems.push(`not registered with AT (pending: ${pendingTypes(readBack).join(', ')})`);
-    if (input.phase === 'activate' && !readBack.isDefault) problems.push('not the default sequence');
-    if (problems.length > 0) {
-      const message = `'${serie}' read back ${problems.join('; ')}`;
-      record({ action: 'verify', status: 'failed', serie, detail: `verify_mismatch: ${message}` });
-      return finish('failed', { action: 'verify', kind: 'verify_mismatch', message });
-    }
-    record({ action: 'verify', status: 'done', serie, detail: `'${serie}' read back: ${sequenceState(readBack)}` });
-    return finish(input.phase === 'prepare' ? 'ready' : 'activated');
+    const sequences = await run.client.list();
+    run.state = { ...run.state, sequences, fresh: new Set() };
+    run.record({ action: 'find', status: 'done', detail: `looked for ${names}: ${String(sequences.length)} sequences read` });
   } catch (error) {
-    if (error instanceof RunFailed) return finish('failed', error.failure);
-    const { kind, message } = describeError(error);
-    return finish('failed', { action: 'find', kind, message });
+    run.fail('find', error);
+  }
+}
+
+async function read(run: Run, sequence: Sequence, why: string): Promise<Sequence> {
+  try {
+    const current = await run.client.get(sequence.id);
+    run.learn(current, true);
+    run.record({ action: 'read', status: 'done', serie: current.serie, detail: `${why}: ${stateOf(current)}` });
+    return current;
+  } catch (error) {
+    return run.fail('read', error, sequence.serie);
+  }
+}
+
+async function create(run: Run, serie: string): Promise<void> {
+  run.serie = serie;
+  try {
+    const created = await createSerie(run.client, serie);
+    run.learn(created, false);
+    run.state = { ...run.state, created: run.state.created + 1 };
+    run.changed = true;
+    run.record({ action: 'create', status: 'done', serie, detail: `created '${serie}' with default_sequence 0 (${stateOf(created)})` });
+  } catch (error) {
+    if (!isInvoiceXpressError(error) || error.kind !== 'serie_exists') run.fail('create', error, serie);
+    // Created by someone else between our list and our create: read the account again, use theirs.
+    await find(run);
+    const theirs = findSerie(run.state.sequences, serie);
+    if (theirs === undefined) run.fail('create', error, serie);
+    run.learn(theirs, false);
+    run.record({ action: 'create', status: 'skipped', serie, detail: `'${serie}' already exists (created meanwhile): ${stateOf(theirs)}` });
+  }
+}
+
+async function register(run: Run, sequence: Sequence): Promise<void> {
+  const { serie } = sequence;
+  let registration: Registration;
+  try {
+    registration = await registerWithAt(run.client, sequence, { deadline: run.options.deadline, ...run.options.settle });
+  } catch (error) {
+    return run.fail('register', error, serie);
+  }
+  run.learn(registration.sequence, true);
+  switch (registration.status) {
+    case 'registered':
+      if (registration.sent) run.changed = true;
+      run.record({ action: 'register', status: registration.sent ? 'done' : 'skipped', serie, detail: `'${serie}': ${registration.detail}` });
+      return;
+    case 'name_refused':
+      run.state = { ...run.state, refused: new Map([...run.state.refused, [serie, registration.reason]]) };
+      run.record({ action: 'register', status: 'failed', serie, detail: `${registration.reason}; '${serie}' will not be made default` });
+      return;
+    case 'not_registered': {
+      const { kind, todo } = REGISTRATION_FAILURES[registration.why];
+      const message = `'${serie}' is not registered with AT: ${registration.reason}; ${todo}`;
+      run.record({ action: 'register', status: 'failed', serie, detail: `${kind}: ${message}` });
+      const outOfTime = registration.why === 'unclear' && run.options.deadline.expired(STEP_RESERVE_MS);
+      throw new RunStopped(outOfTime ? 'incomplete' : 'failed', { action: 'register', kind, message });
+    }
+  }
+}
+
+async function setCurrent(run: Run, sequence: Sequence): Promise<void> {
+  try {
+    await run.client.setCurrent(sequence.id);
+  } catch (error) {
+    run.fail('set_current', error, sequence.serie);
+  }
+  run.state = { ...run.state, sequences: markDefault(run.state.sequences, sequence.id), fresh: new Set() };
+  run.sequence = { ...sequence, isDefault: true };
+  run.serie = sequence.serie;
+  run.changed = true;
+  run.record({ action: 'set_current', status: 'done', serie: sequence.serie, detail: `'${sequence.serie}' is now the default sequence` });
+}
+
+/** The end of a run that found its serie: read it back when this run changed it (or for verify). */
+async function conclude(run: Run, sequence: Sequence): Promise<RolloverResult> {
+  const { phase } = run.options;
+  run.sequence = sequence;
+  run.serie = sequence.serie;
+  if (!run.changed && phase !== 'verify') {
+    run.record({ action: 'verify', status: 'skipped', serie: sequence.serie, detail: `nothing changed: '${sequence.serie}' is ${stateOf(sequence)}` });
+    return run.result('already_done');
+  }
+  const readBack = run.state.fresh.has(sequence.id) ? sequence : await readBackOf(run, sequence);
+  const problems: string[] = [];
+  if (!readBack.registered) problems.push(`not registered with AT (pending: ${pendingTypes(readBack).join(', ') || 'no document types reported'})`);
+  if (phase !== 'prepare' && !readBack.isDefault) problems.push('not the default sequence');
+  if (problems.length > 0) {
+    const kind = phase === 'verify' ? 'not_ready' : 'verify_mismatch';
+    const message = `'${sequence.serie}' read back ${problems.join('; ')}`;
+    run.record({ action: 'verify', status: 'failed', serie: sequence.serie, detail: `${kind}: ${message}` });
+    return run.result('failed', { action: 'verify', kind, message });
+  }
+  run.record({ action: 'verify', status: 'done', serie: sequence.serie, detail: `'${sequence.serie}' read back: ${stateOf(readBack)}` });
+  return run.result(phase === 'prepare' ? 'ready' : phase === 'activate' ? 'activated' : 'already_done');
+}
+
+async function readBackOf(run: Run, sequence: Sequence): Promise<Sequence> {
+  try {
+    const current = await run.client.get(sequence.id);
+    run.learn(current, true);
+    return current;
+  } catch (error) {
+    return run.fail('verify', error, sequence.serie);
+  }
+}
+
+/** A default that supersedes the year is left alone; verify still checks it can issue documents. */
+async function leaveAlone(run: Run, decision: Extract<Decision, { type: 'leave_alone' }>): Promise<RolloverResult> {
+  run.note = decision.note;
+  run.sequence = decision.sequence;
+  run.serie = decision.sequence.serie;
+  if (run.options.phase !== 'verify') {
+    run.record({ action: 'verify', status: 'skipped', serie: decision.sequence.serie, detail: `no change: ${decision.note}` });
+    return run.result('already_done');
+  }
+  // verify reads the default back: a person's choice still has to be able to issue documents.
+  return conclude(run, decision.sequence);
+}
+
+function stop(run: Run, decision: Extract<Decision, { type: 'stop' }>): RolloverResult {
+  const action = decision.kind === 'not_ready' ? 'verify' : decision.kind === 'name_limit' ? 'create' : 'register';
+  if (decision.sequence !== undefined) run.sequence = decision.sequence;
+  run.record({ action, status: 'failed', ...(decision.sequence ? { serie: decision.sequence.serie } : {}), detail: `${decision.kind}: ${decision.message}` });
+  return run.result('failed', { action, kind: decision.kind, message: decision.message });
+}
+
+function planned(run: Run): RolloverResult {
+  const { steps, end } = simulate(run.state);
+  for (const step of steps) run.record(step);
+  if (end.type === 'stop') return stop(run, end);
+  // The account as it is, not as the simulation imagined it.
+  run.sequence = findSerie(run.state.sequences, end.sequence.serie) ?? null;
+  run.serie = end.sequence.serie;
+  if (end.type === 'leave_alone') run.note = end.note;
+  if (steps.length === 0 || run.options.phase === 'verify') return run.result('already_done');
+  return run.result(run.options.phase === 'prepare' ? 'ready' : 'activated');
+}
+
+/**
+ * One rollover run: find the account's series, then ask the plan what to do after every step
+ * until it is done. Never throws for InvoiceXpress failures: a failed or incomplete run returns
+ * the step it stopped at, and every state it can leave behind is picked up by the next run.
+ */
+export async function runRollover(options: RunRolloverOptions): Promise<RolloverResult> {
+  const run = new Run(options);
+  try {
+    if (run.state.candidates.length === 0) throw new RunStopped('failed', { action: 'find', kind: 'internal', message: 'no serie name templates configured' });
+    await find(run);
+    if (options.dryRun) return planned(run);
+    for (let count = 0; count < MAX_DECISIONS; count++) {
+      const decision = decide(run.state);
+      if (decision.type === 'done') return await conclude(run, decision.sequence);
+      if (decision.type === 'leave_alone') return await leaveAlone(run, decision);
+      if (decision.type === 'stop') return stop(run, decision);
+      if (options.deadline.expired(STEP_RESERVE_MS)) {
+        const message = `the run's deadline came before ${decision.type}; the next run resumes from here`;
+        throw new RunStopped('incomplete', { action: decision.type, kind: 'deadline', message });
+      }
+      if (decision.type === 'read') await read(run, decision.sequence, decision.why);
+      else if (decision.type === 'create') await create(run, decision.serie);
+      else if (decision.type === 'register') await register(run, decision.sequence);
+      else await setCurrent(run, decision.sequence);
+    }
+    throw new RunStopped('failed', { action: 'find', kind: 'internal', message: 'the rollover did not settle (internal guard)' });
+  } catch (error) {
+    if (error instanceof RunStopped) return run.result(error.outcome, error.failure);
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+    return run.result('failed', { action: 'find', kind: 'internal', message });
   }
 }
 
@@ -343,12 +356,12 @@ export interface ReadinessOptions {
 }
 
 /** GET /rollover/{year}: read-only, one list call. Throws the client's error when the list fails. */
-export async function readiness(options: ReadinessOptions): Promise<RolloverReadiness> {
+export async function readiness(options: ReadinessOptions): Promise<Omit<RolloverReadiness, 'runs'>> {
   const candidates = serieNames(options.templates, options.year);
   const sequences = await options.client.list();
+  const superseding = supersedingDefault(sequences, candidates, options.year);
   const found =
-    chooseRegistered(sequences, candidates) ??
-    candidates.map((name) => findSerie(sequences, name)).find((sequence) => sequence !== undefined);
+    chooseRegistered(sequences, candidates) ?? candidates.map((name) => findSerie(sequences, name)).find((sequence) => sequence !== undefined);
   return {
     year: options.year,
     serie: found?.serie ?? null,
@@ -356,5 +369,8 @@ export async function readiness(options: ReadinessOptions): Promise<RolloverRead
     registered: found?.registered ?? false,
     current: found?.isDefault ?? false,
     sequence: found ?? null,
+    ...(superseding === undefined
+      ? {}
+      : { note: `the default is '${superseding.serie}', which the rollover leaves alone (a later year's serie or a person's choice)` }),
   };
 }

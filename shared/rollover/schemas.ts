@@ -1,19 +1,36 @@
 import * as z from '../zod.ts';
 
-/** The rollover input of the contract (section 2): the manual route, the CLI and the Scheduler. */
+export const RolloverPhaseSchema = z
+  .enum(['prepare', 'activate', 'verify'])
+  .check(
+    z.describe(
+      "prepare: create and register the year's serie, never touching the default; activate: also make it the default; " +
+        'verify: read-only, fails unless the year is active (its serie registered and the default)',
+    ),
+  );
+export type RolloverPhase = z.infer<typeof RolloverPhaseSchema>;
+
+/** The rollover input: the manual route, the CLI and the Scheduler. */
 export const RolloverInputSchema = z.strictObject({
-  phase: z.enum(['prepare', 'activate']),
+  phase: RolloverPhaseSchema,
   year: z.optional(z.int().check(z.minimum(2000), z.maximum(2999))),
   dryRun: z._default(z.boolean(), false),
 });
 export type RolloverInput = z.infer<typeof RolloverInputSchema>;
-export type RolloverPhase = RolloverInput['phase'];
 
 /**
- * The Scheduler's payload: the contract input plus the schedule's own time
- * (<aws.scheduler.scheduled-time>), which decides the year rather than the clock.
+ * The Scheduler's payload: the input plus the schedule's own time
+ * (<aws.scheduler.scheduled-time>), which decides the year rather than the clock, and the
+ * schedule's name (the caller on record).
  */
 export const ScheduledRolloverPayloadSchema = z.extend(RolloverInputSchema, {
   scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+  schedule: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 export type ScheduledRolloverPayload = z.infer<typeof ScheduledRolloverPayloadSchema>;
+
+/** Who started a run, for the record. */
+export type RolloverTrigger = 'schedule' | 'api' | 'cli';
+
+/** A run id: the year, the start time (UTC, compact) and a random suffix; sorts by start time within a year. */
+export const RUN_ID_PATTERN = /^(2\d{3})-(\d{8}T\d{9}Z)-([a-z0-9]{6})$/;

@@ -1,86 +1,156 @@
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
+import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
+import type { Deadline } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
-import type { ServiceSecret } from '../runtime/secret.ts';
-import type { ServiceRuntime } from '../runtime/service-runtime.ts';
-import { deliverWebhooks, shouldNotify } from '../webhooks/deliver.ts';
+import { createServiceRuntime } from '../runtime/service-runtime.ts';
+import { deliverWebhooks } from '../webhooks/deliver.ts';
 import type { DeliveryReport } from '../webhooks/deliver.ts';
-import type { RolloverEnv } from './config.ts';
-import { runRollover } from './rollover.ts';
-import type { RolloverInput } from './schemas.ts';
-import type { RolloverResult } from './result.ts';
+import { RolloverEnvSchema } from './config.ts';
+import { RolloverInProgressError, RolloverYearError } from './errors.ts';
+import { runLocked } from './locked-run.ts';
+import type { LockedRun, RolloverRequest } from './locked-run.ts';
+import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
+import { readiness } from './rollover.ts';
+import { createRunTable } from './run-table.ts';
+import type { RunHolder } from './run-store.ts';
+import type { RolloverReadiness, RolloverResult, RolloverRunRecord } from './result.ts';
 
 /**
- * One rollover run as the functions perform it (the Scheduler's and POST /rollover): with the
- * cached secret and its 401 re-read, webhooks, and the one JSON log line per run that metric
- * filters and alarms read (`alarm: "rollover_failed" | "serie_fallback"`).
- * Returns the result whatever the outcome; throws only when no run could happen (the secret could
- * not be read, or a bug), after logging it.
+ * The rollover as the functions run it (the schedules and POST /rollover, plus the two read
+ * routes): the cached secret and its 401 re-read, the run table, webhooks, and the one JSON log
+ * line per run that metric filters and alarms read (docs/rollover.md).
  */
 
 /**
  * Lets the session see a 401 (its cue to re-read the secret once, in case the key was rotated)
- * although runRollover returns failures instead of throwing them. Carries the result only.
+ * although runs return failures instead of throwing them. Carries the run.
  */
-class UnauthorizedRolloverError extends InvoiceXpressError {
-  readonly result: RolloverResult;
-  constructor(result: RolloverResult) {
-    const action = result.failure?.action ?? 'find';
-    const operation = action === 'find' ? 'list' : action === 'verify' ? 'get' : action;
-    super({ kind: 'unauthorized', operation, status: 401, message: result.failure?.message ?? 'unauthorized' });
-    this.result = result;
+class UnauthorizedRunError extends InvoiceXpressError {
+  readonly run: LockedRun;
+  constructor(run: LockedRun & { type: 'ran' }) {
+    const action = run.result.failure?.action ?? 'find';
+    const operation: InvoiceXpressOperation = action === 'find' ? 'list' : action === 'verify' || action === 'read' ? 'get' : action;
+    super({ kind: 'unauthorized', operation, status: 401, message: run.result.failure?.message ?? 'unauthorized' });
+    this.run = run;
   }
 }
 
-export async function executeRollover(
-  runtime: ServiceRuntime<RolloverEnv>,
-  request: { input: RolloverInput; scheduledTime?: string | undefined; trigger: 'schedule' | 'api' },
-): Promise<RolloverResult> {
-  const { env } = runtime;
-  const { input } = request;
-  let result: RolloverResult;
-  let secret: ServiceSecret;
-  try {
-    ({ result, secret } = await runtime.session.run(async (client, currentSecret) => {
-      const run = await runRollover({
-        client,
-        input,
-        scheduledTime: request.scheduledTime,
-        now: () => new Date(),
-        templates: env.SERIE_TEMPLATES,
-        timeZone: env.ROLLOVER_TIME_ZONE,
+function skipped(request: RolloverRequest, year: number, holder: RunHolder): RolloverResult {
+  const at = new Date().toISOString();
+  const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
+  return { year, serie: '', phase: request.input.phase, dryRun: request.input.dryRun, outcome: 'skipped', steps: [], sequence: null, startedAt: at, finishedAt: at, note };
+}
+
+function yearRefused(request: RolloverRequest, error: RolloverYearError): RolloverResult {
+  const at = new Date().toISOString();
+  const failure = { action: 'find' as const, kind: 'year_out_of_range', message: error.message };
+  const steps = [{ action: 'find' as const, status: 'failed' as const, detail: `year_out_of_range: ${error.message}` }];
+  return { year: error.year, serie: '', phase: request.input.phase, dryRun: false, outcome: 'failed', steps, sequence: null, startedAt: at, finishedAt: at, failure };
+}
+
+export function createRolloverService(env: Record<string, string | undefined> = process.env) {
+  const runtime = createServiceRuntime(RolloverEnvSchema, env);
+  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const settings = { templates: runtime.env.SERIE_TEMPLATES, timeZone: runtime.env.ROLLOVER_TIME_ZONE };
+
+  async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
+    try {
+      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait' }, async (client, secret) => {
+        const run = await runLocked(
+          {
+            client,
+            store,
+            account: secret.accountName,
+            ...settings,
+            onBusy: (holder, heldMs, year) =>
+              logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
+            onStoreError: (what, error) => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
+          },
+          request,
+        );
+        if (run.type === 'ran' && run.result.failure?.kind === 'unauthorized') throw new UnauthorizedRunError(run);
+        return { run, webhooks: secret.webhooks };
       });
-      if (run.failure?.kind === 'unauthorized') throw new UnauthorizedRolloverError(run);
-      return { result: run, secret: currentSecret };
-    }));
-  } catch (error) {
-    if (!(error instanceof UnauthorizedRolloverError)) {
-      // Reading the secret failed (or a bug): no rollover result to report.
-      const detail = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-      logger.error('Rollover could not run', { alarm: 'rollover_failed', phase: input.phase, trigger: request.trigger, error: detail });
-      throw error;
+    } catch (error) {
+      // The key is still refused after re-reading the secret: report the failed run.
+      if (!(error instanceof UnauthorizedRunError)) throw error;
+      return { run: error.run, webhooks: (await runtime.secret.get({ deadline: request.deadline })).webhooks };
     }
-    // The key is still refused after re-reading the secret: report the failed run.
-    result = error.result;
-    secret = await runtime.secret.get();
   }
 
-  let webhooks: DeliveryReport | undefined;
-  if (shouldNotify(result) && secret.webhooks.length > 0) {
-    webhooks = await deliverWebhooks(result, secret.webhooks, { logger });
+  async function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, targets: readonly { url: string; secret: string }[]): Promise<void> {
+    const alarm = alarmFor(result, request.trigger);
+    let webhooks: DeliveryReport | undefined;
+    if (shouldNotify(result, alarm) && targets.length > 0) {
+      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline });
+    }
+    const ready = readyGauge(result);
+    const line = {
+      rollover: result,
+      trigger: request.trigger,
+      caller: request.caller,
+      ...(ready === undefined ? {} : { ready }),
+      ...(alarm === undefined ? {} : { alarm }),
+      ...(webhooks ? { webhooks } : {}),
+      ...extra,
+    };
+    const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
+    if (alarm !== undefined) logger.error(title, line);
+    else if (result.outcome === 'failed' || result.outcome === 'incomplete' || result.fallback) logger.warn(title, line);
+    else logger.info(title, line);
   }
 
-  const line = { rollover: result, trigger: request.trigger, ...(webhooks ? { webhooks } : {}) };
-  const title = `Rollover ${result.phase} ${String(result.year)}`;
-  if (result.outcome === 'failed') {
-    logger.error(`${title} failed`, { ...line, alarm: 'rollover_failed' });
-  } else if (result.fallback && result.outcome !== 'already_done') {
-    // Alarm in the run that changed something with a fallback name (the fallback itself, and the
-    // activation that puts it in use), not on every daily no-op after it.
-    logger.error(`${title} used fallback serie '${result.serie}'`, { ...line, alarm: 'serie_fallback' });
-  } else if (result.fallback) {
-    logger.warn(`${title}: ${result.outcome} (fallback serie '${result.serie}')`, line);
-  } else {
-    logger.info(`${title}: ${result.outcome}`, line);
-  }
-  return result;
+  return {
+    runtime,
+
+    /**
+     * Runs the rollover for one trigger. A scheduled run that finds the lock held ends `skipped`
+     * and one for a year it may not change ends `failed`; POST /rollover gets those as errors
+     * (RolloverInProgressError, RolloverYearError) to answer 409 and 400.
+     */
+    async execute(request: RolloverRequest): Promise<RolloverResult> {
+      let outcome: { run: LockedRun; webhooks: readonly { url: string; secret: string }[] };
+      try {
+        outcome = await lockedRun(request);
+      } catch (error) {
+        if (!(error instanceof RolloverYearError) || request.trigger !== 'schedule') {
+          if (!(error instanceof RolloverYearError)) {
+            logger.error('Rollover could not run', { alarm: 'rollover_failed', trigger: request.trigger, error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error' });
+          }
+          throw error;
+        }
+        const result = yearRefused(request, error);
+        await report(request, result, {}, []);
+        return result;
+      }
+      const { run, webhooks } = outcome;
+      if (run.type === 'busy') {
+        if (request.trigger !== 'schedule') throw new RolloverInProgressError(run.year, run.holder);
+        const result = skipped(request, run.year, run.holder);
+        await report(request, result, {}, []);
+        return result;
+      }
+      await report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, webhooks);
+      return run.result;
+    },
+
+    /** GET /rollover/{year}: readiness (one list call) and the last runs on record. */
+    async readiness(year: number, deadline: Deadline): Promise<RolloverReadiness> {
+      return runtime.session.run({ deadline }, async (client, secret) => {
+        const [report, runs] = await Promise.all([
+          readiness({ client, year, templates: settings.templates }),
+          store.recentRuns({ account: secret.accountName, year }, 10),
+        ]);
+        return { ...report, runs };
+      });
+    },
+
+    /** GET /rollover/runs/{runId}: one run's record, or undefined. */
+    async runRecord(runId: string, deadline: Deadline): Promise<RolloverRunRecord | undefined> {
+      const secret = await runtime.secret.get({ deadline });
+      return store.getRun(secret.accountName, runId);
+    },
+  };
 }
+
+export type RolloverService = ReturnType<typeof createRolloverService>;

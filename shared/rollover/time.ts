@@ -46,8 +46,8 @@ export interface TargetYearInput {
 }
 
 /**
- * The year a rollover run works on: `prepare` readies next year's serie, `activate` switches to the
- * serie of the year the instant belongs to (run at 00:00 on 1 January, that is the new year).
+ * The year a rollover run works on: `prepare` readies next year's serie; `activate` and `verify`
+ * work on the year the instant belongs to (run at 00:00 on 1 January, that is the new year).
  */
 export function targetYear(input: TargetYearInput): number {
   let instant: Date;
@@ -59,4 +59,21 @@ export function targetYear(input: TargetYearInput): number {
   }
   const year = yearIn(instant, input.timeZone ?? DEFAULT_TIME_ZONE);
   return input.phase === 'prepare' ? year + 1 : year;
+}
+
+/**
+ * Years a run that changes the account may work on: the current year and the next, in the zone.
+ * AT registration cannot be undone, so a typo ("2000", "2999") or a stale event redriven a year
+ * later must not create and register a serie. Read-only runs (dry runs, verify) may name any year.
+ */
+export function changeableYears(now: Date, timeZone: string = DEFAULT_TIME_ZONE): readonly [number, number] {
+  const current = yearIn(now, timeZone);
+  return [current, current + 1];
+}
+
+/** Why `year` may not be changed now, or undefined when it may. */
+export function yearProblem(year: number, now: Date, timeZone: string = DEFAULT_TIME_ZONE): string | undefined {
+  const [current, next] = changeableYears(now, timeZone);
+  if (year === current || year === next) return undefined;
+  return `a rollover that changes the account may only work on ${String(current)} or ${String(next)} (the current and the next year in ${timeZone}); ${String(year)} was asked (a dry run may name any year)`;
 }

@@ -1,6 +1,6 @@
 import { createInvoiceXpressClient } from '../invoicexpress/client.ts';
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
-import type { InvoiceXpressClient, InvoiceXpressClientOptions } from '../invoicexpress/types.ts';
+import type { CallPolicy, InvoiceXpressClient, InvoiceXpressClientOptions, InvoiceXpressConnection } from '../invoicexpress/types.ts';
 import type { CachedSecret, ServiceSecret } from './secret.ts';
 
 export interface InvoiceXpressSessionOptions {
@@ -19,9 +19,9 @@ export type InvoiceXpressWork<T> = (client: InvoiceXpressClient, secret: Service
  * runs once more with the new key; otherwise the 401 stands (an operator problem).
  */
 export function createInvoiceXpressSession(options: InvoiceXpressSessionOptions) {
-  let current: { apiKey: string; accountName: string; client: InvoiceXpressClient } | undefined;
+  let current: { apiKey: string; accountName: string; client: InvoiceXpressConnection } | undefined;
 
-  function clientFor(secret: ServiceSecret): InvoiceXpressClient {
+  function clientFor(secret: ServiceSecret, policy: CallPolicy): InvoiceXpressClient {
     if (current?.apiKey !== secret.apiKey || current.accountName !== secret.accountName) {
       const client = createInvoiceXpressClient({
         ...options.client,
@@ -32,19 +32,20 @@ export function createInvoiceXpressSession(options: InvoiceXpressSessionOptions)
       });
       current = { apiKey: secret.apiKey, accountName: secret.accountName, client };
     }
-    return current.client;
+    return current.client.withPolicy(policy);
   }
 
   return {
-    async run<T>(work: InvoiceXpressWork<T>): Promise<T> {
-      const secret = await options.secret.get();
+    /** Runs `work` with a client whose every call keeps to `policy` (the invocation's deadline). */
+    async run<T>(policy: CallPolicy, work: InvoiceXpressWork<T>): Promise<T> {
+      const secret = await options.secret.get({ deadline: policy.deadline });
       try {
-        return await work(clientFor(secret), secret);
+        return await work(clientFor(secret, policy), secret);
       } catch (error) {
         if (!isInvoiceXpressError(error) || error.kind !== 'unauthorized') throw error;
-        const refreshed = await options.secret.get({ forceRefresh: true });
+        const refreshed = await options.secret.get({ forceRefresh: true, deadline: policy.deadline });
         if (refreshed.apiKey === secret.apiKey && refreshed.accountName === secret.accountName) throw error;
-        return work(clientFor(refreshed), refreshed);
+        return work(clientFor(refreshed, policy), refreshed);
       }
     },
   };

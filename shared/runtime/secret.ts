@@ -1,4 +1,5 @@
 import * as z from '../zod.ts';
+import type { Deadline } from './deadline.ts';
 
 /** The one Secrets Manager secret per environment (contract section 4). */
 export const ServiceSecretSchema = z.object({
@@ -11,7 +12,8 @@ export type WebhookTarget = ServiceSecret['webhooks'][number];
 
 /** Where the secret's raw JSON string comes from: Secrets Manager in AWS, a local source otherwise. */
 export interface SecretSource {
-  readSecretString(): Promise<string>;
+  /** The read gives up at the deadline, when one is given. */
+  readSecretString(options?: { deadline?: Deadline | undefined }): Promise<string>;
 }
 
 export class SecretError extends Error {
@@ -52,17 +54,17 @@ export class CachedSecret {
     this.#now = options.now ?? Date.now;
   }
 
-  async get(options: { forceRefresh?: boolean } = {}): Promise<ServiceSecret> {
+  async get(options: { forceRefresh?: boolean; deadline?: Deadline | undefined } = {}): Promise<ServiceSecret> {
     const cached = this.#value;
     if (!options.forceRefresh && cached && this.#now() - cached.readAt < this.#ttlMs) return cached.secret;
-    this.#inFlight ??= this.#read().finally(() => {
+    this.#inFlight ??= this.#read(options.deadline).finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
   }
 
-  async #read(): Promise<ServiceSecret> {
-    const secret = parseServiceSecret(await this.#source.readSecretString());
+  async #read(deadline: Deadline | undefined): Promise<ServiceSecret> {
+    const secret = parseServiceSecret(await this.#source.readSecretString({ deadline }));
     this.#value = { secret, readAt: this.#now() };
     return secret;
   }

@@ -1,3 +1,5 @@
+import type { Registration } from './registration.ts';
+
 /** set_current refused by us: a default serie that AT does not know cannot legally issue documents. */
 export class SequenceNotRegisteredError extends Error {
   override readonly name = 'SequenceNotRegisteredError';
@@ -5,5 +7,20 @@ export class SequenceNotRegisteredError extends Error {
   constructor(sequenceId: number) {
     super(`Sequence ${String(sequenceId)} has document types pending AT registration; register it first`);
     this.sequenceId = sequenceId;
+  }
+}
+
+/** A registration that did not end registered; `registration` says why (registration.ts). */
+export class RegistrationFailedError extends Error {
+  override readonly name = 'RegistrationFailedError';
+  readonly registration: Exclude<Registration, { status: 'registered' }>;
+  /** What else the request did (create with default: true created the serie). */
+  readonly outcome: string | undefined;
+
+  constructor(registration: Exclude<Registration, { status: 'registered' }>, outcome?: string) {
+    const { sequence, reason } = registration;
+    super(`Serie '${sequence.serie}' is not registered with AT${outcome === undefined ? '' : `; ${outcome}`}: ${reason}`);
+    this.registration = registration;
+    this.outcome = outcome;
   }
 }

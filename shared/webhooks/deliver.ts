@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import ky, { isHTTPError, isTimeoutError } from 'ky';
 import type { RolloverResult } from '../rollover/result.ts';
-import { backoffDelay } from '../runtime/backoff.ts';
+import type { Deadline } from '../runtime/deadline.ts';
 import type { WebhookTarget } from '../runtime/secret.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signBody } from './sign.ts';
 
@@ -22,17 +22,13 @@ export interface DeliverOptions {
   /** Per attempt. Default 5000 ms. */
   timeoutMs?: number | undefined;
   logger?: WebhookLogger | undefined;
+  /** Every attempt and wait ends by then (POST /rollover must answer before API Gateway's limit). */
+  deadline?: Deadline | undefined;
 }
 
 export interface DeliveryReport {
   delivered: number;
   failed: number;
-}
-
-/** Contract section 3: every run that changed something or failed; never dry runs that succeeded, never no-ops. */
-export function shouldNotify(result: RolloverResult): boolean {
-  if (result.outcome === 'failed') return true;
-  return !result.dryRun && result.outcome !== 'already_done';
 }
 
 /** Only the host of a webhook URL is ever logged: paths and queries of webhook URLs often carry tokens. */
@@ -44,9 +40,10 @@ function hostOf(url: string): string {
   }
 }
 
-/** A thrown fetch error described without its message (which may echo the URL): name and system code. */
-function describeThrown(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timeout';
+/** A delivery failure described without its message (ky's carry the URL): status, timeout or system code. */
+function describeFailure(error: unknown): string {
+  if (isHTTPError(error)) return `answered ${String(error.response.status)}`;
+  if (isTimeoutError(error)) return 'timeout';
   let current: unknown = error;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
     const code = (current as { code?: unknown }).code;
@@ -56,26 +53,26 @@ function describeThrown(error: unknown): string {
   return 'network error';
 }
 
-const retryableStatus = (status: number): boolean => status === 429 || status === 408 || status >= 500;
-
 /**
- * POSTs the result JSON to every target (in parallel), signed with each target's secret. Retries
- * network errors, timeouts, 408, 429 and 5xx with exponential backoff; other statuses (and
- * redirects, which are not followed) fail at once. Never throws: a webhook that keeps failing is
- * logged and counted, and never changes the rollover's outcome.
+ * POSTs the result JSON to every target (in parallel), signed with each target's secret, with
+ * ky's retry: network errors, timeouts, 408, 429 and 5xx, exponential backoff with jitter
+ * (Retry-After honoured up to the backoff cap); other statuses and redirects (not followed) fail at
+ * once. The delivery id is the run id (the same on every retry): receivers drop duplicates on it.
+ * Never throws: a webhook that keeps failing is logged and counted, and never changes the
+ * rollover's outcome.
  */
 export async function deliverWebhooks(
   result: RolloverResult,
   targets: readonly WebhookTarget[],
   options: DeliverOptions = {},
 ): Promise<DeliveryReport> {
-  const doFetch = options.fetch ?? globalThis.fetch;
   const retries = Math.max(0, Math.floor(options.retries ?? 3));
   const baseDelayMs = Math.max(0, options.baseDelayMs ?? 500);
   const maxDelayMs = Math.max(0, options.maxDelayMs ?? 5_000);
   const timeoutMs = Math.max(1, options.timeoutMs ?? 5_000);
   const body = JSON.stringify(result);
   const event = `rollover.${result.outcome}`;
+  const deliveryId = result.runId ?? randomUUID();
 
   const warn = (message: string, attributes: Record<string, unknown>): void => {
     try {
@@ -87,51 +84,45 @@ export async function deliverWebhooks(
 
   async function deliverOne(target: WebhookTarget, index: number): Promise<boolean> {
     const where = { webhook: index, host: hostOf(target.url), event };
-    // One id per delivery, the same on every attempt: receivers can drop duplicates.
-    const deliveryId = randomUUID();
-    let headers: Record<string, string>;
+    let attempts = 1;
     try {
-      headers = {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signBody(body, target.secret),
-        [EVENT_HEADER]: event,
-        [DELIVERY_HEADER]: deliveryId,
-      };
-    } catch {
-      warn('Webhook not delivered: could not sign the body', where);
+      const remaining = options.deadline?.remainingMs();
+      if (remaining !== undefined && remaining <= 0) throw new Error('no time left before the deadline');
+      await ky
+        .post(target.url, {
+          body,
+          headers: {
+            'content-type': 'application/json',
+            [SIGNATURE_HEADER]: signBody(body, target.secret),
+            [EVENT_HEADER]: event,
+            [DELIVERY_HEADER]: deliveryId,
+          },
+          redirect: 'manual',
+          timeout: Math.min(timeoutMs, remaining ?? timeoutMs),
+          ...(remaining === undefined ? {} : { totalTimeout: remaining }),
+          retry: {
+            limit: retries,
+            methods: ['post'],
+            statusCodes: [408, 429, 500, 502, 503, 504],
+            afterStatusCodes: [429, 503],
+            maxRetryAfter: maxDelayMs,
+            retryOnTimeout: true,
+            delay: (attempt) => baseDelayMs * 2 ** (attempt - 1),
+            backoffLimit: maxDelayMs,
+            jitter: true,
+          },
+          hooks: { beforeRetry: [({ retryCount }) => void (attempts = retryCount + 1)] },
+          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        })
+        .arrayBuffer();
+      return true;
+    } catch (error) {
+      warn('Webhook not delivered', { ...where, attempts, problem: describeFailure(error) });
       return false;
     }
-    for (let attempt = 1; attempt <= retries + 1; attempt++) {
-      let retryable = true;
-      let problem: string;
-      try {
-        const response = await doFetch(target.url, {
-          method: 'POST',
-          headers,
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        // Drain the body so the connection is released; its content is not used.
-        await response.arrayBuffer().catch(() => undefined);
-        if (response.status >= 200 && response.status < 300) return true;
-        problem = `answered ${String(response.status)}`;
-        retryable = retryableStatus(response.status);
-      } catch (error) {
-        problem = describeThrown(error);
-      }
-      if (!retryable || attempt > retries) {
-        warn('Webhook not delivered', { ...where, attempts: attempt, problem });
-        return false;
-      }
-      await sleep(backoffDelay(attempt, baseDelayMs, maxDelayMs));
-    }
-    return false;
   }
 
-  const outcomes = await Promise.all(
-    targets.map((target, index) => deliverOne(target, index).catch(() => false)),
-  );
+  const outcomes = await Promise.all(targets.map((target, index) => deliverOne(target, index).catch(() => false)));
   const delivered = outcomes.filter(Boolean).length;
   return { delivered, failed: outcomes.length - delivered };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
+import { Deadline } from '../../shared/runtime/deadline.ts';
 import { createInvoiceXpressClient } from '../../shared/invoicexpress/client.ts';
 import type { ClientAttempt, InvoiceXpressClient, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
 import type { Sequence } from '../../shared/sequence.ts';
@@ -135,29 +136,29 @@ describe('error classes', () => {
     expect(error.messages.length).toBeGreaterThan(0);
   });
 
-  it('429 without Retry-After: retried, then rate_limited without retryAfterSeconds', async () => {
+  it('429 without Retry-After: answered at once by default, rate_limited without retryAfterSeconds', async () => {
     const attempts: ClientAttempt[] = [];
     sandbox.addFault({ fault: { kind: 'status', status: 429 } });
     const error = await failure(client({}, attempts).list());
     expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterSeconds: undefined });
-    expect(requestsFor('list')).toBe(3);
-    expect(attempts.map((a) => a.outcome)).toEqual(['retry', 'retry', 'error']);
+    expect(requestsFor('list')).toBe(1);
+    expect(attempts.map((a) => a.outcome)).toEqual(['error']);
   });
 
-  it('429 with Retry-After: honoured between attempts, then rate_limited with retryAfterSeconds', async () => {
-    sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 1 } });
+  it('429 with Retry-After and onRateLimit "wait": honoured between attempts, within the deadline', async () => {
+    sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 1 }, times: 1 });
     const started = Date.now();
-    const error = await failure(client({ retry: { limit: 1, baseDelayMs: 5, maxDelayMs: 1500 } }).get(146090));
-    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterSeconds: 1 });
+    const sequence = await client().withPolicy({ deadline: Deadline.in(5_000), onRateLimit: 'wait' }).get(146090);
+    expect(sequence.serie).toBe('2022');
     const gets = sandbox.requests.filter((r) => r.operation === 'get');
-    expect(gets).toHaveLength(2);
+    expect(gets.map((r) => r.status)).toEqual([429, 200]);
     expect((gets[1]?.at ?? 0) - (gets[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });
 
-  it('429 with a Retry-After longer than we may wait: no retry, rate_limited at once', async () => {
+  it('429 with a Retry-After longer than the deadline allows: no wait, rate_limited at once', async () => {
     sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 30 } });
-    const error = await failure(client().list());
+    const error = await failure(client().withPolicy({ deadline: Deadline.in(5_000), onRateLimit: 'wait' }).list());
     expect(error).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: 30 });
     expect(requestsFor('list')).toBe(1);
   });

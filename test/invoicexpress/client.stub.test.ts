@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createInvoiceXpressClient, parseRetryAfter } from '../../shared/invoicexpress/client.ts';
-import { backoffDelay } from '../../shared/runtime/backoff.ts';
+import { createInvoiceXpressClient, parseRetryAfter, untilNextMinute } from '../../shared/invoicexpress/client.ts';
+import { Deadline } from '../../shared/runtime/deadline.ts';
 import type { ClientAttempt, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
 import { startStub } from './stub-server.ts';
 import type { Stub } from './stub-server.ts';
@@ -114,7 +114,7 @@ describe('status mapping', () => {
     [406, '{"errors":[{"error":"Sequence is not in a valid state"}]}', 'invalid_state', ['Sequence is not in a valid state']],
     [422, '{"errors":[{"error":"The sequence name is invalid"}]}', 'rejected', ['The sequence name is invalid']],
     [400, '{"error":"bad"}', 'upstream', ['bad']],
-    [409, '', 'upstream', []],
+    [409, '', 'rejected', []],
     [501, '', 'upstream', []],
   ] as const)('GET answered %i %j → %s', async (status, body, kind, messages) => {
     stub.reply({ status, body });
@@ -143,11 +143,22 @@ describe('status mapping', () => {
     stub.reply({ status: 422, body: '{"errors":[{"error":"Trial accounts cannot communicate with AT (code 004)"}]}' });
     const onCreate = await failure(client().create({ serie: '2027', isDefault: false }));
     expect(onCreate.kind).toBe('rejected');
+    expect(onCreate.refusal).toBe('account');
     expect(onCreate.message).toBe(
       'InvoiceXpress create /sequences.json answered 422: Trial accounts cannot communicate with AT (code 004)',
     );
     stub.reply({ status: 422, body: '{"errors":[{"error":"Serie has already been taken"}]}' });
     expect((await failure(client().register(5))).kind).toBe('rejected');
+  });
+
+  it('carries the refusal table\'s reading and InvoiceXpress\'s codes', async () => {
+    stub.reply({ status: 409, body: '{"errors":{"code":"007","message":"All Sequences are registered in AT."}}' });
+    const registered = await failure(client().register(5));
+    expect([registered.kind, registered.refusal, registered.codes]).toEqual(['rejected', 'already_registered', ['007']]);
+    stub.reply({ status: 422, body: '{"errors":{"code":"001","message":"Sequence name not allowed."}}' });
+    expect((await failure(client().register(5))).refusal).toBe('name_refused');
+    stub.reply({ status: 422, body: '{"errors":[{"error":"Pedido em processamento"}]}' });
+    expect((await failure(client().register(5))).refusal).toBe('in_progress');
   });
 
   it('does not follow redirects (they would carry the key elsewhere)', async () => {
@@ -171,8 +182,8 @@ describe('status mapping', () => {
 });
 
 describe('retries', () => {
-  it('retries 429/500/502/503/504 on GET and PUT, then succeeds, reporting each attempt', async () => {
-    for (const status of [429, 500, 502, 503, 504]) {
+  it('retries 408/500/502/503/504 on GET and set_current, then succeeds, reporting each attempt', async () => {
+    for (const status of [408, 500, 502, 503, 504]) {
       const attempts: ClientAttempt[] = [];
       stub.reply({ status }, { status }, { status: 200, body: docsBody });
       const sequence = await client({}, attempts).get(146090);
@@ -185,7 +196,7 @@ describe('retries', () => {
       expect(attempts.every((a) => a.path === '/sequences/146090.json' && a.method === 'GET')).toBe(true);
     }
     stub.reply({ status: 503 }, { status: 200, body: '' });
-    await client().register(3);
+    await client().setCurrent(3);
     expect(stub.requests).toHaveLength(2);
   });
 
@@ -196,16 +207,16 @@ describe('retries', () => {
     expect(error.kind).toBe('upstream');
     expect(error.status).toBe(503);
     expect(error.message).toBe(
-      'InvoiceXpress set_current /sequences/9/set_current.json answered 503: maintenance after 3 attempts',
+      'InvoiceXpress set_current /sequences/9/set_current.json answered 503: maintenance after 3 attempts; it may have been applied: read the state before trying again',
     );
     expect(attempts.map((a) => a.outcome)).toEqual(['retry', 'retry', 'error']);
   });
 
-  it('honours Retry-After in seconds and as an HTTP date', async () => {
-    stub.reply({ status: 429, headers: { 'retry-after': '0.2' } }, { status: 200, body: docsBody });
+  it('honours Retry-After of a 503 in seconds and as an HTTP date', async () => {
+    stub.reply({ status: 503, headers: { 'retry-after': '1' } }, { status: 200, body: docsBody });
     let started = Date.now();
     await client({ retry: { limit: 2, baseDelayMs: 1, maxDelayMs: 1000 } }).get(1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
 
     const date = new Date(Date.now() + 1500).toUTCString(); // second resolution: waits ~0.5-1.5 s
     stub.reply({ status: 503, headers: { 'retry-after': date } }, { status: 200, body: docsBody });
@@ -214,25 +225,60 @@ describe('retries', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
   });
 
-  it('gives up at once when Retry-After is longer than it may wait, carrying retryAfterSeconds', async () => {
-    stub.reply({ status: 429, headers: { 'retry-after': '60' } });
+  it('answers a 429 at once by default (API callers retry after Retry-After)', async () => {
+    stub.reply({ status: 429, headers: { 'retry-after': '7' } });
     const error = await failure(client().list());
-    expect(error.kind).toBe('rate_limited');
-    expect(error.retryAfterSeconds).toBe(60);
-    expect(error.message).toMatch(/^InvoiceXpress list \/sequences\.json answered 429 \(Retry-After 60 s/);
+    expect([error.kind, error.retryAfterSeconds]).toEqual(['rate_limited', 7]);
+    expect(error.message).toBe('InvoiceXpress list /sequences.json answered 429');
     expect(stub.requests).toHaveLength(1);
   });
 
-  it('never retries create: not on 5xx, 429, timeout or a lost connection', async () => {
-    for (const reply of [{ status: 500 }, { status: 503 }, { status: 429 }, 'hang', 'destroy'] as const) {
-      const attempts: ClientAttempt[] = [];
-      stub.reply(reply);
-      const error = await failure(client({ timeoutMs: 100 }, attempts).create({ serie: '2027', isDefault: false }));
-      expect(stub.requests).toHaveLength(1);
-      expect(attempts).toHaveLength(1);
-      expect(attempts[0]?.outcome).toBe('error');
-      if (typeof reply === 'string' || reply.status !== 429) {
-        expect(error.message).toContain('the create may have been applied');
+  it('with onRateLimit "wait", waits Retry-After while the deadline allows, for every operation (a 429 was not acted on)', async () => {
+    const waiting = client().withPolicy({ deadline: Deadline.in(5_000), onRateLimit: 'wait' });
+    stub.reply({ status: 429, headers: { 'retry-after': '0.3' } }, { status: 201, body: docsBody });
+    const started = Date.now();
+    await waiting.create({ serie: '2027', isDefault: false });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(stub.requests.map((r) => r.method)).toEqual(['POST', 'POST']);
+    stub.requests.length = 0;
+    stub.reply({ status: 429, headers: { 'retry-after': '0.1' } }, { status: 200, body: '' });
+    await waiting.register(5);
+    expect(stub.requests).toHaveLength(2);
+  });
+
+  it('does not wait past the deadline: a Retry-After (or the next minute) that does not fit answers rate_limited at once', async () => {
+    const waiting = client().withPolicy({ deadline: Deadline.in(2_000), onRateLimit: 'wait' });
+    stub.reply({ status: 429, headers: { 'retry-after': '30' } });
+    const started = Date.now();
+    expect((await failure(waiting.get(1))).retryAfterSeconds).toBe(30);
+    stub.reply({ status: 429 });
+    // Without Retry-After the wait is until the next minute: more than 2 s except in the last 2 s of a minute.
+    if (untilNextMinute() > 2_500) expect((await failure(waiting.get(1))).kind).toBe('rate_limited');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('untilNextMinute waits just past the next minute boundary', () => {
+    expect(untilNextMinute(Date.parse('2027-01-01T00:00:59.500Z'))).toBe(750);
+    expect(untilNextMinute(Date.parse('2027-01-01T00:00:00.000Z'))).toBe(60_250);
+  });
+
+  it('never re-sends create or register: not on 5xx, 429, timeout or a lost connection', async () => {
+    const sends = [
+      (c: ReturnType<typeof client>) => c.create({ serie: '2027', isDefault: false }),
+      (c: ReturnType<typeof client>) => c.register(5),
+    ];
+    for (const send of sends) {
+      for (const reply of [{ status: 500 }, { status: 503 }, { status: 429 }, 'hang', 'destroy'] as const) {
+        const attempts: ClientAttempt[] = [];
+        stub.requests.length = 0;
+        stub.reply(reply);
+        const error = await failure(send(client({ timeoutMs: 100 }, attempts)));
+        expect(stub.requests).toHaveLength(1);
+        expect(attempts).toHaveLength(1);
+        expect(attempts[0]?.outcome).toBe('error');
+        if (typeof reply === 'string' || reply.status !== 429) {
+          expect(error.message).toContain('it may have been applied: read the state before trying again');
+        }
       }
     }
   });
@@ -248,6 +294,19 @@ describe('retries', () => {
     expect(elapsed).toBeLessThan(600);
     expect(stub.requests.length).toBeGreaterThanOrEqual(2);
     expect(stub.requests.length).toBeLessThanOrEqual(4);
+  });
+
+  it("ends every attempt, wait and page by the caller's deadline", async () => {
+    stub.reply('hang');
+    const started = Date.now();
+    const error = await failure(client({ timeoutMs: 5_000 }).withPolicy({ deadline: Deadline.in(300) }).get(1));
+    expect(Date.now() - started).toBeLessThan(700);
+    expect(error.kind).toBe('timeout');
+    expect(error.message).toContain('did not answer before the deadline');
+    stub.requests.length = 0;
+    const late = await failure(client().withPolicy({ deadline: Deadline.in(50) }).get(1));
+    expect(late.kind).toBe('timeout');
+    expect(stub.requests).toHaveLength(0);
   });
 
   it('an observer that throws does not change the outcome', async () => {
@@ -299,19 +358,5 @@ describe('helpers', () => {
     expect(parseRetryAfter('Thu, 31 Dec 2026 00:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter(null, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
-  });
-
-  it('backoffDelay grows exponentially, is capped, and jitters within [half, full]', () => {
-    for (let i = 0; i < 50; i++) {
-      const first = backoffDelay(1, 200, 3000);
-      expect(first).toBeGreaterThanOrEqual(100);
-      expect(first).toBeLessThanOrEqual(200);
-      const third = backoffDelay(3, 200, 3000);
-      expect(third).toBeGreaterThanOrEqual(400);
-      expect(third).toBeLessThanOrEqual(800);
-      const capped = backoffDelay(10, 200, 3000);
-      expect(capped).toBeGreaterThanOrEqual(1500);
-      expect(capped).toBeLessThanOrEqual(3000);
-    }
   });
 });

@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
 import {
-  isSerieTakenMessage,
   normalizeSequence,
-  parseErrorMessages,
+  parseErrorBody,
   parseJsonBody,
   parseSequenceBody,
   parseSequenceListBody,
@@ -219,50 +218,50 @@ describe('parseSequenceListBody', () => {
   });
 });
 
-describe('parseErrorMessages', () => {
+const messagesOf = (body: unknown): string[] => parseErrorBody(body).messages;
+
+describe('parseErrorBody', () => {
   it('accepts every recorded and assumed shape', () => {
-    expect(parseErrorMessages('{"errors":[{"error":"Serie has already been taken"}]}')).toEqual([
+    expect(messagesOf('{"errors":[{"error":"Serie has already been taken"}]}')).toEqual([
       'Serie has already been taken',
     ]);
-    expect(parseErrorMessages('{"errors":[{"error":"a"},{"error":"b"}]}')).toEqual(['a', 'b']);
-    expect(parseErrorMessages('{"errors":["The sequence name is invalid"]}')).toEqual(['The sequence name is invalid']);
-    expect(parseErrorMessages('{"errors":{"code":"007","message":"All Sequences are registered in AT."}}')).toEqual([
+    expect(messagesOf('{"errors":[{"error":"a"},{"error":"b"}]}')).toEqual(['a', 'b']);
+    expect(messagesOf('{"errors":["The sequence name is invalid"]}')).toEqual(['The sequence name is invalid']);
+    expect(messagesOf('{"errors":{"code":"007","message":"All Sequences are registered in AT."}}')).toEqual([
       'All Sequences are registered in AT.',
     ]);
-    expect(parseErrorMessages('{"error":"Access denied"}')).toEqual(['Access denied']);
-    expect(parseErrorMessages('{"message":"Not found"}')).toEqual(['Not found']);
-    expect(parseErrorMessages('{"errors":{"serie":["has already been taken"]}}')).toEqual(['serie has already been taken']);
-    expect(parseErrorMessages('{"error":{"message":"nested"}}')).toEqual(['nested']);
+    expect(messagesOf('{"error":"Access denied"}')).toEqual(['Access denied']);
+    expect(messagesOf('{"message":"Not found"}')).toEqual(['Not found']);
+    expect(messagesOf('{"errors":{"serie":["has already been taken"]}}')).toEqual(['serie has already been taken']);
+    expect(messagesOf('{"error":{"message":"nested"}}')).toEqual(['nested']);
   });
 
   it('gives [] for empty, blank, HTML, text and unrelated JSON bodies', () => {
-    expect(parseErrorMessages('')).toEqual([]);
-    expect(parseErrorMessages(' ')).toEqual([]);
-    expect(parseErrorMessages('\n')).toEqual([]);
-    expect(parseErrorMessages('<!DOCTYPE html><html><body>The page you were looking for does not exist</body></html>')).toEqual(
+    expect(messagesOf('')).toEqual([]);
+    expect(messagesOf(' ')).toEqual([]);
+    expect(messagesOf('\n')).toEqual([]);
+    expect(messagesOf('<!DOCTYPE html><html><body>The page you were looking for does not exist</body></html>')).toEqual(
       [],
     );
-    expect(parseErrorMessages('Access denied')).toEqual([]);
-    expect(parseErrorMessages('{broken')).toEqual([]);
-    expect(parseErrorMessages('{}')).toEqual([]);
-    expect(parseErrorMessages('{"errors":[]}')).toEqual([]);
-    expect(parseErrorMessages('null')).toEqual([]);
+    expect(messagesOf('Access denied')).toEqual([]);
+    expect(messagesOf('{broken')).toEqual([]);
+    expect(messagesOf('{}')).toEqual([]);
+    expect(messagesOf('{"errors":[]}')).toEqual([]);
+    expect(messagesOf('null')).toEqual([]);
+  });
+
+  it('collects InvoiceXpress error codes, from text or from JSON already parsed', () => {
+    expect(parseErrorBody('{"errors":{"code":"007","message":"All Sequences are registered in AT."}}').codes).toEqual(['007']);
+    expect(parseErrorBody({ errors: { code: 4, message: 'x' } }).codes).toEqual(['4']);
+    expect(parseErrorBody({ code: '000', message: 'Unknown error.' })).toEqual({ codes: ['000'], messages: ['Unknown error.'] });
+    expect(parseErrorBody({ errors: [{ error: 'no code here' }] }).codes).toEqual([]);
+    expect(parseErrorBody({ code: 'not-a-code', message: 'm' }).codes).toEqual([]);
   });
 
   it('bounds the number and length of messages', () => {
     const many = JSON.stringify({ errors: Array.from({ length: 50 }, (_, i) => `m${String(i)}`) });
-    expect(parseErrorMessages(many)).toHaveLength(20);
+    expect(messagesOf(many)).toHaveLength(20);
     const long = JSON.stringify({ error: 'x'.repeat(5000) });
-    expect(parseErrorMessages(long)[0]).toHaveLength(500);
-  });
-});
-
-describe('isSerieTakenMessage', () => {
-  it('recognises English and Portuguese wordings', () => {
-    expect(isSerieTakenMessage('Serie has already been taken')).toBe(true);
-    expect(isSerieTakenMessage('Sequence 2027 already exists')).toBe(true);
-    expect(isSerieTakenMessage('A série já existe')).toBe(true);
-    expect(isSerieTakenMessage('A serie ja existe')).toBe(true);
-    expect(isSerieTakenMessage('The sequence name is invalid')).toBe(false);
+    expect(messagesOf(long)[0]).toHaveLength(500);
   });
 });

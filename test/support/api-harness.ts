@@ -1,6 +1,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-event.ts';
 import type { ApiEventInput } from '../../local/api-gateway-event.ts';
+import { startLocalDynamo } from '../../local/dynamodb.ts';
+import type { LocalDynamo } from '../../local/dynamodb.ts';
 import { moduleLoader } from '../../local/gateway.ts';
 import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
@@ -19,9 +21,12 @@ import type { RouteName } from '../../shared/http/routes.ts';
 export interface ApiHarness {
   sandbox: Sandbox;
   secretsManager: LocalSecretsManager;
+  /** The run table's DynamoDB API (dynalite), reached by the functions through the real SDK. */
+  dynamo: LocalDynamo;
   /** Every stdout/stderr chunk written since the harness started (the functions' JSON logs). */
   readonly logs: string[];
-  invoke(name: RouteName, request?: Partial<ApiEventInput>): Promise<ApiAnswer>;
+  /** `timeoutMs`: the function's remaining time as its Lambda context reports it (default 28 s). */
+  invoke(name: RouteName, request?: Partial<ApiEventInput>, options?: { timeoutMs?: number }): Promise<ApiAnswer>;
   close(): Promise<void>;
 }
 
@@ -39,9 +44,10 @@ export async function startApiHarness(
   const secretsManager = await startLocalSecretsManager({
     secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: options.secretApiKey ?? sandbox.apiKey }),
   });
+  const dynamo = await startLocalDynamo();
   Object.assign(
     process.env,
-    localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, stage: 'test' }),
+    localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'test' }),
     {
     IX_TIMEOUT_MS: '300',
     SECRET_TTL_SECONDS: '300',
@@ -57,14 +63,15 @@ export async function startApiHarness(
   return {
     sandbox,
     secretsManager,
+    dynamo,
     get logs() {
       return output.lines();
     },
-    async invoke(name, request = {}) {
+    async invoke(name, request = {}, options = {}) {
       const route = routes[name];
       const handler = await load(route);
       const event = apiGatewayEvent({ method: route.method, path: route.path, resource: route.path, ...request });
-      const result: APIGatewayProxyResult = await handler(event, lambdaContext(route.entry));
+      const result: APIGatewayProxyResult = await handler(event, lambdaContext(route.entry, options.timeoutMs));
       const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
       let json: Record<string, unknown> = {};
       try {
@@ -81,7 +88,7 @@ export async function startApiHarness(
     },
     async close() {
       output.restore();
-      await Promise.all([sandbox.close(), secretsManager.close()]);
+      await Promise.all([sandbox.close(), secretsManager.close(), dynamo.close()]);
     },
   };
 }

@@ -1,0 +1,108 @@
+import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
+import type { Deadline } from '../runtime/deadline.ts';
+import { RolloverYearError } from './errors.ts';
+import { runRollover } from './rollover.ts';
+import type { RunRolloverOptions } from './rollover.ts';
+import { newRunId } from './run-store.ts';
+import type { LockKey, RunHolder, RunStore } from './run-store.ts';
+import type { RolloverInput, RolloverTrigger } from './schemas.ts';
+import type { RolloverResult, RolloverRunRecord } from './result.ts';
+import { DEFAULT_TIME_ZONE, targetYear, yearProblem } from './time.ts';
+
+/**
+ * One rollover at a time, on record: every trigger (schedules, POST /rollover, the CLI) runs
+ * through here. A run that changes the account takes the lock of its account and year first; every
+ * real run leaves a record (running, then finished); dry runs do neither.
+ */
+export interface RolloverRequest {
+  input: RolloverInput;
+  trigger: RolloverTrigger;
+  /** The IAM principal, the schedule's name, or cli:<user>@<host>. */
+  caller: string;
+  /** The Scheduler's scheduled time: decides the year over the clock. */
+  scheduledTime?: string | undefined;
+  deadline: Deadline;
+}
+
+export interface RolloverDependencies {
+  client: InvoiceXpressClient;
+  /** Absent only for dry runs and runs explicitly without a lock (the CLI's --no-lock). */
+  store: RunStore | undefined;
+  /** The InvoiceXpress account: part of the lock's key. */
+  account: string;
+  templates: readonly string[];
+  timeZone?: string | undefined;
+  now?: (() => Date) | undefined;
+  settle?: RunRolloverOptions['settle'];
+  onStep?: RunRolloverOptions['onStep'];
+  /** Called when the lock is held by another run (for a log line). */
+  onBusy?: ((holder: RunHolder, heldMs: number, year: number) => void) | undefined;
+  /** Called when saving the record or releasing the lock failed after the run (the run stands). */
+  onStoreError?: ((what: string, error: unknown) => void) | undefined;
+}
+
+export type LockedRun =
+  | { type: 'ran'; result: RolloverResult; lockHeldMs: number | undefined }
+  /** Another run holds the lock: it does the work. */
+  | { type: 'busy'; year: number; holder: RunHolder; heldMs: number };
+
+/** The lease outlives the run's deadline a little: a crashed run's lock expires soon after. */
+export const LEASE_SLACK_MS = 30_000;
+/** Time kept after the run's own deadline to save its record and release the lock. */
+export const RECORD_RESERVE_MS = 1_500;
+
+function changesAccount(input: RolloverInput): boolean {
+  return !input.dryRun && input.phase !== 'verify';
+}
+
+export async function runLocked(deps: RolloverDependencies, request: RolloverRequest): Promise<LockedRun> {
+  const now = deps.now ?? (() => new Date());
+  const timeZone = deps.timeZone ?? DEFAULT_TIME_ZONE;
+  const { input } = request;
+  const year = input.year ?? targetYear({ phase: input.phase, scheduledTime: request.scheduledTime, now, timeZone });
+  if (changesAccount(input)) {
+    const problem = yearProblem(year, now(), timeZone);
+    if (problem !== undefined) throw new RolloverYearError(year, problem);
+  }
+  const startedAt = now();
+  const runId = input.dryRun ? undefined : newRunId(year, startedAt);
+  const run = (deadline: Deadline): Promise<RolloverResult> =>
+    runRollover({
+      client: deps.client,
+      phase: input.phase,
+      year,
+      dryRun: input.dryRun,
+      templates: deps.templates,
+      deadline,
+      now,
+      runId,
+      settle: deps.settle,
+      onStep: deps.onStep,
+    });
+  if (runId === undefined || deps.store === undefined) return { type: 'ran', result: await run(request.deadline), lockHeldMs: undefined };
+
+  const store = deps.store;
+  const key: LockKey = { account: deps.account, year };
+  const holder: RunHolder = { runId, trigger: request.trigger, caller: request.caller, phase: input.phase, acquiredAt: startedAt.toISOString() };
+  const locks = changesAccount(input);
+  if (locks) {
+    const attempt = await store.acquire(key, holder, request.deadline.remainingMs() + LEASE_SLACK_MS);
+    if (!attempt.acquired) {
+      const heldMs = Math.max(0, now().getTime() - Date.parse(attempt.holder.acquiredAt));
+      deps.onBusy?.(attempt.holder, heldMs, year);
+      return { type: 'busy', year, holder: attempt.holder, heldMs };
+    }
+  }
+  const base: RolloverRunRecord = { runId, year, phase: input.phase, trigger: request.trigger, caller: request.caller, status: 'running', startedAt: holder.acquiredAt };
+  try {
+    await store.saveRun(deps.account, base);
+    const result = await run(request.deadline.earlier(RECORD_RESERVE_MS));
+    const finishedAt = now();
+    const record = { ...base, status: 'finished' as const, finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(), outcome: result.outcome, result };
+    await store.saveRun(deps.account, record).catch((error: unknown) => deps.onStoreError?.('save the run record', error));
+    return { type: 'ran', result, lockHeldMs: locks ? now().getTime() - startedAt.getTime() : undefined };
+  } finally {
+    if (locks) await store.release(key, runId).catch((error: unknown) => deps.onStoreError?.('release the lock', error));
+  }
+}
+

@@ -1,0 +1,49 @@
+import { RUN_ID_PATTERN } from './schemas.ts';
+import type { RolloverPhase, RolloverTrigger } from './schemas.ts';
+import type { RolloverRunRecord, RolloverRunSummary } from './result.ts';
+
+/**
+ * Where runs take their lock and leave their record (one DynamoDB table per environment in AWS,
+ * dynalite locally: run-table.ts). One lock per InvoiceXpress account and year, shared by every
+ * trigger (the schedules, POST /rollover, the CLI), with a lease so a crashed run never blocks
+ * the next.
+ */
+export interface RunHolder {
+  runId: string;
+  trigger: RolloverTrigger;
+  caller: string;
+  phase: RolloverPhase;
+  /** ISO time the lock was taken. */
+  acquiredAt: string;
+}
+
+export type LockAttempt = { acquired: true } | { acquired: false; holder: RunHolder };
+
+export interface LockKey {
+  account: string;
+  year: number;
+}
+
+export interface RunStore {
+  /** Takes the lock unless another run holds an unexpired lease; the same run may take it again. */
+  acquire(key: LockKey, holder: RunHolder, leaseMs: number): Promise<LockAttempt>;
+  /** Releases the lock if this run still holds it. */
+  release(key: LockKey, runId: string): Promise<void>;
+  saveRun(account: string, record: RolloverRunRecord): Promise<void>;
+  getRun(account: string, runId: string): Promise<RolloverRunRecord | undefined>;
+  /** The newest runs for the year first. */
+  recentRuns(key: LockKey, limit: number): Promise<RolloverRunSummary[]>;
+}
+
+/** A run id that sorts by start time within its year: `2027-20261201T090000000Z-k3f9qa`. */
+export function newRunId(year: number, startedAt: Date, random: () => number = Math.random): string {
+  const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
+  const suffix = Array.from({ length: 6 }, () => '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 36)]).join('');
+  return `${String(year)}-${stamp}-${suffix}`;
+}
+
+/** The year a run id belongs to, or undefined when it is not one of ours. */
+export function yearOfRunId(runId: string): number | undefined {
+  const match = RUN_ID_PATTERN.exec(runId);
+  return match ? Number(match[1]) : undefined;
+}

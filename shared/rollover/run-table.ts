@@ -1,0 +1,114 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from '../zod.ts';
+import { RolloverPhaseSchema } from './schemas.ts';
+import { RolloverRunRecordSchema, RolloverRunSummarySchema, RolloverTriggerSchema } from './result.ts';
+import { yearOfRunId } from './run-store.ts';
+import type { LockAttempt, LockKey, RunHolder, RunStore } from './run-store.ts';
+import type { RolloverRunRecord, RolloverRunSummary } from './result.ts';
+
+/**
+ * The run table: one item per lock (`sk` LOCK) and one per real run (`sk` RUN#<runId>), under the
+ * partition `<account>#<year>`. Run ids sort by start time, so the newest runs of a year are one
+ * Query. Conditional writes make the lock exclusive; `expiresAt` (epoch seconds) is both the
+ * lease and the table's TTL attribute, so an expired lock can be taken over and is swept later.
+ */
+export const RUN_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' } as const;
+
+const LOCK = 'LOCK';
+const runKey = (runId: string): string => `RUN#${runId}`;
+const partition = (key: LockKey): string => `${key.account}#${String(key.year)}`;
+
+const HolderSchema = z.object({
+  runId: z.string(),
+  trigger: RolloverTriggerSchema,
+  caller: z.string(),
+  phase: RolloverPhaseSchema,
+  acquiredAt: z.iso.datetime(),
+});
+
+/** An item that does not parse is a bug or tampering: say which, never guess. */
+function parseItem<T>(schema: z.ZodMiniType<T>, item: unknown, what: string): T {
+  const parsed = schema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const where = parsed.error.issues.slice(0, 3).map((issue) => issue.path.join('.') || '(root)').join(', ');
+  throw new Error(`The run table holds a ${what} that does not parse (at ${where})`);
+}
+
+export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore {
+  const documents = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const TableName = options.tableName;
+  const now = options.now ?? Date.now;
+
+  async function holderOf(key: LockKey): Promise<RunHolder | undefined> {
+    const answer = await documents.send(new GetCommand({ TableName, Key: { pk: partition(key), sk: LOCK }, ConsistentRead: true }));
+    return answer.Item === undefined ? undefined : parseItem(HolderSchema, answer.Item, 'lock');
+  }
+
+  return {
+    async acquire(key, holder, leaseMs): Promise<LockAttempt> {
+      const at = now();
+      try {
+        await documents.send(
+          new PutCommand({
+            TableName,
+            Item: { pk: partition(key), sk: LOCK, ...holder, expiresAt: Math.ceil((at + leaseMs) / 1000) },
+            // Free, expired, or already ours (a run that re-reads its secret after a 401 starts again).
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR runId = :runId',
+            ExpressionAttributeValues: { ':now': Math.floor(at / 1000), ':runId': holder.runId },
+          }),
+        );
+        return { acquired: true };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const current = await holderOf(key);
+        // Released between our write and our read: report it as held by an unknown run rather than loop.
+        return { acquired: false, holder: current ?? { ...holder, runId: 'unknown', caller: 'unknown' } };
+      }
+    },
+
+    async release(key, runId): Promise<void> {
+      try {
+        await documents.send(
+          new DeleteCommand({
+            TableName,
+            Key: { pk: partition(key), sk: LOCK },
+            ConditionExpression: 'runId = :runId',
+            ExpressionAttributeValues: { ':runId': runId },
+          }),
+        );
+      } catch (error) {
+        // Our lease expired and another run took the lock: it is theirs now.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+
+    async saveRun(account, record): Promise<void> {
+      await documents.send(new PutCommand({ TableName, Item: { pk: partition({ account, year: record.year }), sk: runKey(record.runId), ...record } }));
+    },
+
+    async getRun(account, runId): Promise<RolloverRunRecord | undefined> {
+      const year = yearOfRunId(runId);
+      if (year === undefined) return undefined;
+      const answer = await documents.send(new GetCommand({ TableName, Key: { pk: partition({ account, year }), sk: runKey(runId) } }));
+      return answer.Item === undefined ? undefined : parseItem(RolloverRunRecordSchema, answer.Item, 'run record');
+    },
+
+    async recentRuns(key, limit): Promise<RolloverRunSummary[]> {
+      const answer = await documents.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+          ExpressionAttributeValues: { ':pk': partition(key), ':run': 'RUN#' },
+          ProjectionExpression: 'runId, #year, phase, #trigger, caller, #status, startedAt, finishedAt, durationMs, outcome',
+          ExpressionAttributeNames: { '#year': 'year', '#trigger': 'trigger', '#status': 'status' },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      );
+      return (answer.Items ?? []).map((item) => parseItem(RolloverRunSummarySchema, item, 'run record'));
+    },
+  };
+}
