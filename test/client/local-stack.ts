@@ -1,0 +1,38 @@
+import { startLocalGateway } from '../../local/gateway.ts';
+import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import type { Sandbox } from '../../sandbox/types.ts';
+import { silenceOutput } from '../support/log-scan.ts';
+
+/**
+ * What `npm start` runs (local/start.ts), in-process so tests can drive the sandbox's faults: the
+ * sandbox, the loopback Secrets Manager holding its key, and the local API Gateway in front of the
+ * function modules. The functions' log lines are kept off the test output.
+ */
+export interface LocalStack {
+  readonly url: string;
+  readonly sandbox: Sandbox;
+  close(): Promise<void>;
+}
+
+export async function startLocalStack(): Promise<LocalStack> {
+  const sandbox = await startSandbox({ apiKey: 'k-client-tests-5be20c7a91' });
+  const secretsManager = await startLocalSecretsManager({
+    secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
+  });
+  Object.assign(
+    process.env,
+    localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, stage: 'test' }),
+    { IX_TIMEOUT_MS: '1000', POWERTOOLS_LOG_LEVEL: 'INFO' },
+  );
+  const output = silenceOutput();
+  const gateway = await startLocalGateway({});
+  return {
+    url: gateway.url,
+    sandbox,
+    async close() {
+      output.restore();
+      await Promise.all([gateway.close(), sandbox.close(), secretsManager.close()]);
+    },
+  };
+}
