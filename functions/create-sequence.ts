@@ -8,5 +8,5 @@ const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** POST /sequences */
 export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body, deadline }) => ({
-  sequence: await runtime.session.run({ deadline }, (client) => createSequence(client, { serie: body.serie, isDefault: body.default }, { deadline })),
+  sequence: await runtime.session.run({ deadline }, (client) => createSequence(client, { serie: body.serie, isDefault: body.default }, { deadline, settleMs: runtime.env.REGISTER_SETTLE_MS })),
 }));

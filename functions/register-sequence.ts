@@ -8,5 +8,5 @@ const runtime = createServiceRuntime(BaseEnvSchema);
 
 /** PUT /sequences/{id}/register */
 export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ params, deadline }) => ({
-  sequence: await runtime.session.run({ deadline }, (client) => registerSequence(client, params.id, { deadline })),
+  sequence: await runtime.session.run({ deadline }, (client) => registerSequence(client, params.id, { deadline, settleMs: runtime.env.REGISTER_SETTLE_MS })),
 }));

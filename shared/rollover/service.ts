@@ -51,7 +51,11 @@ function yearRefused(request: RolloverRequest, error: RolloverYearError): Rollov
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
-  const settings = { templates: runtime.env.SERIE_TEMPLATES, timeZone: runtime.env.ROLLOVER_TIME_ZONE };
+  const settings = {
+    templates: runtime.env.SERIE_TEMPLATES,
+    timeZone: runtime.env.ROLLOVER_TIME_ZONE,
+    settle: { settleMs: runtime.env.REGISTER_SETTLE_MS },
+  };
 
   async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
     try {

@@ -6,6 +6,8 @@ export const BaseEnvSchema = z.object({
   STAGE: z._default(z.string().check(z.minLength(1)), 'local'),
   SECRET_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(86_400)), 300),
   IX_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100), z.maximum(28_000)), 8_000),
+  /** After an unclear register answer, how long the state is read before giving up (AT may be slow). */
+  REGISTER_SETTLE_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(60_000)), 8_000),
   /** Only for local runs and tests (the sandbox); unset in AWS. */
   IX_BASE_URL: z.optional(z.url()),
 });

@@ -1,9 +1,9 @@
 import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
-import type { Deadline } from '../runtime/deadline.ts';
 import type { Sequence } from '../sequence.ts';
 import { RegistrationFailedError, SequenceNotRegisteredError } from './errors.ts';
 import { registerWithAt } from './registration.ts';
+import type { RegisterOptions } from './registration.ts';
 
 /**
  * The five sequence operations as the API offers them, on top of the InvoiceXpress client.
@@ -32,11 +32,11 @@ export async function createSerie(client: InvoiceXpressClient, serie: string): P
 export async function createSequence(
   client: InvoiceXpressClient,
   input: { serie: string; isDefault: boolean },
-  context: { deadline: Deadline },
+  context: RegisterOptions,
 ): Promise<Sequence> {
   const created = await createSerie(client, input.serie);
   if (!input.isDefault) return created;
-  const registration = await registerWithAt(client, created, { deadline: context.deadline });
+  const registration = await registerWithAt(client, created, context);
   if (registration.status !== 'registered') {
     throw new RegistrationFailedError(registration, `it was created (id ${String(created.id)}) but not made the default`);
   }
@@ -44,8 +44,8 @@ export async function createSequence(
   return client.get(created.id);
 }
 
-export async function registerSequence(client: InvoiceXpressClient, id: number, context: { deadline: Deadline }): Promise<Sequence> {
-  const registration = await registerWithAt(client, await client.get(id), { deadline: context.deadline });
+export async function registerSequence(client: InvoiceXpressClient, id: number, context: RegisterOptions): Promise<Sequence> {
+  const registration = await registerWithAt(client, await client.get(id), context);
   if (registration.status === 'registered') return registration.sequence;
   throw new RegistrationFailedError(registration);
 }

@@ -1,3 +1,4 @@
+import { startLocalDynamo } from '../../local/dynamodb.ts';
 import { startLocalGateway } from '../../local/gateway.ts';
 import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import { startSandbox } from '../../sandbox/server.ts';
@@ -20,9 +21,10 @@ export async function startLocalStack(): Promise<LocalStack> {
   const secretsManager = await startLocalSecretsManager({
     secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
   });
+  const dynamo = await startLocalDynamo();
   Object.assign(
     process.env,
-    localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, stage: 'test' }),
+    localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'test' }),
     { IX_TIMEOUT_MS: '1000', POWERTOOLS_LOG_LEVEL: 'INFO' },
   );
   const output = silenceOutput();
@@ -32,7 +34,7 @@ export async function startLocalStack(): Promise<LocalStack> {
     sandbox,
     async close() {
       output.restore();
-      await Promise.all([gateway.close(), sandbox.close(), secretsManager.close()]);
+      await Promise.all([gateway.close(), sandbox.close(), secretsManager.close(), dynamo.close()]);
     },
   };
 }

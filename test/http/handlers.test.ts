@@ -95,6 +95,23 @@ describe('POST /sequences', () => {
     expect(api.sandbox.sequences().filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2028']);
   });
 
+  it('default: true creates with default_sequence 0, and switches only once AT registered it', async () => {
+    const asDefault = await api.invoke('createSequence', jsonBody({ serie: '2037', default: true }));
+    expect(asDefault.status).toBe(201);
+    expect(sequenceOf(asDefault)).toMatchObject({ serie: '2037', isDefault: true, registered: true });
+    expect(calls('set_current')).toBe(1);
+  });
+
+  it('default: true while AT leaves the serie pending: 409 invalid_state, created but never the default', async () => {
+    api.sandbox.setAt({ onCreate: 'pending', onRegister: 'reject', rejectMessage: 'Sequence name not allowed.' });
+    const error = expectError(await api.invoke('createSequence', jsonBody({ serie: '2038', default: true })), 409, 'invalid_state');
+    expect(error['message']).toMatch(/'2038' is not registered with AT; it was created \(id \d+\) but not made the default/);
+    expect(error['details']).toEqual([{ path: '', message: 'Sequence name not allowed.' }]);
+    expect(calls('set_current')).toBe(0);
+    expect(api.sandbox.sequences().find((s) => s.default_sequence === 1)?.serie).toBe('2022');
+    expect(api.sandbox.sequences().filter((s) => s.serie === '2038')).toHaveLength(1);
+  });
+
   it('accepts a base64-encoded body and a charset parameter', async () => {
     const answer = await api.invoke('createSequence', {
       body: Buffer.from(JSON.stringify({ serie: '2029' })).toString('base64'),
@@ -173,6 +190,23 @@ describe('PUT /sequences/{id}/register', () => {
     expect(error['details']).toEqual([{ path: '', message: 'Série 2033 recusada pela AT' }]);
   });
 
+  it('an unknown refusal is passed on as 422 with AT\'s words; register is sent once', async () => {
+    const id = await createPending('2039');
+    api.sandbox.addFault({ fault: { kind: 'status', status: 422, body: '{"errors":[{"error":"Pedido em processamento"}]}' }, operations: ['register'] });
+    const error = expectError(await api.invoke('registerSequence', { pathParameters: { id } }), 422, 'rejected');
+    expect(error['details']).toEqual([{ path: '', message: 'Pedido em processamento' }]);
+    expect(calls('register')).toBe(1);
+  });
+
+  it('a register whose answer is lost is not re-sent: the state read shows it registered (200)', async () => {
+    const id = await createPending('2040');
+    api.sandbox.addFault({ fault: { kind: 'drop_response' }, operations: ['register'], times: 1 });
+    const answer = await api.invoke('registerSequence', { pathParameters: { id } });
+    expect(answer.status).toBe(200);
+    expect(sequenceOf(answer)['registered']).toBe(true);
+    expect(calls('register')).toBe(1);
+  });
+
   it('takes no body beyond {} and 404s an unknown id', async () => {
     expect((await api.invoke('registerSequence', { pathParameters: { id: SEEDED_ID }, ...jsonBody({}) })).status).toBe(200);
     const error = expectError(
@@ -211,11 +245,12 @@ describe('PUT /sequences/{id}/set_current', () => {
 });
 
 describe('the error table, upstream rows', () => {
-  it('429 after retries → 429 rate_limited with Retry-After from InvoiceXpress', async () => {
+  it('429 → 429 rate_limited at once, with Retry-After from InvoiceXpress', async () => {
     api.sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 40 } });
     const answer = await api.invoke('listSequences');
     expectError(answer, 429, 'rate_limited');
     expect(answer.headers['retry-after']).toBe('40');
+    expect(calls('list')).toBe(1);
   });
 
   it('429 without Retry-After → Retry-After 60 (the per-minute window)', async () => {

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { yearIn } from '../../shared/rollover/time.ts';
 import { jsonBody, startApiHarness } from '../support/api-harness.ts';
 import type { ApiHarness } from '../support/api-harness.ts';
 
-/** POST /rollover and GET /rollover/{year} through their handlers, against the sandbox. */
+/**
+ * POST /rollover, GET /rollover/{year} and GET /rollover/runs/{runId} through their handlers,
+ * against the sandbox, with the run table on dynalite. Years are the current and the next one in
+ * Lisbon (the only ones a real run may change), so the tests hold whatever today's date.
+ */
+
+const NOW = yearIn(new Date());
+const NEXT = NOW + 1;
 
 let api: ApiHarness;
 beforeAll(async () => {
@@ -15,40 +23,80 @@ beforeEach(() => {
   api.sandbox.reset();
 });
 
-const status = async (year: string) => (await api.invoke('rolloverStatus', { pathParameters: { year } })).json;
+const status = async (year: number) => (await api.invoke('rolloverStatus', { pathParameters: { year: String(year) } })).json;
+const run = (body: Record<string, unknown>) => api.invoke('runRollover', jsonBody(body));
 
-describe('rollover routes', () => {
-  it('dry run plans without changing anything', async () => {
-    const answer = await api.invoke('runRollover', jsonBody({ phase: 'activate', year: 2027, dryRun: true }));
+describe('POST /rollover', () => {
+  it('dry run plans without changing anything, for any year', async () => {
+    const answer = await run({ phase: 'activate', year: 2999, dryRun: true });
     expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ year: 2027, serie: '2027', phase: 'activate', dryRun: true });
+    expect(answer.json).toMatchObject({ year: 2999, serie: '2999', phase: 'activate', dryRun: true });
+    expect(answer.json['runId']).toBeUndefined();
     const steps = answer.json['steps'] as { action: string; status: string }[];
-    expect(steps.filter((s) => s.status === 'planned').map((s) => s.action)).toEqual(
-      expect.arrayContaining(['create', 'register', 'set_current']),
-    );
+    expect(steps.filter((s) => s.status === 'planned').map((s) => s.action)).toEqual(expect.arrayContaining(['create', 'register', 'set_current']));
     expect(api.sandbox.sequences()).toHaveLength(1);
     expect(api.sandbox.requests.map((r) => r.operation)).toEqual(['list']);
   });
 
-  it('prepare, then activate, with readiness reported in between', async () => {
-    expect(await status('2027')).toMatchObject({ year: 2027, serie: null, exists: false, registered: false, current: false });
-    const prepared = await api.invoke('runRollover', jsonBody({ phase: 'prepare', year: 2027 }));
-    expect(prepared.json).toMatchObject({ outcome: 'ready', serie: '2027' });
-    expect(await status('2027')).toMatchObject({ serie: '2027', exists: true, registered: true, current: false });
-    const activated = await api.invoke('runRollover', jsonBody({ phase: 'activate', year: 2027 }));
-    expect(activated.json).toMatchObject({ outcome: 'activated', sequence: { serie: '2027', isDefault: true } });
-    expect(await status('2027')).toMatchObject({ current: true });
-    const again = await api.invoke('runRollover', jsonBody({ phase: 'activate', year: 2027 }));
+  it('prepare, then activate, with readiness and the runs on record reported in between', async () => {
+    expect(await status(NEXT)).toMatchObject({ year: NEXT, serie: null, exists: false, registered: false, current: false });
+    const prepared = await run({ phase: 'prepare', year: NEXT });
+    expect(prepared.json).toMatchObject({ outcome: 'ready', serie: String(NEXT) });
+    expect(await status(NEXT)).toMatchObject({ serie: String(NEXT), exists: true, registered: true, current: false });
+    const activated = await run({ phase: 'activate', year: NEXT });
+    expect(activated.json).toMatchObject({ outcome: 'activated', sequence: { serie: String(NEXT), isDefault: true } });
+    const again = await run({ phase: 'activate', year: NEXT });
     expect(again.json['outcome']).toBe('already_done');
+
+    const report = await status(NEXT);
+    expect(report).toMatchObject({ current: true });
+    const runs = report['runs'] as { runId: string; phase: string; outcome: string; caller: string; trigger: string }[];
+    expect(runs.map((r) => `${r.phase}:${r.outcome}`)).toEqual(['activate:already_done', 'activate:activated', 'prepare:ready']);
+    expect(runs.every((r) => r.trigger === 'api' && r.caller === 'arn:aws:iam::000000000000:user/local')).toBe(true);
+
+    const record = await api.invoke('rolloverRunRecord', { pathParameters: { runId: String(activated.json['runId']) } });
+    expect(record.status).toBe(200);
+    expect(record.json).toMatchObject({ runId: activated.json['runId'], status: 'finished', outcome: 'activated', trigger: 'api', result: { serie: String(NEXT) } });
   });
 
-  it("a run that fails answers 200 with outcome failed and AT's words", async () => {
-    api.sandbox.setAt({ onRegister: 'reject', rejectMessage: 'AT: comunicação recusada' });
-    const answer = await api.invoke('runRollover', jsonBody({ phase: 'prepare', year: 2028 }));
+  it("a run that fails answers 200 with outcome failed and AT's words, on record", async () => {
+    api.sandbox.addFault({ fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: [{ error: 'AT: comunicação recusada' }] }) }, operations: ['register'] });
+    const answer = await run({ phase: 'prepare', year: NEXT });
     expect(answer.status).toBe(200);
     expect(answer.json['outcome']).toBe('failed');
     expect(JSON.stringify(answer.json['steps'])).toContain('AT: comunicação recusada');
     expect(api.sandbox.sequences().find((s) => s.default_sequence === 1)?.serie).toBe('2022');
+    const record = await api.invoke('rolloverRunRecord', { pathParameters: { runId: String(answer.json['runId']) } });
+    expect(record.json).toMatchObject({ outcome: 'failed' });
+  });
+
+  it.each([2000, NOW - 1, NOW + 2, 2999])('a real run for %i is refused (400 on body.year) before any InvoiceXpress call', async (year) => {
+    const answer = await run({ phase: 'prepare', year });
+    expect(answer.status).toBe(400);
+    expect(answer.json['error']).toMatchObject({ code: 'invalid_request', details: [{ path: 'body.year' }] });
+    expect(api.sandbox.requests).toHaveLength(0);
+    expect(api.sandbox.sequences().map((s) => s.serie)).toEqual(['2022']);
+  });
+
+  it('ten concurrent activations: exactly one activated, the others 409 rollover_in_progress or already_done; one set_current', async () => {
+    api.sandbox.setLatency(40);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => run({ phase: 'activate', year: NOW })));
+    api.sandbox.setLatency(0);
+    const outcomes = answers.map((a) => (a.status === 200 ? String(a.json['outcome']) : `${String(a.status)} ${String((a.json['error'] as { code: string }).code)}`));
+    expect(outcomes.filter((o) => o === 'activated')).toHaveLength(1);
+    expect(outcomes.every((o) => o === 'activated' || o === 'already_done' || o === '409 rollover_in_progress')).toBe(true);
+    expect(api.sandbox.requests.filter((r) => r.operation === 'set_current')).toHaveLength(1);
+    const winner = answers.find((a) => a.json['outcome'] === 'activated');
+    for (const busy of answers.filter((a) => a.status === 409)) {
+      expect(busy.json['error']).toMatchObject({ code: 'rollover_in_progress', runId: winner?.json['runId'] });
+      expect(busy.headers['x-request-id']).toBeTruthy();
+    }
+    // Every real run that ran is on record with its caller.
+    const ran = answers.filter((a) => a.status === 200);
+    for (const answer of ran) {
+      const record = await api.invoke('rolloverRunRecord', { pathParameters: { runId: String(answer.json['runId']) } });
+      expect(record.json).toMatchObject({ caller: 'arn:aws:iam::000000000000:user/local', trigger: 'api' });
+    }
   });
 
   it.each([
@@ -57,19 +105,26 @@ describe('rollover routes', () => {
     [{ phase: 'prepare', force: true }, 'body'],
     [{}, 'body.phase'],
   ])('%j → 400 on %s', async (body, path) => {
-    const answer = await api.invoke('runRollover', jsonBody(body));
+    const answer = await run(body);
     expect(answer.status).toBe(400);
     expect((answer.json['error'] as { details: { path: string }[] }).details.map((d) => d.path)).toContain(path);
     expect(api.sandbox.requests).toHaveLength(0);
   });
+});
 
+describe('GET /rollover/{year} and /rollover/runs/{runId}', () => {
   it.each(['abc', '1999', '20270', '3000'])('GET /rollover/%s → 400', async (year) => {
     const answer = await api.invoke('rolloverStatus', { pathParameters: { year } });
     expect(answer.status).toBe(400);
   });
 
+  it('an unknown run id → 404; a malformed one → 400', async () => {
+    expect((await api.invoke('rolloverRunRecord', { pathParameters: { runId: `${String(NOW)}-20000101T000000000Z-nosuch` } })).status).toBe(404);
+    expect((await api.invoke('rolloverRunRecord', { pathParameters: { runId: 'latest' } })).status).toBe(400);
+  });
+
   it('upstream failures of the read-only status follow the error table', async () => {
     api.sandbox.addFault({ fault: { kind: 'status', status: 500 } });
-    expect((await api.invoke('rolloverStatus', { pathParameters: { year: '2027' } })).status).toBe(502);
+    expect((await api.invoke('rolloverStatus', { pathParameters: { year: String(NEXT) } })).status).toBe(502);
   });
 });

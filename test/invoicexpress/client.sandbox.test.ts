@@ -3,7 +3,7 @@ import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
 import { Deadline } from '../../shared/runtime/deadline.ts';
 import { createInvoiceXpressClient } from '../../shared/invoicexpress/client.ts';
-import type { ClientAttempt, InvoiceXpressClient, InvoiceXpressClientOptions } from '../../shared/invoicexpress/types.ts';
+import type { ClientAttempt, InvoiceXpressClientOptions, InvoiceXpressConnection } from '../../shared/invoicexpress/types.ts';
 import type { Sequence } from '../../shared/sequence.ts';
 import { closedPortUrl, failure } from '../support/failures.ts';
 
@@ -22,7 +22,7 @@ beforeEach(() => {
 
 const FAST_RETRY = { limit: 2, baseDelayMs: 5, maxDelayMs: 50 };
 
-function client(overrides: Partial<InvoiceXpressClientOptions> = {}, attempts?: ClientAttempt[]): InvoiceXpressClient {
+function client(overrides: Partial<InvoiceXpressClientOptions> = {}, attempts?: ClientAttempt[]): InvoiceXpressConnection {
   return createInvoiceXpressClient({
     accountName: sandbox.accountName,
     apiKey: sandbox.apiKey,

@@ -9,6 +9,7 @@ import {
   parseSequenceListBody,
 } from '../../shared/invoicexpress/wire.ts';
 import type { WireContext } from '../../shared/invoicexpress/wire.ts';
+import { registrationOf } from '../../shared/sequence.ts';
 import { SequenceSchema } from '../../shared/sequence.ts';
 
 const docsText = readFileSync(new URL('../fixtures/docs-sequence.json', import.meta.url), 'utf8');
@@ -141,6 +142,13 @@ describe('normalizeSequence / parseSequenceBody', () => {
       atcud: 'pending',
     });
     expect(normalizeSequence({ ...docsRaw, current_quote_validation_code: '  ' }, ctx).registered).toBe(false);
+  });
+
+  it('a sequence without any current_* field is not registered: its AT status is unknown', () => {
+    const bare = normalizeSequence({ id: 5, serie: '2027', default_sequence: 0 }, ctx);
+    expect(bare).toMatchObject({ documents: {}, registered: false });
+    expect(registrationOf(bare)).toBe('unknown');
+    expect(registrationOf(normalizeSequence(docsRaw, ctx))).toBe('registered');
   });
 
   it('fails with malformed_response when id, serie or default_sequence is missing or wrong', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError, parseEnv } from '../../shared/runtime/env.ts';
 import { RolloverEnvSchema, RolloverSettingsSchema, serieNameProblem, serieNames } from '../../shared/rollover/config.ts';
 
-const base = { IX_SECRET_ID: 'ix/test' };
+const base = { IX_SECRET_ID: 'ix/test', ROLLOVER_TABLE_NAME: 'ix-sequences-test-runs' };
 
 describe('RolloverEnvSchema', () => {
   it('defaults: {year},{year}B,{year}C in Europe/Lisbon', () => {
@@ -10,6 +10,12 @@ describe('RolloverEnvSchema', () => {
     expect(env.SERIE_TEMPLATES).toEqual(['{year}', '{year}B', '{year}C']);
     expect(env.ROLLOVER_TIME_ZONE).toBe('Europe/Lisbon');
     expect(env.IX_SECRET_ID).toBe('ix/test');
+    expect(env.ROLLOVER_TABLE_NAME).toBe('ix-sequences-test-runs');
+  });
+
+  it('requires the run table, by name', () => {
+    expect(() => parseEnv(RolloverEnvSchema, { IX_SECRET_ID: 'ix/test' })).toThrow(/ROLLOVER_TABLE_NAME/);
+    expect(() => parseEnv(RolloverEnvSchema, { ...base, ROLLOVER_TABLE_NAME: 'a b' })).toThrow(/ROLLOVER_TABLE_NAME/);
   });
 
   it('reads a custom list, trimming spaces', () => {

@@ -1,18 +1,23 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startLocalDynamo } from '../../local/dynamodb.ts';
+import type { LocalDynamo } from '../../local/dynamodb.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
 import type { RolloverResult } from '../../shared/rollover/result.ts';
+import { createRunTable } from '../../shared/rollover/run-table.ts';
 import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import { startReceiver } from '../webhooks/receiver.ts';
 import type { Receiver } from '../webhooks/receiver.ts';
 
 /**
- * The scheduled function end to end on loopback: the real SDK reads the secret from a fake Secrets
- * Manager, the client talks to the sandbox, webhooks go to a real receiver. Env vars are set before
- * the module is imported (it builds its runtime at cold start).
+ * The scheduled function end to end on loopback: the real SDK reads the secret from a loopback
+ * Secrets Manager and keeps its lock and records in dynalite, the client talks to the sandbox,
+ * webhooks go to a real receiver. Env vars are set before the module is imported (it builds its
+ * runtime at cold start). The clock is faked (Date only, advancing with real time) so that every
+ * invocation happens at its schedule's time, whatever today's date.
  */
 
 const API_KEY = 'sandbox-key-for-scheduled-handler';
@@ -22,9 +27,9 @@ const WEBHOOK_TOKEN = 'hook-query-token';
 let sandbox: Sandbox;
 let secrets: LocalSecretsManager;
 let receiver: Receiver;
+let dynamo: LocalDynamo;
 let handler: (event: unknown, context: Context) => Promise<RolloverResult>;
 let InvalidRolloverPayloadError: new (...args: never[]) => Error;
-let RolloverFailedError: new (...args: never[]) => Error & { result: RolloverResult };
 
 function secretJson(apiKey: string): string {
   return JSON.stringify({
@@ -81,28 +86,36 @@ function parsed(chunks: string[]): { logs: Record<string, unknown>[]; raw: strin
 beforeAll(async () => {
   sandbox = await startSandbox({ apiKey: API_KEY });
   receiver = await startReceiver();
+  dynamo = await startLocalDynamo();
   // The secret starts with a stale key: the first test covers the 401 → re-read path.
   secrets = await startLocalSecretsManager({ secretString: secretJson('stale-key-before-rotation') });
   Object.assign(
     process.env,
-    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, stage: 'test' }),
+    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'test' }),
     { IX_TIMEOUT_MS: '2000' },
   );
   const module = await import('../../functions/rollover-scheduled.ts');
   handler = module.handler;
   InvalidRolloverPayloadError = module.InvalidRolloverPayloadError;
-  RolloverFailedError = module.RolloverFailedError;
 });
 afterAll(async () => {
-  await Promise.all([sandbox.close(), secrets.close(), receiver.close()]);
+  vi.useRealTimers();
+  await Promise.all([sandbox.close(), secrets.close(), receiver.close(), dynamo.close()]);
 });
 beforeEach(() => {
   sandbox.reset();
   receiver.received.length = 0;
+  at('2026-12-15T09:00:00Z');
 });
 
-const PREPARE = { phase: 'prepare', scheduledTime: '2026-12-15T09:00:00Z' };
-const ACTIVATE = { phase: 'activate', scheduledTime: '2027-01-01T00:00:00Z' };
+/** The clock reads `instant` (and runs on from it): the function sees the schedule's own time. */
+function at(instant: string): void {
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, now: new Date(instant) });
+}
+
+const prepare = (scheduledTime = '2026-12-15T09:00:00Z') => ({ phase: 'prepare', scheduledTime, schedule: 'ix-sequences-test-prepare' });
+const activate = (scheduledTime = '2027-01-01T00:00:00Z') => ({ phase: 'activate', scheduledTime, schedule: 'ix-sequences-test-activate' });
+const verify = (scheduledTime = '2027-01-01T01:00:00Z') => ({ phase: 'verify', scheduledTime, schedule: 'ix-sequences-test-verify' });
 
 function rolloverLine(logs: Record<string, unknown>[]): Record<string, unknown> & { rollover: RolloverResult } {
   const lines = logs.filter((log) => 'rollover' in log);
@@ -111,16 +124,16 @@ function rolloverLine(logs: Record<string, unknown>[]): Record<string, unknown> 
 }
 
 describe('rollover-scheduled handler', () => {
-  it('a stale key: 401, one re-read of the secret, still refused → failed and thrown; after rotation it runs', async () => {
-    const stale = await invoke(PREPARE);
-    expect(stale.error).toBeInstanceOf(RolloverFailedError);
-    expect((stale.error as { result: RolloverResult }).result.failure).toMatchObject({ action: 'find', kind: 'unauthorized' });
+  it('a stale key: 401, one re-read of the secret, still refused → a failed run that pages; after rotation it runs', async () => {
+    const stale = await invoke(prepare());
+    expect(stale.error).toBeUndefined();
+    expect(stale.result?.failure).toMatchObject({ action: 'find', kind: 'unauthorized' });
     expect(secrets.calls).toBe(2); // cold read + one forced re-read
     expect(rolloverLine(stale.logs)).toMatchObject({ level: 'ERROR', alarm: 'rollover_failed' });
 
     // The key is rotated in Secrets Manager: the cached stale key gets a 401, the re-read finds the new one.
     secrets.setSecretString(secretJson(API_KEY));
-    const rotated = await invoke(PREPARE);
+    const rotated = await invoke(prepare());
     expect(rotated.error).toBeUndefined();
     expect(rotated.result).toMatchObject({ outcome: 'ready', year: 2027, serie: '2027' });
     expect(secrets.calls).toBe(3);
@@ -132,13 +145,13 @@ describe('rollover-scheduled handler', () => {
     }
   });
 
-  it('prepare from the Scheduler payload: year from scheduledTime, one log line, a signed webhook', async () => {
-    const { result, logs, raw } = await invoke(PREPARE);
+  it('prepare from the Scheduler payload: year from scheduledTime, one log line, on record, a signed webhook with the run id', async () => {
+    const { result, logs, raw } = await invoke(prepare());
     expect(result).toMatchObject({ outcome: 'ready', year: 2027, serie: '2027', phase: 'prepare' });
     const line = rolloverLine(logs);
-    expect(line).toMatchObject({ level: 'INFO', service: 'ix-sequences', webhooks: { delivered: 1, failed: 0 } });
+    expect(line).toMatchObject({ level: 'INFO', service: 'ix-sequences', trigger: 'schedule', caller: 'ix-sequences-test-prepare', ready: 1, webhooks: { delivered: 1, failed: 0 } });
+    expect(line['lockHeldSeconds']).toBeTypeOf('number');
     expect(line['function_request_id']).toBeTypeOf('string'); // Lambda context injected
-    expect(line.rollover.outcome).toBe('ready');
     expect(line['alarm']).toBeUndefined();
     expect(raw).not.toContain(API_KEY);
 
@@ -146,56 +159,115 @@ describe('rollover-scheduled handler', () => {
     const hook = receiver.received[0];
     expect(hook?.url).toBe(`/ix/rollover?token=${WEBHOOK_TOKEN}`);
     expect(hook?.headers['x-ix-event']).toBe('rollover.ready');
+    expect(hook?.headers['x-ix-delivery']).toBe(result?.runId);
     const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(hook?.body ?? '').digest('hex')}`;
     expect(hook?.headers['x-ix-signature']).toBe(expected);
     expect(JSON.parse(hook?.body ?? '')).toEqual(result);
-    expect(secrets.calls).toBe(3); // cached since the previous test
+
+    const record = await createRunTable({ tableName: dynamo.tableName, client: dynamo.client }).getRun(sandbox.accountName, result?.runId ?? '');
+    expect(record).toMatchObject({ trigger: 'schedule', caller: 'ix-sequences-test-prepare', status: 'finished', outcome: 'ready' });
   });
 
   it('a repeat is a no-op: one list call, no webhook; activate at 00:00 on 1 January switches', async () => {
-    await invoke(PREPARE);
+    await invoke(prepare());
     receiver.received.length = 0;
     const before = sandbox.requests.length;
-    const repeat = await invoke(PREPARE);
+    const repeat = await invoke(prepare('2026-12-16T09:00:00Z'));
     expect(repeat.result?.outcome).toBe('already_done');
     expect(sandbox.requests.slice(before).map((request) => request.operation)).toEqual(['list']);
     expect(receiver.received).toHaveLength(0);
 
-    // Delivered late (retried hours after the schedule): scheduledTime still decides the year.
-    const activate = await invoke(ACTIVATE);
-    expect(activate.result).toMatchObject({ outcome: 'activated', year: 2027, serie: '2027' });
+    at('2027-01-01T00:00:00Z');
+    const switched = await invoke(activate());
+    expect(switched.result).toMatchObject({ outcome: 'activated', year: 2027, serie: '2027' });
     expect(receiver.received.map((hook) => hook.headers['x-ix-event'])).toEqual(['rollover.activated']);
     expect(sandbox.sequences().find((sequence) => sequence.default_sequence === 1)?.serie).toBe('2027');
   });
 
-  it('a failed run logs an alarm, notifies, and throws so the Scheduler/Lambda retry and DLQ take over', async () => {
-    sandbox.setAt({ onCreate: 'pending', onRegister: 'reject', rejectMessage: 'AT: série não comunicada (teste)' });
-    const { error, logs } = await invoke(ACTIVATE);
-    expect(error).toBeInstanceOf(RolloverFailedError);
-    expect((error as Error).message).toContain('at_refused');
-    expect((error as Error).message).toContain('AT: série não comunicada (teste)');
+  it('an AT problem of the whole account: a failed run that pages and notifies, without throwing', async () => {
+    at('2027-01-01T00:00:00Z');
+    sandbox.setAt({ onCreate: 'pending' });
+    sandbox.addFault({ fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: { code: '004', message: 'Credenciais AT em falta' } }) }, operations: ['register'] });
+    const { error, result, logs } = await invoke(activate());
+    expect(error).toBeUndefined();
+    expect(result?.failure).toMatchObject({ action: 'register', kind: 'at_account' });
+    expect(result?.failure?.message).toContain('check the AT credentials');
     const line = rolloverLine(logs);
-    expect(line).toMatchObject({ level: 'ERROR', alarm: 'rollover_failed', webhooks: { delivered: 1, failed: 0 } });
-    expect(line.rollover.outcome).toBe('failed');
+    expect(line).toMatchObject({ level: 'ERROR', alarm: 'rollover_failed', ready: 0, webhooks: { delivered: 1, failed: 0 } });
     expect(receiver.received[0]?.headers['x-ix-event']).toBe('rollover.failed');
+    expect(sandbox.sequences().map((sequence) => sequence.serie)).toEqual(['2022', '2027']);
   });
 
-  it('a fallback name logs the serie_fallback alarm', async () => {
+  it('InvoiceXpress down at an activation: failed, logged as a warning, no page and no webhook (the next quarter hour retries)', async () => {
+    at('2027-01-01T00:15:00Z');
+    sandbox.addFault({ fault: { kind: 'status', status: 503 } });
+    const { error, result, logs } = await invoke(activate('2027-01-01T00:15:00Z'));
+    expect(error).toBeUndefined();
+    expect(result?.failure).toMatchObject({ action: 'find', kind: 'upstream' });
+    const line = rolloverLine(logs);
+    expect(line).toMatchObject({ level: 'WARN', ready: 0 });
+    expect(line['alarm']).toBeUndefined();
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it('a fallback name logs the serie_fallback alarm; the daily no-ops after it do not', async () => {
     sandbox.setAt({ onCreate: 'pending' });
     sandbox.addFault({
-      fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: [{ error: 'AT refused' }] }) },
+      fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: { code: '001', message: 'Sequence name not allowed.' } }) },
       operations: ['register'],
       times: 1,
     });
-    const { result, logs } = await invoke(PREPARE);
+    await createInSandbox('2027');
+    const { result, logs } = await invoke(prepare());
     expect(result).toMatchObject({ outcome: 'ready', serie: '2027B', fallback: { from: '2027' } });
     expect(rolloverLine(logs)).toMatchObject({ level: 'ERROR', alarm: 'serie_fallback' });
-    // The next daily no-op keeps reporting the fallback, without alarming again.
-    const repeat = await invoke(PREPARE);
+    const repeat = await invoke(prepare('2026-12-16T09:00:00Z'));
     expect(repeat.result).toMatchObject({ outcome: 'already_done', serie: '2027B' });
     const line = rolloverLine(repeat.logs);
     expect(line['level']).toBe('WARN');
     expect(line['alarm']).toBeUndefined();
+  });
+
+  it('another run holding the lock: this one ends quietly as skipped, calling nothing', async () => {
+    const table = createRunTable({ tableName: dynamo.tableName, client: dynamo.client });
+    const key = { account: sandbox.accountName, year: 2027 };
+    const holder = { runId: '2027-20261215T085959000Z-holder', trigger: 'api' as const, caller: 'someone', phase: 'prepare' as const, acquiredAt: '2026-12-15T08:59:59.000Z' };
+    await table.acquire(key, holder, 60_000);
+    try {
+      const before = sandbox.requests.length;
+      const { error, result, logs } = await invoke(prepare());
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ outcome: 'skipped', year: 2027 });
+      expect(result?.note).toContain(holder.runId);
+      expect(sandbox.requests.length).toBe(before);
+      expect(logs.find((log) => log['message'] === 'Rollover lock held by another run')).toMatchObject({ lock: { holderRunId: holder.runId, year: 2027 } });
+      expect(rolloverLine(logs)['alarm']).toBeUndefined();
+    } finally {
+      await table.release(key, holder.runId);
+    }
+  });
+
+  it('a stale event (redriven a year later) fails without calling InvoiceXpress, and pages', async () => {
+    at('2028-02-01T10:00:00Z');
+    const before = sandbox.requests.length;
+    const { error, result, logs } = await invoke(activate('2027-01-01T00:00:00Z'));
+    expect(error).toBeUndefined();
+    expect(result?.failure).toMatchObject({ kind: 'year_out_of_range' });
+    expect(sandbox.requests.length).toBe(before);
+    expect(rolloverLine(logs)).toMatchObject({ alarm: 'rollover_failed' });
+  });
+
+  it('verify reads only: pages when the year is not active, quiet when it is', async () => {
+    at('2027-01-01T01:00:00Z');
+    const notActive = await invoke(verify());
+    expect(notActive.result?.failure).toMatchObject({ action: 'verify', kind: 'not_ready' });
+    expect(rolloverLine(notActive.logs)).toMatchObject({ alarm: 'rollover_failed', ready: 0 });
+    expect(sandbox.requests.every((request) => request.method === 'GET')).toBe(true);
+
+    await invoke(activate('2027-01-01T00:45:00Z'));
+    const active = await invoke(verify('2027-01-01T06:30:00Z'));
+    expect(active.result).toMatchObject({ outcome: 'already_done', serie: '2027' });
+    expect(rolloverLine(active.logs)).toMatchObject({ level: 'INFO', ready: 1 });
   });
 
   it('an invalid payload is refused with a clear error, logged, and nothing is called', async () => {
@@ -209,3 +281,38 @@ describe('rollover-scheduled handler', () => {
     expect(sandbox.requests.length).toBe(before);
   });
 });
+
+describe('New Year with InvoiceXpress down from 00:00 to 00:40', () => {
+  it('the schedule ticks every 15 minutes: active by the 00:45 run, no page before (or at) the 01:00 verify', async () => {
+    sandbox.setAt({ onCreate: 'pending' });
+    const pages: string[] = [];
+    for (const tick of ['00:00', '00:15', '00:30', '00:45']) {
+      const instant = `2027-01-01T${tick}:00Z`;
+      at(instant);
+      // Down until 00:40: every answer a 503.
+      if (tick < '00:40') sandbox.addFault({ fault: { kind: 'status', status: 503 } });
+      else sandbox.clearFaults();
+      const { result, logs } = await invoke(activate(instant));
+      const line = rolloverLine(logs);
+      if (typeof line['alarm'] === 'string') pages.push(`${tick} ${line['alarm']}`);
+      if (tick === '00:45') expect(result).toMatchObject({ outcome: 'activated', serie: '2027' });
+      else expect(result?.outcome).toBe('failed');
+    }
+    at('2027-01-01T01:00:00Z');
+    const checked = await invoke(verify('2027-01-01T01:00:00Z'));
+    expect(checked.result?.outcome).toBe('already_done');
+    if (typeof rolloverLine(checked.logs)['alarm'] === 'string') pages.push('01:00');
+    expect(pages).toEqual([]);
+    expect(sandbox.sequences().find((sequence) => sequence.default_sequence === 1)?.serie).toBe('2027');
+  });
+});
+
+/** A serie made by an earlier day's run, through InvoiceXpress's own API (as a person or a run would). */
+async function createInSandbox(serie: string): Promise<void> {
+  const response = await fetch(`${sandbox.url}/sequences.json?api_key=${encodeURIComponent(API_KEY)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sequence: { serie, default_sequence: '0' } }),
+  });
+  expect(response.status).toBe(201);
+}

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../../shared/invoicexpress/types.ts';
+import { Deadline } from '../../shared/runtime/deadline.ts';
 import { createInvoiceXpressSession } from '../../shared/runtime/invoicexpress-session.ts';
 import { CachedSecret, SecretError } from '../../shared/runtime/secret.ts';
 import { secretsManagerSource } from '../../shared/runtime/secrets-manager.ts';
@@ -67,7 +68,7 @@ describe('InvoiceXpress session: 401 → re-read the secret once', () => {
     new InvoiceXpressError({ kind: 'unauthorized', operation: 'list', status: 401, message: 'InvoiceXpress list answered 401' });
 
   function sessionWith(secret: CachedSecret, keysSeen: string[]) {
-    return createInvoiceXpressSession({ secret }).run((_client: InvoiceXpressClient, current) => {
+    return createInvoiceXpressSession({ secret }).run({ deadline: Deadline.in(5_000) }, (_client: InvoiceXpressClient, current) => {
       keysSeen.push(current.apiKey);
       return current.apiKey === 'rotated' ? Promise.resolve('ok') : Promise.reject(unauthorized());
     });

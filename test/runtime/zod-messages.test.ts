@@ -7,7 +7,7 @@ describe('the project zod entry point', () => {
   it('speaks zod’s English for the issues callers see', () => {
     const issues = RolloverInputSchema.safeParse({ phase: 'later', year: '2027', extra: 1 }).error?.issues ?? [];
     expect(issues.map((issue) => issue.message)).toEqual([
-      'Invalid option: expected one of "prepare"|"activate"',
+      'Invalid option: expected one of "prepare"|"activate"|"verify"',
       'Invalid input: expected number, received string',
       'Unrecognized key: "extra"',
     ]);

@@ -50,6 +50,7 @@ export async function startApiHarness(
     localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'test' }),
     {
     IX_TIMEOUT_MS: '300',
+    REGISTER_SETTLE_MS: '400',
     SECRET_TTL_SECONDS: '300',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     ...options.env,
@@ -92,6 +93,9 @@ export async function startApiHarness(
     },
   };
 }
+
+/** The part of an API Gateway event a test gives (the rest is filled in like API Gateway does). */
+export type ApiEventInputLike = Partial<ApiEventInput>;
 
 /** A JSON request the way API Gateway passes it on. */
 export function jsonBody(value: unknown): Partial<ApiEventInput> {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RolloverResult } from '../../shared/rollover/result.ts';
-import { deliverWebhooks, shouldNotify } from '../../shared/webhooks/deliver.ts';
+import { deliverWebhooks } from '../../shared/webhooks/deliver.ts';
 import type { WebhookLogger } from '../../shared/webhooks/deliver.ts';
 import { signBody, verifySignature } from '../../shared/webhooks/sign.ts';
 import { startReceiver } from './receiver.ts';
@@ -61,19 +61,6 @@ describe('signBody', () => {
   });
 });
 
-describe('shouldNotify', () => {
-  it.each([
-    [{ outcome: 'ready' }, true],
-    [{ outcome: 'activated' }, true],
-    [{ outcome: 'failed' }, true],
-    [{ outcome: 'already_done' }, false],
-    [{ outcome: 'ready', dryRun: true }, false],
-    [{ outcome: 'failed', dryRun: true }, true],
-  ] as const)('%j → %s', (overrides, expected) => {
-    expect(shouldNotify(result(overrides))).toBe(expected);
-  });
-});
-
 describe('deliverWebhooks (real HTTP receiver)', () => {
   it('POSTs the raw JSON with a signature the receiver can verify independently', async () => {
     const r = await receiver();
@@ -92,12 +79,13 @@ describe('deliverWebhooks (real HTTP receiver)', () => {
     expect(JSON.parse(got?.body ?? '')).toEqual(payload);
   });
 
-  it('retries after 500s and 429, with the same delivery id', async () => {
+  it('retries after 500s and 429, with the same delivery id: the run id', async () => {
     const r = await receiver((n) => (n === 1 ? 500 : n === 2 ? 429 : n === 3 ? 'drop' : 200));
-    const report = await deliverWebhooks(result(), [{ url: r.url, secret: SECRET }], FAST);
+    const runId = '2027-20261201T090000000Z-abc123';
+    const report = await deliverWebhooks(result({ runId }), [{ url: r.url, secret: SECRET }], FAST);
     expect(report).toEqual({ delivered: 1, failed: 0 });
     expect(r.received).toHaveLength(4);
-    expect(new Set(r.received.map((got) => got.headers['x-ix-delivery'])).size).toBe(1);
+    expect(new Set(r.received.map((got) => got.headers['x-ix-delivery']))).toEqual(new Set([runId]));
     for (const got of r.received) expect(verifySignature(got.body, SECRET, got.headers['x-ix-signature'] as string)).toBe(true);
   });
 
