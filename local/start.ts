@@ -1,4 +1,6 @@
+import { listeningOn, portFromEnvironment, StartupError } from '../sandbox/loopback.ts';
 import { startSandbox } from '../sandbox/server.ts';
+import type { Sandbox } from '../sandbox/types.ts';
 import { openApiText } from '../shared/http/openapi.ts';
 import { startLocalGateway } from './gateway.ts';
 import { localFunctionEnvironment, startLocalSecretsManager } from './secrets-manager-endpoint.ts';
@@ -6,40 +8,72 @@ import { localFunctionEnvironment, startLocalSecretsManager } from './secrets-ma
 /**
  * `npm start`: the service's own function modules behind a local API Gateway, with the
  * InvoiceXpress sandbox as upstream and a loopback Secrets Manager holding the sandbox's key.
- * Nothing here talks to AWS or InvoiceXpress.
+ * Nothing here talks to AWS or InvoiceXpress. A bad PORT/SANDBOX_PORT or a busy port is told in
+ * one line (exit 2 / exit 1), never as a stack trace.
  */
-function portFrom(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new Error(`${name} must be a port number`);
-  return value;
+
+/** The AWS services the functions use, as loopback stand-ins, and the environment that points at them. */
+async function startLocalAws(sandbox: Sandbox): Promise<{ environment: Record<string, string>; close: () => Promise<void> }> {
+  const secretsManager = await startLocalSecretsManager({
+    secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
+  });
+  // The rollover's run table joins here: a local DynamoDB (dynalite) started beside Secrets
+  // Manager, its endpoint and ROLLOVER_TABLE_NAME added to the environment, closed in close().
+  return {
+    environment: localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, stage: 'local' }),
+    close: () => secretsManager.close(),
+  };
 }
 
-const sandbox = await startSandbox({ port: portFrom('SANDBOX_PORT', 0) });
-const secretsManager = await startLocalSecretsManager({
-  secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
-});
-Object.assign(process.env, localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, stage: 'local' }), {
-  POWERTOOLS_LOG_LEVEL: process.env['POWERTOOLS_LOG_LEVEL'] ?? 'INFO',
-});
-const gateway = await startLocalGateway({
-  port: portFrom('PORT', 3000),
-  documents: { '/openapi.json': openApiText },
-});
+/** What to paste: every command runs as printed, in order, in one shell (the create keeps `$id`). */
+function banner(apiUrl: string, sandbox: Sandbox): string {
+  const seeded = sandbox.sequences().find((sequence) => sequence.default_sequence === 1);
+  const seededLine = seeded
+    ? `seeded with the docs' example serie "${seeded.serie}" (id ${String(seeded.id)}), the default`
+    : 'no sequences yet';
+  const json = "-H 'content-type: application/json'";
+  const captureId = `grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2`;
+  return `ix-sequences local API: ${apiUrl}   (OpenAPI document: ${apiUrl}/openapi.json)
+InvoiceXpress sandbox:   ${sandbox.url}   account "${sandbox.accountName}", api_key "${sandbox.apiKey}" (a public test value)
+                         ${seededLine}
+Nothing here talks to AWS or InvoiceXpress; state lives in memory until Ctrl+C.
 
-const url = gateway.url;
-console.log(`ix-sequences local API: ${url}   (InvoiceXpress sandbox: ${sandbox.url}, seeded with serie "2022")
-OpenAPI document:       ${url}/openapi.json
-Try:
-  curl -s ${url}/sequences
-  curl -s -X POST ${url}/sequences -H 'content-type: application/json' -d '{"serie":"2027"}'
-  curl -s -X PUT ${url}/sequences/<id>/register
-  curl -s -X PUT ${url}/sequences/<id>/set_current
-  curl -s -X POST ${url}/rollover -H 'content-type: application/json' -d '{"phase":"prepare","year":2028,"dryRun":true}'
-  curl -s ${url}/rollover/2027
-State lives in memory until Ctrl+C. One JSON log line per request follows.`);
+Try the API (paste the lines as they are; the create keeps the new sequence's id in $id):
+  curl -s ${apiUrl}/sequences
+${seeded ? `  curl -s ${apiUrl}/sequences/${String(seeded.id)}\n` : ''}  id=$(curl -s -X POST ${apiUrl}/sequences ${json} -d '{"serie":"2027"}' | ${captureId}); echo "created sequence $id"
+  curl -s -X PUT ${apiUrl}/sequences/$id/register
+  curl -s -X PUT ${apiUrl}/sequences/$id/set_current
+  curl -s -X POST ${apiUrl}/rollover ${json} -d '{"phase":"prepare","year":2028,"dryRun":true}'
+  curl -s ${apiUrl}/rollover/2027
 
-const stop = (): void => {
-  void Promise.all([gateway.close(), sandbox.close(), secretsManager.close()]).then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+Make the sandbox as awkward as the real InvoiceXpress (every control: docs/sandbox.md):
+  curl -s -X PATCH ${sandbox.controlUrl}/at -d '{"onCreate":"pending","onRegister":"reject","rejectSeries":["2028"]}'
+  curl -s ${sandbox.controlUrl}/state
+One JSON log line per request follows.`;
+}
+
+async function main(): Promise<void> {
+  const apiPort = portFromEnvironment('PORT', 3000);
+  const sandboxPort = portFromEnvironment('SANDBOX_PORT', 0);
+  const sandbox = await listeningOn('SANDBOX_PORT', sandboxPort, () => startSandbox({ port: sandboxPort }));
+  const localAws = await startLocalAws(sandbox);
+  Object.assign(process.env, localAws.environment, {
+    POWERTOOLS_LOG_LEVEL: process.env['POWERTOOLS_LOG_LEVEL'] ?? 'INFO',
+  });
+  const gateway = await listeningOn('PORT', apiPort, () =>
+    startLocalGateway({ port: apiPort, documents: { '/openapi.json': openApiText } }),
+  );
+  console.log(banner(gateway.url, sandbox));
+
+  const stop = (): void => {
+    void Promise.all([gateway.close(), sandbox.close(), localAws.close()]).then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  // One line, no stack: what went wrong and which setting to change.
+  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(error instanceof StartupError ? error.exitCode : 1);
+});
