@@ -1,47 +1,67 @@
+import { listeningOn, portFromEnvironment, StartupError } from '../sandbox/loopback.ts';
 import { startSandbox } from '../sandbox/server.ts';
+import type { Sandbox } from '../sandbox/types.ts';
 import { openApiText } from '../shared/http/openapi.ts';
-import { startLocalDynamo } from './dynamodb.ts';
 import { startLocalGateway } from './gateway.ts';
-import { localFunctionEnvironment, startLocalSecretsManager } from './secrets-manager-endpoint.ts';
+import { startLocalAws } from './local-aws.ts';
 
 /**
  * `npm start`: the service's own function modules behind a local API Gateway, with the
- * InvoiceXpress sandbox as upstream and a loopback Secrets Manager holding the sandbox's key.
- * Nothing here talks to AWS or InvoiceXpress.
+ * InvoiceXpress sandbox as upstream, a loopback Secrets Manager holding the sandbox's key and a
+ * local DynamoDB (dynalite) holding the rollover's run table.
+ * Nothing here talks to AWS or InvoiceXpress. A bad PORT/SANDBOX_PORT or a busy port is told in
+ * one line (exit 2 / exit 1), never as a stack trace.
  */
-function portFrom(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new Error(`${name} must be a port number`);
-  return value;
+
+/** What to paste: every command runs as printed, in order, in one shell (the create keeps `$id`). */
+function banner(apiUrl: string, sandbox: Sandbox): string {
+  const seeded = sandbox.sequences().find((sequence) => sequence.default_sequence === 1);
+  const seededLine = seeded
+    ? `seeded with the docs' example serie "${seeded.serie}" (id ${String(seeded.id)}), the default`
+    : 'no sequences yet';
+  const json = "-H 'content-type: application/json'";
+  const captureId = `grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2`;
+  return `ix-sequences local API: ${apiUrl}   (OpenAPI document: ${apiUrl}/openapi.json)
+InvoiceXpress sandbox:   ${sandbox.url}   account "${sandbox.accountName}", api_key "${sandbox.apiKey}" (a public test value)
+                         ${seededLine}
+Nothing here talks to AWS or InvoiceXpress; state lives in memory until Ctrl+C.
+
+Try the API (paste the lines as they are; the create keeps the new sequence's id in $id):
+  curl -s ${apiUrl}/sequences
+${seeded ? `  curl -s ${apiUrl}/sequences/${String(seeded.id)}\n` : ''}  id=$(curl -s -X POST ${apiUrl}/sequences ${json} -d '{"serie":"2027"}' | ${captureId}); echo "created sequence $id"
+  curl -s -X PUT ${apiUrl}/sequences/$id/register
+  curl -s -X PUT ${apiUrl}/sequences/$id/set_current
+  curl -s -X POST ${apiUrl}/rollover ${json} -d '{"phase":"prepare","year":2028,"dryRun":true}'
+  curl -s ${apiUrl}/rollover/2027
+
+Make the sandbox as awkward as the real InvoiceXpress (every control: docs/sandbox.md):
+  curl -s -X PATCH ${sandbox.controlUrl}/at -d '{"onCreate":"pending","onRegister":"reject","rejectSeries":["2028"]}'
+  curl -s ${sandbox.controlUrl}/state
+One JSON log line per request follows.`;
 }
 
-const sandbox = await startSandbox({ port: portFrom('SANDBOX_PORT', 0) });
-const secretsManager = await startLocalSecretsManager({
-  secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
-});
-const dynamo = await startLocalDynamo();
-Object.assign(process.env, localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'local' }), {
-  POWERTOOLS_LOG_LEVEL: process.env['POWERTOOLS_LOG_LEVEL'] ?? 'INFO',
-});
-const gateway = await startLocalGateway({
-  port: portFrom('PORT', 3000),
-  documents: { '/openapi.json': openApiText },
-});
+async function main(): Promise<void> {
+  const apiPort = portFromEnvironment('PORT', 3000);
+  const sandboxPort = portFromEnvironment('SANDBOX_PORT', 0);
+  const sandbox = await listeningOn('SANDBOX_PORT', sandboxPort, () => startSandbox({ port: sandboxPort }));
+  const localAws = await startLocalAws(sandbox, 'local');
+  Object.assign(process.env, localAws.environment, {
+    POWERTOOLS_LOG_LEVEL: process.env['POWERTOOLS_LOG_LEVEL'] ?? 'INFO',
+  });
+  const gateway = await listeningOn('PORT', apiPort, () =>
+    startLocalGateway({ port: apiPort, documents: { '/openapi.json': openApiText } }),
+  );
+  console.log(banner(gateway.url, sandbox));
 
-const url = gateway.url;
-console.log(`ix-sequences local API: ${url}   (InvoiceXpress sandbox: ${sandbox.url}, seeded with serie "2022")
-OpenAPI document:       ${url}/openapi.json
-Try:
-  curl -s ${url}/sequences
-  curl -s -X POST ${url}/sequences -H 'content-type: application/json' -d '{"serie":"2027"}'
-  curl -s -X PUT ${url}/sequences/<id>/register
-  curl -s -X PUT ${url}/sequences/<id>/set_current
-  curl -s -X POST ${url}/rollover -H 'content-type: application/json' -d '{"phase":"prepare","year":2028,"dryRun":true}'
-  curl -s ${url}/rollover/2027
-State lives in memory until Ctrl+C. One JSON log line per request follows.`);
+  const stop = (): void => {
+    void Promise.all([gateway.close(), sandbox.close(), localAws.close()]).then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
 
-const stop = (): void => {
-  void Promise.all([gateway.close(), sandbox.close(), secretsManager.close(), dynamo.close()]).then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+main().catch((error: unknown) => {
+  // One line, no stack: what went wrong and which setting to change.
+  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(error instanceof StartupError ? error.exitCode : 1);
+});

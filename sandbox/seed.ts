@@ -1,4 +1,4 @@
-import type { RawSequence } from './types.ts';
+import type { RawSequence, SandboxSeedSequence } from './types.ts';
 
 /** Document types in the order the docs list them. */
 export const DOCUMENT_TYPES = [
@@ -46,6 +46,11 @@ export class SequenceIds {
   #nextId = 146_200;
   #nextCode = 0;
 
+  /** Later blocks start above `id` (a fixed id given by a seed). */
+  skipPast(id: number): void {
+    this.#nextId = Math.max(this.#nextId, id + 1);
+  }
+
   /** A block of consecutive ids, one per document type. */
   block(): number[] {
     const first = this.#nextId;
@@ -73,13 +78,14 @@ export function docsExampleSequence(): RawSequence {
 }
 
 /** A new sequence as create makes it before AT answers: relevant types `N/D`, the rest `N/A`. */
-export function newSequence(ids: SequenceIds, serie: string): RawSequence {
+export function newSequence(ids: SequenceIds, serie: string, fixedId?: number): RawSequence {
   const block = ids.block();
-  const id = block[0] ?? 0;
+  const id = fixedId ?? block[0] ?? 0;
   const sequence: RawSequence = { id, serie, default_sequence: 0 };
   DOCUMENT_TYPES.forEach((type, index) => {
     sequence[`current_${type}_number`] = 0;
-    sequence[`current_${type}_sequence_id`] = block[index] ?? id;
+    // The sequence's id is its invoice sub-sequence's id, as in the docs and recordings.
+    sequence[`current_${type}_sequence_id`] = type === 'invoice' ? id : (block[index] ?? id);
     sequence[`current_${type}_validation_code`] = NOT_APPLICABLE.has(type) ? 'N/A' : 'N/D';
   });
   return sequence;
@@ -91,4 +97,26 @@ export function registerWithAt(sequence: RawSequence, ids: SequenceIds): void {
     const key = `current_${type}_validation_code`;
     if (sequence[key] === 'N/D') sequence[key] = ids.code();
   }
+}
+
+/** Types a 'partial' seed registers; its other relevant types stay `N/D`. */
+const PARTIAL_REGISTERED = new Set<string>(['invoice', 'invoice_receipt', 'simplified_invoice']);
+
+/** One seeded sequence in the state its spec names (see SandboxSeedSequence). */
+export function seededSequence(spec: SandboxSeedSequence, ids: SequenceIds): RawSequence {
+  const sequence = newSequence(ids, spec.serie, spec.id);
+  sequence.default_sequence = spec.default ? 1 : 0;
+  switch (spec.documents ?? 'registered') {
+    case 'registered':
+      registerWithAt(sequence, ids);
+      break;
+    case 'partial':
+      for (const type of PARTIAL_REGISTERED) sequence[`current_${type}_validation_code`] = ids.code();
+      break;
+    case 'pending':
+      break;
+    case 'none':
+      return { id: sequence.id, serie: sequence.serie, default_sequence: sequence.default_sequence };
+  }
+  return sequence;
 }

@@ -1,14 +1,13 @@
-import { startLocalDynamo } from '../../local/dynamodb.ts';
 import { startLocalGateway } from '../../local/gateway.ts';
-import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
+import { startLocalAws } from '../../local/local-aws.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
 import { silenceOutput } from '../support/log-scan.ts';
 
 /**
  * What `npm start` runs (local/start.ts), in-process so tests can drive the sandbox's faults: the
- * sandbox, the loopback Secrets Manager holding its key, and the local API Gateway in front of the
- * function modules. The functions' log lines are kept off the test output.
+ * sandbox, the loopback AWS services (local/local-aws.ts), and the local API Gateway in front of
+ * the function modules. The functions' log lines are kept off the test output.
  */
 export interface LocalStack {
   readonly url: string;
@@ -18,15 +17,8 @@ export interface LocalStack {
 
 export async function startLocalStack(): Promise<LocalStack> {
   const sandbox = await startSandbox({ apiKey: 'k-client-tests-5be20c7a91' });
-  const secretsManager = await startLocalSecretsManager({
-    secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
-  });
-  const dynamo = await startLocalDynamo();
-  Object.assign(
-    process.env,
-    localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'test' }),
-    { IX_TIMEOUT_MS: '1000', POWERTOOLS_LOG_LEVEL: 'INFO' },
-  );
+  const localAws = await startLocalAws(sandbox, 'test');
+  Object.assign(process.env, localAws.environment, { IX_TIMEOUT_MS: '1000', POWERTOOLS_LOG_LEVEL: 'INFO' });
   const output = silenceOutput();
   const gateway = await startLocalGateway({});
   return {
@@ -34,7 +26,7 @@ export async function startLocalStack(): Promise<LocalStack> {
     sandbox,
     async close() {
       output.restore();
-      await Promise.all([gateway.close(), sandbox.close(), secretsManager.close(), dynamo.close()]);
+      await Promise.all([gateway.close(), sandbox.close(), localAws.close()]);
     },
   };
 }

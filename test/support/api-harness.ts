@@ -1,10 +1,9 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-event.ts';
 import type { ApiEventInput } from '../../local/api-gateway-event.ts';
-import { startLocalDynamo } from '../../local/dynamodb.ts';
 import type { LocalDynamo } from '../../local/dynamodb.ts';
+import { startLocalAws } from '../../local/local-aws.ts';
 import { moduleLoader } from '../../local/gateway.ts';
-import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import { silenceOutput } from './log-scan.ts';
@@ -41,21 +40,15 @@ export async function startApiHarness(
   options: { sandbox?: SandboxOptions; env?: Record<string, string>; secretApiKey?: string } = {},
 ): Promise<ApiHarness> {
   const sandbox = await startSandbox({ apiKey: 'k-handler-tests-9f2c41d0e7', ...options.sandbox });
-  const secretsManager = await startLocalSecretsManager({
-    secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: options.secretApiKey ?? sandbox.apiKey }),
-  });
-  const dynamo = await startLocalDynamo();
-  Object.assign(
-    process.env,
-    localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'test' }),
-    {
+  const localAws = await startLocalAws(sandbox, 'test', { secretApiKey: options.secretApiKey });
+  const { secretsManager, dynamo } = localAws;
+  Object.assign(process.env, localAws.environment, {
     IX_TIMEOUT_MS: '300',
     REGISTER_SETTLE_MS: '400',
     SECRET_TTL_SECONDS: '300',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     ...options.env,
-    },
-  );
+  });
 
   // The functions' log lines, kept for assertions and off the test output.
   const output = silenceOutput();
@@ -89,7 +82,7 @@ export async function startApiHarness(
     },
     async close() {
       output.restore();
-      await Promise.all([sandbox.close(), secretsManager.close(), dynamo.close()]);
+      await Promise.all([sandbox.close(), localAws.close()]);
     },
   };
 }

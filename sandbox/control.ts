@@ -1,0 +1,224 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as z from '../shared/zod.ts';
+import { SandboxInputError } from './account.ts';
+import { readBody } from './loopback.ts';
+import type { SandboxControls } from './types.ts';
+
+/**
+ * The sandbox's control endpoint, on its own port under /_sandbox (not an InvoiceXpress path):
+ * each route parses its body with zod and calls the same Sandbox method a test would call, then
+ * answers what it now holds. No key (the sandbox is a loopback test double); not in the request log.
+ */
+
+export const CONTROL_PREFIX = '/_sandbox';
+
+export function isControlPath(path: string): boolean {
+  return path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies
+
+const OperationSchema = z.enum(['list', 'get', 'create', 'register', 'set_current']);
+const StatusSchema = z.int().check(z.minimum(100), z.maximum(599));
+/** Delays up to ten minutes. */
+const MsSchema = z.int().check(z.minimum(0), z.maximum(600_000));
+const ShapeSchema = z.enum(['list', 'code']);
+const SerieSchema = z.string().check(z.minLength(1), z.maxLength(35));
+
+const FaultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('latency'), ms: MsSchema }),
+  z.strictObject({
+    kind: z.literal('status'),
+    status: StatusSchema,
+    retryAfterSeconds: z.optional(z.int().check(z.minimum(0))),
+    body: z.optional(z.string()),
+  }),
+  z.strictObject({ kind: z.literal('hang') }),
+  z.strictObject({ kind: z.literal('drop_response') }),
+  z.strictObject({ kind: z.literal('malformed'), body: z.string() }),
+]);
+
+const FaultRuleSchema = z.strictObject({
+  fault: FaultSchema,
+  operations: z.optional(z.array(OperationSchema).check(z.minLength(1))),
+  times: z.optional(z.int().check(z.positive())),
+});
+
+const AtSchema = z.partial(
+  z.strictObject({
+    onCreate: z.enum(['register', 'pending']),
+    onRegister: z.enum(['ok', 'pending', 'reject', 'account_failure']),
+    rejectSeries: z.union([z.literal('all'), z.array(SerieSchema).check(z.minLength(1))]),
+    rejectStatus: StatusSchema,
+    rejectShape: ShapeSchema,
+    rejectCode: z.string(),
+    rejectMessage: z.string().check(z.minLength(1)),
+    accountFailureStatus: StatusSchema,
+    accountFailureShape: ShapeSchema,
+    accountFailureCode: z.string(),
+    accountFailureMessage: z.string().check(z.minLength(1)),
+    registerDelayMs: MsSchema,
+    codesDelayMs: MsSchema,
+    alreadyRegisteredStatus: z.union([z.literal(409), z.literal(422)]),
+  }),
+);
+
+const VariantsSchema = z.strictObject({
+  singleKey: z.optional(z.enum(['sequences', 'sequence'])),
+  actionBody: z.optional(z.enum(['docs', 'empty', 'text'])),
+  stringly: z.optional(z.boolean()),
+  pageSize: z.optional(z.int().check(z.positive())),
+  currentFields: z.optional(z.enum(['all', 'not_in_list', 'none'])),
+});
+
+const SeedSchema = z.strictObject({
+  seed: z.union([
+    z.enum(['docs', 'empty']),
+    z.array(
+      z.strictObject({
+        serie: SerieSchema,
+        default: z.optional(z.boolean()),
+        documents: z.optional(z.enum(['registered', 'pending', 'partial', 'none'])),
+        id: z.optional(z.int().check(z.positive())),
+      }),
+    ),
+  ]),
+});
+
+const RateLimitSchema = z.strictObject({ perMinute: z.nullable(z.int().check(z.positive())) });
+const LatencySchema = z.strictObject({ ms: MsSchema });
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+interface ControlRoute {
+  /** What the route does, for GET /_sandbox. */
+  about: string;
+  run: (sandbox: SandboxControls, body: unknown) => unknown;
+}
+
+/** Parses with the schema, then runs; a ZodError becomes a 400 with every problem named. */
+function withBody<T>(schema: z.ZodMiniType<T>, run: (sandbox: SandboxControls, input: T) => unknown) {
+  return (sandbox: SandboxControls, body: unknown): unknown => run(sandbox, schema.parse(body));
+}
+
+export const CONTROL_ROUTES: Record<string, ControlRoute> = {
+  'GET /_sandbox': { about: 'this list', run: () => ({ routes: routeList() }) },
+  'GET /_sandbox/state': {
+    about: 'sequences, AT behaviour, variants, faults, rate limit, latency',
+    run: (sandbox) => sandbox.state(),
+  },
+  'GET /_sandbox/requests': { about: 'the InvoiceXpress request log', run: (sandbox) => ({ requests: sandbox.requests }) },
+  'DELETE /_sandbox/requests': {
+    about: 'empty the request log',
+    run: (sandbox) => {
+      sandbox.clearRequests();
+      return { requests: sandbox.requests };
+    },
+  },
+  'PATCH /_sandbox/at': {
+    about: 'change the given AT fields, e.g. {"onRegister":"reject","rejectSeries":["2027"]}',
+    run: withBody(AtSchema, (sandbox, at) => {
+      sandbox.setAt(at);
+      return { at: sandbox.state().at };
+    }),
+  },
+  'PUT /_sandbox/sequences': {
+    about: 'replace the sequences: {"seed":"docs"}, {"seed":"empty"} or {"seed":[{"serie":"2026","default":true}]}',
+    run: withBody(SeedSchema, (sandbox, { seed }) => {
+      sandbox.seedAccount(seed);
+      return { sequences: sandbox.sequences() };
+    }),
+  },
+  'POST /_sandbox/faults': {
+    about: 'add a fault rule, e.g. {"fault":{"kind":"status","status":503},"operations":["register"],"times":1}',
+    run: withBody(FaultRuleSchema, (sandbox, rule) => {
+      sandbox.addFault(rule);
+      return { faults: sandbox.state().faults };
+    }),
+  },
+  'DELETE /_sandbox/faults': {
+    about: 'remove every fault rule',
+    run: (sandbox) => {
+      sandbox.clearFaults();
+      return { faults: sandbox.state().faults };
+    },
+  },
+  'PUT /_sandbox/variants': {
+    about: 'replace the wire variants, e.g. {"singleKey":"sequence","currentFields":"not_in_list"}',
+    run: withBody(VariantsSchema, (sandbox, variants) => {
+      sandbox.setVariants(variants);
+      return { variants: sandbox.state().variants };
+    }),
+  },
+  'PUT /_sandbox/rate-limit': {
+    about: 'requests per minute before 429: {"perMinute":100}, or {"perMinute":null} for no limit',
+    run: withBody(RateLimitSchema, (sandbox, { perMinute }) => {
+      sandbox.setRateLimit(perMinute ?? undefined);
+      return { rateLimitPerMinute: sandbox.state().rateLimitPerMinute };
+    }),
+  },
+  'PUT /_sandbox/latency': {
+    about: 'delay every InvoiceXpress answer: {"ms":200}',
+    run: withBody(LatencySchema, (sandbox, { ms }) => {
+      sandbox.setLatency(ms);
+      return { latencyMs: sandbox.state().latencyMs };
+    }),
+  },
+  'POST /_sandbox/reset': {
+    about: 'back to how the sandbox started: its first seed and settings, no faults, an empty log',
+    run: (sandbox) => {
+      sandbox.reset();
+      return sandbox.state();
+    },
+  },
+};
+
+function routeList(): { route: string; about: string }[] {
+  return Object.entries(CONTROL_ROUTES).map(([route, { about }]) => ({ route, about }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+function reply(response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value, null, 2) + '\n';
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  response.end(body);
+}
+
+function describeZodError(error: z.core.$ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`).join('; ');
+}
+
+/** An empty body reads as {} (e.g. `curl -X DELETE`); anything else must be JSON. */
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (text.trim() === '') return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+export async function handleControl(sandbox: SandboxControls, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const method = request.method ?? 'GET';
+  const path = new URL(request.url ?? '/', 'http://sandbox.invalid').pathname.replace(/\/+$/, '');
+  const text = (await readBody(request)).toString('utf8');
+  const route = CONTROL_ROUTES[`${method} ${path}`];
+  if (!route) {
+    const allowed = Object.keys(CONTROL_ROUTES).filter((key) => key.endsWith(` ${path}`)).map((key) => key.split(' ')[0] ?? '');
+    if (allowed.length > 0) return reply(response, 405, { error: `${method} is not allowed on ${path}; use ${allowed.join(', ')}` }, { allow: allowed.join(', ') });
+    return reply(response, 404, { error: `no control route ${method} ${path}`, routes: routeList() });
+  }
+  const body = parseJson(text);
+  if (!body.ok) return reply(response, 400, { error: `${method} ${path}: the body is not valid JSON` });
+  try {
+    reply(response, 200, route.run(sandbox, body.value));
+  } catch (error) {
+    if (error instanceof z.core.$ZodError) return reply(response, 400, { error: `${method} ${path}: ${describeZodError(error)}` });
+    if (error instanceof SandboxInputError) return reply(response, 400, { error: `${method} ${path}: ${error.message}` });
+    throw error;
+  }
+}
