@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'coverage/**', '.bench/**'] },
+  // Only the sources: never generated output (`cdk synth -o cdk.out.<anything>` holds bundles).
+  { ignores: ['node_modules/**', '**/cdk.out*/**', 'coverage/**', '.bench/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,4 +1,5 @@
 import { SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
+import { ACCESS_LEVELS } from './access.ts';
 import * as z from '../shared/zod.ts';
 
 /**
@@ -44,6 +45,34 @@ const SerieTemplateSchema = z
 
 const positiveInt = (max: number) => z.int().check(z.positive(), z.maximum(max));
 
+/** A caller of the API: an account (any principal its own IAM policies allow) or one role. */
+export const CallerSchema = z.strictObject({
+  principal: z.union([AccountIdSchema, RoleArnSchema]),
+  level: z.enum(ACCESS_LEVELS),
+});
+
+const TopicArnSchema = z
+  .string()
+  .check(z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'expected an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'));
+
+export const AlarmConfigSchema = z.strictObject({
+  /** Subscribed by e-mail to the stack's alarm topic (each recipient confirms once). */
+  emails: z._default(z.array(z.email()), []),
+  /**
+   * Existing SNS topics (same region; e.g. a pager or chat integration) that receive every alarm
+   * and OK notification directly, besides the stack's own topic.
+   */
+  topicArns: z._default(z.array(TopicArnSchema), []),
+  /** True for an environment someone must hear from: synth warns while nobody is subscribed. */
+  expectSubscription: z._default(z.boolean(), false),
+  /** API answers that are 5XX, in percent of all answers, in each 5-minute period... */
+  api5xxRatePercent: z._default(z.number().check(z.positive(), z.maximum(100)), 5),
+  /** ...for this many consecutive periods, before the API alarm goes off. */
+  api5xxPeriods: z._default(z.int().check(z.minimum(2), z.maximum(12)), 3),
+  /** A rollover lock held (or found held) longer than this raises the lock alarm. */
+  lockHeldSeconds: z._default(z.int().check(z.minimum(30), z.maximum(3_600)), 240),
+});
+
 export const StageConfigSchema = z.strictObject({
   /** Omit both to synthesize an environment-agnostic template (no credentials needed to synth). */
   account: z.optional(AccountIdSchema),
@@ -71,31 +100,39 @@ export const StageConfigSchema = z.strictObject({
     30,
   ),
   logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
-  /** Stage-wide API Gateway throttling (steady requests per second, and burst). */
-  apiThrottling: z._default(
-    z.strictObject({
-      rateLimit: z.number().check(z.positive(), z.maximum(10_000)),
-      burstLimit: positiveInt(5_000),
-    }),
-    { rateLimit: 10, burstLimit: 20 },
-  ),
   /**
-   * Account ids or IAM role ARNs allowed to call the API. When set, an API resource policy denies
-   * everyone else (even IAM principals of this account whose own policy would allow it). Required
-   * for callers in other accounts.
+   * Requests per minute InvoiceXpress allows this environment's account (100 is the documented
+   * figure; newer accounts may have more). The API stage's throttling is derived from it
+   * (infra/constructs/api.ts, docs/deploy.md): the API alone never exceeds it in any minute.
    */
-  allowedPrincipals: z._default(z.array(z.union([AccountIdSchema, RoleArnSchema])), []),
-  /** E-mail subscribed to the alarm topic (the recipient must confirm the subscription). */
-  alarmEmail: z.optional(z.email()),
-  /** API 5XX responses in 5 minutes that raise the alarm (502/504 mean InvoiceXpress trouble). */
-  api5xxAlarmThreshold: z._default(z.int().check(z.minimum(1)), 1),
+  invoiceXpressRequestsPerMinute: z._default(positiveInt(100_000), 100),
+  /**
+   * Who may call the API, and how far (infra/access.ts): `read` (GET routes), `write` (+ create,
+   * register, set_current), `rollover` (+ POST /rollover). Needed for callers in other accounts;
+   * same-account callers can instead be given the managed policy of their level.
+   */
+  callers: z._default(
+    z.array(CallerSchema).check(
+      z.superRefine((callers, context) => {
+        const seen = new Set<string>();
+        for (const [index, caller] of callers.entries()) {
+          if (seen.has(caller.principal)) {
+            context.addIssue({ code: 'custom', path: [index, 'principal'], message: `${caller.principal} is listed twice (give it one level)` });
+          }
+          seen.add(caller.principal);
+        }
+      }),
+    ),
+    [],
+  ),
+  alarms: z.prefault(AlarmConfigSchema, {}),
   /**
    * API Gateway needs an account-wide (per region) CloudWatch Logs role to write access logs. True:
    * this stack sets it (the role is retained when the stack is deleted). False: it is already set
    * in this account/region by someone else (another stack, or the console).
    */
   manageApiGatewayLogsRole: z._default(z.boolean(), true),
-  /** What happens to the secret, log groups, queue and topic when the stack is deleted. */
+  /** What happens to the secret, run table, log groups, queue and topic when the stack is deleted. */
   removalPolicy: z._default(z.enum(['retain', 'destroy']), 'destroy'),
   /** Passed to the functions: how long the secret is cached, and the per-call InvoiceXpress timeout. */
   secretTtlSeconds: z._default(z.int().check(z.minimum(0), z.maximum(86_400)), 300),
@@ -115,16 +152,15 @@ export const STAGES: Record<string, StageConfigInput> = {
   dev: {
     logRetentionDays: 14,
     logLevel: 'DEBUG',
-    apiThrottling: { rateLimit: 5, burstLimit: 10 },
   },
   staging: {
     logRetentionDays: 30,
-    apiThrottling: { rateLimit: 10, burstLimit: 20 },
   },
   prod: {
     logRetentionDays: 365,
-    apiThrottling: { rateLimit: 20, burstLimit: 40 },
     removalPolicy: 'retain',
+    // Synth warns until an e-mail or a topic is added here (docs/deploy.md, "Alarms").
+    alarms: { expectSubscription: true },
   },
 };
 

@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { SynthesisMessageLevel } from 'aws-cdk-lib/cx-api';
 import { createApp } from './app-factory.ts';
 import { stageNames } from './config.ts';
 
@@ -10,7 +11,8 @@ import { stageNames } from './config.ts';
  *
  * The Lambda bundles do not depend on the stage (same entries, same esbuild options), so esbuild
  * runs for the first stage only; the other stages' templates are synthesized with bundling
- * skipped. `npx cdk synth -c stage=<name>` always bundles.
+ * skipped. `npx cdk synth -c stage=<name>` always bundles. Warnings (e.g. a production stage
+ * whose alarms reach nobody) are printed under the stage's line; they do not fail the run.
  */
 
 const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
@@ -43,10 +45,12 @@ for (const [index, stage] of stageNames().entries()) {
   rmSync(outdir, { recursive: true, force: true });
   const context: Record<string, unknown> = { ...(cdkJson.context ?? {}), stage };
   if (index > 0) context['aws:cdk:bundling-stacks'] = [];
-  const { error, output } = quietly(() => createApp({ appProps: { outdir, context } }).app.synth());
+  const { result, error, output } = quietly(() => createApp({ appProps: { outdir, context } }).app.synth());
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (error === undefined) {
     console.log(`ok   ${stage.padEnd(12)} ${seconds} s  ${index === 0 ? '(bundled)' : ''}`);
+    const warnings = (result?.stacks ?? []).flatMap((stack) => stack.messages).filter((m) => m.level === SynthesisMessageLevel.WARNING);
+    for (const { entry } of warnings) console.log(`     warning: ${typeof entry.data === 'string' ? entry.data : JSON.stringify(entry.data)}`);
   } else {
     failed = true;
     console.error(`FAIL ${stage.padEnd(12)} ${seconds} s`);

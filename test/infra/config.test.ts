@@ -14,18 +14,30 @@ describe('infra/config.ts', () => {
       secret: { mode: 'create' },
       scheduleTimeZone: 'Europe/Lisbon',
       serieTemplates: ['{year}', '{year}B', '{year}C'],
-      allowedPrincipals: [],
+      callers: [],
+      invoiceXpressRequestsPerMinute: 100,
+      alarms: { emails: [], topicArns: [], expectSubscription: false, api5xxRatePercent: 5, api5xxPeriods: 3, lockHeldSeconds: 240 },
       removalPolicy: 'destroy',
       manageApiGatewayLogsRole: true,
     });
     expect(config.account).toBeUndefined();
     expect(config.region).toBeUndefined();
-    expect(config.alarmEmail).toBeUndefined();
   });
 
-  it('retains prod resources', () => {
+  it('retains prod resources and expects someone to hear its alarms', () => {
     expect(loadStageConfig('prod').removalPolicy).toBe('retain');
+    expect(loadStageConfig('prod').alarms.expectSubscription).toBe(true);
     expect(STAGES['prod']).toBeDefined();
+  });
+
+  it('accepts callers by account or role, at one of the three levels', () => {
+    const config = parseStageConfig('demo', {
+      callers: [
+        { principal: '111122223333', level: 'read' },
+        { principal: 'arn:aws:iam::444455556666:role/svc', level: 'rollover' },
+      ],
+    });
+    expect(config.callers.map((c) => c.level)).toEqual(['read', 'rollover']);
   });
 
   it.each([
@@ -35,8 +47,14 @@ describe('infra/config.ts', () => {
     ['a serie name AT would refuse', { serieTemplates: ['AT{year}'] }, /must not start with "AT"/],
     ['duplicate serie templates', { serieTemplates: ['{year}', '{year}'] }, /differ/],
     ['an unsupported log retention', { logRetentionDays: 10 }, /logRetentionDays/],
-    ['a malformed caller', { allowedPrincipals: ['arn:aws:iam::123:user/x'] }, /allowedPrincipals\.0/],
-    ['a bad e-mail', { alarmEmail: 'ops' }, /alarmEmail/],
+    ['a caller that is an IAM user', { callers: [{ principal: 'arn:aws:iam::123456789012:user/x', level: 'read' }] }, /callers\.0\.principal/],
+    ['a caller with an unknown level', { callers: [{ principal: '123456789012', level: 'admin' }] }, /callers\.0\.level/],
+    ['a caller listed twice', { callers: [{ principal: '123456789012', level: 'read' }, { principal: '123456789012', level: 'write' }] }, /callers\.1\.principal.*listed twice/],
+    ['the old allowedPrincipals field', { allowedPrincipals: ['123456789012'] }, /allowedPrincipals/],
+    ['a bad e-mail', { alarms: { emails: ['ops'] } }, /alarms\.emails\.0/],
+    ['a topic that is not an SNS ARN', { alarms: { topicArns: ['arn:aws:sqs:eu-west-1:123456789012:q'] } }, /alarms\.topicArns\.0/],
+    ['a 5XX alarm on a single period', { alarms: { api5xxPeriods: 1 } }, /alarms\.api5xxPeriods/],
+    ['no InvoiceXpress allowance', { invoiceXpressRequestsPerMinute: 0 }, /invoiceXpressRequestsPerMinute/],
     ['an unknown field', { retention: 14 }, /retention/],
     ['an import without a name', { secret: { mode: 'import' } }, /secret\.name/],
   ])('rejects %s, naming the field', (_label, raw, message) => {

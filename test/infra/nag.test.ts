@@ -28,20 +28,26 @@ describe.each(STAGES_UNDER_TEST)('cdk-nag AwsSolutions on stage %s', (stage) => 
     synthesized = synthStage(stage);
   });
 
-  it('has no unacknowledged finding (error or warning), and CDK reports no error or warning', () => {
+  it('has no unacknowledged finding (error or warning), and CDK reports no error and no warning but our own', () => {
     const { app, stack } = synthesized;
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(report.violations.map((v) => `${v.ruleName} (${v.severity}) ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
     expect(report.success).toBe(true);
     const annotations = Annotations.fromStack(stack);
     expect(annotations.findError('*', Match.anyValue())).toEqual([]);
-    expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+    // prod has no alarm subscription configured yet: the one warning it must show (observability.test.ts).
+    const warnings = annotations.findWarning('*', Match.anyValue()).map((w) => JSON.stringify(w.entry.data));
+    expect(warnings).toEqual(stage === 'prod' ? [expect.stringContaining('nobody is subscribed to its alarms')] : []);
   });
 
   it('acknowledges only the expected rules, each with a specific reason', () => {
     const { app } = synthesized;
     const acks = acknowledgements(app);
-    expect([...acks.keys()].sort()).toEqual(
+    // The managed invoke policies name each route; a path parameter is a `*` (one per such route).
+    const routeWildcards = [...acks.keys()].filter((id) => id.startsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:'));
+    expect(routeWildcards.length).toBeGreaterThan(0);
+    for (const id of routeWildcards) expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api[0-9A-F]+>\/v1\/(GET|PUT|POST)\/[a-z_/]+\*[a-z_/*]*\]$/);
+    expect([...acks.keys()].filter((id) => !routeWildcards.includes(id)).sort()).toEqual(
       [
         'AwsSolutions-APIG2',
         'AwsSolutions-APIG3',

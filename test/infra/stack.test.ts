@@ -1,13 +1,17 @@
 import { Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { apiRoutes } from '../../infra/access.ts';
 import { loadStageConfig } from '../../infra/config.ts';
 import type { StageConfig } from '../../infra/config.ts';
+import { throttlingFor } from '../../infra/constructs/api.ts';
+import { RUN_TABLE_ACTIONS } from '../../infra/constructs/run-table.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import {
   STAGES_UNDER_TEST,
-  apiRoutes,
+  apiRoutes as templateRoutes,
   asArray,
+  flatten,
   functionLogicalId,
   iamStatements,
   props,
@@ -17,29 +21,46 @@ import {
 } from './support.ts';
 import type { CfnTemplate, PolicyStatementJson, Synthesized } from './support.ts';
 
-const EXPECTED_ROUTES: Record<string, string> = {
-  'GET /sequences': 'list-sequences',
-  'GET /sequences/{id}': 'get-sequence',
-  'POST /sequences': 'create-sequence',
-  'PUT /sequences/{id}/register': 'register-sequence',
-  'PUT /sequences/{id}/set_current': 'set-current-sequence',
-  'POST /rollover': 'rollover-run',
-  'GET /rollover/{year}': 'rollover-status',
-};
-
-const BASE_ENV = ['IX_SECRET_ID', 'STAGE', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'];
-const ROLLOVER_ENV = [...BASE_ENV, 'SERIE_TEMPLATES', 'ROLLOVER_TIME_ZONE'];
-const ROLLOVER_FUNCTIONS = new Set(['rollover-run', 'rollover-status', 'rollover-scheduled']);
+const BASE_ENV = ['IX_SECRET_ID', 'STAGE', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
 
 function statementActions(s: PolicyStatementJson): string[] {
   return asArray(s.Action);
 }
+
+/** Statements of the IAM policies attached to a function's role. */
+function roleStatements(json: CfnTemplate, functionName: string): PolicyStatementJson[] {
+  const fnId = functionLogicalId(json, functionName);
+  const roleId = refTarget(props(json.Resources[fnId]!)['Role']);
+  return resourcesOfType(json, 'AWS::IAM::Policy')
+    .filter(([, p]) => asArray(props<{ Roles?: unknown[] }>(p).Roles).some((r) => refTarget(r) === roleId))
+    .flatMap(([, p]) => props<{ PolicyDocument: { Statement: PolicyStatementJson[] } }>(p).PolicyDocument.Statement);
+}
+
+function envOf(json: CfnTemplate, functionName: string): Record<string, unknown> {
+  const id = functionLogicalId(json, functionName);
+  return props<{ Environment: { Variables: Record<string, unknown> } }>(json.Resources[id]!).Environment.Variables;
+}
+
+describe('throttlingFor (stage throttling from the InvoiceXpress allowance)', () => {
+  it.each([100, 60, 250, 1000, 7])('never lets more than %i requests through in a minute, and lets some through', (perMinute) => {
+    const { rateLimit, burstLimit } = throttlingFor(perMinute);
+    expect(rateLimit).toBeGreaterThan(0);
+    expect(burstLimit).toBeGreaterThanOrEqual(1);
+    expect(burstLimit + 60 * rateLimit).toBeLessThanOrEqual(perMinute);
+  });
+
+  it('gives the documented figures for 100 requests a minute', () => {
+    expect(throttlingFor(100)).toEqual({ rateLimit: 0.833, burstLimit: 50 });
+  });
+});
 
 describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   let synthesized: Synthesized;
   let json: CfnTemplate;
   let config: StageConfig;
   let secretId: string;
+  let tableId: string;
+  const name = (entry: string): string => `ix-sequences-${stage}-${entry}`;
 
   beforeAll(() => {
     synthesized = synthStage(stage);
@@ -48,6 +69,9 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     const secrets = resourcesOfType(json, 'AWS::SecretsManager::Secret');
     expect(secrets).toHaveLength(1);
     secretId = secrets[0]![0];
+    const tables = resourcesOfType(json, 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    tableId = tables[0]![0];
   });
 
   it('is named after the stage and synthesizes without an account or region (env-agnostic)', () => {
@@ -58,30 +82,34 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(synthesized.stack.terminationProtection).toBe(stage === 'prod');
   });
 
-  it('exposes exactly the contract routes, each an IAM-authorized Lambda proxy to its own function', () => {
-    const routes = apiRoutes(json);
-    expect([...routes.keys()].sort()).toEqual(Object.keys(EXPECTED_ROUTES).sort());
-    for (const [route, fnName] of Object.entries(EXPECTED_ROUTES)) {
-      const r = routes.get(route);
-      expect(r?.authorizationType, route).toBe('AWS_IAM');
-      expect(r?.integrationType, route).toBe('AWS_PROXY');
-      expect(r?.functionId, route).toBe(functionLogicalId(json, `ix-sequences-${stage}-${fnName}`));
+  it('exposes exactly the routes of the route table, each an IAM-authorized Lambda proxy to its own function', () => {
+    const routes = templateRoutes(json);
+    const expected = apiRoutes();
+    expect(expected.length).toBeGreaterThanOrEqual(7);
+    expect([...routes.keys()].sort()).toEqual(expected.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of expected) {
+      const r = routes.get(`${route.method} ${route.path}`);
+      expect(r?.authorizationType, route.path).toBe('AWS_IAM');
+      expect(r?.integrationType, route.path).toBe('AWS_PROXY');
+      expect(r?.functionId, route.path).toBe(functionLogicalId(json, name(route.entry)));
     }
     const methods = resourcesOfType(json, 'AWS::ApiGateway::Method').map(([, m]) => props(m));
     expect(methods.filter((m) => m['AuthorizationType'] !== 'AWS_IAM')).toEqual([]);
     expect(methods.filter((m) => m['HttpMethod'] === 'OPTIONS')).toEqual([]);
   });
 
-  it('throttles, traces and access-logs (JSON) the API stage', () => {
+  it("throttles the stage from the InvoiceXpress allowance, traces, access-logs (JSON) and publishes per-method metrics", () => {
+    const throttling = throttlingFor(config.invoiceXpressRequestsPerMinute);
     synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
         Match.objectLike({
           HttpMethod: '*',
           ResourcePath: '/*',
-          ThrottlingRateLimit: config.apiThrottling.rateLimit,
-          ThrottlingBurstLimit: config.apiThrottling.burstLimit,
+          ThrottlingRateLimit: throttling.rateLimit,
+          ThrottlingBurstLimit: throttling.burstLimit,
           DataTraceEnabled: false,
+          MetricsEnabled: true,
         }),
       ]),
     });
@@ -90,18 +118,18 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     const format = JSON.parse(access.Format) as Record<string, string>;
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
     expect(JSON.stringify(access.DestinationArn)).toContain('ApiAccessLogs');
-    // Every log group (8 functions, API access and execution logs) has the stage's retention.
+    // Every log group (one per function, API access and execution logs) has the stage's retention.
     const logGroups = resourcesOfType(json, 'AWS::Logs::LogGroup');
     expect(logGroups).toHaveLength(FUNCTION_SPECS.length + 2);
     for (const [id, lg] of logGroups) expect(props(lg)['RetentionInDays'], id).toBe(config.logRetentionDays);
     synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: Match.anyValue() }, '/v1']] },
     });
-    // No resource policy unless allowed principals are configured (none in the standard stages).
+    // No callers configured in the standard stages: no resource policy.
     expect(props(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1])['Policy']).toBeUndefined();
   });
 
-  it('runs every function on nodejs24.x / arm64 with active tracing, its own log group and a sized timeout', () => {
+  it('runs every function on nodejs24.x / arm64 with active tracing, its own log group and its timeout', () => {
     const functions = resourcesOfType(json, 'AWS::Lambda::Function');
     expect(functions).toHaveLength(FUNCTION_SPECS.length);
     const logGroups = Object.fromEntries(resourcesOfType(json, 'AWS::Logs::LogGroup'));
@@ -116,16 +144,21 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         MemorySize: number;
         LoggingConfig: { LogGroup: unknown };
         Handler: string;
+        ReservedConcurrentExecutions?: number;
       }>(fn);
       expect(p.Runtime, id).toBe('nodejs24.x');
       expect(p.Architectures, id).toEqual(['arm64']);
       expect(p.TracingConfig.Mode, id).toBe('Active');
       expect(p.Handler, id).toBe('index.handler');
-      expect(p.MemorySize, id).toBeGreaterThanOrEqual(256);
-      expect(p.MemorySize, id).toBeLessThanOrEqual(512);
-      const longRunning = /-(rollover-run|rollover-scheduled)$/.test(p.FunctionName);
-      if (longRunning) expect(p.Timeout, id).toBe(120);
-      else expect(p.Timeout, id).toBeLessThan(29); // below API Gateway's 29 s integration limit
+      expect(p.MemorySize, id).toBe(512);
+      if (p.FunctionName === name('rollover-scheduled')) {
+        expect(p.Timeout, id).toBe(300);
+        expect(p.ReservedConcurrentExecutions, id).toBe(1);
+      } else {
+        // Every API function answers before API Gateway's 29 s integration limit.
+        expect(p.Timeout, id).toBe(28);
+        expect(p.ReservedConcurrentExecutions, id).toBeUndefined();
+      }
       const logGroupId = refTarget(p.LoggingConfig.LogGroup);
       expect(logGroupId, id).toBeDefined();
       const logGroup = logGroups[logGroupId!];
@@ -136,12 +169,15 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(seenLogGroups.size).toBe(FUNCTION_SPECS.length);
   });
 
-  it('gives each function exactly the environment it needs', () => {
+  it('gives each function exactly the environment it needs (no NODE_OPTIONS)', () => {
     for (const spec of FUNCTION_SPECS) {
-      const id = functionLogicalId(json, `ix-sequences-${stage}-${spec.name}`);
-      const env = props<{ Environment: { Variables: Record<string, unknown> } }>(json.Resources[id]!).Environment.Variables;
-      const expected = ROLLOVER_FUNCTIONS.has(spec.name) ? ROLLOVER_ENV : BASE_ENV;
-      expect(Object.keys(env).sort(), spec.name).toEqual([...expected].sort());
+      const env = envOf(json, name(spec.entry));
+      const expected = [
+        ...BASE_ENV,
+        ...(spec.rolloverSettings ? ['SERIE_TEMPLATES', 'ROLLOVER_TIME_ZONE'] : []),
+        ...(spec.runTable !== 'none' ? ['ROLLOVER_TABLE_NAME'] : []),
+      ];
+      expect(Object.keys(env).sort(), spec.entry).toEqual([...expected].sort());
       expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
       expect(env).toMatchObject({
         STAGE: stage,
@@ -149,62 +185,109 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         IX_TIMEOUT_MS: String(config.ixTimeoutMs),
         LOG_LEVEL: config.logLevel,
         POWERTOOLS_SERVICE_NAME: 'ix-sequences',
-        NODE_OPTIONS: '--enable-source-maps',
       });
-      if (ROLLOVER_FUNCTIONS.has(spec.name)) {
+      if (spec.rolloverSettings) {
         expect(env['SERIE_TEMPLATES']).toBe('{year},{year}B,{year}C');
         expect(env['ROLLOVER_TIME_ZONE']).toBe('Europe/Lisbon');
       }
+      if (spec.runTable !== 'none') expect(refTarget(env['ROLLOVER_TABLE_NAME'])).toBe(tableId);
     }
+    // The rollover functions are the ones that use the table.
+    const byEntry = Object.fromEntries(FUNCTION_SPECS.map((s) => [s.entry, s.runTable]));
+    expect(byEntry).toMatchObject({ 'rollover-run': 'write', 'rollover-scheduled': 'write', 'rollover-status': 'read', 'list-sequences': 'none' });
   });
 
-  it('lets each function role read only this stage\'s secret, and nothing uses wildcards it could scope', () => {
+  it('keeps the run table as specified: pk/sk strings, on demand, point-in-time recovery, TTL on expiresAt', () => {
+    const table = props<Record<string, unknown>>(json.Resources[tableId]!);
+    expect(table).toMatchObject({
+      TableName: `ix-sequences-${stage}-rollover-runs`,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    expect(table['GlobalSecondaryIndexes']).toBeUndefined();
+  });
+
+  it('grants the run table to the rollover functions only, with exactly the calls their level needs', () => {
+    const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     for (const spec of FUNCTION_SPECS) {
-      const fnId = functionLogicalId(json, `ix-sequences-${stage}-${spec.name}`);
-      const roleId = refTarget(props(json.Resources[fnId]!)['Role']);
-      expect(roleId).toBeDefined();
-      // No AWS managed policy (e.g. AWSLambdaBasicExecutionRole) on function roles.
-      expect(props(json.Resources[roleId!]!)['ManagedPolicyArns'], spec.name).toBeUndefined();
-      const statements = resourcesOfType(json, 'AWS::IAM::Policy')
-        .filter(([, p]) => asArray(props<{ Roles?: unknown[] }>(p).Roles).some((r) => refTarget(r) === roleId))
-        .flatMap(([, p]) => props<{ PolicyDocument: { Statement: PolicyStatementJson[] } }>(p).PolicyDocument.Statement);
-      const secretReads = statements.filter((s) => statementActions(s).includes('secretsmanager:GetSecretValue'));
-      expect(secretReads, spec.name).toHaveLength(1);
-      expect(secretReads[0]!.Resource, spec.name).toEqual({ Ref: secretId });
+      const dynamo = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
+      if (spec.runTable === 'none') {
+        expect(dynamo, spec.entry).toEqual([]);
+        continue;
+      }
+      expect(dynamo, spec.entry).toHaveLength(1);
+      expect(statementActions(dynamo[0]!).sort(), spec.entry).toEqual([...RUN_TABLE_ACTIONS[spec.runTable]].sort());
+      expect(asArray(dynamo[0]!.Resource), spec.entry).toEqual([tableArn]);
     }
-    // Every secret read in the stack targets that one secret.
+    expect([...RUN_TABLE_ACTIONS.read].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // Nothing else in the stack touches DynamoDB.
+    const allDynamo = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')));
+    expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length);
+  });
+
+  it("lets each function role read only this stage's secret", () => {
+    for (const spec of FUNCTION_SPECS) {
+      const fnId = functionLogicalId(json, name(spec.entry));
+      const roleId = refTarget(props(json.Resources[fnId]!)['Role']);
+      // No AWS managed policy (e.g. AWSLambdaBasicExecutionRole) on function roles.
+      expect(props(json.Resources[roleId!]!)['ManagedPolicyArns'], spec.entry).toBeUndefined();
+      const secretReads = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).includes('secretsmanager:GetSecretValue'));
+      expect(secretReads, spec.entry).toHaveLength(1);
+      expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
+    }
     const allSecretReads = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('secretsmanager:')));
     expect(allSecretReads.length).toBe(FUNCTION_SPECS.length);
-    for (const { statement } of allSecretReads) expect(statement.Resource).toEqual({ Ref: secretId });
   });
 
-  it('has no IAM statement with a wildcard action, and a "*" resource only for X-Ray (which cannot be scoped)', () => {
-    for (const { owner, statement } of iamStatements(json)) {
+  it('has no IAM statement with a wildcard action, and a "*" resource only for X-Ray or a route path parameter', () => {
+    const statements = [
+      ...iamStatements(json),
+      ...resourcesOfType(json, 'AWS::IAM::ManagedPolicy').flatMap(([id, p]) =>
+        props<{ PolicyDocument: { Statement: PolicyStatementJson[] } }>(p).PolicyDocument.Statement.map((statement) => ({ owner: id, statement })),
+      ),
+    ];
+    for (const { owner, statement } of statements) {
       for (const action of statementActions(statement)) {
         expect(action, owner).not.toBe('*');
         expect(action, owner).not.toMatch(/:\*$/);
       }
       const resources = asArray(statement.Resource);
-      const wildcard = resources.some((r) => typeof r === 'string' && r.includes('*'));
-      if (wildcard) {
+      if (statementActions(statement).every((a) => a === 'execute-api:Invoke')) {
+        // Wildcards only where a route has a path parameter: /v1/<METHOD>/<path with * per parameter>.
+        for (const r of resources) expect(flatten(r), owner).toMatch(/^arn:<Ref:AWS::Partition>:execute-api:<Ref:AWS::Region>:<Ref:AWS::AccountId>:<Ref:Api[0-9A-F]+>\/v1\/(GET|POST|PUT)\/[a-z_/*]+$/);
+        continue;
+      }
+      if (resources.some((r) => typeof r === 'string' && r.includes('*'))) {
         expect(resources, owner).toEqual(['*']);
         expect(statementActions(statement).every((a) => a.startsWith('xray:')), owner).toBe(true);
       }
     }
   });
 
-  it('schedules prepare (daily in December) and activate (1 January 00:00) in Europe/Lisbon with retries and a DLQ', () => {
+  it('schedules prepare, activate every 15 minutes and three verifies, in Europe/Lisbon, each naming itself in its payload', () => {
     const queues = resourcesOfType(json, 'AWS::SQS::Queue');
     expect(queues).toHaveLength(1);
     const [dlqId, dlq] = queues[0]!;
     expect(props(dlq)['SqsManagedSseEnabled']).toBe(true);
-    const scheduledFn = functionLogicalId(json, `ix-sequences-${stage}-rollover-scheduled`);
+    const scheduledFn = functionLogicalId(json, name('rollover-scheduled'));
 
     const schedules = resourcesOfType(json, 'AWS::Scheduler::Schedule').map(([, s]) =>
       props<{
+        Name: string;
         ScheduleExpression: string;
         ScheduleExpressionTimezone: string;
         State: string;
+        FlexibleTimeWindow: { Mode: string };
         Target: {
           Arn: unknown;
           Input: string;
@@ -214,25 +297,31 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         };
       }>(s),
     );
-    expect(schedules).toHaveLength(2);
-    const byPhase = new Map(schedules.map((s) => [(JSON.parse(s.Target.Input) as { phase: string }).phase, s]));
-    expect(byPhase.get('prepare')?.ScheduleExpression).toBe('cron(0 9 1-31 12 ? *)');
-    expect(byPhase.get('activate')?.ScheduleExpression).toBe('cron(0 0 1 1 ? *)');
-    for (const [phase, s] of byPhase) {
-      expect(s.ScheduleExpressionTimezone, phase).toBe('Europe/Lisbon');
-      expect(s.State, phase).toBe('ENABLED');
-      expect(JSON.parse(s.Target.Input), phase).toEqual({ phase, scheduledTime: '<aws.scheduler.scheduled-time>' });
-      expect(refTarget(s.Target.Arn), phase).toBe(scheduledFn);
-      expect(refTarget(s.Target.DeadLetterConfig?.Arn), phase).toBe(dlqId);
-      expect(s.Target.RetryPolicy?.MaximumRetryAttempts, phase).toBeGreaterThanOrEqual(3);
-      expect(s.Target.RetryPolicy?.MaximumRetryAttempts, phase).toBeLessThanOrEqual(5);
-      expect(s.Target.RetryPolicy?.MaximumEventAgeInSeconds, phase).toBeGreaterThanOrEqual(3600);
+    const byName = Object.fromEntries(schedules.map((s) => [s.Name, s]));
+    const expected: Record<string, [string, string]> = {
+      prepare: ['prepare', 'cron(0 9 1-31 12 ? *)'],
+      activate: ['activate', 'cron(0/15 0-5 1 1 ? *)'],
+      'verify-0100': ['verify', 'cron(0 1 1 1 ? *)'],
+      'verify-0630': ['verify', 'cron(30 6 1 1 ? *)'],
+      'verify-0900': ['verify', 'cron(0 9 1 1 ? *)'],
+    };
+    expect(Object.keys(byName).sort()).toEqual(Object.keys(expected).map(name).sort());
+    for (const [suffix, [phase, expression]] of Object.entries(expected)) {
+      const s = byName[name(suffix)]!;
+      expect(s.ScheduleExpression, suffix).toBe(expression);
+      expect(s.ScheduleExpressionTimezone, suffix).toBe('Europe/Lisbon');
+      expect(s.State, suffix).toBe('ENABLED');
+      expect(s.FlexibleTimeWindow.Mode, suffix).toBe('OFF');
+      expect(JSON.parse(s.Target.Input), suffix).toEqual({ phase, scheduledTime: '<aws.scheduler.scheduled-time>', schedule: name(suffix) });
+      expect(refTarget(s.Target.Arn), suffix).toBe(scheduledFn);
+      expect(refTarget(s.Target.DeadLetterConfig?.Arn), suffix).toBe(dlqId);
+      expect(s.Target.RetryPolicy?.MaximumRetryAttempts, suffix).toBeGreaterThanOrEqual(3);
     }
 
     // The scheduler role may invoke only the rollover function (unqualified) and send to the DLQ.
     const roleId = refTarget(schedules[0]!.Target.RoleArn)!;
-    const roleStatements = iamStatements(json).filter((s) => s.owner === roleId).map((s) => s.statement);
-    expect(roleStatements).toEqual([
+    const statements = iamStatements(json).filter((s) => s.owner === roleId).map((s) => s.statement);
+    expect(statements).toEqual([
       expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [scheduledFn, 'Arn'] } }),
       expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] } }),
     ]);
@@ -247,21 +336,39 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       },
     });
 
-    // Failures after Lambda's own async retries go to the same DLQ.
-    synthesized.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: scheduledFn },
-      MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
-    });
+    // A run that fails is not retried by Lambda (the schedules repeat); a crash or timeout goes to the DLQ.
+    const invokeConfigs = resourcesOfType(json, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => props(c));
+    expect(invokeConfigs).toEqual([
+      expect.objectContaining({
+        FunctionName: { Ref: scheduledFn },
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
+      }),
+    ]);
+  });
+
+  it('publishes the API URL as an output and as the SSM parameter /ix-sequences/<stage>/api-url', () => {
+    const outputs = json.Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>;
+    const url = flatten(outputs['ApiUrl']!.Value);
+    expect(url).toMatch(/^https:\/\/<Ref:Api[0-9A-F]+>\.execute-api\.<Ref:AWS::Region>\.<Ref:AWS::URLSuffix>\/<Ref:ApiDeploymentStagev1[0-9A-F]+>\/$/);
+    const parameters = resourcesOfType(json, 'AWS::SSM::Parameter').map(([id, p]) => [id, props<{ Name: string; Type: string; Value: unknown }>(p)] as const);
+    expect(parameters).toHaveLength(1);
+    const [parameterId, parameter] = parameters[0]!;
+    expect(parameter.Name).toBe(`/ix-sequences/${stage}/api-url`);
+    expect(parameter.Type).toBe('String');
+    expect(flatten(parameter.Value)).toBe(url);
+    expect(refTarget(outputs['ApiUrlParameterName']!.Value)).toBe(parameterId);
+    for (const level of ['Read', 'Write', 'Rollover']) {
+      expect(outputs[`Invoke${level}PolicyArn`]?.Export?.Name).toBe(`ix-sequences-${stage}-invoke-${level.toLowerCase()}-policy-arn`);
+    }
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['SecretId', 'RolloverTableName', 'AlarmTopicArn', 'RolloverDlqUrl', 'DashboardName']));
   });
 
   it('enforces TLS on the DLQ and the encrypted alarm topic', () => {
     for (const type of ['AWS::SQS::QueuePolicy', 'AWS::SNS::TopicPolicy']) {
       synthesized.template.hasResourceProperties(type, {
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     }
@@ -269,72 +376,19 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     const keyId = refTarget(props(topic)['KmsMasterKeyId']);
     expect(json.Resources[keyId!]?.Type).toBe('AWS::KMS::Key');
     expect(props(json.Resources[keyId!]!)['EnableKeyRotation']).toBe(true);
-    // CloudWatch can publish to the topic and use its key.
     synthesized.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' } })]),
       },
     });
-    // No e-mail configured in the standard stages.
-    expect(resourcesOfType(json, 'AWS::SNS::Subscription')).toEqual([]);
   });
 
-  it('alarms to the topic on scheduled errors, DLQ messages, API 5XX, serie fallbacks and failed rollovers', () => {
-    const topicId = resourcesOfType(json, 'AWS::SNS::Topic')[0]![0];
-    const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, a]) =>
-      props<{ MetricName: string; Namespace: string; Threshold: number; ComparisonOperator: string; AlarmActions: unknown[]; Dimensions?: { Name: string; Value: unknown }[] }>(a),
-    );
-    for (const a of alarms) {
-      expect(a.AlarmActions.map(refTarget)).toEqual([topicId]);
-      expect(a.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
-    }
-    const find = (namespace: string, metric: string, dimension?: string) =>
-      alarms.filter(
-        (a) =>
-          a.Namespace === namespace &&
-          a.MetricName === metric &&
-          (dimension === undefined || (a.Dimensions ?? []).some((d) => refTarget(d.Value) === dimension || d.Value === dimension)),
-      );
-    const scheduledFn = functionLogicalId(json, `ix-sequences-${stage}-rollover-scheduled`);
-    const dlqId = resourcesOfType(json, 'AWS::SQS::Queue')[0]![0];
-    expect(find('AWS/Lambda', 'Errors', scheduledFn)).toEqual([expect.objectContaining({ Threshold: 1 })]);
-    expect(find('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(1);
-    expect(JSON.stringify(find('AWS/SQS', 'ApproximateNumberOfMessagesVisible')[0]!.Dimensions)).toContain(dlqId);
-    expect(find('AWS/ApiGateway', '5XXError')).toEqual([expect.objectContaining({ Threshold: config.api5xxAlarmThreshold })]);
-    expect(find(`IxSequences/${stage}`, 'SerieFallback')).toEqual([expect.objectContaining({ Threshold: 1 })]);
-
-    expect(find(`IxSequences/${stage}`, 'RolloverFailed')).toEqual([expect.objectContaining({ Threshold: 1 })]);
-    expect(alarms).toHaveLength(6);
-
-    // The log-based metrics come from the rollover functions' JSON log lines (`alarm` field).
-    const filters = resourcesOfType(json, 'AWS::Logs::MetricFilter').map(([, f]) =>
-      props<{ FilterPattern: string; LogGroupName: unknown; MetricTransformations: { MetricName: string; MetricNamespace: string }[] }>(f),
-    );
-    expect(filters).toHaveLength(4);
-    const logGroupOf = (fnName: string): string | undefined => {
-      const id = functionLogicalId(json, `ix-sequences-${stage}-${fnName}`);
-      return refTarget(props<{ LoggingConfig: { LogGroup: unknown } }>(json.Resources[id]!).LoggingConfig.LogGroup);
-    };
-    const rolloverLogGroups = [logGroupOf('rollover-run'), logGroupOf('rollover-scheduled')].sort();
-    for (const [metric, value] of [
-      ['SerieFallback', 'serie_fallback'],
-      ['RolloverFailed', 'rollover_failed'],
-    ] as const) {
-      const forMetric = filters.filter((f) => f.MetricTransformations[0]?.MetricName === metric);
-      expect(forMetric.map((f) => refTarget(f.LogGroupName)).sort(), metric).toEqual(rolloverLogGroups);
-      for (const f of forMetric) {
-        expect(f.FilterPattern).toBe(`{ $.alarm = "${value}" }`);
-        expect(f.MetricTransformations[0]?.MetricNamespace).toBe(`IxSequences/${stage}`);
-      }
-    }
-  });
-
-  it(`applies the stage's removal policy to stateful resources`, () => {
+  it("applies the stage's removal policy to stateful resources", () => {
     const expected = config.removalPolicy === 'retain' ? 'Retain' : 'Delete';
-    for (const type of ['AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::KMS::Key']) {
-      for (const [id, r] of resourcesOfType(json, type)) expect(r.DeletionPolicy, id).toBe(expected);
+    for (const type of ['AWS::SecretsManager::Secret', 'AWS::DynamoDB::Table', 'AWS::Logs::LogGroup', 'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::KMS::Key']) {
+      const resources = resourcesOfType(json, type);
+      expect(resources.length, type).toBeGreaterThan(0);
+      for (const [id, r] of resources) expect(r.DeletionPolicy, id).toBe(expected);
     }
     // The secret is created empty of real credentials: its value is set out of band.
     const [, secret] = resourcesOfType(json, 'AWS::SecretsManager::Secret')[0]!;

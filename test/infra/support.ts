@@ -136,3 +136,58 @@ export function apiRoutes(json: CfnTemplate): Map<string, { authorizationType: u
   }
   return routes;
 }
+
+/**
+ * A template value with CloudFormation intrinsics rendered as readable markers (`<Ref:X>`,
+ * `<GetAtt:X.Attr>`), Fn::Join flattened: enough to read a dashboard body or an ARN.
+ */
+export function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const target = refTarget(value);
+  if (target !== undefined) {
+    const v = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown[] };
+    return v.Ref !== undefined ? `<Ref:${target}>` : `<GetAtt:${target}.${String(v['Fn::GetAtt']?.[1])}>`;
+  }
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
+  if (join !== undefined) return join[1].map(flatten).join(join[0]);
+  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+export interface DashboardWidgetJson {
+  readonly type: string;
+  readonly properties: {
+    readonly title?: string;
+    readonly metrics?: unknown[][];
+    readonly alarms?: string[];
+  };
+}
+
+/** The template's one dashboard, its body parsed. */
+export function dashboardWidgets(json: CfnTemplate): DashboardWidgetJson[] {
+  const dashboards = resourcesOfType(json, 'AWS::CloudWatch::Dashboard');
+  if (dashboards.length !== 1) throw new Error(`expected one dashboard, found ${dashboards.length}`);
+  const body = JSON.parse(flatten(props(dashboards[0]![1])['DashboardBody'])) as { widgets: DashboardWidgetJson[] };
+  return body.widgets;
+}
+
+export interface MetricFilterJson {
+  readonly FilterName: string;
+  readonly FilterPattern: string;
+  readonly LogGroupName: unknown;
+  readonly MetricTransformations: {
+    MetricName: string;
+    MetricNamespace: string;
+    MetricValue: string;
+    Dimensions?: { Key: string; Value: string }[];
+  }[];
+}
+
+export function metricFilters(json: CfnTemplate): MetricFilterJson[] {
+  return resourcesOfType(json, 'AWS::Logs::MetricFilter').map(([, f]) => props<MetricFilterJson>(f));
+}
+
+/** The logical id of a function's log group. */
+export function logGroupOf(json: CfnTemplate, functionName: string): string | undefined {
+  const id = functionLogicalId(json, functionName);
+  return refTarget(props<{ LoggingConfig: { LogGroup: unknown } }>(json.Resources[id]!).LoggingConfig.LogGroup);
+}

@@ -2,17 +2,22 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfigInput } from '../../infra/config.ts';
+import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import { asArray, functionLogicalId, iamStatements, props, resourcesOfType, synthStage } from './support.ts';
 import type { PolicyStatementJson, Synthesized } from './support.ts';
 
-/** Configurations an operator may add: imported secrets, callers, e-mail, a pinned environment. */
+/** Configurations an operator may add: imported secrets, callers, e-mail, a larger InvoiceXpress allowance, a pinned environment. */
 const STAGES: Record<string, StageConfigInput> = {
   partner: {
     account: '123456789012',
     region: 'eu-west-1',
     secret: { mode: 'import', name: 'shared/ix-credentials' },
-    allowedPrincipals: ['111122223333', 'arn:aws:iam::444455556666:role/billing-caller'],
-    alarmEmail: 'ops@example.com',
+    callers: [
+      { principal: '111122223333', level: 'read' },
+      { principal: 'arn:aws:iam::444455556666:role/billing-caller', level: 'write' },
+    ],
+    alarms: { emails: ['ops@example.com'], expectSubscription: true },
+    invoiceXpressRequestsPerMinute: 600,
     scheduleTimeZone: 'Atlantic/Azores',
     serieTemplates: ['A{year}', 'B{year}'],
     manageApiGatewayLogsRole: false,
@@ -47,31 +52,22 @@ describe('an operator-added stage: imported secret, allowed callers, alarm e-mai
       'shared/ix-credentials',
     );
     const reads = secretReads(s);
-    expect(reads).toHaveLength(8);
+    expect(reads).toHaveLength(FUNCTION_SPECS.length);
     for (const r of reads) expect(r.Resource).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/ix-credentials-??????');
   });
 
-  it('adds an API resource policy: allow the configured callers, deny everyone else', () => {
+  it('adds a resource policy naming the callers (access levels: access.test.ts), and no deny', () => {
     const [, api] = resourcesOfType(s.json, 'AWS::ApiGateway::RestApi')[0]!;
     const policy = props<{ Policy: { Statement: PolicyStatementJson[] } }>(api).Policy;
-    expect(policy.Statement).toEqual([
-      expect.objectContaining({
-        Effect: 'Allow',
-        Action: 'execute-api:Invoke',
-        Resource: 'execute-api:/*',
-        Principal: { AWS: expect.arrayContaining(['arn:aws:iam::444455556666:role/billing-caller']) as unknown },
-      }),
-      expect.objectContaining({
-        Effect: 'Deny',
-        Action: 'execute-api:Invoke',
-        Principal: { AWS: '*' },
-        Condition: {
-          ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::444455556666:role/billing-caller'] },
-          StringNotEquals: { 'aws:PrincipalAccount': ['111122223333'] },
-        },
-      }),
-    ]);
+    expect(policy.Statement.map((st) => st.Effect)).toEqual(['Allow', 'Allow']);
     expect(JSON.stringify(policy.Statement[0]!.Principal)).toContain('111122223333');
+    expect(policy.Statement[1]!.Principal).toEqual({ AWS: 'arn:aws:iam::444455556666:role/billing-caller' });
+  });
+
+  it('throttles the stage from its larger InvoiceXpress allowance', () => {
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 300 })]),
+    });
   });
 
   it('subscribes the alarm e-mail, uses the configured time zone and serie templates, and leaves the account-wide logs role alone', () => {

@@ -1,0 +1,227 @@
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { ACCESS_LEVELS, executeApiPath, executeApiResourcePath, routesForLevel } from '../access.ts';
+import type { AccessLevel } from '../access.ts';
+import type { StageConfig } from '../config.ts';
+import { API_STAGE_NAME, SERVICE_NAME, pascalCase } from '../names.ts';
+import { nagResource } from '../nag.ts';
+import type { ServiceFunctions } from './functions.ts';
+
+export interface StageThrottling {
+  /** Steady requests per second (API Gateway's token refill rate). */
+  readonly rateLimit: number;
+  /** Bucket size: requests that may arrive at once after a quiet spell. */
+  readonly burstLimit: number;
+}
+
+/**
+ * Stage throttling from InvoiceXpress's per-minute allowance. In any 60 seconds the gateway lets
+ * through at most burst + 60 x rate requests; half of the allowance as burst and half as the
+ * steady rate keeps that at the allowance, so API traffic alone cannot exhaust the account's
+ * InvoiceXpress budget and excess callers get API Gateway's 429 without a Lambda invocation.
+ */
+export function throttlingFor(requestsPerMinute: number): StageThrottling {
+  return {
+    // Rounded down to 3 decimals: never above half the allowance per minute.
+    rateLimit: Math.floor((requestsPerMinute / 120) * 1000) / 1000,
+    burstLimit: Math.max(1, Math.floor(requestsPerMinute / 2)),
+  };
+}
+
+export interface ServiceApiProps {
+  readonly config: StageConfig;
+  readonly prefix: string;
+  readonly functions: ServiceFunctions;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The REST API: one IAM-authorized Lambda proxy method per route of the shared route table,
+ * JSON access logs, a resource policy with one statement per access level, one managed policy
+ * per level for same-account callers, and the URL in SSM.
+ */
+export class ServiceApi extends Construct {
+  readonly api: apigw.RestApi;
+  /** Invoke policies for same-account callers, by level. */
+  readonly invokePolicies: Readonly<Record<AccessLevel, iam.ManagedPolicy>>;
+  readonly urlParameter: ssm.StringParameter;
+
+  constructor(scope: Construct, id: string, props: ServiceApiProps) {
+    super(scope, id);
+    const { config, prefix, removalPolicy } = props;
+    const retention = config.logRetentionDays as logs.RetentionDays;
+    const throttling = throttlingFor(config.invoiceXpressRequestsPerMinute);
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: `/aws/apigateway/${prefix}/access`,
+      retention,
+      removalPolicy,
+    });
+    const policy = callerPolicy(config);
+
+    this.api = new apigw.RestApi(this, 'Resource', {
+      restApiName: prefix,
+      description: `${SERVICE_NAME} (${config.stage}): InvoiceXpress sequences and yearly rollover`,
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // Every method is IAM-signed. No CORS preflight: callers are services, not browsers, and an
+      // OPTIONS method would have to be unauthenticated.
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      cloudWatchRole: config.manageApiGatewayLogsRole,
+      // The account-level setting outlives this stack: other APIs in the region may rely on it.
+      ...(config.manageApiGatewayLogsRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      ...(policy !== undefined ? { policy } : {}),
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        throttlingRateLimit: throttling.rateLimit,
+        throttlingBurstLimit: throttling.burstLimit,
+        tracingEnabled: true,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: accessLogFormat(),
+        // Execution logs for errors only; never request/response bodies (dataTrace).
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        // Per-method metrics (Count, Latency, 4XX/5XX per route) for the dashboard.
+        metricsEnabled: true,
+      },
+    });
+    // A resource policy takes effect only with a new deployment, and CDK does not count it in
+    // the deployment's identity: changing the callers must redeploy the stage.
+    const resolvedPolicy: unknown = policy === undefined ? null : Stack.of(this).resolve(policy.toJSON());
+    this.api.latestDeployment?.addToLogicalId({ policy: resolvedPolicy });
+
+    this.addRoutes(props.functions);
+
+    // API Gateway creates the execution log group itself, without retention; owning it here gives
+    // it the stage's retention and removal policy.
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE_NAME}`,
+      retention,
+      removalPolicy,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
+
+    this.invokePolicies = this.createInvokePolicies(prefix);
+    this.urlParameter = new ssm.StringParameter(this, 'UrlParameter', {
+      parameterName: `/${SERVICE_NAME}/${config.stage}/api-url`,
+      stringValue: this.api.url,
+      description: `Base URL of the ${prefix} API (IAM-signed), ending in /${API_STAGE_NAME}/`,
+    });
+    this.acknowledgeFindings(config);
+  }
+
+  /** One method per route of the route table, integrated with the function serving it. */
+  private addRoutes(functions: ServiceFunctions): void {
+    for (const served of functions.apiFunctions) {
+      for (const route of served.routes) {
+        // No test-invoke permission: console test calls bypass IAM auth semantics and are not needed.
+        const integration = new apigw.LambdaIntegration(served.fn, { allowTestInvoke: false });
+        this.api.root.resourceForPath(route.path).addMethod(route.method, integration, { operationName: route.operationId });
+      }
+    }
+  }
+
+  private createInvokePolicies(prefix: string): Record<AccessLevel, iam.ManagedPolicy> {
+    const stack = Stack.of(this);
+    const entries = ACCESS_LEVELS.map((level) => {
+      const resources = routesForLevel(level).map((route) =>
+        this.api.arnForExecuteApi(route.method, executeApiPath(route), API_STAGE_NAME),
+      );
+      const policy = new iam.ManagedPolicy(this, `Invoke${pascalCase(level)}Policy`, {
+        managedPolicyName: `${prefix}-invoke-${level}`,
+        description: `Call the ${prefix} API at level "${level}" (attach to same-account callers)`,
+        statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources })],
+      });
+      const wildcards = resources.map((r) => nagResource(stack, r)).filter((r) => r.includes('*'));
+      Validations.of(policy).acknowledge(
+        ...wildcards.map((resource) => ({
+          id: `AwsSolutions-IAM5[Resource::${resource}]`,
+          reason: 'The * stands for a path parameter of one route (a sequence id, a year, a run id); the method is fixed, so it cannot reach another route.',
+        })),
+      );
+      return [level, policy] as const;
+    });
+    return Object.fromEntries(entries) as Record<AccessLevel, iam.ManagedPolicy>;
+  }
+
+  private acknowledgeFindings(config: StageConfig): void {
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          "Lambda proxy integrations: every handler validates path, body and content type with zod and answers the contract's 400/415 errors; an API Gateway validator would answer in a different error shape.",
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'Callers are AWS services and roles: every method uses AWS_IAM (SigV4) authorization instead of Cognito user pools.',
+      },
+    );
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Internal IAM-authorized API: unsigned requests are rejected before any integration runs, and stage throttling bounds the rest; a WAF web ACL would add cost without a rule set that applies to signed service calls.',
+    });
+    if (config.manageApiGatewayLogsRole) {
+      Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The account-wide role API Gateway uses for access/execution logs of every API in the region; it must write log groups whose names API Gateway chooses, which is what this AWS managed policy grants.',
+      });
+    }
+  }
+}
+
+/**
+ * The API's resource policy: for each access level with callers, one statement allowing exactly
+ * that level's methods to those principals. Callers in other accounts need it (their own IAM
+ * policy must allow the call too); without callers there is no resource policy, and same-account
+ * principals are governed by their IAM policies alone (the managed policies above).
+ */
+export function callerPolicy(config: StageConfig): iam.PolicyDocument | undefined {
+  if (config.callers.length === 0) return undefined;
+  const statements = ACCESS_LEVELS.flatMap((level) => {
+    const principals = config.callers.filter((c) => c.level === level).map((c) => c.principal);
+    if (principals.length === 0) return [];
+    return [
+      new iam.PolicyStatement({
+        sid: `Invoke${pascalCase(level)}`,
+        effect: iam.Effect.ALLOW,
+        principals: principals.map((p) => (p.startsWith('arn:') ? new iam.ArnPrincipal(p) : new iam.AccountPrincipal(p))),
+        actions: ['execute-api:Invoke'],
+        // The shorthand form: the policy cannot name its own API's id.
+        resources: routesForLevel(level).map((route) => `execute-api:/${executeApiResourcePath(API_STAGE_NAME, route)}`),
+      }),
+    ];
+  });
+  return new iam.PolicyDocument({ statements });
+}
+
+function accessLogFormat(): apigw.AccessLogFormat {
+  const F = apigw.AccessLogField;
+  return apigw.AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: F.contextRequestId(),
+      extendedRequestId: F.contextExtendedRequestId(),
+      requestTime: F.contextRequestTime(),
+      httpMethod: F.contextHttpMethod(),
+      resourcePath: F.contextResourcePath(),
+      path: F.contextPath(),
+      status: F.contextStatus(),
+      protocol: F.contextProtocol(),
+      responseLength: F.contextResponseLength(),
+      responseLatency: F.contextResponseLatency(),
+      integrationStatus: F.contextIntegrationStatus(),
+      integrationLatency: F.contextIntegrationLatency(),
+      integrationError: F.contextIntegrationErrorMessage(),
+      error: F.contextErrorMessage(),
+      errorType: F.contextErrorResponseType(),
+      sourceIp: F.contextIdentitySourceIp(),
+      callerAccount: F.contextIdentityAccountId(),
+      userArn: F.contextIdentityUserArn(),
+      userAgent: F.contextIdentityUserAgent(),
+      xrayTraceId: F.contextXrayTraceId(),
+    }),
+  );
+}

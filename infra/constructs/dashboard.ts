@@ -1,0 +1,92 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { RouteSpec } from '../../shared/http/route-spec.ts';
+import { API_STAGE_NAME } from '../names.ts';
+import type { LogMetrics } from './log-metrics.ts';
+import { ROLLOVER_OUTCOMES, ROLLOVER_PHASES, UPSTREAM_TROUBLE_KINDS } from './log-metrics.ts';
+
+export interface ServiceDashboardProps {
+  readonly prefix: string;
+  readonly api: apigw.RestApi;
+  readonly routes: readonly RouteSpec[];
+  readonly logMetrics: LogMetrics;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly alarms: readonly cloudwatch.IAlarm[];
+  readonly lockHeldSeconds: number;
+}
+
+const WIDTH = 8;
+const HEIGHT = 6;
+
+/**
+ * One dashboard per environment: the API per route (API Gateway's per-method metrics), what
+ * InvoiceXpress is doing to us, the rollover (runs by outcome, readiness, lock, dead letters)
+ * and the alarms' state.
+ */
+export class ServiceDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: ServiceDashboardProps) {
+    super(scope, id);
+    const { logMetrics } = props;
+    const fiveMinutes = Duration.minutes(5);
+    const quarterHour = Duration.minutes(15);
+    const perRoute = (metricName: string, statistic: string): cloudwatch.IMetric[] =>
+      props.routes.map(
+        (route) =>
+          new cloudwatch.Metric({
+            namespace: 'AWS/ApiGateway',
+            metricName,
+            statistic,
+            period: fiveMinutes,
+            label: `${route.method} ${route.path}`,
+            dimensionsMap: { ApiName: props.api.restApiName, Stage: API_STAGE_NAME, Method: route.method, Resource: route.path },
+          }),
+      );
+    const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}): cloudwatch.GraphWidget =>
+      new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT, ...extra });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
+      dashboardName: props.prefix,
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [
+          graph('Requests per route', perRoute('Count', 'Sum')),
+          graph('Latency p50 per route (ms)', perRoute('Latency', 'p50')),
+          graph('Latency p99 per route (ms)', perRoute('Latency', 'p99')),
+        ],
+        [
+          graph('5XX answers per route', perRoute('5XXError', 'Sum')),
+          graph('4XX answers per route', perRoute('4XXError', 'Sum')),
+          graph(
+            'InvoiceXpress failures by kind',
+            UPSTREAM_TROUBLE_KINDS.map((kind) => logMetrics.metric('UpstreamFailures', { dimensions: { kind }, statistic: 'Sum', period: fiveMinutes, label: kind })),
+          ),
+        ],
+        [
+          graph(
+            'Rollover runs by outcome',
+            ROLLOVER_OUTCOMES.map((outcome) => logMetrics.metric('RolloverRuns', { dimensions: { outcome }, statistic: 'Sum', period: quarterHour, label: outcome })),
+          ),
+          graph(
+            "Year's readiness (1 = ready, lowest per phase)",
+            ROLLOVER_PHASES.map((phase) => logMetrics.metric('RolloverReady', { dimensions: { phase }, statistic: 'Minimum', period: quarterHour, label: phase })),
+            { leftYAxis: { min: 0, max: 1 } },
+          ),
+          graph('Rollover lock held (s, longest)', [logMetrics.metric('RolloverLockHeldSeconds', { statistic: 'Maximum', period: fiveMinutes })], {
+            leftAnnotations: [{ value: props.lockHeldSeconds, label: 'alarm' }],
+          }),
+        ],
+        [
+          graph('Rollover dead-letter queue (messages)', [
+            props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
+          ]),
+          new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: WIDTH * 2, height: HEIGHT }),
+        ],
+      ],
+    });
+  }
+}

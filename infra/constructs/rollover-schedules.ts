@@ -1,0 +1,123 @@
+import { Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../config.ts';
+import { pascalCase } from '../names.ts';
+
+type Phase = 'prepare' | 'activate' | 'verify';
+
+/** One schedule: its name suffix, phase, cron fields (in the stage's time zone) and purpose. */
+export interface RolloverScheduleSpec {
+  readonly name: string;
+  readonly phase: Phase;
+  readonly cron: Required<Pick<scheduler.CronOptionsWithTimezone, 'minute' | 'hour' | 'day' | 'month'>>;
+  readonly description: string;
+}
+
+export const ROLLOVER_SCHEDULES: readonly RolloverScheduleSpec[] = [
+  // Every day of December: next year's serie is created and registered early, so a refusal by AT
+  // leaves weeks to react; each run after the first changes nothing.
+  { name: 'prepare', phase: 'prepare', cron: { minute: '0', hour: '9', day: '1-31', month: '12' }, description: "Daily in December: create and register next year's serie" },
+  // From the first minute of the year until 05:45: an InvoiceXpress outage at midnight delays the
+  // activation by 15 minutes, not to the next day; a run that finds it done changes nothing.
+  { name: 'activate', phase: 'activate', cron: { minute: '0/15', hour: '0-5', day: '1', month: '1' }, description: "1 January, every 15 minutes 00:00-05:45: make the year's serie the default" },
+  // Read-only checks that page (rollover failed) when the year is still not active.
+  { name: 'verify-0100', phase: 'verify', cron: { minute: '0', hour: '1', day: '1', month: '1' }, description: "1 January 01:00: check the year's serie is registered and the default" },
+  { name: 'verify-0630', phase: 'verify', cron: { minute: '30', hour: '6', day: '1', month: '1' }, description: "1 January 06:30: check the year's serie is registered and the default" },
+  { name: 'verify-0900', phase: 'verify', cron: { minute: '0', hour: '9', day: '1', month: '1' }, description: "1 January 09:00: check the year's serie is registered and the default" },
+];
+
+export interface RolloverSchedulesProps {
+  readonly config: StageConfig;
+  readonly prefix: string;
+  readonly target: NodejsFunction;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The yearly rollover's schedules (EventBridge Scheduler, in the stage's time zone) and their
+ * dead-letter queue, which also receives scheduled invocations that crashed or timed out.
+ */
+export class RolloverSchedules extends Construct {
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedules: readonly scheduler.Schedule[];
+
+  constructor(scope: Construct, id: string, props: RolloverSchedulesProps) {
+    super(scope, id);
+    const { config, prefix, target } = props;
+
+    // What never ran to the end: events Scheduler could not deliver, and invocations that crashed
+    // or timed out. Either way an operator must look (alarm) and, if needed, run the phase by hand.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: `${prefix}-rollover-dlq`,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the rollover schedules and function; nothing consumes it automatically.',
+    });
+
+    // A failed run is not an error for Lambda (the function records it and returns; the next
+    // scheduled time tries again), so Lambda's own retries would only repeat crashes: none. A
+    // crash or timeout goes straight to the queue. Throttled events (reserved concurrency 1) are
+    // retried by Lambda regardless, for up to the maximum event age.
+    target.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+
+    // Our own role rather than the one LambdaInvoke would create: that one is granted
+    // "<function ARN>:*" (every version/alias), this one only the unqualified function.
+    const role = new iam.Role(this, 'SchedulerRole', {
+      description: `${prefix} EventBridge Scheduler: invoke the rollover, dead-letter to its queue`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        // Confused-deputy guard: only this account's schedules may assume the role.
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      inlinePolicies: {
+        rollover: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [target.functionArn] }),
+            new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+          ],
+        }),
+      },
+    });
+
+    const timeZone = TimeZone.of(config.scheduleTimeZone);
+    this.schedules = ROLLOVER_SCHEDULES.map((spec) => {
+      const scheduleName = `${prefix}-${spec.name}`;
+      return new scheduler.Schedule(this, `${pascalCase(spec.name)}Schedule`, {
+        scheduleName,
+        description: spec.description,
+        schedule: scheduler.ScheduleExpression.cron({ ...spec.cron, timeZone }),
+        timeWindow: scheduler.TimeWindow.off(),
+        target: new LambdaInvoke(target, {
+          // withoutPolicyUpdates: the grants LambdaInvoke would add are already in the inline policy.
+          role: role.withoutPolicyUpdates(),
+          input: scheduler.ScheduleTargetInput.fromObject({
+            phase: spec.phase,
+            // The rollover derives the year from the schedule's own time, never from the clock,
+            // and records the schedule's name as the run's caller.
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+            schedule: scheduleName,
+          }),
+          deadLetterQueue: this.deadLetterQueue,
+          // Scheduler retries only failed deliveries (throttling, Lambda unavailable), with backoff.
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(2),
+        }),
+      });
+    });
+  }
+}

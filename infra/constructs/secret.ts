@@ -1,0 +1,69 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../config.ts';
+import { SERVICE_NAME } from '../names.ts';
+import { nagResource } from '../nag.ts';
+
+export interface ServiceSecretProps {
+  readonly config: StageConfig;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The InvoiceXpress credentials: created by the stack, or an existing secret by name or ARN. */
+export class ServiceSecret extends Construct {
+  readonly secret: secretsmanager.ISecret;
+  /** What the functions pass to GetSecretValue (IX_SECRET_ID). */
+  readonly secretId: string;
+  private readonly config: StageConfig;
+
+  constructor(scope: Construct, id: string, props: ServiceSecretProps) {
+    super(scope, id);
+    this.config = props.config;
+    const { secret: secretConfig, stage } = props.config;
+    switch (secretConfig.mode) {
+      case 'create': {
+        const secret = new secretsmanager.Secret(this, 'Resource', {
+          secretName: `${SERVICE_NAME}/${stage}`,
+          description: `InvoiceXpress credentials for ${SERVICE_NAME} (${stage}). Set the value out of band: {"accountName","apiKey","webhooks"?}`,
+          // CloudFormation must create some value; a random non-JSON string makes the functions
+          // fail loudly ("not configured") until an operator puts the real JSON.
+          generateSecretString: { passwordLength: 32, excludePunctuation: true },
+          removalPolicy: props.removalPolicy,
+        });
+        Validations.of(secret).acknowledge({
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'The API key is issued by InvoiceXpress and cannot be rotated by a Lambda; operators rotate it in InvoiceXpress and put the new value (functions re-read the secret on a 401).',
+        });
+        this.secret = secret;
+        this.secretId = secret.secretArn;
+        break;
+      }
+      case 'import':
+        this.secret = secretsmanager.Secret.fromSecretNameV2(this, 'Resource', secretConfig.name);
+        // The name, not the partial ARN: GetSecretValue resolves a name exactly, a partial ARN may not.
+        this.secretId = secretConfig.name;
+        break;
+      case 'importArn':
+        this.secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Resource', secretConfig.arn);
+        this.secretId = secretConfig.arn;
+        break;
+    }
+  }
+
+  /** Lets `role` read the secret (and nothing else of Secrets Manager). */
+  grantRead(role: iam.Role): void {
+    this.secret.grantRead(role);
+    if (this.config.secret.mode === 'import') {
+      // fromSecretNameV2 grants on "<name>-??????": exactly the 6-character suffix Secrets Manager
+      // appends to every secret ARN, so it matches this one secret, not a family of secrets.
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(Stack.of(this), `${this.secret.secretArn}-??????`)}]`,
+        reason: 'The ?????? wildcard is the random 6-character suffix of the single imported secret, which is unknown when importing by name.',
+      });
+    }
+  }
+}
