@@ -49,6 +49,7 @@ export const FUNCTION_SPECS: readonly FunctionSpec[] = [
   { entry: 'set-current-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
   { entry: 'rollover-run', timeout: API_TIMEOUT, runTable: 'write', rolloverSettings: true },
   { entry: 'rollover-status', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: true },
+  { entry: 'rollover-run-record', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: true },
   // One run at a time: a second scheduled event waits (Lambda retries throttled events itself).
   { entry: 'rollover-scheduled', timeout: SCHEDULED_TIMEOUT, runTable: 'write', rolloverSettings: true, concurrency: 1, description: 'yearly rollover, invoked by EventBridge Scheduler' },
 ];
