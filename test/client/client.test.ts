@@ -5,8 +5,8 @@ import { routes } from '../../shared/http/routes.ts';
 import type { RouteName } from '../../shared/http/routes.ts';
 import { startCaptureProxy } from './capture-proxy.ts';
 import type { CaptureProxy } from './capture-proxy.ts';
-import { startLocalStack } from './local-stack.ts';
-import type { LocalStack } from './local-stack.ts';
+import { startLocalStack } from '../support/local-stack.ts';
+import type { LocalStack } from '../support/local-stack.ts';
 
 /**
  * The client against what `npm start` runs (in-process): every route, typed results, typed errors.

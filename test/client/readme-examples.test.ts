@@ -4,8 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIxSequencesClient } from '../../client/index.ts';
 import { startCaptureProxy } from './capture-proxy.ts';
 import type { CaptureProxy } from './capture-proxy.ts';
-import { startLocalStack } from './local-stack.ts';
-import type { LocalStack } from './local-stack.ts';
+import { startLocalStack } from '../support/local-stack.ts';
+import type { LocalStack } from '../support/local-stack.ts';
 import { expectedAuthorization, parseAuthorization } from './sigv4-check.ts';
 
 /**

@@ -3,8 +3,8 @@ import { createIxSequencesClient } from '../../client/index.ts';
 import { signingRegion } from '../../client/signing.ts';
 import { startCaptureProxy } from './capture-proxy.ts';
 import type { CaptureProxy } from './capture-proxy.ts';
-import { startLocalStack } from './local-stack.ts';
-import type { LocalStack } from './local-stack.ts';
+import { startLocalStack } from '../support/local-stack.ts';
+import type { LocalStack } from '../support/local-stack.ts';
 import { expectedAuthorization, parseAuthorization, sha256Hex } from './sigv4-check.ts';
 
 /**
