@@ -147,16 +147,21 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
     }
   }
 
-  /** One InvoiceXpress call: every attempt, wait and body read ends by the policy's deadline. */
-  async function send<T>(call: Call<T>, policy: ResolvedPolicy): Promise<T> {
-    const base = { operation: call.operation, method: call.method, path: call.path };
-    let retries = 0;
+  /**
+   * ky's retry options and hooks for one call, and what it saw: what may be retried (transient
+   * failures of idempotent calls; a 429 of any call, in 'wait' mode), how long to wait, and the
+   * attempts the observer hears about.
+   */
+  function attemptsOf(call: Call<unknown>, policy: ResolvedPolicy) {
+    const seen = { retries: 0, status: undefined as number | undefined };
     let rateLimitWaits = 0;
     let transientRetries = 0;
-    let status: number | undefined;
     const fits = (waitMs: number): boolean => waitMs + MIN_ATTEMPT_MS < policy.deadline.remainingMs();
     const waitsForRateLimit = policy.onRateLimit === 'wait';
     const limit = (call.idempotent ? config.retry.limit : 0) + (waitsForRateLimit ? MAX_RATE_LIMIT_WAITS : 0);
+    const observe = (attempt: number, outcome: ClientAttempt['outcome']): void =>
+      report({ operation: call.operation, method: call.method, path: call.path, attempt, status: seen.status, outcome });
+
     const retry: RetryOptions = {
       limit,
       methods: call.idempotent ? ['get', 'put'] : [],
@@ -166,8 +171,8 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
       delay: (attempt) => config.retry.baseDelayMs * 2 ** (attempt - 1),
       backoffLimit: config.retry.maxDelayMs,
       jitter: true,
-      // ky's retry limit also counts rate-limit waits: transient failures keep their own count,
-      // and a Retry-After past the deadline is not waited for.
+      // ky's limit also counts rate-limit waits: transient failures keep their own count, and a
+      // Retry-After past the deadline is not waited for.
       shouldRetry: ({ error }) => {
         if (++transientRetries > config.retry.limit) return false;
         const asked = isHTTPError(error) ? parseRetryAfter(error.response.headers.get('retry-after')) : undefined;
@@ -175,7 +180,7 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
       },
     };
     const waitOutRateLimit = ({ response, retryCount }: AfterResponseState) => {
-      status = response.status;
+      seen.status = response.status;
       if (response.status !== 429 || !waitsForRateLimit || rateLimitWaits >= MAX_RATE_LIMIT_WAITS || retryCount >= limit) return;
       const waitMs = parseRetryAfter(response.headers.get('retry-after')) ?? untilNextMinute();
       if (!fits(waitMs)) return;
@@ -183,11 +188,16 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
       return ky.retry({ delay: waitMs, code: 'RATE_LIMITED' });
     };
     const observeRetry = ({ retryCount }: BeforeRetryState) => {
-      retries = retryCount;
-      report({ ...base, attempt: retryCount, status, outcome: 'retry' });
-      status = undefined;
+      seen.retries = retryCount;
+      observe(retryCount, 'retry');
+      seen.status = undefined;
     };
+    return { retry, hooks: { afterResponse: [waitOutRateLimit], beforeRetry: [observeRetry] }, seen, observe };
+  }
 
+  /** One InvoiceXpress call: every attempt, wait and body read ends by the policy's deadline. */
+  async function send<T>(call: Call<T>, policy: ResolvedPolicy): Promise<T> {
+    const { retry, hooks, seen, observe } = attemptsOf(call, policy);
     const remaining = policy.deadline.remainingMs();
     try {
       if (remaining < MIN_ATTEMPT_MS) throw new DeadlineReached();
@@ -199,15 +209,15 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
         timeout: Math.min(config.timeoutMs, remaining),
         totalTimeout: remaining,
         retry,
-        hooks: { afterResponse: [waitOutRateLimit], beforeRetry: [observeRetry] },
+        hooks,
       };
       const text = await http(`${config.baseUrl}${call.path}`, request).text();
-      const value = call.parse(text, { operation: call.operation, path: call.path, status });
-      report({ ...base, attempt: retries + 1, status, outcome: 'ok' });
+      const value = call.parse(text, { operation: call.operation, path: call.path, status: seen.status });
+      observe(seen.retries + 1, 'ok');
       return value;
     } catch (error) {
-      report({ ...base, attempt: retries + 1, status, outcome: 'error' });
-      throw failureOf(call, error, { attempts: retries + 1, deadline: policy.deadline });
+      observe(seen.retries + 1, 'error');
+      throw failureOf(call, error, { attempts: seen.retries + 1, deadline: policy.deadline });
     }
   }
 

@@ -7,10 +7,10 @@ import { registerWithAt } from '../sequences/registration.ts';
 import type { Registration } from '../sequences/registration.ts';
 import { serieNames } from './config.ts';
 import { simulate } from './dry-run.ts';
-import { chooseRegistered, decide, findSerie, markDefault, supersedingDefault, upsert } from './plan.ts';
+import { decide, findSerie, markDefault, upsert } from './plan.ts';
 import type { Decision, PlanState } from './plan.ts';
 import type { RolloverPhase } from './schemas.ts';
-import type { RolloverAction, RolloverCalls, RolloverFailure, RolloverOutcome, RolloverReadiness, RolloverResult, RolloverStep } from './result.ts';
+import type { RolloverAction, RolloverCalls, RolloverFailure, RolloverOutcome, RolloverResult, RolloverStep } from './result.ts';
 
 export interface RunRolloverOptions {
   client: InvoiceXpressClient;
@@ -347,30 +347,4 @@ export async function runRollover(options: RunRolloverOptions): Promise<Rollover
     const message = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
     return run.result('failed', { action: 'find', kind: 'internal', message });
   }
-}
-
-export interface ReadinessOptions {
-  client: InvoiceXpressClient;
-  year: number;
-  templates: readonly string[];
-}
-
-/** GET /rollover/{year}: read-only, one list call. Throws the client's error when the list fails. */
-export async function readiness(options: ReadinessOptions): Promise<Omit<RolloverReadiness, 'runs'>> {
-  const candidates = serieNames(options.templates, options.year);
-  const sequences = await options.client.list();
-  const superseding = supersedingDefault(sequences, candidates, options.year);
-  const found =
-    chooseRegistered(sequences, candidates) ?? candidates.map((name) => findSerie(sequences, name)).find((sequence) => sequence !== undefined);
-  return {
-    year: options.year,
-    serie: found?.serie ?? null,
-    exists: found !== undefined,
-    registered: found?.registered ?? false,
-    current: found?.isDefault ?? false,
-    sequence: found ?? null,
-    ...(superseding === undefined
-      ? {}
-      : { note: `the default is '${superseding.serie}', which the rollover leaves alone (a later year's serie or a person's choice)` }),
-  };
 }

@@ -10,7 +10,7 @@ import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
-import { readiness } from './rollover.ts';
+import { readiness } from './readiness.ts';
 import { createRunTable } from './run-table.ts';
 import type { RunHolder } from './run-store.ts';
 import type { RolloverReadiness, RolloverResult, RolloverRunRecord } from './result.ts';
