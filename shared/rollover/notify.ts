@@ -18,6 +18,7 @@ export const RETRIED_BY_THE_NEXT_ACTIVATION: ReadonlySet<string> = new Set([
   'rate_limited',
   'at_in_progress',
   'at_unclear',
+  'not_run',
 ]);
 
 const CHANGES = new Set(['create', 'register', 'set_current']);

@@ -60,7 +60,8 @@ export const RolloverFailureSchema = z
             'serie), at_account (AT refused for the whole account: credentials, sub-user, trial), at_unknown (an ' +
             'answer never seen before, or no AT status), at_in_progress (AT still processing), at_unclear (the ' +
             'register answer was lost and the serie is still pending), not_ready (verify: the year is not active), ' +
-            'verify_mismatch, year_out_of_range, internal',
+            'verify_mismatch, year_out_of_range, not_run (a scheduled run that could not start: its secret or the run table ' +
+            'could not be read), deadline, internal',
         ),
       ),
     message: z.string().check(z.describe('Free of secrets and URLs; says what to fix when a person must act')),

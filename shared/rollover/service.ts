@@ -5,15 +5,15 @@ import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
 import type { DeliveryReport } from '../webhooks/deliver.ts';
-import { RolloverEnvSchema } from './config.ts';
+import { RolloverEnvSchema, serieNames } from './config.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
 import { readiness } from './readiness.ts';
 import { createRunTable } from './run-table.ts';
-import type { RunHolder } from './run-store.ts';
 import type { RolloverReadiness, RolloverResult, RolloverRunRecord } from './result.ts';
+import { targetYear } from './time.ts';
 
 /**
  * The rollover as the functions run it (the schedules and POST /rollover, plus the two read
@@ -35,17 +35,18 @@ class UnauthorizedRunError extends InvoiceXpressError {
   }
 }
 
-function skipped(request: RolloverRequest, year: number, holder: RunHolder): RolloverResult {
-  const at = new Date().toISOString();
-  const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
-  return { year, serie: '', phase: request.input.phase, dryRun: request.input.dryRun, outcome: 'skipped', steps: [], sequence: null, startedAt: at, finishedAt: at, note };
-}
-
-function yearRefused(request: RolloverRequest, error: RolloverYearError): RolloverResult {
-  const at = new Date().toISOString();
-  const failure = { action: 'find' as const, kind: 'year_out_of_range', message: error.message };
-  const steps = [{ action: 'find' as const, status: 'failed' as const, detail: `year_out_of_range: ${error.message}` }];
-  return { year: error.year, serie: '', phase: request.input.phase, dryRun: false, outcome: 'failed', steps, sequence: null, startedAt: at, finishedAt: at, failure };
+/** The result of a run that did not get to InvoiceXpress: skipped, or failed before it started. */
+function unrun(
+  request: RolloverRequest,
+  at: { year: number; serie: string },
+  end: { outcome: 'skipped'; note: string } | { outcome: 'failed'; kind: string; message: string },
+): RolloverResult {
+  const now = new Date().toISOString();
+  const { phase, dryRun } = request.input;
+  const base = { year: at.year, serie: at.serie, phase, dryRun, sequence: null, startedAt: now, finishedAt: now };
+  if (end.outcome === 'skipped') return { ...base, outcome: 'skipped', steps: [], note: end.note };
+  const failure = { action: 'find' as const, kind: end.kind, message: end.message };
+  return { ...base, outcome: 'failed', steps: [{ action: 'find', status: 'failed', detail: `${end.kind}: ${end.message}` }], failure };
 }
 
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
@@ -56,6 +57,10 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
     settle: { settleMs: runtime.env.REGISTER_SETTLE_MS },
   };
+
+  const primaryName = (year: number): string => serieNames(settings.templates, year)[0] ?? '';
+  const yearOf = (request: RolloverRequest): number =>
+    request.input.year ?? targetYear({ phase: request.input.phase, scheduledTime: request.scheduledTime, now: () => new Date(), timeZone: settings.timeZone });
 
   async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
     try {
@@ -117,20 +122,24 @@ export function createRolloverService(env: Record<string, string | undefined> = 
       try {
         outcome = await lockedRun(request);
       } catch (error) {
-        if (!(error instanceof RolloverYearError) || request.trigger !== 'schedule') {
-          if (!(error instanceof RolloverYearError)) {
-            logger.error('Rollover could not run', { alarm: 'rollover_failed', trigger: request.trigger, error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error' });
-          }
-          throw error;
-        }
-        const result = yearRefused(request, error);
+        // POST /rollover answers these as errors (400, 500); a scheduled run ends failed, and its
+        // log line pages or not like any failed run (no throw: one notification, not a DLQ too).
+        if (request.trigger !== 'schedule') throw error;
+        const year = yearOf(request);
+        const end =
+          error instanceof RolloverYearError
+            ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
+            : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
+        const result = unrun(request, { year, serie: primaryName(year) }, end);
         await report(request, result, {}, []);
         return result;
       }
       const { run, webhooks } = outcome;
       if (run.type === 'busy') {
         if (request.trigger !== 'schedule') throw new RolloverInProgressError(run.year, run.holder);
-        const result = skipped(request, run.year, run.holder);
+        const { holder } = run;
+        const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
+        const result = unrun(request, { year: run.year, serie: primaryName(run.year) }, { outcome: 'skipped', note });
         await report(request, result, {}, []);
         return result;
       }

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startLocalAws } from '../../local/local-aws.ts';
+import type { LocalAws } from '../../local/local-aws.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import type { Sandbox } from '../../sandbox/types.ts';
+import type { RolloverResult } from '../../shared/rollover/result.ts';
+import { silenceOutput } from '../support/log-scan.ts';
+
+/**
+ * A scheduled run that cannot start (its secret cannot be read) ends as a failed run, without
+ * throwing: one notification (its log line) rather than a page and a DLQ message. An activation
+ * is retried by the next quarter hour and does not page; a prepare or verify pages.
+ */
+
+let sandbox: Sandbox;
+let aws: LocalAws;
+let handler: (event: unknown, context: Context) => Promise<RolloverResult>;
+let output: ReturnType<typeof silenceOutput>;
+
+const context = (): Context =>
+  ({ awsRequestId: randomUUID(), functionName: 'rollover-scheduled', getRemainingTimeInMillis: () => 60_000 }) as unknown as Context;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ apiKey: 'k-not-run-0c4d' });
+  aws = await startLocalAws(sandbox, 'test');
+  aws.secretsManager.failWith('ResourceNotFoundException');
+  Object.assign(process.env, aws.environment, { POWERTOOLS_LOG_LEVEL: 'INFO' });
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, now: new Date('2027-01-01T00:15:00Z') });
+  output = silenceOutput();
+  handler = (await import('../../functions/rollover-scheduled.ts')).handler;
+});
+afterAll(async () => {
+  output.restore();
+  vi.useRealTimers();
+  await Promise.all([sandbox.close(), aws.close()]);
+});
+
+function lineOf(before: number): Record<string, unknown> {
+  const lines = output
+    .lines()
+    .slice(before)
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes('"rollover"'));
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+}
+
+describe('a scheduled run that cannot start', () => {
+  it('activation: failed (not_run), logged without an alarm, nothing thrown', async () => {
+    const before = output.lines().length;
+    const result = await handler({ phase: 'activate', scheduledTime: '2027-01-01T00:15:00Z', schedule: 'activate' }, context());
+    expect(result).toMatchObject({ outcome: 'failed', year: 2027, serie: '2027', failure: { kind: 'not_run' } });
+    expect(result.failure?.message).toContain('ResourceNotFoundException');
+    const line = lineOf(before);
+    expect(line['alarm']).toBeUndefined();
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('verify: failed (not_run) and pages', async () => {
+    const before = output.lines().length;
+    const result = await handler({ phase: 'verify', scheduledTime: '2027-01-01T01:00:00Z', schedule: 'verify' }, context());
+    expect(result.failure?.kind).toBe('not_run');
+    expect(lineOf(before)['alarm']).toBe('rollover_failed');
+  });
+});
