@@ -28,8 +28,6 @@ export function createServiceRuntime<Schema extends typeof BaseEnvSchema>(
   const secret = new CachedSecret(secretsManagerSource(parsed.IX_SECRET_ID), {
     ttlMs: parsed.SECRET_TTL_SECONDS * 1000,
   });
-  // Read the secret now, overlapping the rest of the cold start; the first request joins this read, or reads again if it failed.
-  secret.get().catch(() => undefined);
   const session = createInvoiceXpressSession({ secret, baseUrl: parsed.IX_BASE_URL, timeoutMs: parsed.IX_TIMEOUT_MS });
   return { env: parsed, secret, session };
 }
