@@ -9,10 +9,12 @@ import type { BundleReport } from './bundle.ts';
 import { coldRounds } from './cold.ts';
 import type { ColdSample, ColdVariant } from './cold.ts';
 import { EXPECTED_ANSWER, FUNCTION_EVENTS } from './events.ts';
-import { renderReport } from './report.ts';
+import { probeTimeZoneFormatter } from './probes.ts';
+import { renderReport, TIME_ZONE_PROBES } from './report.ts';
 import type { BenchData, ColdRow } from './report.ts';
 import { median, percentile } from './stats.ts';
-import { CHANGE_FUNCTION, CHANGE_VARIANTS } from './variants.ts';
+import { startDelayingProxy } from './delaying-proxy.ts';
+import { CHANGE_FUNCTION, CHANGE_VARIANTS, SECRETS_LATENCY_MS } from './variants.ts';
 import { measureWarm } from './warm.ts';
 
 /**
@@ -49,12 +51,17 @@ const [harness, floor, floorSecret, bare, functions, changes] = await Promise.al
   bundle('floor-secret', 'bench/floor-secret.ts'),
   bundle('bare-client', 'bench/bare-client.ts'),
   Promise.all(functionNames.map((name) => bundle(name, `functions/${name}.ts`))),
-  Promise.all(
-    CHANGE_VARIANTS.map((variant) =>
-      variant.bundle ? bundle(variant.name, `functions/${CHANGE_FUNCTION}.ts`, variant.bundle) : Promise.resolve(undefined),
-    ),
-  ),
+  bundleChangeVariants(),
 ]);
+
+/** One bundle per distinct variant name; the deployed function's own bundle is built above. */
+async function bundleChangeVariants(): Promise<Map<string, BundleReport>> {
+  const distinct = new Map(CHANGE_VARIANTS.filter((v) => v.bundle || v.entry).map((v) => [v.name, v]));
+  const built = await Promise.all(
+    [...distinct.values()].map((v) => bundle(v.name, v.entry ?? `functions/${CHANGE_FUNCTION}.ts`, v.bundle)),
+  );
+  return new Map(built.map((report) => [report.name, report]));
+}
 
 const sandbox = await startSandbox({ apiKey: 'bench-key' });
 const secrets = await startLocalSecretsManager({
@@ -69,6 +76,7 @@ const functionEnv: Record<string, string> = {
   BENCH_FLOOR_API_KEY: sandbox.apiKey,
 };
 const counters = { invoiceXpress: () => sandbox.requests.length, secretReads: () => secrets.calls };
+const slowSecrets = await startDelayingProxy(secrets.url, SECRETS_LATENCY_MS);
 
 const functionVariant = (name: string, file: string, label = name, env?: Record<string, string>): ColdVariant => {
   const event = FUNCTION_EVENTS[name];
@@ -86,9 +94,10 @@ const floorVariant: ColdVariant = {
 };
 const floorSecretVariant: ColdVariant = { ...floorVariant, label: 'floor-secret', file: floorSecret.file, expectedCalls: { invoiceXpress: 1, secretReads: 1 } };
 const deployed = functions.map((report) => functionVariant(report.name, report.file));
-const changeVariants = CHANGE_VARIANTS.map((variant, index) => {
-  const file = changes[index]?.file ?? functions.find((report) => report.name === CHANGE_FUNCTION)?.file ?? '';
-  return functionVariant(CHANGE_FUNCTION, file, variant.label, variant.env);
+const changeVariants = CHANGE_VARIANTS.map((variant) => {
+  const file = (changes.get(variant.name) ?? functions.find((report) => report.name === CHANGE_FUNCTION))?.file ?? '';
+  const env = { ...variant.env, ...(variant.secretsLatencyMs === undefined ? {} : { AWS_ENDPOINT_URL_SECRETS_MANAGER: slowSecrets.url }) };
+  return functionVariant(CHANGE_FUNCTION, file, variant.label, env);
 });
 const variants = [floorVariant, floorSecretVariant, ...deployed, ...changeVariants];
 
@@ -110,8 +119,9 @@ try {
   const getSequence = functions.find((report) => report.name === 'get-sequence');
   warm = await measureWarm({ handlerModule: getSequence?.file ?? '', functionName: 'get-sequence', bare: bareOptions, ...WARM }, functionEnv);
 } finally {
-  await Promise.all([sandbox.close(), secrets.close()]);
+  await Promise.all([sandbox.close(), secrets.close(), slowSecrets.close()]);
 }
+const timeZoneFormatterMs = probeTimeZoneFormatter(quick ? 1 : TIME_ZONE_PROBES);
 
 const rowOf = (variant: ColdVariant, report?: BundleReport): ColdRow => {
   const samples = cold.get(variant) ?? [];
@@ -135,9 +145,18 @@ const data: BenchData = {
   floor: rowOf(floorVariant, floor),
   floorSecret: rowOf(floorSecretVariant, floorSecret),
   functions: deployed.map((variant, index) => rowOf(variant, functions[index])),
-  changes: changeVariants.map((variant, index) => ({ ...rowOf(variant, changes[index]), change: CHANGE_VARIANTS[index]?.change ?? '' })),
+  changes: changeVariants.map((variant, index) => {
+    const change = CHANGE_VARIANTS[index];
+    return {
+      ...rowOf(variant, change ? changes.get(change.name) : undefined),
+      change: change?.change ?? '',
+      status: change?.status ?? 'kept',
+      comparedWith: change?.comparedWith,
+    };
+  }),
   warm,
   warmPlan: WARM,
+  timeZoneFormatterMs,
 };
 const text = renderReport(data);
 writeFileSync(flags.out, text);

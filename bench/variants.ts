@@ -1,73 +1,87 @@
-import { readFile } from 'node:fs/promises';
-import type { Plugin } from 'esbuild';
 import { FUNCTION_BUNDLING } from '../infra/bundling.ts';
 import type { BundleVariant } from './bundle.ts';
 
 /**
- * The changes of issue 11 the bench measures against the deployed bundles, each undone alone
- * (and all together: the functions as they were before). Only the bench builds these.
+ * The cold-path changes of issue 11, measured on get-sequence against the deployed bundle in the
+ * same run: the kept ones undone (one at a time and together), and the ones tried and not kept
+ * applied. Only the bench builds these.
  */
-
-/** The early secret read in shared/runtime/service-runtime.ts (one statement). */
-const EARLY_SECRET_READ = /^[ \t]*secret\.get\(\)\.catch\(\(\) => undefined\);[ \t]*\n/m;
-
-/** Builds shared/runtime/service-runtime.ts without its early secret read. */
-function withoutEarlySecretRead(): Plugin {
-  return {
-    name: 'without-early-secret-read',
-    setup(build) {
-      build.onLoad({ filter: /shared\/runtime\/service-runtime\.ts$/ }, async ({ path }) => {
-        const source = await readFile(path, 'utf8');
-        if (!EARLY_SECRET_READ.test(source)) {
-          // Loud on purpose: the variant would silently measure nothing.
-          throw new Error(`bench: the early secret read statement is no longer in ${path}; update bench/variants.ts`);
-        }
-        return { contents: source.replace(EARLY_SECRET_READ, ''), loader: 'ts' };
-      });
-    },
-  };
-}
 
 const SDK_EXTERNAL = { ...FUNCTION_BUNDLING, externalModules: ['@aws-sdk/*'], banner: undefined };
 const SOURCE_MAPS = { NODE_OPTIONS: '--enable-source-maps' };
 
 export interface ChangeVariant {
-  /** Bundle directory name. */
+  /** Bundle directory name (variants with the same name share one bundle). */
   name: string;
-  label: string;
-  /** What the deployed function does instead. */
+  /** The change, as the report names it. */
   change: string;
+  /**
+   * kept: the variant undoes a change the functions have; tried: it applies one they do not;
+   * reference: the deployed function under other conditions, for a tried variant to compare with.
+   */
+  status: 'kept' | 'tried' | 'reference';
+  /** What the variant is. */
+  label: string;
+  /** Entry to bundle (default: the function's own). */
+  entry?: string;
   bundle?: BundleVariant;
   env?: Record<string, string>;
+  /** Every Secrets Manager answer delayed this long (a stand-in for the network). */
+  secretsLatencyMs?: number;
+  /** The `change` of the reference variant it is compared with (default: the deployed function). */
+  comparedWith?: string;
 }
 
-/** Undone on get-sequence, the function every API route resembles most. */
+/** Network time added to Secrets Manager for the variants that need some to overlap. */
+export const SECRETS_LATENCY_MS = 20;
+
+/** The function the changes are measured on: every API route resembles it most. */
 export const CHANGE_FUNCTION = 'get-sequence';
 
 export const CHANGE_VARIANTS: readonly ChangeVariant[] = [
   {
     name: 'get-sequence-sdk-external',
-    label: '`@aws-sdk/*` external (loaded from node_modules, as the runtime provides it)',
     change: 'the AWS SDK bundled into the function',
+    status: 'kept',
+    label: '`@aws-sdk/*` external (loaded from node_modules, as the runtime provides it)',
     bundle: { bundling: SDK_EXTERNAL },
   },
   {
     name: 'get-sequence',
-    label: '`NODE_OPTIONS=--enable-source-maps`',
     change: 'no `--enable-source-maps` (maps kept for offline use)',
+    status: 'kept',
+    label: '`NODE_OPTIONS=--enable-source-maps`',
     env: SOURCE_MAPS,
-  },
-  {
-    name: 'get-sequence-lazy-secret',
-    label: 'secret read on the first request, not during init',
-    change: 'the secret read started during init',
-    bundle: { plugins: [withoutEarlySecretRead()] },
   },
   {
     name: 'get-sequence-before',
-    label: 'all three undone (the functions before issue 11)',
-    change: 'all three changes',
-    bundle: { bundling: SDK_EXTERNAL, plugins: [withoutEarlySecretRead()] },
+    change: 'both of the above',
+    status: 'kept',
+    label: 'SDK external and `--enable-source-maps` (the functions before issue 11)',
+    bundle: { bundling: SDK_EXTERNAL },
     env: SOURCE_MAPS,
+  },
+  {
+    name: 'get-sequence-early-secret',
+    change: 'the secret read started during init',
+    status: 'tried',
+    label: 'bench/candidates/get-sequence-early-secret.ts',
+    entry: 'bench/candidates/get-sequence-early-secret.ts',
+  },
+  {
+    name: 'get-sequence',
+    change: `(reference) Secrets Manager ${String(SECRETS_LATENCY_MS)} ms away`,
+    status: 'reference',
+    label: `deployed, every Secrets Manager answer delayed ${String(SECRETS_LATENCY_MS)} ms`,
+    secretsLatencyMs: SECRETS_LATENCY_MS,
+  },
+  {
+    name: 'get-sequence-early-secret',
+    change: `the secret read started during init, Secrets Manager ${String(SECRETS_LATENCY_MS)} ms away`,
+    status: 'tried',
+    label: `the candidate above, every Secrets Manager answer delayed ${String(SECRETS_LATENCY_MS)} ms`,
+    entry: 'bench/candidates/get-sequence-early-secret.ts',
+    secretsLatencyMs: SECRETS_LATENCY_MS,
+    comparedWith: `(reference) Secrets Manager ${String(SECRETS_LATENCY_MS)} ms away`,
   },
 ];

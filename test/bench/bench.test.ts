@@ -61,10 +61,13 @@ describe('npm run bench -- --quick', () => {
   it('reports each change undone against the deployed function, warm latency, heap and bundle sizes', () => {
     for (const variant of CHANGE_VARIANTS) {
       const cells = rowOf(report, variant.change);
-      expect(cells?.[5], variant.change).toMatch(/^[+−]\d+\.\d ms$/);
+      expect(isTime(cells?.[3]), variant.change).toBe(true);
+      if (variant.status === 'reference') continue;
+      expect(cells?.[1], variant.change).toBe(variant.status === 'kept' ? 'yes' : 'no');
+      expect(cells?.[6], variant.change).toMatch(/^[+−]\d+\.\d ms$/);
     }
-    expect(rowOf(report, 'handler')?.[1]).toMatch(/^\d+\.\d ms$/);
-    expect(rowOf(report, 'bare client call')?.[1]).toMatch(/^\d+\.\d ms$/);
+    expect(rowOf(report, 'handler')?.[1]).toMatch(/^\d+\.\d{3} ms$/);
+    expect(rowOf(report, 'bare client call')?.[1]).toMatch(/^\d+\.\d{3} ms$/);
     expect(report).toMatch(/growth after 200 more requests through the handler \*\*-?\d+\.\d\d MB\*\*/);
     for (const { name } of FUNCTION_SPECS) expect(rowOf(report, name)?.length, name).toBe(9);
     expect(report).toMatch(/## Symbolicating a stack trace/);
