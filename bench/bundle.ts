@@ -1,13 +1,13 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
-import type { Metafile, Plugin } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { esbuildBuildOptions, FUNCTION_BUNDLING } from '../infra/bundling.ts';
 
 /**
  * Bundles an entry the way the stack does (infra/bundling.ts, translated by
  * `esbuildBuildOptions`), so what the bench loads is what deploys. A variant may change the
- * options or add a plugin; the deployed functions use neither.
+ * options (to measure what a change saves); the deployed functions never do.
  */
 
 export const ROOT = new URL('..', import.meta.url).pathname;
@@ -25,7 +25,6 @@ export interface BundleReport {
 
 export interface BundleVariant {
   bundling?: BundlingOptions;
-  plugins?: Plugin[];
 }
 
 function groupOf(path: string): string {
@@ -52,7 +51,7 @@ export async function bundle(name: string, entry: string, variant: BundleVariant
   mkdirSync(outdir, { recursive: true });
   const file = `${outdir}/index.mjs`;
   const options = esbuildBuildOptions(variant.bundling ?? FUNCTION_BUNDLING, { entry: `${ROOT}${entry}`, outfile: file });
-  const result = await build({ ...options, absWorkingDir: ROOT, metafile: true, plugins: variant.plugins ?? [] });
+  const result = await build({ ...options, absWorkingDir: ROOT, metafile: true });
   const mapBytes = options.sourcemap === undefined ? 0 : statSync(`${file}.map`).size;
   return { name, file, bytes: statSync(file).size, mapBytes, top: topSources(result.metafile) };
 }

@@ -3,9 +3,10 @@ import { LogLevel, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-no
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /**
- * esbuild's CommonJS interop in an ESM bundle calls `require` for Node built-ins (the AWS SDK and
- * some of its dependencies are CommonJS). ESM has no `require`: this banner defines one. The
- * import is aliased so it cannot clash with a name of the bundle.
+ * CommonJS code inside an ESM bundle reaches Node built-ins through `require`, which ESM does not
+ * have: this banner defines it. Today's bundles hold no CommonJS (mainFields picks the SDK's ESM
+ * builds), but a CommonJS dependency added later would otherwise fail only when its code runs.
+ * The import is aliased so it cannot clash with a name of the bundle.
  */
 export const CREATE_REQUIRE_BANNER =
   "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
@@ -25,8 +26,7 @@ export const FUNCTION_BUNDLING: BundlingOptions = {
   // Maps point at file:line without embedding every source: a smaller package.
   sourcesContent: false,
   // Nothing external: the AWS SDK is bundled and tree-shaken with the rest. Loading the runtime's
-  // copy from node_modules costs far more at cold start (CommonJS loading, resolution); see
-  // docs/benchmarks.md.
+  // copy from node_modules makes every cold start slower (docs/benchmarks.md).
   externalModules: [],
   banner: CREATE_REQUIRE_BANNER,
   // Prefer ESM builds of dependencies (tree-shaking, fewer CommonJS interop shims).
