@@ -1,11 +1,13 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
 import type { Metafile } from 'esbuild';
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { esbuildBuildOptions, FUNCTION_BUNDLING } from '../infra/bundling.ts';
 
 /**
- * Bundles a function the way infra/ix-sequences-stack.ts has NodejsFunction do it (ESM, node24,
- * minified, @aws-sdk/* external, module-first main fields) so sizes measured here are the
- * deployed sizes (source maps excluded: they are loaded only when an error is printed).
+ * Bundles an entry the way the stack does (infra/bundling.ts, translated by
+ * `esbuildBuildOptions`), so what the bench loads is what deploys. A variant may change the
+ * options (to measure what a change saves); the deployed functions never do.
  */
 
 export const ROOT = new URL('..', import.meta.url).pathname;
@@ -13,10 +15,16 @@ export const OUT_DIR = `${ROOT}.bench/bundles`;
 
 export interface BundleReport {
   name: string;
+  /** The bundle (index.mjs), as NodejsFunction names it for ESM. */
   file: string;
   bytes: number;
+  mapBytes: number;
   /** The largest packages / folders in the bundle, by output bytes. */
   top: { source: string; bytes: number }[];
+}
+
+export interface BundleVariant {
+  bundling?: BundlingOptions;
 }
 
 function groupOf(path: string): string {
@@ -25,8 +33,8 @@ function groupOf(path: string): string {
   return path.split('/').slice(0, 2).join('/');
 }
 
-function topSources(metafile: Metafile, file: string): { source: string; bytes: number }[] {
-  const output = Object.entries(metafile.outputs).find(([name]) => name.endsWith(file))?.[1];
+function topSources(metafile: Metafile): { source: string; bytes: number }[] {
+  const output = Object.entries(metafile.outputs).find(([name]) => name.endsWith('index.mjs'))?.[1];
   const groups = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
     groups.set(groupOf(input), (groups.get(groupOf(input)) ?? 0) + bytesInOutput);
@@ -38,23 +46,12 @@ function topSources(metafile: Metafile, file: string): { source: string; bytes: 
 }
 
 /** `entry` is a path relative to the repository root, e.g. functions/list-sequences.ts */
-export async function bundle(name: string, entry: string): Promise<BundleReport> {
+export async function bundle(name: string, entry: string, variant: BundleVariant = {}): Promise<BundleReport> {
   const outdir = `${OUT_DIR}/${name}`;
   mkdirSync(outdir, { recursive: true });
-  const result = await build({
-    entryPoints: [`${ROOT}${entry}`],
-    outfile: `${outdir}/index.mjs`,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    external: ['@aws-sdk/*'],
-    mainFields: ['module', 'main'],
-    metafile: true,
-    logLevel: 'warning',
-  });
   const file = `${outdir}/index.mjs`;
-  writeFileSync(`${outdir}/package.json`, '{"type":"module"}\n');
-  return { name, file, bytes: statSync(file).size, top: topSources(result.metafile, 'index.mjs') };
+  const options = esbuildBuildOptions(variant.bundling ?? FUNCTION_BUNDLING, { entry: `${ROOT}${entry}`, outfile: file });
+  const result = await build({ ...options, absWorkingDir: ROOT, metafile: true });
+  const mapBytes = options.sourcemap === undefined ? 0 : statSync(`${file}.map`).size;
+  return { name, file, bytes: statSync(file).size, mapBytes, top: topSources(result.metafile) };
 }

@@ -1,240 +1,164 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { apiGatewayEvent, lambdaContext } from '../local/api-gateway-event.ts';
 import { localFunctionEnvironment, startLocalSecretsManager } from '../local/secrets-manager-endpoint.ts';
 import { startSandbox } from '../sandbox/server.ts';
-import { createInvoiceXpressClient } from '../shared/invoicexpress/client.ts';
-import { routes } from '../shared/http/routes.ts';
-import type { RouteSpec } from '../shared/http/route-spec.ts';
-import { runRollover } from '../shared/rollover/rollover.ts';
-import type { RolloverResult } from '../shared/rollover/result.ts';
+import { FUNCTION_SPECS } from '../infra/ix-sequences-stack.ts';
 import { bundle, ROOT } from './bundle.ts';
 import type { BundleReport } from './bundle.ts';
+import { coldRounds } from './cold.ts';
+import type { ColdSample, ColdVariant } from './cold.ts';
+import { EXPECTED_ANSWER, FUNCTION_EVENTS } from './events.ts';
+import { probeTimeZoneFormatter } from './probes.ts';
+import { renderReport, TIME_ZONE_PROBES } from './report.ts';
+import type { BenchData, ColdRow } from './report.ts';
+import { median, percentile } from './stats.ts';
+import { startDelayingProxy } from './delaying-proxy.ts';
+import { CHANGE_FUNCTION, CHANGE_VARIANTS, SECRETS_LATENCY_MS } from './variants.ts';
+import { measureWarm } from './warm.ts';
 
 /**
- * `npm run bench`: bundle sizes, cold-init ratio, warm overhead ratio and rollover cost, printed
- * and written to docs/benchmarks.md. `--quick` runs fewer repetitions (the test suite uses it to
- * keep the script working; its numbers are noisier).
+ * `npm run bench`: what callers feel. For every function, the first response of a fresh process
+ * (load the bundle as deployed, read the secret through the real SDK from the loopback Secrets
+ * Manager, one InvoiceXpress call to the sandbox) against a process doing one `fetch`, all
+ * variants interleaved in one run; the cold-path changes measured on get-sequence (kept ones
+ * undone, tried ones applied: bench/variants.ts); warm latency against the bare client call and
+ * heap after 20,000 warm requests. Printed and written to
+ * docs/benchmarks.md. `--quick` runs a single round and few warm requests: the test suite uses
+ * it to keep the script working (its figures mean little).
  */
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: `${ROOT}docs/benchmarks.md` } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: `${ROOT}docs/benchmarks.md` },
+  },
 });
-const COLD_RUNS = flags.quick ? 3 : 9;
-const WARM_REQUESTS = flags.quick ? 40 : 400;
+const quick = flags.quick;
+const ROUNDS = quick ? 1 : 30;
+const WARM = quick
+  ? { warmupRequests: 20, timedRequests: 50, heapRequests: 200, checkpoints: [] }
+  : { warmupRequests: 500, timedRequests: 2_000, heapRequests: 20_000, checkpoints: [5_000, 10_000] };
 
-const TARGETS = { bundleBytes: 120 * 1024, coldRatio: 1.5, warmRatio: 1.15, repeatCalls: 1 };
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
-const ms = (value: number): string => `${value.toFixed(1)} ms`;
-const mark = (ok: boolean): string => (ok ? 'yes' : '**no**');
 const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`[${(performance.now() / 1000).toFixed(1)} s] ${line}\n`);
 };
 
-// Environment a function needs at init (parsed at cold start); no network is touched at init.
-const INIT_ENV = {
-  ...process.env,
-  IX_SECRET_ID: 'ix-sequences/bench',
-  STAGE: 'bench',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  AWS_REGION: 'eu-west-1',
-};
+log(`bench: ${quick ? 'quick' : 'full'} run on Node ${process.version}; bundling…`);
+const functionNames = FUNCTION_SPECS.map((spec) => spec.name);
+const [harness, floor, floorSecret, bare, functions, changes] = await Promise.all([
+  bundle('cold-harness', 'bench/cold-harness.ts'),
+  bundle('floor', 'bench/floor.ts'),
+  bundle('floor-secret', 'bench/floor-secret.ts'),
+  bundle('bare-client', 'bench/bare-client.ts'),
+  Promise.all(functionNames.map((name) => bundle(name, `functions/${name}.ts`))),
+  bundleChangeVariants(),
+]);
 
-/** Wall time of a fresh Node 24 process that loads the bundle (module init included) and exits. */
-function coldStartMs(file: string): number {
-  const script = `await import(${JSON.stringify(file)});`;
-  const started = performance.now();
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: INIT_ENV, encoding: 'utf8' });
-  const elapsed = performance.now() - started;
-  if (child.status !== 0) throw new Error(`loading ${file} failed: ${child.stderr}`);
-  return elapsed;
-}
-
-async function bundles(): Promise<{ reports: BundleReport[]; baseline: BundleReport; baselineSdk: BundleReport }> {
-  const entries = [...new Set([...(Object.values(routes) as RouteSpec[]).map((r) => r.entry), 'rollover-scheduled'])];
-  const reports: BundleReport[] = [];
-  for (const entry of entries) reports.push(await bundle(entry, `functions/${entry}.ts`));
-  const baseline = await bundle('baseline-fetch', 'bench/baseline-fetch.ts');
-  const baselineSdk = await bundle('baseline-fetch-sdk', 'bench/baseline-fetch-sdk.ts');
-  return { reports, baseline, baselineSdk };
-}
-
-function coldInit(files: string[]): Map<string, number> {
-  const samples = new Map<string, number[]>(files.map((file) => [file, []]));
-  coldStartMs(files[0] ?? ''); // warm the OS file cache once
-  // Interleaved, so drift on a busy machine hits every bundle alike.
-  for (let run = 0; run < COLD_RUNS; run++) {
-    for (const file of files) samples.get(file)?.push(coldStartMs(file));
-  }
-  return new Map([...samples].map(([file, values]) => [file, median(values)]));
-}
-
-async function warmOverhead(): Promise<{ handlerMs: number; clientMs: number }> {
-  const sandbox = await startSandbox({ apiKey: 'bench-key' });
-  const secrets = await startLocalSecretsManager({
-    secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
-  });
-  Object.assign(
-    process.env,
-    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, stage: 'bench' }),
-    { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+/** One bundle per distinct variant name; the deployed function's own bundle is built above. */
+async function bundleChangeVariants(): Promise<Map<string, BundleReport>> {
+  const distinct = new Map(CHANGE_VARIANTS.filter((v) => v.bundle || v.entry).map((v) => [v.name, v]));
+  const built = await Promise.all(
+    [...distinct.values()].map((v) => bundle(v.name, v.entry ?? `functions/${CHANGE_FUNCTION}.ts`, v.bundle)),
   );
-  try {
-    const { handler } = (await import('../functions/get-sequence.ts')) as {
-      handler: (event: ReturnType<typeof apiGatewayEvent>, context: ReturnType<typeof lambdaContext>) => Promise<{ statusCode: number }>;
+  return new Map(built.map((report) => [report.name, report]));
+}
+
+const sandbox = await startSandbox({ apiKey: 'bench-key' });
+const secrets = await startLocalSecretsManager({
+  secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
+});
+// As the stack configures a function, pointed at the loopback peers; nothing inherited.
+const functionEnv: Record<string, string> = {
+  ...localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, stage: 'bench' }),
+  SECRET_TTL_SECONDS: '300',
+  IX_TIMEOUT_MS: '8000',
+  LOG_LEVEL: 'INFO',
+  BENCH_FLOOR_API_KEY: sandbox.apiKey,
+};
+const counters = { invoiceXpress: () => sandbox.requests.length, secretReads: () => secrets.calls };
+const slowSecrets = await startDelayingProxy(secrets.url, SECRETS_LATENCY_MS);
+
+const functionVariant = (name: string, file: string, label = name, env?: Record<string, string>): ColdVariant => {
+  const event = FUNCTION_EVENTS[name];
+  const expectedAnswer = EXPECTED_ANSWER[name];
+  if (event === undefined || expectedAnswer === undefined) throw new Error(`bench: no event for function ${name}`);
+  return { label, functionName: name, file, event, expectedAnswer, expectedCalls: { invoiceXpress: 1, secretReads: 1 }, ...(env ? { env } : {}) };
+};
+const floorVariant: ColdVariant = {
+  label: 'floor',
+  functionName: 'floor',
+  file: floor.file,
+  event: () => null,
+  expectedAnswer: 200,
+  expectedCalls: { invoiceXpress: 1, secretReads: 0 },
+};
+const floorSecretVariant: ColdVariant = { ...floorVariant, label: 'floor-secret', file: floorSecret.file, expectedCalls: { invoiceXpress: 1, secretReads: 1 } };
+const deployed = functions.map((report) => functionVariant(report.name, report.file));
+const changeVariants = CHANGE_VARIANTS.map((variant) => {
+  const file = (changes.get(variant.name) ?? functions.find((report) => report.name === CHANGE_FUNCTION))?.file ?? '';
+  const env = { ...variant.env, ...(variant.slowSecrets === true ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: slowSecrets.url } : {}) };
+  return functionVariant(CHANGE_FUNCTION, file, variant.label, env);
+});
+const variants = [floorVariant, floorSecretVariant, ...deployed, ...changeVariants];
+
+const loadBefore = loadavg()[0] ?? 0;
+let cold: Map<ColdVariant, ColdSample[]>;
+let warm: Awaited<ReturnType<typeof measureWarm>>;
+try {
+  log(`cold: ${String(variants.length)} variants × ${String(ROUNDS)} rounds, a fresh process each…`);
+  cold = await coldRounds(harness.file, variants, ROUNDS, functionEnv, counters, {
+    fillCache: !quick,
+    onRound: (round) => {
+      // Back to the seeded state, so list answers do not grow with the series create made.
+      sandbox.reset();
+      if (!quick && (round + 1) % 5 === 0) log(`  round ${String(round + 1)}/${String(ROUNDS)}`);
+    },
+  });
+  log(`warm: ${String(WARM.timedRequests)} timed pairs, then ${String(WARM.heapRequests)} requests for the heap…`);
+  const bareOptions = { module: bare.file, accountName: sandbox.accountName, apiKey: sandbox.apiKey, baseUrl: sandbox.url };
+  const getSequence = functions.find((report) => report.name === 'get-sequence');
+  warm = await measureWarm({ handlerModule: getSequence?.file ?? '', functionName: 'get-sequence', bare: bareOptions, ...WARM }, functionEnv);
+} finally {
+  await Promise.all([sandbox.close(), secrets.close(), slowSecrets.close()]);
+}
+const timeZoneFormatterMs = probeTimeZoneFormatter(quick ? 1 : TIME_ZONE_PROBES);
+
+const rowOf = (variant: ColdVariant, report?: BundleReport): ColdRow => {
+  const samples = cold.get(variant) ?? [];
+  const firstResponse = samples.map((sample) => sample.firstResponseMs);
+  return {
+    label: variant.label,
+    functionName: variant.functionName,
+    median: median(firstResponse),
+    p90: percentile(firstResponse, 90),
+    initMedian: median(samples.map((sample) => sample.initMs)),
+    samples: firstResponse,
+    bundle: report,
+  };
+};
+const data: BenchData = {
+  quick,
+  date: new Date().toISOString().slice(0, 10),
+  node: process.version,
+  machine: { cores: cpus().length, model: cpus()[0]?.model.trim() ?? 'unknown', load: [loadBefore, loadavg()[0] ?? 0] },
+  rounds: ROUNDS,
+  floor: rowOf(floorVariant, floor),
+  floorSecret: rowOf(floorSecretVariant, floorSecret),
+  functions: deployed.map((variant, index) => rowOf(variant, functions[index])),
+  changes: changeVariants.map((variant, index) => {
+    const change = CHANGE_VARIANTS[index];
+    return {
+      ...rowOf(variant, change ? changes.get(change.name) : undefined),
+      change: change?.change ?? '',
+      status: change?.status ?? 'kept',
+      comparedWith: change?.comparedWith,
     };
-    const client = createInvoiceXpressClient({ accountName: sandbox.accountName, apiKey: sandbox.apiKey, baseUrl: sandbox.url });
-    const event = () =>
-      apiGatewayEvent({
-        method: 'GET',
-        path: '/sequences/146090',
-        resource: '/sequences/{id}',
-        pathParameters: { id: '146090' },
-        headers: { accept: 'application/json' },
-      });
-    const context = lambdaContext('get-sequence');
-    // Warm both paths (secret cached, connections open, JIT) before measuring.
-    for (let i = 0; i < 20; i++) {
-      await handler(event(), context);
-      await client.get(146090);
-    }
-    const handlerSamples: number[] = [];
-    const clientSamples: number[] = [];
-    for (let i = 0; i < WARM_REQUESTS; i++) {
-      const request = event(); // built outside the timing: API Gateway does this work, not us
-      let started = performance.now();
-      const answer = await handler(request, context);
-      handlerSamples.push(performance.now() - started);
-      if (answer.statusCode !== 200) throw new Error(`handler answered ${String(answer.statusCode)}`);
-      started = performance.now();
-      await client.get(146090);
-      clientSamples.push(performance.now() - started);
-    }
-    return { handlerMs: median(handlerSamples), clientMs: median(clientSamples) };
-  } finally {
-    await Promise.all([sandbox.close(), secrets.close()]);
-  }
-}
-
-interface RolloverRun {
-  label: string;
-  wallMs: number;
-  calls: number;
-  outcome: string;
-}
-
-async function rolloverCost(): Promise<RolloverRun[]> {
-  const sandbox = await startSandbox({ apiKey: 'bench-key', latencyMs: 50, rateLimitPerMinute: 100, at: { onCreate: 'pending' } });
-  try {
-    const client = createInvoiceXpressClient({ accountName: sandbox.accountName, apiKey: sandbox.apiKey, baseUrl: sandbox.url });
-    const run = async (label: string, phase: 'prepare' | 'activate'): Promise<RolloverRun> => {
-      const before = sandbox.requests.length;
-      const started = performance.now();
-      const result: RolloverResult = await runRollover({
-        client,
-        input: { phase, year: 2027, dryRun: false },
-        now: () => new Date(),
-        templates: ['{year}', '{year}B', '{year}C'],
-      });
-      return { label, wallMs: performance.now() - started, calls: sandbox.requests.length - before, outcome: result.outcome };
-    };
-    return [
-      await run('prepare (serie missing, AT pending at create)', 'prepare'),
-      await run('activate (after prepare)', 'activate'),
-      await run('repeat activate (everything done)', 'activate'),
-    ];
-  } finally {
-    await sandbox.close();
-  }
-}
-
-log(`bench: ${flags.quick ? 'quick' : 'full'} run on Node ${process.version}`);
-log('bundling…');
-const { reports, baseline, baselineSdk } = await bundles();
-log(`cold init: ${String(COLD_RUNS)} fresh processes per bundle…`);
-const cold = coldInit([baseline.file, baselineSdk.file, ...reports.map((r) => r.file)]);
-const baselineMs = cold.get(baseline.file) ?? 1;
-log(`warm overhead: ${String(WARM_REQUESTS)} requests each…`);
-const warm = await warmOverhead();
-log('rollover with 50 ms latency per call and 100 requests/minute…');
-const rollovers = await rolloverCost();
-
-const warmRatio = warm.handlerMs / warm.clientMs;
-const baselineSdkMs = cold.get(baselineSdk.file) ?? 1;
-
-/** Why a target is missed, with this run's numbers. */
-function missNotes(): string[] {
-  const notes: string[] = [];
-  const over = reports.filter((report) => report.bytes >= TARGETS.bundleBytes);
-  if (over.length > 0) {
-    notes.push(
-      `- Size: ${over.map((r) => `${r.name} (${kb(r.bytes)})`).join(', ')} over ${kb(TARGETS.bundleBytes)}. ` +
-        'rollover-run carries both the HTTP stack (middy, routes, error table) and the whole rollover engine ' +
-        '(plan, run, webhooks); zod/mini, ky and the Powertools logger are ~75 KiB of every bundle. Replacing the ' +
-        'logger with a hand-written one or ky with bare fetch would fit it, at the cost of the libraries the ' +
-        'project chose on purpose.',
-    );
-  }
-  const slow = reports.filter((report) => (cold.get(report.file) ?? 0) / baselineMs >= TARGETS.coldRatio);
-  if (slow.length > 0) {
-    notes.push(
-      `- Cold init: ${String(slow.length)} of ${String(reports.length)} functions are over ${String(TARGETS.coldRatio)}× the fetch-only ` +
-        `baseline. Importing the Secrets Manager client alone takes the baseline from ${ms(baselineMs)} to ` +
-        `${ms(baselineSdkMs)}: the SDK stays external (the Lambda runtime provides it) and is loaded at init on ` +
-        'purpose, because every cold container reads the secret on its first request anyway (loading it lazily ' +
-        'would only move the cost into that request). Against the fetch + SDK baseline every function is at ' +
-        `${Math.max(...reports.map((r) => (cold.get(r.file) ?? 0) / baselineSdkMs)).toFixed(2)}× or less: what is ours (zod/mini, ky, ` +
-        'logger, the handler) adds that much.',
-    );
-  }
-  return notes.length > 0 ? ['Targets missed, and why:', '', ...notes, ''] : [];
-}
-const lines = [
-  '# Benchmarks',
-  '',
-  `Generated by \`npm run bench\`${flags.quick ? ' (quick mode: fewer repetitions)' : ''} on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${String((await import('node:os')).cpus().length)} CPUs.`,
-  '',
-  '## Bundles and cold init',
-  '',
-  `Bundles as deployed (esbuild, ESM, minified, \`@aws-sdk/*\` external). Cold init: wall time of a fresh Node process that loads the bundle (module init included), median of ${String(COLD_RUNS)}, as a ratio to a bundle that only touches \`fetch\` (${ms(baselineMs)}). A second baseline also imports the Secrets Manager client (${ms(cold.get(baselineSdk.file) ?? 0)}), which every function loads at init.`,
-  '',
-  `| function | bytes | under ${kb(TARGETS.bundleBytes)} (${String(TARGETS.bundleBytes)} bytes) | largest parts | cold init | ratio to fetch | under ${String(TARGETS.coldRatio)} | ratio to fetch + SDK |`,
-  '|---|---|---|---|---|---|---|---|',
-  ...reports.map((report) => {
-    const coldMs = cold.get(report.file) ?? 0;
-    const ratio = coldMs / baselineMs;
-    const parts = report.top.map((part) => `${part.source} ${kb(part.bytes)}`).join(', ');
-    return `| ${report.name} | ${String(report.bytes)} | ${mark(report.bytes < TARGETS.bundleBytes)} | ${parts} | ${ms(coldMs)} | ${ratio.toFixed(2)} | ${mark(ratio < TARGETS.coldRatio)} | ${(coldMs / baselineSdkMs).toFixed(2)} |`;
   }),
-  '',
-  ...missNotes(),
-  '## Warm overhead',
-  '',
-  `GET /sequences/{id} through the handler (real-shaped API Gateway event, middy, zod, logging) against the bare \`client.get\` it wraps, same sandbox, same run, interleaved, median of ${String(WARM_REQUESTS)}.`,
-  '',
-  '| handler | bare client | ratio | under 1.15 |',
-  '|---|---|---|---|',
-  `| ${ms(warm.handlerMs)} | ${ms(warm.clientMs)} | ${warmRatio.toFixed(3)} | ${mark(warmRatio < TARGETS.warmRatio)} |`,
-  '',
-  '## Rollover',
-  '',
-  'The sandbox adds 50 ms to every answer and allows 100 requests per minute; AT leaves the new serie pending at create, so prepare must register it.',
-  '',
-  '| run | outcome | InvoiceXpress calls | wall time |',
-  '|---|---|---|---|',
-  ...rollovers.map((run) => `| ${run.label} | ${run.outcome} | ${String(run.calls)} | ${ms(run.wallMs)} |`),
-  '',
-  `A repeat run uses ${String(rollovers.at(-1)?.calls ?? '?')} call(s) (target ${String(TARGETS.repeatCalls)}).`,
-  '',
-];
-const text = lines.join('\n');
+  warm,
+  warmPlan: WARM,
+  timeZoneFormatterMs,
+};
+const text = renderReport(data);
 writeFileSync(flags.out, text);
 process.stdout.write(`${text}\nwritten to ${flags.out}\n`);

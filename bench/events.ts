@@ -1,0 +1,74 @@
+import { apiGatewayEvent } from '../local/api-gateway-event.ts';
+import type { RouteName } from '../shared/http/routes.ts';
+import { routes } from '../shared/http/routes.ts';
+
+/**
+ * One realistic event per function, each answered with exactly one InvoiceXpress call by a
+ * sandbox in its seeded state (the docs' serie "2022", id 146090: registered and the default):
+ * reads read it, register and set_current find it already done, create makes a new serie, the
+ * rollover finds 2022 already activated (one list).
+ */
+
+/** The sequence every read and idempotent PUT targets (seeded by the sandbox). */
+export const SEEDED_ID = 146090;
+/** The seeded serie's year: its rollover is already done. */
+const DONE_YEAR = 2022;
+
+/** Headers an IAM-signed call through API Gateway REST carries (values shaped like real ones). */
+function gatewayHeaders(body: boolean): Record<string, string> {
+  return {
+    accept: 'application/json',
+    host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+    'user-agent': 'caller-service/1.0 node/24',
+    'x-amz-date': '20261124T090000Z',
+    authorization:
+      'AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261124/eu-west-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000',
+    'x-amzn-trace-id': 'Root=1-67890abc-0123456789abcdef01234567',
+    'x-forwarded-for': '10.0.0.1',
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+    ...(body ? { 'content-type': 'application/json' } : {}),
+  };
+}
+
+function apiEvent(name: RouteName, path: string, pathParameters: Record<string, string> | null, body?: unknown) {
+  const route = routes[name];
+  return apiGatewayEvent({
+    method: route.method,
+    path,
+    resource: route.path,
+    pathParameters,
+    headers: gatewayHeaders(body !== undefined),
+    body: body === undefined ? null : JSON.stringify(body),
+    stage: 'prod',
+  });
+}
+
+export type EventFactory = (sample: number) => unknown;
+
+/** Per function (its entry name): the event of sample `n` (create needs a new serie each time). */
+export const FUNCTION_EVENTS: Record<string, EventFactory> = {
+  'list-sequences': () => apiEvent('listSequences', '/sequences', null),
+  'get-sequence': () => apiEvent('getSequence', `/sequences/${String(SEEDED_ID)}`, { id: String(SEEDED_ID) }),
+  'create-sequence': (sample) => apiEvent('createSequence', '/sequences', null, { serie: `B${String(sample)}` }),
+  'register-sequence': () =>
+    apiEvent('registerSequence', `/sequences/${String(SEEDED_ID)}/register`, { id: String(SEEDED_ID) }),
+  'set-current-sequence': () =>
+    apiEvent('setCurrentSequence', `/sequences/${String(SEEDED_ID)}/set_current`, { id: String(SEEDED_ID) }),
+  'rollover-run': () => apiEvent('runRollover', '/rollover', null, { phase: 'activate', year: DONE_YEAR }),
+  'rollover-status': () => apiEvent('rolloverStatus', `/rollover/${String(DONE_YEAR)}`, { year: String(DONE_YEAR) }),
+  // EventBridge Scheduler's payload (the schedule's input with <aws.scheduler.scheduled-time>).
+  'rollover-scheduled': () => ({ phase: 'activate', scheduledTime: `${String(DONE_YEAR)}-01-01T00:00:00Z` }),
+};
+
+/** What a function's first response must be, for the sample to count. */
+export const EXPECTED_ANSWER: Record<string, number | string> = {
+  'list-sequences': 200,
+  'get-sequence': 200,
+  'create-sequence': 201,
+  'register-sequence': 200,
+  'set-current-sequence': 200,
+  'rollover-run': 200,
+  'rollover-status': 200,
+  'rollover-scheduled': 'already_done',
+};
