@@ -3,10 +3,10 @@ import type { RouteName } from '../shared/http/routes.ts';
 import { routes } from '../shared/http/routes.ts';
 
 /**
- * One realistic event per function, each answered with exactly one InvoiceXpress call by a
- * sandbox in its seeded state (the docs' serie "2022", id 146090: registered and the default):
- * reads read it, register and set_current find it already done, create makes a new serie, the
- * rollover finds 2022 already activated (one list).
+ * One realistic event per function, answered by a sandbox in its seeded state (the docs' serie
+ * "2022", id 146090: registered and the default): reads read it, register and set_current find
+ * it already done, create makes a new serie (one InvoiceXpress call each); the rollover functions
+ * verify 2022 (a read-only run on record: list and get, and the run table).
  */
 
 /** The sequence every read and idempotent PUT targets (seeded by the sandbox). */
@@ -55,11 +55,20 @@ export const FUNCTION_EVENTS: Record<string, EventFactory> = {
     apiEvent('registerSequence', `/sequences/${String(SEEDED_ID)}/register`, { id: String(SEEDED_ID) }),
   'set-current-sequence': () =>
     apiEvent('setCurrentSequence', `/sequences/${String(SEEDED_ID)}/set_current`, { id: String(SEEDED_ID) }),
-  'rollover-run': () => apiEvent('runRollover', '/rollover', null, { phase: 'activate', year: DONE_YEAR }),
+  // A real run that changes the account may only work on this year or the next: verify reads only.
+  'rollover-run': () => apiEvent('runRollover', '/rollover', null, { phase: 'verify', year: DONE_YEAR }),
   'rollover-status': () => apiEvent('rolloverStatus', `/rollover/${String(DONE_YEAR)}`, { year: String(DONE_YEAR) }),
+  'rollover-run-record': () =>
+    apiEvent('rolloverRunRecord', `/rollover/runs/${NO_SUCH_RUN}`, { runId: NO_SUCH_RUN }),
   // EventBridge Scheduler's payload (the schedule's input with <aws.scheduler.scheduled-time>).
-  'rollover-scheduled': () => ({ phase: 'activate', scheduledTime: `${String(DONE_YEAR)}-01-01T00:00:00Z` }),
+  'rollover-scheduled': () => ({ phase: 'verify', scheduledTime: `${String(DONE_YEAR)}-01-01T01:00:00Z`, schedule: 'ix-sequences-bench-verify' }),
 };
+
+/** A run id that is well formed and not on record: the record route reads the table (and the secret, for the account). */
+const NO_SUCH_RUN = `${String(DONE_YEAR)}-20220101T000000000Z-nosuch`;
+
+/** InvoiceXpress calls one first response makes, where not one. */
+export const INVOICEXPRESS_CALLS: Record<string, number> = { 'rollover-run': 2, 'rollover-scheduled': 2, 'rollover-run-record': 0 };
 
 /** What a function's first response must be, for the sample to count. */
 export const EXPECTED_ANSWER: Record<string, number | string> = {
@@ -70,5 +79,6 @@ export const EXPECTED_ANSWER: Record<string, number | string> = {
   'set-current-sequence': 200,
   'rollover-run': 200,
   'rollover-status': 200,
+  'rollover-run-record': 404,
   'rollover-scheduled': 'already_done',
 };

@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { localFunctionEnvironment, startLocalSecretsManager } from '../local/secrets-manager-endpoint.ts';
+import { startLocalAws } from '../local/local-aws.ts';
 import { startSandbox } from '../sandbox/server.ts';
 import { FUNCTION_SPECS } from '../infra/ix-sequences-stack.ts';
 import { bundle, ROOT } from './bundle.ts';
 import type { BundleReport } from './bundle.ts';
 import { coldRounds } from './cold.ts';
 import type { ColdSample, ColdVariant } from './cold.ts';
-import { EXPECTED_ANSWER, FUNCTION_EVENTS } from './events.ts';
+import { EXPECTED_ANSWER, FUNCTION_EVENTS, INVOICEXPRESS_CALLS } from './events.ts';
 import { probeTimeZoneFormatter } from './probes.ts';
 import { renderReport, TIME_ZONE_PROBES } from './report.ts';
 import type { BenchData, ColdRow } from './report.ts';
@@ -45,7 +45,7 @@ const log = (line: string): void => {
 };
 
 log(`bench: ${quick ? 'quick' : 'full'} run on Node ${process.version}; bundling…`);
-const functionNames = FUNCTION_SPECS.map((spec) => spec.name);
+const functionNames = FUNCTION_SPECS.map((spec) => spec.entry);
 const [harness, floor, floorSecret, bare, functions, changes] = await Promise.all([
   bundle('cold-harness', 'bench/cold-harness.ts'),
   bundle('floor', 'bench/floor.ts'),
@@ -65,12 +65,11 @@ async function bundleChangeVariants(): Promise<Map<string, BundleReport>> {
 }
 
 const sandbox = await startSandbox({ apiKey: 'bench-key' });
-const secrets = await startLocalSecretsManager({
-  secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
-});
+const localAws = await startLocalAws(sandbox, 'bench');
+const secrets = localAws.secretsManager;
 // As the stack configures a function, pointed at the loopback peers; nothing inherited.
 const functionEnv: Record<string, string> = {
-  ...localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, stage: 'bench' }),
+  ...localAws.environment,
   SECRET_TTL_SECONDS: '300',
   IX_TIMEOUT_MS: '8000',
   LOG_LEVEL: 'INFO',
@@ -83,7 +82,8 @@ const functionVariant = (name: string, file: string, label = name, env?: Record<
   const event = FUNCTION_EVENTS[name];
   const expectedAnswer = EXPECTED_ANSWER[name];
   if (event === undefined || expectedAnswer === undefined) throw new Error(`bench: no event for function ${name}`);
-  return { label, functionName: name, file, event, expectedAnswer, expectedCalls: { invoiceXpress: 1, secretReads: 1 }, ...(env ? { env } : {}) };
+  const invoiceXpress = INVOICEXPRESS_CALLS[name] ?? 1;
+  return { label, functionName: name, file, event, expectedAnswer, expectedCalls: { invoiceXpress, secretReads: 1 }, ...(env ? { env } : {}) };
 };
 const floorVariant: ColdVariant = {
   label: 'floor',
@@ -120,7 +120,7 @@ try {
   const getSequence = functions.find((report) => report.name === 'get-sequence');
   warm = await measureWarm({ handlerModule: getSequence?.file ?? '', functionName: 'get-sequence', bare: bareOptions, ...WARM }, functionEnv);
 } finally {
-  await Promise.all([sandbox.close(), secrets.close(), slowSecrets.close()]);
+  await Promise.all([sandbox.close(), localAws.close(), slowSecrets.close()]);
 }
 const timeZoneFormatterMs = probeTimeZoneFormatter(quick ? 1 : TIME_ZONE_PROBES);
 

@@ -11,6 +11,6 @@ const runtime = createServiceRuntime(BaseEnvSchema);
 // The first request joins this read, or reads again if it failed.
 runtime.secret.get().catch(() => undefined);
 
-export const handler = createHttpHandler(sequenceRoutes.getSequence, async ({ params }) => ({
-  sequence: await runtime.session.run((client) => client.get(params.id)),
+export const handler = createHttpHandler(sequenceRoutes.getSequence, async ({ params, deadline }) => ({
+  sequence: await runtime.session.run({ deadline }, (client) => client.get(params.id)),
 }));

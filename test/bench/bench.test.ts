@@ -48,7 +48,7 @@ describe('npm run bench -- --quick', () => {
 
   it('reports the first response of every deployed function as a ratio to the floor, with its target', () => {
     expect(rowOf(report, 'floor: one `fetch`')?.[5]).toBe('1.00×');
-    for (const { name } of FUNCTION_SPECS) {
+    for (const { entry: name } of FUNCTION_SPECS) {
       const cells = rowOf(report, name);
       expect(cells, name).toBeDefined();
       expect(isTime(cells?.[2]) && isTime(cells?.[3]) && isTime(cells?.[4]), `${name}: ${String(cells)}`).toBe(true);
@@ -69,13 +69,13 @@ describe('npm run bench -- --quick', () => {
     expect(rowOf(report, 'handler')?.[1]).toMatch(/^\d+\.\d{3} ms$/);
     expect(rowOf(report, 'bare client call')?.[1]).toMatch(/^\d+\.\d{3} ms$/);
     expect(report).toMatch(/growth after 200 more requests through the handler \*\*-?\d+\.\d\d MB\*\*/);
-    for (const { name } of FUNCTION_SPECS) expect(rowOf(report, name)?.length, name).toBe(9);
+    for (const { entry: name } of FUNCTION_SPECS) expect(rowOf(report, name)?.length, name).toBe(9);
     expect(report).toMatch(/## Symbolicating a stack trace/);
   });
 
   it('docs/benchmarks.md is a full run that covers every deployed function', () => {
     const committed = readFileSync(`${ROOT}docs/benchmarks.md`, 'utf8');
     expect(committed).not.toMatch(/in quick mode/);
-    for (const { name } of FUNCTION_SPECS) expect(rowOf(committed, name), name).toBeDefined();
+    for (const { entry: name } of FUNCTION_SPECS) expect(rowOf(committed, name), name).toBeDefined();
   });
 });

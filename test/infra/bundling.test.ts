@@ -32,16 +32,16 @@ describe('bundling (dev, real esbuild)', () => {
       // The staged asset directory is named after the hash that is also the S3 key of the zip.
       const s3Key = props<{ Code: { S3Key: string } }>(fn).Code.S3Key;
       const hash = /^([0-9a-f]{64})\.zip$/.exec(s3Key)?.[1];
-      const spec = FUNCTION_SPECS.find((candidate) => id.startsWith(candidate.id));
+      const spec = FUNCTION_SPECS.find((candidate) => props(fn)['FunctionName'] === `ix-sequences-dev-${candidate.entry}`);
       expect(hash, `${id}: ${s3Key}`).toBeDefined();
       expect(spec, id).toBeDefined();
-      assets.set(spec?.name ?? id, join(outdir, `asset.${hash ?? ''}`));
+      assets.set(spec?.entry ?? id, join(outdir, `asset.${hash ?? ''}`));
     }
   }, 180_000);
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('bundles every function as ESM with the AWS SDK inside, the createRequire banner and a source map', async () => {
-    expect([...assets.keys()].sort()).toEqual(FUNCTION_SPECS.map((spec) => spec.name).sort());
+    expect([...assets.keys()].sort()).toEqual(FUNCTION_SPECS.map((spec) => spec.entry).sort());
     for (const [name, dir] of assets) {
       const bundle = join(dir, 'index.mjs');
       expect(existsSync(bundle), `${name}: ${bundle}`).toBe(true);
@@ -64,10 +64,10 @@ describe('bundling (dev, real esbuild)', () => {
     const local = mkdtempSync(join(tmpdir(), 'ix-sequences-bench-'));
     try {
       for (const spec of FUNCTION_SPECS) {
-        const outfile = join(local, spec.name, 'index.mjs');
-        await build({ ...esbuildBuildOptions(FUNCTION_BUNDLING, { entry: `${ROOT}functions/${spec.name}.ts`, outfile }), absWorkingDir: ROOT });
-        const deployed = readFileSync(join(assets.get(spec.name) ?? '', 'index.mjs'));
-        expect(readFileSync(outfile).equals(deployed), spec.name).toBe(true);
+        const outfile = join(local, spec.entry, 'index.mjs');
+        await build({ ...esbuildBuildOptions(FUNCTION_BUNDLING, { entry: `${ROOT}functions/${spec.entry}.ts`, outfile }), absWorkingDir: ROOT });
+        const deployed = readFileSync(join(assets.get(spec.entry) ?? '', 'index.mjs'));
+        expect(readFileSync(outfile).equals(deployed), spec.entry).toBe(true);
       }
     } finally {
       rmSync(local, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { measureWarm } from '../../bench/warm.ts';
-import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
-import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
+import { startLocalAws } from '../../local/local-aws.ts';
+import type { LocalAws } from '../../local/local-aws.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
 
@@ -16,15 +16,13 @@ const REQUESTS = 20_000;
 const MAX_GROWTH_BYTES = 5 * 1024 * 1024;
 
 let sandbox: Sandbox;
-let secrets: LocalSecretsManager;
+let aws: LocalAws;
 beforeAll(async () => {
   sandbox = await startSandbox({ apiKey: 'k-soak-7d1e0c94b2' });
-  secrets = await startLocalSecretsManager({
-    secretString: JSON.stringify({ accountName: sandbox.accountName, apiKey: sandbox.apiKey }),
-  });
+  aws = await startLocalAws(sandbox, 'soak');
 });
 afterAll(async () => {
-  await Promise.all([sandbox?.close(), secrets?.close()]);
+  await Promise.all([sandbox?.close(), aws?.close()]);
 });
 
 it(`keeps the heap flat over ${String(REQUESTS)} warm requests (growth after GC under 5 MB)`, async () => {
@@ -37,11 +35,11 @@ it(`keeps the heap flat over ${String(REQUESTS)} warm requests (growth after GC 
       heapRequests: REQUESTS,
       checkpoints: [5_000, 10_000],
     },
-    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, stage: 'soak' }),
+    aws.environment,
   );
   // Every request reached InvoiceXpress; the secret was read once (cached across requests).
   expect(sandbox.requests.length).toBe(REQUESTS + 500);
-  expect(secrets.calls).toBe(1);
+  expect(aws.secretsManager.calls).toBe(1);
   const perCheckpoint = result.heap.checkpoints.map((c) => `${String(c.requests)}: ${(c.growthBytes / 1024).toFixed(0)} KiB`);
   expect(result.heap.growthBytes, `heap growth after GC (${perCheckpoint.join(', ')})`).toBeLessThan(MAX_GROWTH_BYTES);
 }, 120_000);
