@@ -226,29 +226,10 @@ function missedSection(data: BenchData): string[] {
  * Rewrites every `index.mjs:line:column` of a stack trace (stdin) to its TypeScript origin, with
  * Node's own source-map reader; argv[1] is the .map file. No single quote: the doc wraps it in one.
  */
-export const SYMBOLICATE_SCRIPT = [
-  'const { SourceMap } = require("node:module");',
-  'const { readFileSync } = require("node:fs");',
-  'const map = new SourceMap(JSON.parse(readFileSync(process.argv[1], "utf8")));',
-  'process.stdout.write(readFileSync(0, "utf8").replace(/[^\\s(]*index\\.mjs:(\\d+):(\\d+)/g, (frame, line, column) => {',
-  '  const origin = map.findOrigin(Number(line), Number(column));',
-  '  return origin.fileName ? `${origin.fileName}:${origin.lineNumber}:${origin.columnNumber}` : frame;',
-  '}));',
-].join('\n');
-
 const SYMBOLICATION = [
   '## Symbolicating a stack trace',
   '',
-  'Deployed functions run without `--enable-source-maps` (it slows every cold start, see above), so a stack trace in CloudWatch points into the minified bundle, e.g. `at Ab (file:///var/task/index.mjs:3:48211)`. The source map that maps it back is `index.mjs.map`, written next to `index.mjs` by every build and shipped in the function\'s package.',
-  '',
-  '1. Get the `index.mjs.map` of the code that produced the trace: from the deployed package (`aws lambda get-function --function-name <name> --query Code.Location --output text` prints a download URL for the zip), or from `cdk.out/asset.<hash>/` of a synth of the same commit (the asset hash is the zip\'s S3 key in the template).',
-  '2. Save the trace to a file and run it through Node\'s own source-map reader (no package to install):',
-  '',
-  '```sh',
-  `node -e '${SYMBOLICATE_SCRIPT}' path/to/index.mjs.map < trace.txt`,
-  '```',
-  '',
-  'Each `index.mjs:line:column` becomes the TypeScript file and position it came from (paths are relative to the bundle\'s build directory, e.g. `../../../shared/runtime/env.ts:34:9`). The maps carry no source text (`sourcesContent: false`): open the file in a checkout of the same commit. test/infra/bundling.test.ts runs this command on a real bundle\'s trace.',
+  'Deployed functions run without `--enable-source-maps` (it slows every cold start, see above); their `index.mjs.map` ships beside the bundle. `npm run symbolicate -- path/to/index.mjs.map < trace.txt` maps a trace back to the TypeScript: [deploy.md](deploy.md#symbolicating-a-stack-trace).',
   '',
 ];
 

@@ -7,7 +7,6 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_REQUIRE_BANNER, esbuildBuildOptions, FUNCTION_BUNDLING } from '../../infra/bundling.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
-import { SYMBOLICATE_SCRIPT } from '../../bench/report.ts';
 import { props, resourcesOfType, synthStage } from './support.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -86,7 +85,7 @@ describe('bundling (dev, real esbuild)', () => {
     expect(crash.stderr).toMatch(/index\.mjs:\d+:\d+/);
 
     // The docs' command (bench/report.ts → docs/benchmarks.md), on that trace.
-    const mapped = spawnSync(process.execPath, ['-e', SYMBOLICATE_SCRIPT, join(dir, 'index.mjs.map')], { input: crash.stderr, encoding: 'utf8' });
+    const mapped = spawnSync(process.execPath, [`${ROOT}local/symbolicate.ts`, join(dir, 'index.mjs.map')], { input: crash.stderr, encoding: 'utf8' });
     expect(mapped.status, mapped.stderr).toBe(0);
     const frame = /([^\s(]*shared\/runtime\/env\.ts):(\d+):(\d+)/.exec(mapped.stdout);
     expect(frame, mapped.stdout).not.toBeNull();
