@@ -32,7 +32,7 @@ const USAGE = `Usage: npm run rollover -- --phase prepare|activate|verify [--yea
 Environment:
   IX_ACCOUNT_NAME, IX_API_KEY   a real InvoiceXpress account (default: the built-in sandbox)
   IX_BASE_URL                   with them: the account's URL override (e.g. a running \`npm run sandbox\`)
-  ROLLOVER_TABLE_NAME           with a real account: the stage's run table (stack output RunTableName),
+  ROLLOVER_TABLE_NAME           with a real account: the stage's run table (stack output RolloverTableName),
                                 reached with your AWS credentials, so this run shares the service's lock
   SERIE_TEMPLATES               serie names to try, in order (default "{year},{year}B,{year}C")
   ROLLOVER_TIME_ZONE            time zone that decides the year (default Europe/Lisbon)
@@ -105,7 +105,7 @@ async function openTarget(input: CliInput, env: NodeJS.ProcessEnv): Promise<Targ
   if (accountName === '' && baseUrl !== '') return 'IX_BASE_URL needs IX_ACCOUNT_NAME and IX_API_KEY (the key of the account at that URL)';
   const readOnly = input.dryRun || input.phase === 'verify';
   if (accountName !== '' && tableName === '' && !readOnly && !input.noLock) {
-    return 'a real account needs ROLLOVER_TABLE_NAME (the stage\'s run table, stack output RunTableName) so this run shares the lock with the deployed service; or pass --no-lock when no deployed ix-sequences works on this account';
+    return 'a real account needs ROLLOVER_TABLE_NAME (the stage\'s run table, stack output RolloverTableName) so this run shares the lock with the deployed service; or pass --no-lock when no deployed ix-sequences works on this account';
   }
 
   // Loaded only once the arguments are good: usage errors answer fast.
