@@ -1,6 +1,9 @@
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { listenOnLoopback, readBody } from '../../sandbox/loopback.ts';
+import { startLocalStack } from '../support/local-stack.ts';
+import type { LocalStack } from '../support/local-stack.ts';
 
 export interface CapturedRequest {
   method: string;
@@ -66,5 +69,38 @@ export async function startCaptureProxy(target: string): Promise<CaptureProxy> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * The local stack (what `npm start` runs) behind a capture proxy, for one test file: started
+ * before its tests, closed after, and the sandbox and the capture emptied before each test.
+ */
+export function useStackBehindProxy(): { readonly stack: LocalStack; readonly proxy: CaptureProxy } {
+  let stack: LocalStack | undefined;
+  let proxy: CaptureProxy | undefined;
+  beforeAll(async () => {
+    stack = await startLocalStack();
+    proxy = await startCaptureProxy(stack.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await stack?.close();
+  });
+  beforeEach(() => {
+    stack?.sandbox.reset();
+    if (proxy) proxy.requests.length = 0;
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the local stack is not started yet (use it inside a test)');
+    return value;
+  };
+  return {
+    get stack() {
+      return started(stack);
+    },
+    get proxy() {
+      return started(proxy);
+    },
   };
 }

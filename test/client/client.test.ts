@@ -1,12 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createIxSequencesClient, IxSequencesError } from '../../client/index.ts';
 import type { IxSequencesClient, IxSequencesClientOptions } from '../../client/index.ts';
 import { routes } from '../../shared/http/routes.ts';
 import type { RouteName } from '../../shared/http/routes.ts';
-import { startCaptureProxy } from './capture-proxy.ts';
-import type { CaptureProxy } from './capture-proxy.ts';
-import { startLocalStack } from '../support/local-stack.ts';
-import type { LocalStack } from '../support/local-stack.ts';
+import { startCaptureProxy, useStackBehindProxy } from './capture-proxy.ts';
 
 /**
  * The client against what `npm start` runs (in-process): every route, typed results, typed errors.
@@ -14,12 +11,11 @@ import type { LocalStack } from '../support/local-stack.ts';
  */
 
 const credentials = { accessKeyId: 'AKIDCLIENTTEST', secretAccessKey: 'client-test-secret' };
-let stack: LocalStack;
-let proxy: CaptureProxy;
+const local = useStackBehindProxy();
 let ix: IxSequencesClient;
 
 function client(options: Partial<IxSequencesClientOptions> = {}): IxSequencesClient {
-  return createIxSequencesClient({ baseUrl: proxy.url, region: 'eu-west-1', credentials, ...options });
+  return createIxSequencesClient({ baseUrl: local.proxy.url, region: 'eu-west-1', credentials, ...options });
 }
 
 /** The rejection of `promise`, which must be an IxSequencesError. */
@@ -32,26 +28,14 @@ async function failure(promise: Promise<unknown>): Promise<IxSequencesError> {
   return error as IxSequencesError;
 }
 
-beforeAll(async () => {
-  stack = await startLocalStack();
-  proxy = await startCaptureProxy(stack.url);
+beforeAll(() => {
   ix = client();
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await stack.close();
-});
-
-beforeEach(() => {
-  stack.sandbox.reset();
-  proxy.requests.length = 0;
 });
 
 describe('every route through the client', () => {
   it('listSequences and getSequence read what the account holds', async () => {
     const { sequences } = await ix.listSequences();
-    expect(sequences.map((s) => [s.id, s.serie])).toEqual(stack.sandbox.sequences().map((s) => [s.id, s.serie]));
+    expect(sequences.map((s) => [s.id, s.serie])).toEqual(local.stack.sandbox.sequences().map((s) => [s.id, s.serie]));
     const first = sequences[0];
     if (!first) throw new Error('the sandbox is seeded with one sequence');
     const { sequence } = await ix.getSequence({ id: first.id });
@@ -59,7 +43,7 @@ describe('every route through the client', () => {
   });
 
   it('createSequence → registerSequence → setCurrentSequence → rolloverStatus', async () => {
-    stack.sandbox.setAt({ onCreate: 'pending' });
+    local.stack.sandbox.setAt({ onCreate: 'pending' });
     const created = await ix.createSequence({ serie: '2031' });
     expect(created.sequence).toMatchObject({ serie: '2031', isDefault: false, registered: false });
     const id = created.sequence.id;
@@ -73,16 +57,16 @@ describe('every route through the client', () => {
     expect(readiness).toMatchObject({ year: 2031, serie: '2031', exists: true, registered: true, current: true });
     expect(readiness.sequence?.id).toBe(id);
     // register and set_current sent no body: they take none.
-    expect(proxy.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual(['', '']);
+    expect(local.proxy.requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual(['', '']);
   });
 
   it('runRollover (dry run) answers the typed result and changes nothing', async () => {
-    const before = stack.sandbox.sequences();
+    const before = local.stack.sandbox.sequences();
     const result = await ix.runRollover({ phase: 'prepare', year: 2040, dryRun: true });
     expect(result).toMatchObject({ year: 2040, phase: 'prepare', dryRun: true });
     expect(result.steps.length).toBeGreaterThan(0);
-    expect(stack.sandbox.sequences()).toEqual(before);
-    expect(JSON.parse(proxy.requests[0]?.body ?? '')).toEqual({ phase: 'prepare', year: 2040, dryRun: true });
+    expect(local.stack.sandbox.sequences()).toEqual(before);
+    expect(JSON.parse(local.proxy.requests[0]?.body ?? '')).toEqual({ phase: 'prepare', year: 2040, dryRun: true });
   });
 
   it('refuses a base URL that is not absolute', () => {
@@ -132,57 +116,57 @@ describe('typed errors', () => {
   });
 
   it('409 serie_exists and 409 invalid_state', async () => {
-    const seeded = stack.sandbox.sequences()[0]?.serie ?? '';
+    const seeded = local.stack.sandbox.sequences()[0]?.serie ?? '';
     expect(await failure(ix.createSequence({ serie: seeded }))).toMatchObject({ status: 409, code: 'serie_exists' });
-    stack.sandbox.setAt({ onCreate: 'pending' });
+    local.stack.sandbox.setAt({ onCreate: 'pending' });
     const { sequence } = await ix.createSequence({ serie: '2032' });
     const refused = await failure(ix.setCurrentSequence({ id: sequence.id }));
     expect(refused).toMatchObject({ status: 409, code: 'invalid_state' });
   });
 
   it('429 rate_limited carries Retry-After; a wait longer than maxRetryAfterMs is not waited for', async () => {
-    stack.sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 30 }, operations: ['list'] });
+    local.stack.sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 30 }, operations: ['list'] });
     const error = await failure(ix.listSequences());
     expect(error).toMatchObject({ status: 429, code: 'rate_limited', retryAfterSeconds: 30 });
-    expect(proxy.requests).toHaveLength(1);
+    expect(local.proxy.requests).toHaveLength(1);
   });
 
   it('a POST whose answer is a 5xx is never re-sent', async () => {
-    stack.sandbox.addFault({ fault: { kind: 'status', status: 500 }, operations: ['create'] });
+    local.stack.sandbox.addFault({ fault: { kind: 'status', status: 500 }, operations: ['create'] });
     const error = await failure(ix.createSequence({ serie: '2033' }));
     expect(error.status).toBe(502);
     expect(error.code).toBe('upstream_error');
-    expect(proxy.requests).toHaveLength(1);
+    expect(local.proxy.requests).toHaveLength(1);
   });
 });
 
 describe("API Gateway's own answers", () => {
   it('a GET is retried after a gateway 503, honouring Retry-After, and then succeeds', async () => {
-    proxy.interject({ status: 503, headers: { 'retry-after': '0' }, body: '{"message":"Service Unavailable"}' });
+    local.proxy.interject({ status: 503, headers: { 'retry-after': '0' }, body: '{"message":"Service Unavailable"}' });
     const { sequences } = await ix.listSequences();
-    expect(sequences.length).toBe(stack.sandbox.sequences().length);
-    expect(proxy.requests).toHaveLength(2);
+    expect(sequences.length).toBe(local.stack.sandbox.sequences().length);
+    expect(local.proxy.requests).toHaveLength(2);
     // Each attempt is signed on its own.
-    expect(proxy.requests.every((r) => typeof r.headers['authorization'] === 'string')).toBe(true);
+    expect(local.proxy.requests.every((r) => typeof r.headers['authorization'] === 'string')).toBe(true);
   });
 
   it('a PUT is retried after a gateway 503 too (register is safe to repeat)', async () => {
-    const seeded = stack.sandbox.sequences()[0]?.id ?? 0;
-    proxy.interject({ status: 503, body: '{"message":"Service Unavailable"}' });
+    const seeded = local.stack.sandbox.sequences()[0]?.id ?? 0;
+    local.proxy.interject({ status: 503, body: '{"message":"Service Unavailable"}' });
     const { sequence } = await ix.registerSequence({ id: seeded });
     expect(sequence.id).toBe(seeded);
-    expect(proxy.requests.map((r) => r.method)).toEqual(['PUT', 'PUT']);
+    expect(local.proxy.requests.map((r) => r.method)).toEqual(['PUT', 'PUT']);
   });
 
   it('a POST answered 503 by the gateway is not retried: gateway_error with its message', async () => {
-    proxy.interject({ status: 503, headers: { 'retry-after': '0' }, body: '{"message":"Service Unavailable"}' });
+    local.proxy.interject({ status: 503, headers: { 'retry-after': '0' }, body: '{"message":"Service Unavailable"}' });
     const error = await failure(ix.runRollover({ phase: 'prepare', dryRun: true }));
     expect(error).toMatchObject({ status: 503, code: 'gateway_error', message: 'runRollover: 503 gateway_error: Service Unavailable' });
-    expect(proxy.requests).toHaveLength(1);
+    expect(local.proxy.requests).toHaveLength(1);
   });
 
   it('an IAM refusal (403 from API Gateway) is a gateway_error naming the error type', async () => {
-    proxy.interject({
+    local.proxy.interject({
       status: 403,
       headers: { 'x-amzn-errortype': 'AccessDeniedException', 'x-amzn-requestid': 'gw-req-1' },
       body: '{"Message":"User: arn:aws:sts::1:assumed-role/reader is not authorized to perform: execute-api:Invoke"}',
@@ -193,16 +177,16 @@ describe("API Gateway's own answers", () => {
   });
 
   it('gives up at the timeout (per call or per client), without retrying: code timeout, no status', async () => {
-    proxy.interject('hang', 'hang');
+    local.proxy.interject('hang', 'hang');
     const started = Date.now();
     expect(await failure(ix.listSequences({ timeoutMs: 300 }))).toMatchObject({ code: 'timeout', status: undefined });
     expect(await failure(client({ timeoutMs: 300 }).getSequence({ id: 1 }))).toMatchObject({ code: 'timeout' });
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(proxy.requests).toHaveLength(2);
+    expect(local.proxy.requests).toHaveLength(2);
   });
 
   it("the caller's abort passes through as an AbortError", async () => {
-    proxy.interject('hang');
+    local.proxy.interject('hang');
     const controller = new AbortController();
     const pending = ix.listSequences({ signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
@@ -210,7 +194,7 @@ describe("API Gateway's own answers", () => {
   });
 
   it('an unreachable API is a network_error', async () => {
-    const closed = await startCaptureProxy(stack.url);
+    const closed = await startCaptureProxy(local.stack.url);
     await closed.close();
     const error = await failure(
       createIxSequencesClient({ baseUrl: closed.url, region: 'eu-west-1', credentials, retries: 0 }).listSequences(),
@@ -220,13 +204,13 @@ describe("API Gateway's own answers", () => {
   });
 
   it('a success body that does not match the route schema is unexpected_response', async () => {
-    proxy.interject({ status: 200, headers: { 'x-request-id': 'r-odd' }, body: '{"sequences": "none"}' });
+    local.proxy.interject({ status: 200, headers: { 'x-request-id': 'r-odd' }, body: '{"sequences": "none"}' });
     const error = await failure(ix.listSequences());
     expect(error).toMatchObject({ status: 200, code: 'unexpected_response', requestId: 'r-odd' });
   });
 
   it('unknown codes and extra fields of a newer service reach the caller', async () => {
-    proxy.interject({
+    local.proxy.interject({
       status: 409,
       body: JSON.stringify({
         error: { code: 'rollover_in_progress', message: 'A rollover is running', requestId: 'r-lock', runId: 'run-42' },

@@ -1,11 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIxSequencesClient } from '../../client/index.ts';
-import { startCaptureProxy } from './capture-proxy.ts';
-import type { CaptureProxy } from './capture-proxy.ts';
-import { startLocalStack } from '../support/local-stack.ts';
-import type { LocalStack } from '../support/local-stack.ts';
+import { useStackBehindProxy } from './capture-proxy.ts';
 import { expectedAuthorization, parseAuthorization } from './sigv4-check.ts';
 
 /**
@@ -36,23 +33,7 @@ if (skipPython) console.warn(`README Python example SKIPPED: ${botocoreMissing}`
 if (!hasCurlSigV4) console.warn(`README curl example SKIPPED: ${curlMissing}`);
 
 const credentials = { AWS_ACCESS_KEY_ID: 'ASIAREADMEEXAMPLE', AWS_SECRET_ACCESS_KEY: 'readme-secret', AWS_SESSION_TOKEN: 'readme-token' };
-let stack: LocalStack;
-let proxy: CaptureProxy;
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-  proxy = await startCaptureProxy(stack.url);
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await stack.close();
-});
-
-beforeEach(() => {
-  stack.sandbox.reset();
-  proxy.requests.length = 0;
-});
+const local = useStackBehindProxy();
 
 /** Runs a program with `code` on stdin (never spawnSync: the stack answers from this process). */
 function run(command: string, args: string[], code: string, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -62,7 +43,7 @@ function run(command: string, args: string[], code: string, env: Record<string, 
       env: {
         PATH: process.env['PATH'] ?? '',
         HOME: process.env['HOME'] ?? '/tmp',
-        IX_SEQUENCES_URL: proxy.url,
+        IX_SEQUENCES_URL: local.proxy.url,
         AWS_REGION: 'eu-west-1',
         // Only the environment's credentials: no profile files, no instance metadata.
         AWS_CONFIG_FILE: '/nonexistent',
@@ -84,7 +65,7 @@ function run(command: string, args: string[], code: string, env: Record<string, 
 
 /** The client straight to the local gateway (not through the proxy), to read the expected state. */
 const directClient = () =>
-  createIxSequencesClient({ baseUrl: stack.url, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  createIxSequencesClient({ baseUrl: local.stack.url, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 
 /** What the TypeScript and Python examples must print, read through the client. */
 async function expectedLines(): Promise<string[]> {
@@ -103,8 +84,8 @@ const lines = (text: string) => text.split('\n').map((line) => line.trim()).filt
 
 /** Every request reached the gateway signed for execute-api in the region, and each signature verifies. */
 async function expectSigned(sessionToken: string | undefined): Promise<void> {
-  expect(proxy.requests.length).toBeGreaterThan(0);
-  for (const request of proxy.requests) {
+  expect(local.proxy.requests.length).toBeGreaterThan(0);
+  for (const request of local.proxy.requests) {
     expect(parseAuthorization(request.headers['authorization'])).toMatchObject({
       accessKeyId: credentials.AWS_ACCESS_KEY_ID,
       region: 'eu-west-1',
@@ -139,7 +120,7 @@ describe('README: Calling the API', () => {
 
   it.skipIf(!hasCurlSigV4)(`the curl example answers the list and the dry run, signed with and without a session token${hasCurlSigV4 ? '' : ` (skipped: ${curlMissing})`}`, async () => {
     for (const token of [credentials.AWS_SESSION_TOKEN, undefined]) {
-      proxy.requests.length = 0;
+      local.proxy.requests.length = 0;
       const result = await run('bash', ['-s'], curlExample, { AWS_SESSION_TOKEN: token ?? '' });
       expect(result.status, result.stderr).toBe(0);
       const [list, plan] = lines(result.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIxSequencesClient } from '../../client/index.ts';
 import { signingRegion } from '../../client/signing.ts';
-import { startCaptureProxy } from './capture-proxy.ts';
-import type { CaptureProxy } from './capture-proxy.ts';
-import { startLocalStack } from '../support/local-stack.ts';
-import type { LocalStack } from '../support/local-stack.ts';
+import { useStackBehindProxy } from './capture-proxy.ts';
 import { expectedAuthorization, parseAuthorization, sha256Hex } from './sigv4-check.ts';
 
 /**
@@ -14,33 +11,18 @@ import { expectedAuthorization, parseAuthorization, sha256Hex } from './sigv4-ch
 
 const temporary = { accessKeyId: 'ASIACLIENTTEST', secretAccessKey: 'sign-test-secret', sessionToken: 'session-token-42' };
 const longTerm = { accessKeyId: 'AKIACLIENTTEST', secretAccessKey: 'sign-test-secret-2' };
-let stack: LocalStack;
-let proxy: CaptureProxy;
-
-beforeAll(async () => {
-  stack = await startLocalStack();
-  proxy = await startCaptureProxy(stack.url);
-});
-
-afterAll(async () => {
-  await proxy.close();
-  await stack.close();
-});
-
-beforeEach(() => {
-  proxy.requests.length = 0;
-});
+const local = useStackBehindProxy();
 
 function onlyRequest() {
-  expect(proxy.requests).toHaveLength(1);
-  const request = proxy.requests[0];
+  expect(local.proxy.requests).toHaveLength(1);
+  const request = local.proxy.requests[0];
   if (!request) throw new Error('no request reached the gateway');
   return request;
 }
 
 describe('SigV4 signature headers', () => {
   it('a POST with temporary credentials: Authorization, x-amz-date, session token, body hash; the signature verifies', async () => {
-    const ix = createIxSequencesClient({ baseUrl: proxy.url, region: 'eu-central-1', credentials: temporary });
+    const ix = createIxSequencesClient({ baseUrl: local.proxy.url, region: 'eu-central-1', credentials: temporary });
     const before = Date.now();
     await ix.runRollover({ phase: 'prepare', year: 2041, dryRun: true });
     const request = onlyRequest();
@@ -77,7 +59,7 @@ describe('SigV4 signature headers', () => {
   });
 
   it('a GET under a stage path with long-term credentials: no token header, the empty body hash', async () => {
-    const ix = createIxSequencesClient({ baseUrl: `${proxy.url}/v1/`, region: 'eu-west-1', credentials: longTerm });
+    const ix = createIxSequencesClient({ baseUrl: `${local.proxy.url}/v1/`, region: 'eu-west-1', credentials: longTerm });
     // The local gateway has no stage prefix: its 404 still proves what was signed.
     await ix.getSequence({ id: 7 }).catch(() => undefined);
     const request = onlyRequest();
@@ -98,7 +80,7 @@ describe('SigV4 signature headers', () => {
     const saved = { ...process.env };
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'ASIAFROMENVIRONMENT', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token' });
     try {
-      await createIxSequencesClient({ baseUrl: proxy.url, region: 'eu-west-1' }).listSequences();
+      await createIxSequencesClient({ baseUrl: local.proxy.url, region: 'eu-west-1' }).listSequences();
     } finally {
       process.env = saved;
     }
