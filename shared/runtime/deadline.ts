@@ -39,11 +39,6 @@ export class Deadline {
   earlier(ms: number): Deadline {
     return new Deadline(this.at - ms);
   }
-
-  /** The earlier of the two. */
-  min(other: Deadline | undefined): Deadline {
-    return other === undefined || other.at >= this.at ? this : other;
-  }
 }
 
 /** API Gateway answers 504 on its own after 29 s: our functions must answer before. */
