@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { listenOnLoopback } from '../sandbox/loopback.ts';
-import { RUN_TABLE_KEY } from '../shared/rollover/run-table.ts';
+import { RUN_TABLE_KEY } from '../shared/rollover/run-store.ts';
 
 /**
  * A real DynamoDB API on loopback (dynalite, in memory) with the run table created the way the

@@ -49,6 +49,13 @@ export function isRegistered(documents: Record<string, DocumentSequence>): boole
   return all.length > 0 && all.every((document) => document.atcud !== 'pending');
 }
 
+/** The document types AT has not registered yet (`N/D`). */
+export function pendingTypes(sequence: Sequence): string[] {
+  return Object.entries(sequence.documents)
+    .filter(([, document]) => document.atcud === 'pending')
+    .map(([type]) => type);
+}
+
 /** What is known of a sequence's AT registration: `unknown` when the answer carried no document fields. */
 export function registrationOf(sequence: Sequence): 'registered' | 'pending' | 'unknown' {
   if (Object.keys(sequence.documents).length === 0) return 'unknown';

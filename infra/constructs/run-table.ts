@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { RUN_TABLE_KEY } from '../../shared/rollover/run-store.ts';
 
 /** What a function may do with the run table. */
 export type RunTableAccess = 'none' | 'read' | 'write';
@@ -32,12 +33,12 @@ export class RolloverRunTable extends Construct {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Resource', {
       tableName: `${props.prefix}-rollover-runs`,
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: RUN_TABLE_KEY.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: RUN_TABLE_KEY.sortKey, type: dynamodb.AttributeType.STRING },
       // A few writes a year and reads on demand: nothing to provision.
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: RUN_TABLE_KEY.timeToLive,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy,
     });

@@ -1,6 +1,7 @@
 import ky, { isHTTPError, isTimeoutError } from 'ky';
 import type { AfterResponseState, BeforeRetryState, KyInstance, Options, RetryOptions } from 'ky';
 import { Deadline } from '../runtime/deadline.ts';
+import { systemErrorCode } from '../runtime/system-error.ts';
 import type { Sequence } from '../sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
 import type { InvoiceXpressErrorKind, InvoiceXpressOperation } from './errors.ts';
@@ -120,17 +121,6 @@ const KIND_BY_STATUS: Record<number, InvoiceXpressErrorKind> = {
   422: 'rejected',
   429: 'rate_limited',
 };
-
-/** A short, secret-free description of a fetch failure: only a system error code, if any. */
-function networkDetail(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return 'connection failed';
-}
 
 export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): InvoiceXpressConnection {
   const config = resolveOptions(options);
@@ -253,7 +243,7 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
     return new InvoiceXpressError({
       kind: 'network',
       operation,
-      message: `InvoiceXpress ${operation} ${path} could not be reached (${networkDetail(error)})${after}${mayHaveActed}`,
+      message: `InvoiceXpress ${operation} ${path} could not be reached (${systemErrorCode(error) ?? 'connection failed'})${after}${mayHaveActed}`,
     });
   }
 

@@ -1,6 +1,7 @@
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
+import { pendingTypes } from '../sequence.ts';
 import type { Sequence } from '../sequence.ts';
 import { createSerie } from '../sequences/operations.ts';
 import { registerWithAt } from '../sequences/registration.ts';
@@ -57,12 +58,6 @@ const REGISTRATION_FAILURES: Record<Extract<Registration, { status: 'not_registe
   in_progress: { kind: 'at_in_progress', todo: 'AT is still processing: the next run reads it again' },
   unclear: { kind: 'at_unclear', todo: 'the next run reads it again (register is not sent twice in a run)' },
 };
-
-function pendingTypes(sequence: Sequence): string[] {
-  return Object.entries(sequence.documents)
-    .filter(([, document]) => document.atcud === 'pending')
-    .map(([type]) => type);
-}
 
 function stateOf(sequence: Sequence): string {
   const registration = Object.keys(sequence.documents).length === 0 ? 'AT status unknown' : sequence.registered ? 'registered' : 'pending AT registration';

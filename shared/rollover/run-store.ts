@@ -35,6 +35,9 @@ export interface RunStore {
   recentRuns(key: LockKey, limit: number): Promise<RolloverRunSummary[]>;
 }
 
+/** The run table's key schema and TTL attribute, for the stack and dynalite (run-table.ts writes its items with these names). */
+export const RUN_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' } as const;
+
 /** A run id that sorts by start time within its year: `2027-20261201T090000000Z-k3f9qa`. */
 export function newRunId(year: number, startedAt: Date, random: () => number = Math.random): string {
   const stamp = startedAt.toISOString().replace(/[-:.]/g, '');

@@ -13,7 +13,6 @@ import type { RolloverRunRecord, RolloverRunSummary } from './result.ts';
  * Query. Conditional writes make the lock exclusive; `expiresAt` (epoch seconds) is both the
  * lease and the table's TTL attribute, so an expired lock can be taken over and is swept later.
  */
-export const RUN_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' } as const;
 
 const LOCK = 'LOCK';
 const runKey = (runId: string): string => `RUN#${runId}`;

@@ -3,7 +3,7 @@ import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/error
 import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
-import { registrationOf } from '../sequence.ts';
+import { pendingTypes, registrationOf } from '../sequence.ts';
 import type { Sequence } from '../sequence.ts';
 
 /**
@@ -46,12 +46,6 @@ const DEFAULT_SETTLE_MS = 8_000;
 const DEFAULT_POLL_MS = 1_000;
 /** Time kept for what follows the last read (answering, the next step). */
 const SETTLE_RESERVE_MS = 1_000;
-
-function pendingTypes(sequence: Sequence): string[] {
-  return Object.entries(sequence.documents)
-    .filter(([, document]) => document.atcud === 'pending')
-    .map(([type]) => type);
-}
 
 function isPartlyRegistered(sequence: Sequence): boolean {
   const statuses = Object.values(sequence.documents).map((document) => document.atcud);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import ky, { isHTTPError, isTimeoutError } from 'ky';
 import type { RolloverResult } from '../rollover/result.ts';
 import type { Deadline } from '../runtime/deadline.ts';
+import { systemErrorCode } from '../runtime/system-error.ts';
 import type { WebhookTarget } from '../runtime/secret.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signBody } from './sign.ts';
 
@@ -44,13 +45,8 @@ function hostOf(url: string): string {
 function describeFailure(error: unknown): string {
   if (isHTTPError(error)) return `answered ${String(error.response.status)}`;
   if (isTimeoutError(error)) return 'timeout';
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return `network error ${code}`;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return 'network error';
+  const code = systemErrorCode(error);
+  return code === undefined ? 'network error' : `network error ${code}`;
 }
 
 /**

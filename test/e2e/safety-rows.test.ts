@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { yearIn } from '../../shared/rollover/time.ts';
 import { startLocalStack } from '../support/local-stack.ts';
+import { rolloverLogLines } from '../support/log-scan.ts';
 import type { LocalStack } from '../support/local-stack.ts';
 
 /**
@@ -152,12 +153,7 @@ describe('the rollover does no harm, through npm start and the sandbox control e
     const before = stack.logs().length;
     const run = await api('POST', '/rollover', { phase: 'activate', year: NEXT, dryRun: true });
     expect(run.json).toMatchObject({ dryRun: true, serie: `${String(NEXT)}B`, fallback: { from: String(NEXT) } });
-    const lines = stack
-      .logs()
-      .slice(before)
-      .join('')
-      .split('\n')
-      .filter((line) => line.includes('"rollover"'));
+    const lines = rolloverLogLines(stack.logs().slice(before));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('(dry run)');
     expect(lines[0]).not.toContain('"alarm"');

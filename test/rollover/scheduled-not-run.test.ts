@@ -6,7 +6,7 @@ import type { LocalAws } from '../../local/local-aws.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
 import type { RolloverResult } from '../../shared/rollover/result.ts';
-import { silenceOutput } from '../support/log-scan.ts';
+import { rolloverLogLines, silenceOutput } from '../support/log-scan.ts';
 
 /**
  * A scheduled run that cannot start (its secret cannot be read) ends as a failed run, without
@@ -38,12 +38,7 @@ afterAll(async () => {
 });
 
 function lineOf(before: number): Record<string, unknown> {
-  const lines = output
-    .lines()
-    .slice(before)
-    .join('')
-    .split('\n')
-    .filter((line) => line.includes('"rollover"'));
+  const lines = rolloverLogLines(output.lines().slice(before));
   expect(lines).toHaveLength(1);
   return JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
 }

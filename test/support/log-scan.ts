@@ -43,3 +43,11 @@ afterAll(() => {
   for (const key of sandboxApiKeys()) expect(text.includes(key), 'an API key reached stdout/stderr').toBe(false);
   expect(text).not.toContain('api_key=');
 });
+
+/** The rollover's log lines (one JSON object each) among what was written. */
+export function rolloverLogLines(written: readonly string[]): string[] {
+  return written
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes('"rollover"'));
+}
