@@ -1,9 +1,9 @@
 import { ApiError } from '../shared/http/api-error.ts';
 import { createHttpHandler } from '../shared/http/handler.ts';
 import { rolloverRoutes } from '../shared/http/rollover-routes.ts';
-import { createRolloverService } from '../shared/rollover/service.ts';
+import { createRunRecordService } from '../shared/rollover/read-service.ts';
 
-const rollover = createRolloverService();
+const rollover = createRunRecordService();
 
 /** GET /rollover/runs/{runId}: one real run as the run table keeps it. */
 export const handler = createHttpHandler(rolloverRoutes.rolloverRunRecord, async ({ params, deadline }) => {

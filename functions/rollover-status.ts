@@ -1,8 +1,8 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
 import { rolloverRoutes } from '../shared/http/rollover-routes.ts';
-import { createRolloverService } from '../shared/rollover/service.ts';
+import { createRolloverStatusService } from '../shared/rollover/read-service.ts';
 
-const rollover = createRolloverService();
+const rollover = createRolloverStatusService();
 
 /** GET /rollover/{year}: readiness of the year's serie (one list call) and its last runs. */
 export const handler = createHttpHandler(rolloverRoutes.rolloverStatus, ({ params, deadline }) => rollover.readiness(params.year, deadline));

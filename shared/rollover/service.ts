@@ -1,6 +1,5 @@
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
-import type { Deadline } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
@@ -10,15 +9,14 @@ import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
-import { readiness } from './readiness.ts';
 import { createRunTable } from './run-table.ts';
-import type { RolloverReadiness, RolloverResult, RolloverRunRecord } from './result.ts';
+import type { RolloverResult } from './result.ts';
 import { targetYear } from './time.ts';
 
 /**
- * The rollover as the functions run it (the schedules and POST /rollover, plus the two read
- * routes): the cached secret and its 401 re-read, the run table, webhooks, and the one JSON log
- * line per run that metric filters and alarms read (docs/rollover.md).
+ * The rollover as the functions run it (the schedules and POST /rollover): the cached secret and
+ * its 401 re-read, the run table, webhooks, and the one JSON log line per run that metric filters
+ * and alarms read (docs/rollover.md). The read routes have their own service (read-service.ts).
  */
 
 /**
@@ -118,14 +116,15 @@ export function createRolloverService(env: Record<string, string | undefined> = 
      * (RolloverInProgressError, RolloverYearError) to answer 409 and 400.
      */
     async execute(request: RolloverRequest): Promise<RolloverResult> {
+      // The year, computed once: the run works on it and a run that cannot start reports it.
+      const year = yearOf(request);
       let outcome: { run: LockedRun; webhooks: readonly { url: string; secret: string }[] };
       try {
-        outcome = await lockedRun(request);
+        outcome = await lockedRun({ ...request, input: { ...request.input, year } });
       } catch (error) {
         // POST /rollover answers these as errors (400, 500); a scheduled run ends failed, and its
         // log line pages or not like any failed run (no throw: one notification, not a DLQ too).
         if (request.trigger !== 'schedule') throw error;
-        const year = yearOf(request);
         const end =
           error instanceof RolloverYearError
             ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
@@ -145,23 +144,6 @@ export function createRolloverService(env: Record<string, string | undefined> = 
       }
       await report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, webhooks);
       return run.result;
-    },
-
-    /** GET /rollover/{year}: readiness (one list call) and the last runs on record. */
-    async readiness(year: number, deadline: Deadline): Promise<RolloverReadiness> {
-      return runtime.session.run({ deadline }, async (client, secret) => {
-        const [report, runs] = await Promise.all([
-          readiness({ client, year, templates: settings.templates }),
-          store.recentRuns({ account: secret.accountName, year }, 10),
-        ]);
-        return { ...report, runs };
-      });
-    },
-
-    /** GET /rollover/runs/{runId}: one run's record, or undefined. */
-    async runRecord(runId: string, deadline: Deadline): Promise<RolloverRunRecord | undefined> {
-      const secret = await runtime.secret.get({ deadline });
-      return store.getRun(secret.accountName, runId);
     },
   };
 }

@@ -94,4 +94,23 @@ describe('bundling (dev, real esbuild)', () => {
     expect(line).toMatch(/throw new ConfigurationError/);
     expect(mapped.stdout).not.toMatch(/index\.mjs:\d+:\d+/);
   });
+
+  it('keeps the rollover engine and the webhooks out of the read-only rollover functions, rollover-run-record at most 90% of rollover-run', async () => {
+    /** The project's own modules a deployed function's bundle holds (esbuild's metafile). */
+    const sourcesOf = async (entry: string): Promise<string[]> => {
+      const outfile = join(tmpdir(), 'ix-sequences-sources', entry, 'index.mjs');
+      const { metafile } = await build({ ...esbuildBuildOptions(FUNCTION_BUNDLING, { entry: `${ROOT}functions/${entry}.ts`, outfile }), absWorkingDir: ROOT, write: false, metafile: true });
+      return Object.keys(metafile.inputs).filter((input) => !input.includes('node_modules'));
+    };
+    const bytes = (entry: string): number => statSync(join(assets.get(entry) ?? '', 'index.mjs')).size;
+    const engine = /^shared\/(rollover\/(rollover|locked-run|service)|webhooks\/)/;
+    expect((await sourcesOf('rollover-run')).filter((source) => engine.test(source)).length).toBeGreaterThan(0);
+    for (const entry of ['rollover-status', 'rollover-run-record']) {
+      expect((await sourcesOf(entry)).filter((source) => engine.test(source)), entry).toEqual([]);
+    }
+    // The read-only functions carry the run table's DynamoDB client like rollover-run; without the
+    // InvoiceXpress client too, rollover-run-record is at most 90% of it.
+    expect(bytes('rollover-status') / bytes('rollover-run')).toBeLessThan(1);
+    expect(bytes('rollover-run-record') / bytes('rollover-run')).toBeLessThanOrEqual(0.9);
+  }, 60_000);
 });
