@@ -25,6 +25,8 @@ export interface BundleReport {
 
 export interface BundleVariant {
   bundling?: BundlingOptions;
+  /** Modules swapped for others at bundle time (esbuild's `alias`), for the bench's attribution. */
+  alias?: Record<string, string>;
 }
 
 function groupOf(path: string): string {
@@ -51,7 +53,7 @@ export async function bundle(name: string, entry: string, variant: BundleVariant
   mkdirSync(outdir, { recursive: true });
   const file = `${outdir}/index.mjs`;
   const options = esbuildBuildOptions(variant.bundling ?? FUNCTION_BUNDLING, { entry: `${ROOT}${entry}`, outfile: file });
-  const result = await build({ ...options, absWorkingDir: ROOT, metafile: true });
+  const result = await build({ ...options, ...(variant.alias ? { alias: variant.alias } : {}), absWorkingDir: ROOT, metafile: true });
   const mapBytes = options.sourcemap === undefined ? 0 : statSync(`${file}.map`).size;
   return { name, file, bytes: statSync(file).size, mapBytes, top: topSources(result.metafile) };
 }

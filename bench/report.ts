@@ -1,3 +1,4 @@
+import { OWN_COST_TARGET } from './attribution.ts';
 import type { BundleReport } from './bundle.ts';
 import { median } from './stats.ts';
 import type { WarmRequest, WarmResult } from './warm.ts';
@@ -24,6 +25,11 @@ export interface ChangeRow extends ColdRow {
   comparedWith?: string | undefined;
 }
 
+export interface AttributionRow extends ColdRow {
+  part: string;
+  how: 'removed' | 'added';
+}
+
 export interface BenchData {
   quick: boolean;
   date: string;
@@ -36,6 +42,8 @@ export interface BenchData {
   functions: ColdRow[];
   /** get-sequence with a kept change undone, or a tried one applied. */
   changes: ChangeRow[];
+  /** get-sequence without one of its parts (or floor + secret read with it): bench/attribution.ts. */
+  attribution: AttributionRow[];
   warm: WarmResult;
   /** First Intl.DateTimeFormat with a time zone in a fresh process, ms (median of TIME_ZONE_PROBES). */
   timeZoneFormatterMs?: number | undefined;
@@ -124,6 +132,30 @@ function changesSection(data: BenchData): string[] {
     ),
     '',
     ...triedVerdict(data, saves),
+  ];
+}
+
+function attributionSection(data: BenchData): string[] {
+  const deployed = data.functions.find((r) => r.functionName === 'get-sequence');
+  if (deployed === undefined || data.attribution.length === 0) return [];
+  const own = pairedDifference(deployed, data.floorSecret);
+  const costOf = (r: AttributionRow): number => (r.how === 'removed' ? pairedDifference(deployed, r) : pairedDifference(r, data.floorSecret));
+  const handler = own - data.attribution.reduce((sum, r) => sum + costOf(r), 0);
+  const share = (value: number): string => (own > 0 ? `${((100 * value) / own).toFixed(0)} %` : '');
+  const ownRatio = deployed.median / data.floorSecret.median;
+  return [
+    "## What get-sequence's own cost is made of",
+    '',
+    `get-sequence's first response over floor + secret read (the AWS SDK's read, nothing of ours), split into its parts (bench/attribution.ts). ky, middy and the Powertools logger are each swapped at bundle time for a stand-in of the same shape (bench/attribution/), and the part costs the deployed function minus that variant; zod cannot be taken out of a function that parses with it, so its variant is floor + secret read with get-sequence's schemas added. Every figure is paired: the median, over rounds, of the difference between two samples of the same round (the variants are interleaved with everything above, so load from other work on the machine hits them alike). The handler is what no variant removes (the route, the session, the client, the runtime): own cost minus the parts, so it also carries the parts' overlap and noise.`,
+    '',
+    '| part | measured by | variant median | cost (paired) | share of own cost |',
+    '|---|---|---|---|---|',
+    `| own cost: get-sequence − floor + secret read | | ${ms(deployed.median)} | ${signed(own)} | 100 % |`,
+    ...data.attribution.map((r) => `| ${r.part} | ${r.how === 'removed' ? 'removed' : 'added to floor + secret read'} | ${ms(r.median)} | ${signed(costOf(r))} | ${share(costOf(r))} |`),
+    `| the handler (the rest) | own cost − the parts | | ${signed(handler)} | ${share(handler)} |`,
+    '',
+    `get-sequence ÷ floor + secret read (medians): **${ratio(ownRatio)}** (target ≤ ${ratio(OWN_COST_TARGET)}: ${data.quick ? 'not judged in a quick run' : mark(ownRatio <= OWN_COST_TARGET)}).`,
+    '',
   ];
 }
 
@@ -242,6 +274,7 @@ export function renderReport(data: BenchData): string {
     '',
     ...coldSection(data),
     ...changesSection(data),
+    ...attributionSection(data),
     ...warmSection(data),
     ...missedSection(data),
     ...bundlesSection(data),

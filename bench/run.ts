@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { startLocalAws } from '../local/local-aws.ts';
 import { startSandbox } from '../sandbox/server.ts';
 import { FUNCTION_SPECS } from '../infra/ix-sequences-stack.ts';
+import { ATTRIBUTION_VARIANTS } from './attribution.ts';
 import { bundle, ROOT } from './bundle.ts';
 import type { BundleReport } from './bundle.ts';
 import { coldRounds } from './cold.ts';
@@ -32,6 +33,8 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: `${ROOT}docs/benchmarks.md` },
+    /** Also writes the run's figures as JSON (to render the report again without measuring). */
+    data: { type: 'string' },
   },
 });
 const quick = flags.quick;
@@ -46,13 +49,14 @@ const log = (line: string): void => {
 
 log(`bench: ${quick ? 'quick' : 'full'} run on Node ${process.version}; bundling…`);
 const functionNames = FUNCTION_SPECS.map((spec) => spec.entry);
-const [harness, floor, floorSecret, bare, functions, changes] = await Promise.all([
+const [harness, floor, floorSecret, bare, functions, changes, parts] = await Promise.all([
   bundle('cold-harness', 'bench/cold-harness.ts'),
   bundle('floor', 'bench/floor.ts'),
   bundle('floor-secret', 'bench/floor-secret.ts'),
   bundle('bare-client', 'bench/bare-client.ts'),
   Promise.all(functionNames.map((name) => bundle(name, `functions/${name}.ts`))),
   bundleChangeVariants(),
+  Promise.all(ATTRIBUTION_VARIANTS.map((v) => bundle(v.name, v.entry ?? `functions/${CHANGE_FUNCTION}.ts`, v.bundle))),
 ]);
 
 /** One bundle per distinct variant name; the deployed function's own bundle is built above. */
@@ -100,7 +104,10 @@ const changeVariants = CHANGE_VARIANTS.map((variant) => {
   const env = { ...variant.env, ...(variant.slowSecrets === true ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: slowSecrets.url } : {}) };
   return functionVariant(CHANGE_FUNCTION, file, variant.label, env);
 });
-const variants = [floorVariant, floorSecretVariant, ...deployed, ...changeVariants];
+const partVariants = ATTRIBUTION_VARIANTS.map((variant, index) =>
+  functionVariant(CHANGE_FUNCTION, parts[index]?.file ?? '', `${variant.how === 'removed' ? 'without' : 'floor + secret read with'} ${variant.part}`),
+);
+const variants = [floorVariant, floorSecretVariant, ...deployed, ...changeVariants, ...partVariants];
 
 const loadBefore = loadavg()[0] ?? 0;
 let cold: Map<ColdVariant, ColdSample[]>;
@@ -155,10 +162,15 @@ const data: BenchData = {
       comparedWith: change?.comparedWith,
     };
   }),
+  attribution: partVariants.map((variant, index) => {
+    const part = ATTRIBUTION_VARIANTS[index];
+    return { ...rowOf(variant, parts[index]), part: part?.part ?? '', how: part?.how ?? 'removed' };
+  }),
   warm,
   warmPlan: WARM,
   timeZoneFormatterMs,
 };
+if (flags.data !== undefined) writeFileSync(flags.data, JSON.stringify(data));
 const text = renderReport(data);
 writeFileSync(flags.out, text);
 process.stdout.write(`${text}\nwritten to ${flags.out}\n`);
