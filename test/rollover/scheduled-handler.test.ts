@@ -1,14 +1,16 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startLocalDynamo } from '../../local/dynamodb.ts';
+import { lambdaContext } from '../../local/api-gateway-event.ts';
 import type { LocalDynamo } from '../../local/dynamodb.ts';
+import { startLocalAws } from '../../local/local-aws.ts';
+import type { LocalAws } from '../../local/local-aws.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox } from '../../sandbox/types.ts';
 import type { RolloverResult } from '../../shared/rollover/result.ts';
 import { createRunTable } from '../../shared/rollover/run-table.ts';
-import { localFunctionEnvironment, startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
+import { silenceOutput } from '../support/log-scan.ts';
 import { startReceiver } from '../webhooks/receiver.ts';
 import type { Receiver } from '../webhooks/receiver.ts';
 
@@ -28,6 +30,7 @@ let sandbox: Sandbox;
 let secrets: LocalSecretsManager;
 let receiver: Receiver;
 let dynamo: LocalDynamo;
+let localAws: LocalAws;
 let handler: (event: unknown, context: Context) => Promise<RolloverResult>;
 let InvalidRolloverPayloadError: new (...args: never[]) => Error;
 
@@ -39,38 +42,16 @@ function secretJson(apiKey: string): string {
   });
 }
 
-function context(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'ix-sequences-rollover-scheduled',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:ix-sequences-rollover-scheduled',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/ix-sequences-rollover-scheduled',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+/** The function's log lines (Powertools: JSON on stdout and stderr) of each invocation, off the test output. */
+let output: ReturnType<typeof silenceOutput>;
 
-/** Powertools writes JSON lines to stdout (info, warn) and stderr (error): capture both per invocation. */
 async function invoke(event: unknown): Promise<{ result?: RolloverResult; error?: unknown; logs: Record<string, unknown>[]; raw: string }> {
-  const chunks: string[] = [];
-  const capture = (chunk: string | Uint8Array): boolean => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  const from = output.lines().length;
   try {
-    const result = await handler(event, context());
-    return { result, ...parsed(chunks) };
+    const result = await handler(event, lambdaContext('ix-sequences-rollover-scheduled', 60_000));
+    return { result, ...parsed(output.lines().slice(from)) };
   } catch (error) {
-    return { error, ...parsed(chunks) };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
+    return { error, ...parsed(output.lines().slice(from)) };
   }
 }
 
@@ -86,21 +67,20 @@ function parsed(chunks: string[]): { logs: Record<string, unknown>[]; raw: strin
 beforeAll(async () => {
   sandbox = await startSandbox({ apiKey: API_KEY });
   receiver = await startReceiver();
-  dynamo = await startLocalDynamo();
+  localAws = await startLocalAws(sandbox, 'test');
+  ({ secretsManager: secrets, dynamo } = localAws);
   // The secret starts with a stale key: the first test covers the 401 → re-read path.
-  secrets = await startLocalSecretsManager({ secretString: secretJson('stale-key-before-rotation') });
-  Object.assign(
-    process.env,
-    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'test' }),
-    { IX_TIMEOUT_MS: '2000' },
-  );
+  secrets.setSecretString(secretJson('stale-key-before-rotation'));
+  Object.assign(process.env, localAws.environment, { IX_TIMEOUT_MS: '2000' });
+  output = silenceOutput();
   const module = await import('../../functions/rollover-scheduled.ts');
   handler = module.handler;
   InvalidRolloverPayloadError = module.InvalidRolloverPayloadError;
 });
 afterAll(async () => {
   vi.useRealTimers();
-  await Promise.all([sandbox.close(), secrets.close(), receiver.close(), dynamo.close()]);
+  output.restore();
+  await Promise.all([sandbox.close(), receiver.close(), localAws.close()]);
 });
 beforeEach(() => {
   sandbox.reset();
