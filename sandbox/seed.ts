@@ -1,23 +1,5 @@
+import { DOCUMENT_TYPES } from '../shared/document-types.ts';
 import type { RawSequence, SandboxSeedSequence } from './types.ts';
-
-/** Document types in the order the docs list them. */
-export const DOCUMENT_TYPES = [
-  'invoice',
-  'invoice_receipt',
-  'simplified_invoice',
-  'credit_note',
-  'debit_note',
-  'receipt',
-  'shipping',
-  'transport',
-  'devolution',
-  'proforma',
-  'quote',
-  'fees_note',
-  'vat_moss_invoice',
-  'vat_moss_credit_note',
-  'vat_moss_receipt',
-] as const;
 
 /** Types the docs' example shows as `N/A` (not relevant for ATCUD). */
 const NOT_APPLICABLE = new Set<string>(['fees_note', 'vat_moss_invoice', 'vat_moss_credit_note', 'vat_moss_receipt']);

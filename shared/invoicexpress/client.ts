@@ -63,7 +63,8 @@ function checkMs(name: string, value: number, min: number): void {
   }
 }
 
-function baseUrlOf(options: InvoiceXpressClientOptions): string {
+/** The account's base URL (or the override's, checked): the client's rule, and the probe's. */
+export function baseUrlOf(options: InvoiceXpressClientOptions): string {
   if (options.baseUrl === undefined) {
     if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i.test(options.accountName)) {
       throw new TypeError('InvoiceXpress client option accountName must be a host label (letters, digits, -)');

@@ -76,7 +76,8 @@ export const PaginationSchema = z.looseObject({
 });
 export type Pagination = z.infer<typeof PaginationSchema>;
 
-const DOCUMENT_FIELD = /^current_([a-z0-9]+(?:_[a-z0-9]+)*)_(sequence_id|number|validation_code)$/;
+/** A document type's field, current_<type>_<field>: the client's rule, and the probe's (local/probe/). */
+export const DOCUMENT_FIELD = /^current_([a-z0-9]+(?:_[a-z0-9]+)*)_(sequence_id|number|validation_code)$/;
 
 // ---------------------------------------------------------------------------------------------
 // Normalisation

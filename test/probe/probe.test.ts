@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
-import { analyse, FINDING_IDS, httpGet, observe } from '../../local/probe.ts';
-import type { FindingId, ProbeReport, ProbeResponse } from '../../local/probe.ts';
+import { analyse, FINDING_IDS } from '../../local/probe/findings.ts';
+import type { FindingId, ProbeReport } from '../../local/probe/findings.ts';
+import { httpGet } from '../../local/probe/http.ts';
+import type { ProbeResponse } from '../../local/probe/http.ts';
+import { observe } from '../../local/probe/observe.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox, SandboxVariants } from '../../sandbox/types.ts';
 
@@ -154,7 +157,7 @@ function probe(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       NODE,
-      ['local/probe.ts', ...args],
+      ['local/probe/cli.ts', ...args],
       { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env }, timeout: 15_000 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
     );
