@@ -11,7 +11,7 @@ import type { BundleVariant } from './bundle.ts';
  * the session, the client, the runtime).
  */
 
-export interface AttributionVariant {
+interface AttributionVariant {
   /** Bundle directory name. */
   name: string;
   /** The part, as the report names it. */

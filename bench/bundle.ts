@@ -11,7 +11,7 @@ import { esbuildBuildOptions, FUNCTION_BUNDLING } from '../infra/bundling.ts';
  */
 
 export const ROOT = new URL('..', import.meta.url).pathname;
-export const OUT_DIR = `${ROOT}.bench/bundles`;
+const OUT_DIR = `${ROOT}.bench/bundles`;
 
 export interface BundleReport {
   name: string;

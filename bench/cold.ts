@@ -22,7 +22,7 @@ export interface ColdVariant {
   env?: Record<string, string>;
 }
 
-export interface CallCounters {
+interface CallCounters {
   invoiceXpress(): number;
   secretReads(): number;
 }
@@ -41,7 +41,7 @@ export interface ColdSample {
   firstResponseMs: number;
 }
 
-export async function coldSample(
+async function coldSample(
   harness: string,
   variant: ColdVariant,
   sample: number,

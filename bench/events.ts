@@ -44,7 +44,7 @@ function apiEvent(name: RouteName, path: string, pathParameters: Record<string, 
   });
 }
 
-export type EventFactory = (sample: number) => unknown;
+type EventFactory = (sample: number) => unknown;
 
 /** Per function (its entry name): the event of sample `n` (create needs a new serie each time). */
 export const FUNCTION_EVENTS: Record<string, EventFactory> = {

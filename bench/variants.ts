@@ -2,7 +2,7 @@ import { FUNCTION_BUNDLING } from '../infra/bundling.ts';
 import type { BundleVariant } from './bundle.ts';
 
 /**
- * The cold-path changes of issue 11, measured on get-sequence against the deployed bundle in the
+ * The cold-path changes, measured on get-sequence against the deployed bundle in the
  * same run: the kept ones undone (one at a time and together), and the ones tried and not kept
  * applied. Only the bench builds these.
  */
@@ -10,7 +10,7 @@ import type { BundleVariant } from './bundle.ts';
 const SDK_EXTERNAL = { ...FUNCTION_BUNDLING, externalModules: ['@aws-sdk/*'], banner: undefined };
 const SOURCE_MAPS = { NODE_OPTIONS: '--enable-source-maps' };
 
-export interface ChangeVariant {
+interface ChangeVariant {
   /** Bundle directory name (variants with the same name share one bundle). */
   name: string;
   /** The change, as the report names it. */
@@ -57,7 +57,7 @@ export const CHANGE_VARIANTS: readonly ChangeVariant[] = [
     name: 'get-sequence-before',
     change: 'both of the above',
     status: 'kept',
-    label: 'SDK external and `--enable-source-maps` (the functions before issue 11)',
+    label: 'SDK external and `--enable-source-maps` (the functions before these changes)',
     bundle: { bundling: SDK_EXTERNAL },
     env: SOURCE_MAPS,
   },
