@@ -391,6 +391,24 @@ describe('pagination', () => {
   });
 });
 
+describe("a person's default with a two-digit year", () => {
+  it.each(['FT27', '27A'])("activate leaves a default '%s' (a person's choice for 2027) as it is", async (serie) => {
+    sandbox.seedAccount([{ serie: '2026' }, { serie: '2027' }, { serie, default: true }]);
+    const from = mark();
+    const result = await run('activate');
+    expect(result).toMatchObject({ outcome: 'already_done', serie, sequence: { serie, isDefault: true } });
+    expect(result.note).toContain(`'${serie}' names 2027`);
+    expect(defaultSerie()).toBe(serie);
+    expect(counts(from)).toEqual({ list: 1 });
+  });
+
+  it("activate switches from last year's 'FT26' to 2027", async () => {
+    sandbox.seedAccount([{ serie: '2027' }, { serie: 'FT26', default: true }]);
+    expect(await run('activate')).toMatchObject({ outcome: 'activated', serie: '2027' });
+    expect(defaultSerie()).toBe('2027');
+  });
+});
+
 describe('dry run', () => {
   it('lists once, plans the steps, changes nothing', async () => {
     const before = sandbox.sequences();
