@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DOCUMENT_TYPES } from '../sandbox/seed.ts';
 import { redact } from '../shared/invoicexpress/redact.ts';
+import { normalizeSequence } from '../shared/invoicexpress/wire.ts';
 import { ConfigurationError, parseEnv } from '../shared/runtime/env.ts';
 import { parseServiceSecret, SecretError } from '../shared/runtime/secret.ts';
 import * as z from '../shared/zod.ts';
@@ -153,6 +154,7 @@ export const FINDING_IDS = [
   'serieType',
   'rateLimitHeaders',
   'documentTypes',
+  'incompleteTypes',
   'notFoundBody',
   'wrongKeyBody',
   'writeAnswers',
@@ -297,6 +299,27 @@ function findDocumentTypes(sequences: Item[]): Finding {
   return { question, value: extra, detail };
 }
 
+/** Read by the service's own parser (shared/invoicexpress/wire.ts), so the two cannot disagree. */
+function findIncompleteTypes(sequences: Item[]): Finding {
+  const question = 'Which document types come without some of their fields (the service shows them as unknown, never registered)?';
+  if (!sequences.some((sequence) => currentKeys(sequence).length > 0)) return { question, value: null, detail: 'not checked: no current_* fields seen' };
+  const types = new Set<string>();
+  const unreadable: string[] = [];
+  for (const item of sequences) {
+    try {
+      const sequence = normalizeSequence(item, { operation: 'list' });
+      for (const [type, document] of Object.entries(sequence.documents)) if (document.atcud === 'unknown') types.add(type);
+    } catch (error) {
+      unreadable.push(error instanceof Error ? error.message.replace(/^.*the body is not usable: /, '') : String(error));
+    }
+  }
+  const incomplete = types.size === 0 ? 'every type complete' : `incomplete: ${[...types].sort().join(', ')}`;
+  const read = unreadable.length === 0
+    ? 'the service reads every answer'
+    : `the service cannot read ${String(unreadable.length)} (so refuses the whole list): ${unreadable.slice(0, 3).join('; ')}`;
+  return { question, value: [...types].sort(), detail: `${incomplete}; ${read}` };
+}
+
 function findNotFoundBody(response: ProbeResponse): Finding {
   const question = 'What does a 404 (an id that cannot exist) look like?';
   const text = response.text;
@@ -342,6 +365,7 @@ export function analyse(target: string, observed: Observations): ProbeReport {
       serieType: findSerieType(sequences),
       rateLimitHeaders: findRateLimitHeaders(responses),
       documentTypes: findDocumentTypes(sequences),
+      incompleteTypes: findIncompleteTypes(sequences),
       notFoundBody: findNotFoundBody(observed.notFound),
       ...NOT_PROBED,
     },
@@ -362,6 +386,7 @@ const LABELS: Record<FindingId, string> = {
   serieType: 'serie',
   rateLimitHeaders: 'rate-limit headers',
   documentTypes: 'document types',
+  incompleteTypes: 'incomplete types',
   notFoundBody: '404 body',
   wrongKeyBody: 'wrong-key error body',
   writeAnswers: 'write answers',

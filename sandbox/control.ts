@@ -79,7 +79,7 @@ const SeedSchema = z.strictObject({
       z.strictObject({
         serie: SerieSchema,
         default: z.optional(z.boolean()),
-        documents: z.optional(z.enum(['registered', 'pending', 'partial', 'none'])),
+        documents: z.optional(z.enum(['registered', 'pending', 'partial', 'none', 'incomplete'])),
         id: z.optional(z.int().check(z.positive())),
       }),
     ),

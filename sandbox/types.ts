@@ -97,9 +97,10 @@ export interface SandboxSeedSequence {
   /**
    * Its document types: 'registered' (codes; default), 'pending' (relevant types `N/D`),
    * 'partial' (invoice, invoice_receipt and simplified_invoice have codes, the other relevant
-   * types `N/D`), 'none' (no current_* fields at all).
+   * types `N/D`), 'none' (no current_* fields at all), 'incomplete' (registered, but the invoice
+   * type has only its number: no sequence id, no validation code).
    */
-  documents?: 'registered' | 'pending' | 'partial' | 'none';
+  documents?: 'registered' | 'pending' | 'partial' | 'none' | 'incomplete';
   /** A fixed id (default: the next free one). */
   id?: number;
 }

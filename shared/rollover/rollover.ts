@@ -1,7 +1,7 @@
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
-import { pendingTypes } from '../sequence.ts';
+import { registrationDetail, registrationOf } from '../sequence.ts';
 import type { Sequence } from '../sequence.ts';
 import { createSerie } from '../sequences/operations.ts';
 import { registerWithAt } from '../sequences/registration.ts';
@@ -60,7 +60,7 @@ const REGISTRATION_FAILURES: Record<Extract<Registration, { status: 'not_registe
 };
 
 function stateOf(sequence: Sequence): string {
-  const registration = Object.keys(sequence.documents).length === 0 ? 'AT status unknown' : sequence.registered ? 'registered' : 'pending AT registration';
+  const registration = { registered: 'registered', pending: 'pending AT registration', unknown: 'AT status unknown' }[registrationOf(sequence)];
   return `id ${String(sequence.id)}, ${registration}${sequence.isDefault ? ', default' : ''}`;
 }
 
@@ -257,7 +257,7 @@ async function conclude(run: Run, sequence: Sequence): Promise<RolloverResult> {
   }
   const readBack = run.state.fresh.has(sequence.id) ? sequence : await readBackOf(run, sequence);
   const problems: string[] = [];
-  if (!readBack.registered) problems.push(`not registered with AT (pending: ${pendingTypes(readBack).join(', ') || 'no document types reported'})`);
+  if (!readBack.registered) problems.push(`not registered with AT (${registrationDetail(readBack)})`);
   if (phase !== 'prepare' && !readBack.isDefault) problems.push('not the default sequence');
   if (problems.length > 0) {
     const kind = phase === 'verify' ? 'not_ready' : 'verify_mismatch';

@@ -77,6 +77,20 @@ describe('the rollover does no harm, through npm start and the sandbox control e
     expect((await requests()).map((request) => request.operation)).toEqual(['list']);
   });
 
+  it("a person's default naming the year in two digits (FT27 for 2027) is left alone; last year's (FT26) is switched from", async () => {
+    const [mine, lastYears] = [`FT${String(NEXT % 100)}`, `FT${String(NOW % 100)}`];
+    await control('PUT', '/sequences', { seed: [{ serie: mine, default: true }, { serie: String(NEXT) }] });
+    const run = await api('POST', '/rollover', { phase: 'activate', year: NEXT });
+    expect(run.json).toMatchObject({ outcome: 'already_done' });
+    expect(run.json['note']).toContain(`'${mine}' names ${String(NEXT)}`);
+    expect(await defaultSerie()).toBe(mine);
+    expect((await requests()).map((request) => request.operation)).toEqual(['list']);
+
+    await control('PUT', '/sequences', { seed: [{ serie: lastYears, default: true }, { serie: String(NEXT) }] });
+    expect((await api('POST', '/rollover', { phase: 'activate', year: NEXT })).json).toMatchObject({ outcome: 'activated', serie: String(NEXT) });
+    expect(await defaultSerie()).toBe(String(NEXT));
+  });
+
   it.each([2000, 2999])('a real run for %i: 400 invalid_request, no InvoiceXpress call; a dry run may name it', async (year) => {
     const run = await api('POST', '/rollover', { phase: 'prepare', year });
     expect(run.status).toBe(400);

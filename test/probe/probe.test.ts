@@ -47,6 +47,7 @@ const DOCS_SHAPES: Record<FindingId, unknown> = {
   serieType: 'string',
   rateLimitHeaders: [],
   documentTypes: [],
+  incompleteTypes: [],
   notFoundBody: 'blank',
   wrongKeyBody: null,
   writeAnswers: null,
@@ -59,7 +60,7 @@ describe('the probe in each wire variant of the sandbox', () => {
     ['numbers as strings', { stringly: true }, { numbersAsStrings: 'strings', defaultSequence: 'string' }],
     ['a paginated list', { pageSize: 1 }, { paginationObject: true, pageParameters: 'honoured' }],
     ['a list without current_*', { currentFields: 'not_in_list' }, { listCurrentFields: 'none' }],
-    ['no current_* anywhere', { currentFields: 'none' }, { listCurrentFields: 'none', getCurrentFields: false, documentTypes: null }],
+    ['no current_* anywhere', { currentFields: 'none' }, { listCurrentFields: 'none', getCurrentFields: false, documentTypes: null, incompleteTypes: null }],
     ['register/set_current bodies (writes: not visible to a read-only probe)', { actionBody: 'text' }, {}],
     [
       'all at once',
@@ -73,6 +74,12 @@ describe('the probe in each wire variant of the sandbox', () => {
     expect(sandbox.requests.length).toBe(report.requests.length);
     expect(new Set(sandbox.requests.map((request) => request.method))).toEqual(new Set(['GET']));
     expect(report.sequencesInAccount).toBe(2);
+  });
+
+  it('a document type with its number but no sequence id: named, and the service reads every answer', async () => {
+    sandbox.seedAccount([{ serie: 'A', default: true, documents: 'incomplete' }, { serie: '2027' }]);
+    const report = await probeSandbox();
+    expect(report.findings.incompleteTypes).toMatchObject({ value: ['invoice'], detail: 'incomplete: invoice; the service reads every answer' });
   });
 
   it('a paginated list: the report says the plain list is not the whole account', async () => {
@@ -138,6 +145,17 @@ describe('what the probe makes of answers the sandbox cannot give', () => {
       pageParameters: 'honoured',
     });
     expect(report.findings.documentTypes.detail).toContain('documented but not seen: invoice_receipt');
+    // No validation codes at all (as before ATCUD): every type is incomplete, read all the same.
+    expect(report.findings.incompleteTypes).toMatchObject({ value: ['invoice', 'purchase_order'], detail: expect.stringContaining('the service reads every answer') as unknown });
+  });
+
+  it('names what the service cannot read: a sequence without a serie', () => {
+    const noSerie = { id: 2, default_sequence: 0, current_invoice_number: 1 };
+    const report = analyse('https://acme.example', {
+      list: response('/sequences.json', 200, { sequences: [sequence, noSerie] }),
+      notFound: response('/sequences/0.json', 404, ''),
+    });
+    expect(report.findings.incompleteTypes.detail).toMatch(/the service cannot read 1 \(so refuses the whole list\): serie: /);
   });
 });
 
