@@ -149,6 +149,13 @@ describe('what the probe makes of answers the sandbox cannot give', () => {
     expect(report.findings.incompleteTypes).toMatchObject({ value: ['invoice', 'purchase_order'], detail: expect.stringContaining('the service reads every answer') as unknown });
   });
 
+  it('reads a list in every envelope the service reads: under "sequence", or one object', () => {
+    for (const list of [{ sequence: [sequence] }, { sequences: sequence }, [sequence]]) {
+      const report = analyse('https://acme.example', { list: response('/sequences.json', 200, list), notFound: response('/sequences/0.json', 404, '') });
+      expect(report.sequencesListed).toBe(1);
+    }
+  });
+
   it('names what the service cannot read: a sequence without a serie', () => {
     const noSerie = { id: 2, default_sequence: 0, current_invoice_number: 1 };
     const report = analyse('https://acme.example', {
