@@ -74,6 +74,14 @@ describe('a document type with its number but no sequence id (recorded from a re
     expect(await operations()).not.toContain('set_current');
   });
 
+  it("the year's own serie answered incomplete: the rollover reads it, sends nothing to AT, creates nothing, and fails saying why", async () => {
+    await control('PUT', '/sequences', { seed: [{ serie: 'A', default: true }, { serie: String(NEXT), documents: 'incomplete' }] });
+    const run = await api('POST', '/rollover', { phase: 'activate', year: NEXT });
+    expect(run.json).toMatchObject({ outcome: 'failed', failure: { kind: 'at_unknown' } });
+    expect(JSON.stringify(run.json['failure'])).toContain('incomplete for invoice');
+    expect(new Set(await operations())).toEqual(new Set(['list', 'get']));
+  });
+
   it('the rollover reads the account and switches the default away from it', async () => {
     const run = await api('POST', '/rollover', { phase: 'activate', year: NEXT });
     expect(run.status).toBe(200);
