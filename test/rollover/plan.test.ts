@@ -159,11 +159,14 @@ describe('simulate (dry run)', () => {
 
 // ---- Runs against an in-memory account, from generated states --------------------------------
 
-type NameStatus = 'missing' | 'pending' | 'registered' | 'unknown';
+/** 'incomplete': a document type without its sequence id in every answer (registered or not at AT). */
+type NameStatus = 'missing' | 'pending' | 'registered' | 'unknown' | 'incomplete' | 'incomplete_registered';
 
 /** The account's state before a run: what reality can leave behind, including what a person did. */
 const accountArbitrary = fc.record({
-  names: fc.tuple(...CANDIDATES.map(() => fc.constantFrom<NameStatus>('missing', 'missing', 'pending', 'registered', 'unknown'))),
+  names: fc.tuple(
+    ...CANDIDATES.map(() => fc.constantFrom<NameStatus>('missing', 'missing', 'pending', 'registered', 'unknown', 'incomplete', 'incomplete_registered')),
+  ),
   /** Series that are not ours: last year's, a later year's, a person's. */
   others: fc.subarray(['2026', '2028', 'FT2027', 'FT2026', 'FT27', 'FT26', '27A', 'A']),
   /** Which serie is the default (index into the series that exist; none when out of range). */
@@ -186,7 +189,9 @@ function accountFrom(generated: {
   for (const serie of generated.others) account.add(serie, { registered: serie !== 'A' });
   generated.names.forEach((status, index) => {
     const serie = CANDIDATES[index] ?? '';
-    if (status !== 'missing') account.add(serie, { registered: status === 'registered', hiddenInList: status === 'unknown' });
+    if (status === 'missing') return;
+    const incomplete = status === 'incomplete' || status === 'incomplete_registered';
+    account.add(serie, { registered: status === 'registered' || status === 'incomplete_registered', hiddenInList: status === 'unknown', incomplete });
   });
   const ids = [...account.state.keys()];
   const pick = ids[generated.defaultPick];
@@ -226,11 +231,14 @@ describe('rollover runs from every state reality can leave (in-memory account)',
         const previous = defaultBefore;
         const superseding = previous !== undefined && !CANDIDATES.includes(previous) && (yearNamedBy(previous) ?? 0) >= 2027;
         if (superseding) expect(defaultAfter).toBe(previous);
-        // The default only ever moves to a registered serie, and only in activate.
+        // The default only ever moves to a registered serie InvoiceXpress answers completely, and only in activate.
         if (defaultAfter !== defaultBefore) {
           expect(phase).toBe('activate');
           expect(defaultEntry?.registered).toBe(true);
+          expect(defaultEntry?.incomplete).toBe(false);
         }
+        // A serie answered incomplete is never sent to AT: its registration is as it was.
+        for (const [id, entry] of account.state) if (entry.incomplete) expect(entry.registered).toBe(before.get(id)?.registered);
         // set_current only on the word of a get of that very sequence in this run.
         account.calls.forEach((call, index) => {
           if (!call.startsWith('set_current')) return;
@@ -260,8 +268,8 @@ describe('rollover runs from every state reality can leave (in-memory account)',
           account.calls.length = 0;
           const again = await run(false);
           expect(again.outcome).toBe('already_done');
-          // The list's word suffices unless it hides the serie's AT status (then one read).
-          const hidden = generated.names.includes('unknown');
+          // The list's word suffices unless it hides a name's AT status or answers it incomplete (then reads).
+          const hidden = generated.names.some((status) => status === 'unknown' || status.startsWith('incomplete'));
           if (phase !== 'verify' && !hidden) expect(account.calls).toEqual(['list']);
           expect(account.calls.every((call) => call === 'list' || call.startsWith('get'))).toBe(true);
         }
