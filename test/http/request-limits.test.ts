@@ -1,6 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-event.ts';
 import { MAX_REQUEST_BODY_BYTES } from '../../local/gateway.ts';
+import { ApiError } from '../../shared/http/api-error.ts';
+import { createHttpHandler } from '../../shared/http/handler.ts';
+import { routes } from '../../shared/http/routes.ts';
 import { startLocalStack } from '../support/local-stack.ts';
 import type { LocalStack } from '../support/local-stack.ts';
 
@@ -174,5 +178,34 @@ describe('every answer of the local gateway carries x-request-id', () => {
   it('a 404 of no route', async () => {
     const answer = await send('GET', '/nope');
     expectContractError(answer, 404, 'not_found');
+  });
+});
+
+describe('the cap is where errors become answers: any route, any error', () => {
+  it('an error of 500 long details (escaped and multi-byte text) → at most 20 details and 8 KB', async () => {
+    const details = Array.from({ length: 500 }, (_, index) => ({
+      path: `body.${'\u0007'.repeat(400)}${String(index)}`,
+      message: `${'ação '.repeat(400)}${'😀'.repeat(100)}`,
+    }));
+    const handler = createHttpHandler(routes.listSequences, () =>
+      Promise.reject(new ApiError(422, 'rejected', `InvoiceXpress refused: ${'x'.repeat(10_000)}`, { details })),
+    );
+    const event = apiGatewayEvent({ method: 'GET', path: '/sequences', resource: '/sequences', requestId: 'req-bounded' });
+    const result = await handler(event, lambdaContext('bounded'));
+    expect(result.statusCode).toBe(422);
+    expect(Buffer.byteLength(result.body)).toBeLessThanOrEqual(ERROR_BODY_LIMIT);
+    const error = (JSON.parse(result.body) as Answer).error;
+    expect(error.requestId).toBe('req-bounded');
+    expect(error.details?.length).toBeGreaterThan(0);
+    expect(error.details?.length).toBeLessThanOrEqual(20);
+    expect(error.details?.at(-1)).toEqual({ path: '', message: expect.stringMatching(/^and \d+ more$/) as string });
+  });
+
+  it('at most 20 plain details: 19 kept and "and N more"', async () => {
+    const details = Array.from({ length: 45 }, (_, index) => ({ path: '', message: `AT refused ${String(index)}` }));
+    const handler = createHttpHandler(routes.listSequences, () => Promise.reject(new ApiError(422, 'rejected', 'refused', { details })));
+    const result = await handler(apiGatewayEvent({ method: 'GET', path: '/sequences', resource: '/sequences' }), lambdaContext('bounded'));
+    const error = (JSON.parse(result.body) as Answer).error;
+    expect(error.details).toEqual([...details.slice(0, 19), { path: '', message: 'and 26 more' }]);
   });
 });
