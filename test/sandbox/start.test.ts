@@ -4,12 +4,14 @@ import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeableYears } from '../../shared/rollover/time.ts';
 
 /**
  * `npm start` (local/start.ts in a child process) as a newcomer meets it: bad or busy ports are
  * one line and a non-zero exit, and the commands its banner prints run as pasted.
  */
 
+const NEXT_YEAR = String(changeableYears(new Date())[1]);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = `${ROOT}node_modules/.bin/node`;
 const cleanEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' };
@@ -123,8 +125,12 @@ describe("npm start's banner", () => {
     expect(json('/register')).toMatchObject({ sequence: { id, serie: '2027', registered: true } });
     expect(json('/set_current')).toMatchObject({ sequence: { id, serie: '2027', isDefault: true } });
     expect(json('/rollover -H')).toMatchObject({ dryRun: true });
-    expect(json('/_sandbox/at')).toMatchObject({ at: { onCreate: 'pending' } });
+    expect(json('/_sandbox/at')).toMatchObject({ at: { onCreate: 'pending', rejectSeries: [NEXT_YEAR] } });
+    // The rehearsal works on the day it is run: the year is the next one where the rollover decides years.
+    const rehearsal = json(`-d '{"phase":"prepare","year":${NEXT_YEAR}}'`);
+    expect(rehearsal).toMatchObject({ outcome: 'ready', serie: `${NEXT_YEAR}B`, fallback: { from: NEXT_YEAR } });
     const state = json('/_sandbox/state') as { sequences: { serie: string; default_sequence: number }[] };
-    expect(state.sequences.filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2027']);
+    expect(state.sequences.map((s) => s.serie)).toEqual(['2022', NEXT_YEAR, `${NEXT_YEAR}B`]);
+    expect(state.sequences.filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2022']);
   });
 });
