@@ -133,4 +133,20 @@ describe("npm start's banner", () => {
     expect(state.sequences.map((s) => s.serie)).toEqual(['2022', NEXT_YEAR, `${NEXT_YEAR}B`]);
     expect(state.sequences.filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2022']);
   });
+
+  it("the printed rollover CLI line works on npm start's sandbox and run table: its run is on npm start's record", async () => {
+    const line = banner.split('\n').find((candidate) => candidate.includes('npm run rollover'))?.trim() ?? '';
+    expect(line).toMatch(/^IX_ACCOUNT_NAME=sandbox IX_API_KEY=sandbox-api-key IX_BASE_URL=http:\/\/127\.0\.0\.1:\d+ .* npm run rollover -- /);
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile('bash', ['-c', line], { cwd: ROOT, env: cleanEnv, timeout: 30_000 }, (error, stdout, stderr) => {
+        if (error) return reject(new Error(`the CLI exited with ${String(error.code)}: ${stderr}`));
+        resolve(stdout);
+      });
+    });
+    const runId = /run (\d{4}-\d{8}T\d{9}Z-[a-z0-9]{6})/.exec(output)?.[1];
+    expect(output).toContain(`at ${/IX_BASE_URL=(\S+)/.exec(line)?.[1] ?? 'missing'}`);
+    const api = /local API: (http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1] ?? '';
+    const status = (await fetch(`${api}/rollover/${NEXT_YEAR}`).then((response) => response.json())) as { runs: { runId: string; trigger: string }[] };
+    expect(status.runs).toContainEqual(expect.objectContaining({ runId, trigger: 'cli' }));
+  });
 });
