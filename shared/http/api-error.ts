@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | 'serie_exists'
   | 'invalid_state'
   | 'rollover_in_progress'
+  | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rejected'
   | 'rate_limited'

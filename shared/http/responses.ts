@@ -15,7 +15,7 @@ const SequenceListSchema = z.object({ sequences: z.array(SequenceSchema) });
 export interface RouteResponse {
   schema: z.ZodMiniType;
   description: string;
-  /** Error statuses this route can answer besides the common ones (400, 415, 500, 502, 504). */
+  /** Error statuses this route can answer besides the common ones (400, 413, 415, 500, 502, 504). */
   errors: readonly number[];
 }
 

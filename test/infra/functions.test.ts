@@ -5,11 +5,11 @@ import { FUNCTION_SPECS, ServiceFunctions } from '../../infra/constructs/functio
 import type { FunctionSpec } from '../../infra/constructs/functions.ts';
 import { RolloverRunTable } from '../../infra/constructs/run-table.ts';
 import { ServiceSecret } from '../../infra/constructs/secret.ts';
-import { cdkJsonContext } from './support.ts';
+import { cdkJsonContext, synthOutdir } from './support.ts';
 
 /** The functions construct alone, in a bare stack, with the given list of functions. */
 function build(specs: readonly FunctionSpec[]): ServiceFunctions {
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ outdir: synthOutdir(), context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
   const config = parseStageConfig('test', {});
   const removalPolicy = RemovalPolicy.DESTROY;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -362,6 +363,14 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       expect(outputs[`Invoke${level}PolicyArn`]?.Export?.Name).toBe(`ix-sequences-${stage}-invoke-${level.toLowerCase()}-policy-arn`);
     }
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['SecretId', 'RolloverTableName', 'AlarmTopicArn', 'RolloverDlqUrl', 'DashboardName']));
+  });
+
+  it("docs/deploy.md names every output the deploy prints, and only those", () => {
+    const deployMd = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    const listed = /prints the outputs:([\s\S]*?)Without\s+`-c stage/.exec(deployMd)?.[1] ?? '';
+    const named = [...listed.matchAll(/`([A-Za-z0-9]+)(…?)`/g)].map(([, name, prefix]) => (prefix === '' ? name : `${name ?? ''}*`));
+    const outputs = Object.keys(json.Outputs ?? {}).map((name) => (/^ApiEndpoint[0-9A-F]{8}$/.test(name) ? 'ApiEndpoint*' : name));
+    expect([...new Set(named)].sort()).toEqual([...outputs].sort());
   });
 
   it('enforces TLS on the DLQ and the encrypted alarm topic', () => {
