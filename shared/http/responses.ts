@@ -26,7 +26,7 @@ export const routeResponses: Record<RouteName, RouteResponse> = {
   registerSequence: {
     schema: SequenceEnvelopeSchema,
     description: 'The sequence after registration',
-    errors: [404, 422, 429],
+    errors: [404, 409, 422, 429],
   },
   setCurrentSequence: {
     schema: SequenceEnvelopeSchema,

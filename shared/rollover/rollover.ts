@@ -3,8 +3,10 @@ import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { pendingTypes } from '../sequence.ts';
 import type { Sequence } from '../sequence.ts';
+import { RegistrationInProgressError } from '../sequences/errors.ts';
 import { createSerie } from '../sequences/operations.ts';
-import { registerWithAt } from '../sequences/registration.ts';
+import { registerSafely } from '../sequences/registration-lease.ts';
+import type { RegistrationLease } from '../sequences/registration-lease.ts';
 import type { Registration } from '../sequences/registration.ts';
 import { serieNames } from './config.ts';
 import { simulate } from './dry-run.ts';
@@ -26,6 +28,8 @@ export interface RunRolloverOptions {
   runId?: string | undefined;
   /** How long a register's unclear answer is settled by reading the state (registration.ts). */
   settle?: { settleMs?: number; pollMs?: number } | undefined;
+  /** The registration lease shared with the register routes (absent without a run table). */
+  lease?: RegistrationLease | undefined;
   /** Called with each step as it is recorded (CLI progress). Must not throw; if it does, it is ignored. */
   onStep?: ((step: RolloverStep) => void) | undefined;
 }
@@ -209,8 +213,13 @@ async function register(run: Run, sequence: Sequence): Promise<void> {
   const { serie } = sequence;
   let registration: Registration;
   try {
-    registration = await registerWithAt(run.client, sequence, { deadline: run.options.deadline, ...run.options.settle });
+    registration = await registerSafely(run.client, sequence, { deadline: run.options.deadline, ...run.options.settle }, run.options.lease);
   } catch (error) {
+    if (error instanceof RegistrationInProgressError) {
+      // A register request holds the sequence's lease: its outcome is AT's; the next run reads it.
+      run.record({ action: 'register', status: 'failed', serie, detail: `registration_in_progress: ${error.message}` });
+      throw new RunStopped('incomplete', { action: 'register', kind: 'registration_in_progress', message: error.message });
+    }
     return run.fail('register', error, serie);
   }
   run.learn(registration.sequence, true);

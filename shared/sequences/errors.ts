@@ -24,3 +24,16 @@ export class RegistrationFailedError extends Error {
     this.outcome = outcome;
   }
 }
+
+/** Another request holds the registration lease of this sequence and did not finish before this one's deadline. */
+export class RegistrationInProgressError extends Error {
+  override readonly name = 'RegistrationInProgressError';
+  readonly sequenceId: number;
+  constructor(sequenceId: number, holder: { via: string; acquiredAt: string }) {
+    super(
+      `Sequence ${String(sequenceId)} is being registered with AT by another request (${holder.via}, since ${holder.acquiredAt}); ` +
+        'read the sequence again shortly rather than registering it again',
+    );
+    this.sequenceId = sequenceId;
+  }
+}

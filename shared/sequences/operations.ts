@@ -2,7 +2,8 @@ import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/error
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Sequence } from '../sequence.ts';
 import { RegistrationFailedError, SequenceNotRegisteredError } from './errors.ts';
-import { registerWithAt } from './registration.ts';
+import { registerSafely } from './registration-lease.ts';
+import type { RegistrationLease } from './registration-lease.ts';
 import type { RegisterOptions } from './registration.ts';
 
 /**
@@ -11,7 +12,9 @@ import type { RegisterOptions } from './registration.ts';
  * a registered serie:
  * - create is sent once; when its answer is lost, the state is read to find out what happened.
  *   `default: true` creates with default_sequence 0, registers, and only then switches the default;
- * - register is sent at most once per request; an unclear answer is settled by reading the state;
+ * - register is sent at most once, across requests: one registration per sequence holds its lease
+ *   (registration-lease.ts) and the others answer its outcome; an unclear answer is settled by
+ *   reading the state;
  * - set_current reads the sequence first (no call when already the default, 409 while pending)
  *   and reads it back after acting.
  */
@@ -32,11 +35,11 @@ export async function createSerie(client: InvoiceXpressClient, serie: string): P
 export async function createSequence(
   client: InvoiceXpressClient,
   input: { serie: string; isDefault: boolean },
-  context: RegisterOptions,
+  context: RegisterOptions & { lease?: RegistrationLease | undefined },
 ): Promise<Sequence> {
   const created = await createSerie(client, input.serie);
   if (!input.isDefault) return created;
-  const registration = await registerWithAt(client, created, context);
+  const registration = await registerSafely(client, created, context, context.lease);
   if (registration.status !== 'registered') {
     throw new RegistrationFailedError(registration, `it was created (id ${String(created.id)}) but not made the default`);
   }
@@ -44,8 +47,12 @@ export async function createSequence(
   return client.get(created.id);
 }
 
-export async function registerSequence(client: InvoiceXpressClient, id: number, context: RegisterOptions): Promise<Sequence> {
-  const registration = await registerWithAt(client, await client.get(id), context);
+export async function registerSequence(
+  client: InvoiceXpressClient,
+  id: number,
+  context: RegisterOptions & { lease?: RegistrationLease | undefined },
+): Promise<Sequence> {
+  const registration = await registerSafely(client, await client.get(id), context, context.lease);
   if (registration.status === 'registered') return registration.sequence;
   throw new RegistrationFailedError(registration);
 }
