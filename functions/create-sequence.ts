@@ -8,13 +8,17 @@ import { createRegistrationLeaseTable } from '../shared/sequences/registration-l
 const runtime = createServiceRuntime(RegistrationEnvSchema);
 const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
 
-/** POST /sequences (with `default: true` it registers, holding the sequence's lease in the run table). */
-export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body, deadline }) => ({
-  sequence: await runtime.session.run({ deadline }, (client, secret) =>
+/**
+ * POST /sequences (with `default: true` it registers, holding the sequence's lease in the run
+ * table). A default InvoiceXpress moved to the new serie is put back and named in `restoredDefault`.
+ */
+export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body, deadline }) => {
+  const { sequence, restoredDefault } = await runtime.session.run({ deadline }, (client, secret) =>
     createSequence(client, { serie: body.serie, isDefault: body.default }, {
       deadline,
       settleMs: runtime.env.REGISTER_SETTLE_MS,
       lease: { leases, account: secret.accountName, via: 'create' },
     }),
-  ),
-}));
+  );
+  return restoredDefault === undefined ? { sequence } : { sequence, restoredDefault };
+});
