@@ -122,7 +122,10 @@ export async function registerOnce(client: InvoiceXpressClient, sequenceId: numb
     if (attempt.acquired) return holdAndRegister(client, key, holder, options, lease.leases);
     const outcome = await waitForOutcome(key, attempt.current, options, lease.leases);
     if (outcome !== undefined) return answerOf(outcome);
-    // Released without an outcome, or expired: nothing reached AT for sure; take the lease ourselves.
+    // Released without an outcome, or expired: nothing reached AT for sure; take the lease ourselves
+    // (while there is time: a lease that keeps slipping away must not spin past the deadline).
+    if (options.deadline.expired(WAIT_RESERVE_MS)) throw new RegistrationInProgressError(sequenceId, holder);
+    await sleep(LEASE_POLL_MS / 4);
   }
 }
 

@@ -116,6 +116,21 @@ describe('the registration lease (dynalite, sandbox over HTTP)', () => {
     expect(sandbox.requests.filter((request) => request.operation === 'register')).toHaveLength(1);
   });
 
+  it('a holder whose register was surely not applied (429) releases without an outcome: a waiter then registers itself', async () => {
+    const id = pending('2027');
+    sandbox.setAt({ registerDelayMs: 400 });
+    sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 60 }, operations: ['register'], times: 1 });
+    const lease = { leases, account: 'lease-429', via: 'register' as const };
+    const deadline = Deadline.in(8_000);
+    const first = Promise.allSettled([registerOnce(clientFor(deadline), id, options(deadline), lease)]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const second = Promise.allSettled([registerOnce(clientFor(deadline), id, options(deadline), lease)]);
+    const [[holder], [waiter]] = await Promise.all([first, second]);
+    expect(holder).toMatchObject({ status: 'rejected', reason: { kind: 'rate_limited' } });
+    expect(waiter).toMatchObject({ status: 'fulfilled', value: { status: 'registered', sent: true } });
+    expect(sandbox.requests.filter((request) => request.operation === 'register').map((request) => request.status)).toEqual([429, 200]);
+  });
+
   it('a crashed holder blocks only until its lease expires', async () => {
     const id = pending('2027');
     const key = { account: 'lease-crash', sequenceId: id };
