@@ -159,6 +159,7 @@ export const FINDING_IDS = [
   'notFoundBody',
   'wrongKeyBody',
   'writeAnswers',
+  'createMakesDefault',
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
 
@@ -330,7 +331,7 @@ function findNotFoundBody(response: ProbeResponse): Finding {
   return { question, value: kind, detail: `GET ${response.path} answered ${String(response.status)}, ${type}, ${kind} body${sample}` };
 }
 
-const NOT_PROBED: Record<'wrongKeyBody' | 'writeAnswers', Finding> = {
+const NOT_PROBED: Record<'wrongKeyBody' | 'writeAnswers' | 'createMakesDefault', Finding> = {
   wrongKeyBody: {
     question: 'What is the error body for a wrong key?',
     value: null,
@@ -340,6 +341,12 @@ const NOT_PROBED: Record<'wrongKeyBody' | 'writeAnswers', Finding> = {
     question: 'What do create, register and set_current answer (keys, bodies, refusals)?',
     value: null,
     detail: 'not probed: the probe never writes to the account',
+  },
+  createMakesDefault: {
+    question: 'Does a create through the API make the new serie the default (as the web app does), whatever default_sequence says?',
+    value: null,
+    detail:
+      'not probed: it needs a create; the service reads every new serie back and, when it became the default, puts the previous default back (rollover step set_current, POST /sequences restoredDefault)',
   },
 };
 
@@ -391,6 +398,7 @@ const LABELS: Record<FindingId, string> = {
   notFoundBody: '404 body',
   wrongKeyBody: 'wrong-key error body',
   writeAnswers: 'write answers',
+  createMakesDefault: 'create makes default',
 };
 
 function shownValue(value: Finding['value']): string {

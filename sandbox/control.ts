@@ -70,6 +70,7 @@ const VariantsSchema = z.strictObject({
   stringly: z.optional(z.boolean()),
   pageSize: z.optional(z.int().check(z.positive())),
   currentFields: z.optional(z.enum(['all', 'not_in_list', 'none'])),
+  createBecomesDefault: z.optional(z.boolean()),
 });
 
 const SeedSchema = z.strictObject({

@@ -87,6 +87,11 @@ export interface SandboxVariants {
    * omits them, get/create/register answers have them), 'none' (no answer has them).
    */
   currentFields?: 'all' | 'not_in_list' | 'none';
+  /**
+   * Every create makes the new serie the account's default, whatever `default_sequence` said (the
+   * web app does this; whether the API does is unknown: docs/invoicexpress.md). Default false.
+   */
+  createBecomesDefault?: boolean;
 }
 
 /** One sequence to seed the account with. */

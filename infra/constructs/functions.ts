@@ -20,7 +20,7 @@ export interface FunctionSpec {
   /** functions/<entry>.ts; also the suffix of the function's name. */
   readonly entry: string;
   readonly timeout: Duration;
-  /** `write`: it runs rollovers (takes the lock, records runs); `read`: it shows runs. */
+  /** `write`: it runs rollovers (takes the lock, records runs); `read`: it shows runs; `lease`: it registers with AT (registration leases). */
   readonly runTable: RunTableAccess;
   /** Gets the serie templates and the rollover time zone. */
   readonly rolloverSettings: boolean;
@@ -44,8 +44,8 @@ const MEMORY_MB = 512;
 export const FUNCTION_SPECS: readonly FunctionSpec[] = [
   { entry: 'list-sequences', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
   { entry: 'get-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
-  { entry: 'create-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
-  { entry: 'register-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
+  { entry: 'create-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false },
+  { entry: 'register-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false },
   { entry: 'set-current-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
   { entry: 'rollover-run', timeout: API_TIMEOUT, runTable: 'write', rolloverSettings: true },
   { entry: 'rollover-status', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: true },

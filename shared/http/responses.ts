@@ -10,6 +10,12 @@ import type { RouteName } from './routes.ts';
  */
 
 const SequenceEnvelopeSchema = z.object({ sequence: SequenceSchema });
+const CreatedSequenceSchema = z.object({
+  sequence: SequenceSchema,
+  restoredDefault: z
+    .optional(SequenceSchema)
+    .check(z.describe('Only when InvoiceXpress made the new serie the default on create: the default before, which the service made the default again')),
+});
 const SequenceListSchema = z.object({ sequences: z.array(SequenceSchema) });
 
 export interface RouteResponse {
@@ -22,11 +28,11 @@ export interface RouteResponse {
 export const routeResponses: Record<RouteName, RouteResponse> = {
   listSequences: { schema: SequenceListSchema, description: 'The sequences', errors: [429] },
   getSequence: { schema: SequenceEnvelopeSchema, description: 'The sequence', errors: [404, 429] },
-  createSequence: { schema: SequenceEnvelopeSchema, description: 'The created sequence', errors: [409, 422, 429] },
+  createSequence: { schema: CreatedSequenceSchema, description: 'The created sequence', errors: [409, 422, 429] },
   registerSequence: {
     schema: SequenceEnvelopeSchema,
     description: 'The sequence after registration',
-    errors: [404, 422, 429],
+    errors: [404, 409, 422, 429],
   },
   setCurrentSequence: {
     schema: SequenceEnvelopeSchema,

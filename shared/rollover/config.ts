@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { BaseEnvSchema } from '../runtime/env.ts';
+import { BaseEnvSchema, RunTableNameSchema } from '../runtime/env.ts';
 import { SerieNameSchema } from '../sequence.ts';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from './time.ts';
 
@@ -56,6 +56,6 @@ export type RolloverSettings = z.infer<typeof RolloverSettingsSchema>;
 export const RolloverEnvSchema = z.extend(BaseEnvSchema, {
   ...RolloverSettingsSchema.shape,
   /** The run table: locks and run records (DynamoDB; dynalite locally). */
-  ROLLOVER_TABLE_NAME: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')),
+  ROLLOVER_TABLE_NAME: RunTableNameSchema,
 });
 export type RolloverEnv = z.infer<typeof RolloverEnvSchema>;

@@ -1,4 +1,5 @@
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
+import type { RegistrationLeases } from '../sequences/registration-lease.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { RolloverYearError } from './errors.ts';
 import { runRollover } from './rollover.ts';
@@ -28,6 +29,8 @@ export interface RolloverDependencies {
   client: InvoiceXpressClient;
   /** Absent only for dry runs and runs explicitly without a lock (the CLI's --no-lock). */
   store: RunStore | undefined;
+  /** The registration leases in the same table (shared with the register routes); used with the store. */
+  leases?: RegistrationLeases | undefined;
   /** The InvoiceXpress account: part of the lock's key. */
   account: string;
   templates: readonly string[];
@@ -77,6 +80,7 @@ export async function runLocked(deps: RolloverDependencies, request: RolloverReq
       now,
       runId,
       settle: deps.settle,
+      lease: deps.store === undefined || deps.leases === undefined ? undefined : { leases: deps.leases, account: deps.account, via: 'rollover' },
       onStep: deps.onStep,
     });
   if (runId === undefined || deps.store === undefined) return { type: 'ran', result: await run(request.deadline), lockHeldMs: undefined };

@@ -11,6 +11,7 @@ import { runLocked } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
 import { readiness } from './readiness.ts';
+import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
 import type { RolloverReadiness, RolloverResult, RolloverRunRecord } from './result.ts';
 import { targetYear } from './time.ts';
@@ -52,6 +53,7 @@ function unrun(
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
@@ -69,6 +71,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
           {
             client,
             store,
+            leases,
             account: secret.accountName,
             ...settings,
             onBusy: (holder, heldMs, year) =>

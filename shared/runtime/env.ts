@@ -13,6 +13,12 @@ export const BaseEnvSchema = z.object({
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 
+/** The run table's name: rollover locks and runs, and registration leases (DynamoDB; dynalite locally). */
+export const RunTableNameSchema = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'));
+
+/** Functions that register with AT (register, create): the run table holds their lease. */
+export const RegistrationEnvSchema = z.extend(BaseEnvSchema, { ROLLOVER_TABLE_NAME: RunTableNameSchema });
+
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }

@@ -217,7 +217,8 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(table['GlobalSecondaryIndexes']).toBeUndefined();
   });
 
-  it('grants the run table to the rollover functions only, with exactly the calls their level needs', () => {
+  const byLevel = (level: string): string[] => FUNCTION_SPECS.filter((spec) => spec.runTable === level).map((spec) => spec.entry).sort();
+  it('grants the run table to the rollover and registering functions only, with exactly the calls their level needs', () => {
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     for (const spec of FUNCTION_SPECS) {
       const dynamo = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
@@ -228,7 +229,12 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       expect(dynamo, spec.entry).toHaveLength(1);
       expect(statementActions(dynamo[0]!).sort(), spec.entry).toEqual([...RUN_TABLE_ACTIONS[spec.runTable]].sort());
       expect(asArray(dynamo[0]!.Resource), spec.entry).toEqual([tableArn]);
+      // Register and create reach the registration leases only, never a rollover lock or run record.
+      if (spec.runTable === 'lease') expect(dynamo[0]!['Condition'], spec.entry).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#sequence#*'] } });
+      else expect(dynamo[0]!['Condition'], spec.entry).toBeUndefined();
     }
+    expect(byLevel('lease')).toEqual(['create-sequence', 'register-sequence']);
+    expect([...RUN_TABLE_ACTIONS.lease].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
     expect([...RUN_TABLE_ACTIONS.read].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     // Nothing else in the stack touches DynamoDB.

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
-import { analyse, FINDING_IDS, httpGet, observe } from '../../local/probe.ts';
+import { analyse, FINDING_IDS, formatReport, httpGet, observe } from '../../local/probe.ts';
 import type { FindingId, ProbeReport, ProbeResponse } from '../../local/probe.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox, SandboxVariants } from '../../sandbox/types.ts';
@@ -51,6 +51,7 @@ const DOCS_SHAPES: Record<FindingId, unknown> = {
   notFoundBody: 'blank',
   wrongKeyBody: null,
   writeAnswers: null,
+  createMakesDefault: null,
 };
 
 describe('the probe in each wire variant of the sandbox', () => {
@@ -62,6 +63,7 @@ describe('the probe in each wire variant of the sandbox', () => {
     ['a list without current_*', { currentFields: 'not_in_list' }, { listCurrentFields: 'none' }],
     ['no current_* anywhere', { currentFields: 'none' }, { listCurrentFields: 'none', getCurrentFields: false, documentTypes: null, incompleteTypes: null }],
     ['register/set_current bodies (writes: not visible to a read-only probe)', { actionBody: 'text' }, {}],
+    ['a create that makes the new serie the default (a write: not visible either)', { createBecomesDefault: true }, {}],
     [
       'all at once',
       { singleKey: 'sequence', stringly: true, pageSize: 1, currentFields: 'not_in_list' },
@@ -107,6 +109,9 @@ describe('the probe in each wire variant of the sandbox', () => {
     const report = await probeSandbox();
     expect(report.findings.wrongKeyBody.detail).toMatch(/not probed: .*second, wrong key/);
     expect(report.findings.writeAnswers.detail).toMatch(/not probed: .*never writes/);
+    expect(report.findings.createMakesDefault.value).toBeNull();
+    expect(report.findings.createMakesDefault.detail).toMatch(/not probed: .*puts the previous default back/);
+    expect(formatReport(report)).toMatch(/create makes default +\? +not probed/);
   });
 });
 
