@@ -1,6 +1,6 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { RUN_TABLE_KEY } from '../../shared/rollover/run-store.ts';
 
@@ -9,12 +9,22 @@ export type RunTableAccess = 'none' | 'read' | 'write';
 
 /**
  * Exactly the calls each access level needs: readers look runs up (GetItem) and list a year's
- * runs (Query); runners also take, renew and release the lock and write their run records.
+ * runs (Query); runners also take and renew the lock and write their run records (PutItem) and
+ * release the lock (DeleteItem). Nothing updates an item in place (no UpdateItem).
  */
 export const RUN_TABLE_ACTIONS: Readonly<Record<Exclude<RunTableAccess, 'none'>, readonly string[]>> = {
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  write: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  write: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
 };
+
+/**
+ * The partition keys of the rollover's items for an account: `<account>#<year>` (lock and run
+ * records, shared/rollover/run-table.ts). A grant limited to them (dynamodb:LeadingKeys) cannot
+ * touch another account's items nor any other kind of item the table may hold.
+ */
+export function rolloverPartitionPattern(account: string): string {
+  return `${account}#????`;
+}
 
 export interface RolloverRunTableProps {
   readonly prefix: string;
@@ -40,13 +50,21 @@ export class RolloverRunTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: RUN_TABLE_KEY.timeToLive,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Records of every real run: a stage that keeps its data cannot lose the table to a stray delete.
+      deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
     });
   }
 
-  /** Grants `role` the table calls of `access` (none: nothing). */
-  grant(role: iam.IGrantable, access: RunTableAccess): void {
+  /** Grants `role` the table calls of `access` (none: nothing), on the account's rollover partitions only. */
+  grant(role: iam.IGrantable, access: RunTableAccess, account: string): void {
     if (access === 'none') return;
-    this.table.grant(role, ...RUN_TABLE_ACTIONS[access]);
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...RUN_TABLE_ACTIONS[access]],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [rolloverPartitionPattern(account)] } },
+      }),
+    );
   }
 }

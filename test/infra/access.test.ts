@@ -13,8 +13,8 @@ const CALLERS = {
 } as const satisfies Record<AccessLevel, string>;
 
 const STAGES: Record<string, StageConfigInput> = {
-  shared: { callers: ACCESS_LEVELS.map((level) => ({ principal: CALLERS[level], level })) },
-  readers: { callers: [{ principal: CALLERS.read, level: 'read' }] },
+  shared: { invoiceXpressAccount: 'acme', callers: ACCESS_LEVELS.map((level) => ({ principal: CALLERS[level], level })) },
+  readers: { invoiceXpressAccount: 'acme', callers: [{ principal: CALLERS.read, level: 'read' }] },
 };
 
 /** A concrete request path for a route (parameters filled in), as execute-api ARNs end. */

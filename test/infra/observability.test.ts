@@ -321,6 +321,7 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
 describe('alarm subscriptions and thresholds from the stage config', () => {
   const STAGES: Record<string, StageConfigInput> = {
     paged: {
+      invoiceXpressAccount: 'acme',
       alarms: {
         expectSubscription: true,
         emails: ['ops@example.com', 'oncall@example.com'],
@@ -330,7 +331,7 @@ describe('alarm subscriptions and thresholds from the stage config', () => {
         lockHeldSeconds: 120,
       },
     },
-    topiconly: { alarms: { expectSubscription: true, topicArns: ['arn:aws:sns:eu-west-1:123456789012:pager'] } },
+    topiconly: { invoiceXpressAccount: 'acme', alarms: { expectSubscription: true, topicArns: ['arn:aws:sns:eu-west-1:123456789012:pager'] } },
   };
 
   it('subscribes the e-mails, sends every alarm and OK to the existing topic too, and applies the thresholds', () => {
