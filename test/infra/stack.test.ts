@@ -127,8 +127,13 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: Match.anyValue() }, '/v1']] },
     });
-    // No callers configured in the standard stages: no resource policy.
-    expect(props(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1])['Policy']).toBeUndefined();
+    // No callers configured in the standard stages: a resource policy that denies every level to everyone.
+    const policy = props<{ Policy: { Statement: PolicyStatementJson[] } }>(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1]).Policy;
+    expect(policy.Statement.map((s) => [s.Effect, s.Condition])).toEqual([
+      ['Deny', undefined],
+      ['Deny', undefined],
+      ['Deny', undefined],
+    ]);
   });
 
   it('runs every function on nodejs24.x / arm64 with active tracing, its own log group and its timeout', () => {

@@ -58,10 +58,10 @@ describe('an operator-added stage: imported secret, allowed callers, alarm e-mai
     for (const r of reads) expect(r.Resource).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/ix-credentials-??????');
   });
 
-  it('adds a resource policy naming the callers (access levels: access.test.ts), and no deny', () => {
+  it('adds a resource policy naming the callers, and denying every level to the others (access levels: access.test.ts)', () => {
     const [, api] = resourcesOfType(s.json, 'AWS::ApiGateway::RestApi')[0]!;
     const policy = props<{ Policy: { Statement: PolicyStatementJson[] } }>(api).Policy;
-    expect(policy.Statement.map((st) => st.Effect)).toEqual(['Allow', 'Allow']);
+    expect(policy.Statement.map((st) => st.Effect)).toEqual(['Allow', 'Allow', 'Deny', 'Deny', 'Deny']);
     expect(JSON.stringify(policy.Statement[0]!.Principal)).toContain('111122223333');
     expect(policy.Statement[1]!.Principal).toEqual({ AWS: 'arn:aws:iam::444455556666:role/billing-caller' });
   });
