@@ -1,4 +1,4 @@
-import { SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
+import { AccountNameSchema, SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
 import { ACCESS_LEVELS } from './access.ts';
 import * as z from '../shared/zod.ts';
 
@@ -45,9 +45,14 @@ const SerieTemplateSchema = z
 
 const positiveInt = (max: number) => z.int().check(z.positive(), z.maximum(max));
 
-/** A caller of the API: an account (any principal its own IAM policies allow) or one role. */
+const OrganizationIdSchema = z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'an AWS Organizations id is o- and 10 to 32 letters or digits'));
+
+/**
+ * A caller of the API: an account (any principal its own IAM policies allow), one role (its
+ * sessions), or an organization (every principal of its accounts that their IAM policies allow).
+ */
 export const CallerSchema = z.strictObject({
-  principal: z.union([AccountIdSchema, RoleArnSchema]),
+  principal: z.union([AccountIdSchema, RoleArnSchema, OrganizationIdSchema]),
   level: z.enum(ACCESS_LEVELS),
 });
 
@@ -78,6 +83,17 @@ export const StageConfigSchema = z.strictObject({
   account: z.optional(AccountIdSchema),
   region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as eu-west-1'))),
   secret: z._default(SecretConfigSchema, { mode: 'create' }),
+  /**
+   * The InvoiceXpress account of this environment (the part before `.app.invoicexpress.com`), as in
+   * the secret's `accountName`. Functions that only need the name (the run records) get it from
+   * here and never read the secret; the others refuse a secret naming another account.
+   */
+  invoiceXpressAccount: AccountNameSchema,
+  /**
+   * A role that may decrypt the secret besides the functions that call InvoiceXpress (an operator's
+   * break-glass role). Nobody else can, whatever their IAM policies say (the key's policy denies it).
+   */
+  breakGlassRoleArn: z.optional(RoleArnSchema),
   /** IANA time zone of the rollover schedules (and of the year the rollover computes). */
   scheduleTimeZone: TimeZoneSchema,
   /** Serie names to try in order; the first is the normal one, the rest are fallbacks. */
@@ -149,14 +165,19 @@ export const StageNameSchema = z
 
 /** The environments. Add one here (only what differs from the defaults above). */
 export const STAGES: Record<string, StageConfigInput> = {
+  // invoiceXpressAccount: each environment's InvoiceXpress account, the same name as in its
+  // secret (a function that reads the secret refuses one naming another account).
   dev: {
+    invoiceXpressAccount: 'my-company-dev',
     logRetentionDays: 14,
     logLevel: 'DEBUG',
   },
   staging: {
+    invoiceXpressAccount: 'my-company-staging',
     logRetentionDays: 30,
   },
   prod: {
+    invoiceXpressAccount: 'my-company',
     logRetentionDays: 365,
     removalPolicy: 'retain',
     // Synth warns until an e-mail or a topic is added here (docs/deploy.md, "Alarms").

@@ -1,10 +1,10 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { ACCESS_LEVELS, executeApiPath, executeApiResourcePath, routesForLevel } from '../access.ts';
+import { ACCESS_LEVELS, apiRoutes, executeApiPath, executeApiResourcePath, routeAccessLevel, routesForLevel } from '../access.ts';
 import type { AccessLevel } from '../access.ts';
 import type { StageConfig } from '../config.ts';
 import { API_STAGE_NAME, SERVICE_NAME, pascalCase } from '../names.ts';
@@ -41,8 +41,8 @@ export interface ServiceApiProps {
 
 /**
  * The REST API: one IAM-authorized Lambda proxy method per route of the shared route table,
- * JSON access logs, a resource policy with one statement per access level, one managed policy
- * per level for same-account callers, and the URL in SSM.
+ * JSON access logs, a resource policy that allows each access level's callers and denies everyone
+ * else, one managed policy per level for callers listed by account, and the URL in SSM.
  */
 export class ServiceApi extends Construct {
   readonly api: apigw.RestApi;
@@ -61,6 +61,13 @@ export class ServiceApi extends Construct {
       removalPolicy,
     });
     const policy = callerPolicy(config);
+    assertPolicySize(Stack.of(this), policy);
+    if (config.callers.length === 0) {
+      Annotations.of(Stack.of(this)).addWarningV2(
+        'ix-sequences:api-without-callers',
+        `Stage "${config.stage}": no callers are listed, so the API's resource policy denies every request. Add callers in infra/config.ts (docs/callers.md).`,
+      );
+    }
 
     this.api = new apigw.RestApi(this, 'Resource', {
       restApiName: prefix,
@@ -72,7 +79,7 @@ export class ServiceApi extends Construct {
       cloudWatchRole: config.manageApiGatewayLogsRole,
       // The account-level setting outlives this stack: other APIs in the region may rely on it.
       ...(config.manageApiGatewayLogsRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
-      ...(policy !== undefined ? { policy } : {}),
+      policy,
       deployOptions: {
         stageName: API_STAGE_NAME,
         throttlingRateLimit: throttling.rateLimit,
@@ -89,8 +96,7 @@ export class ServiceApi extends Construct {
     });
     // A resource policy takes effect only with a new deployment, and CDK does not count it in
     // the deployment's identity: changing the callers must redeploy the stage.
-    const resolvedPolicy: unknown = policy === undefined ? null : Stack.of(this).resolve(policy.toJSON());
-    this.api.latestDeployment?.addToLogicalId({ policy: resolvedPolicy });
+    this.api.latestDeployment?.addToLogicalId({ policy: Stack.of(this).resolve(policy.toJSON()) as unknown });
 
     this.addRoutes(props.functions);
 
@@ -173,29 +179,95 @@ export class ServiceApi extends Construct {
   }
 }
 
+/** API Gateway refuses a resource policy longer than this (characters). */
+export const RESOURCE_POLICY_MAX_CHARS = 8_192;
+
+type CallerKind = 'account' | 'role' | 'organization';
+
+function callerKind(principal: string): CallerKind {
+  if (principal.startsWith('arn:')) return 'role';
+  return principal.startsWith('o-') ? 'organization' : 'account';
+}
+
+/** The callers listed at `level` or above, by kind: who may call a route of that level. */
+function eligibleFor(config: StageConfig, level: AccessLevel): Record<CallerKind, string[]> {
+  const rank = ACCESS_LEVELS.indexOf(level);
+  const eligible: Record<CallerKind, string[]> = { account: [], role: [], organization: [] };
+  for (const caller of config.callers) {
+    if (ACCESS_LEVELS.indexOf(caller.level) >= rank) eligible[callerKind(caller.principal)].push(caller.principal);
+  }
+  return eligible;
+}
+
+const shorthand = (route: Parameters<typeof executeApiResourcePath>[1]): string => `execute-api:/${executeApiResourcePath(API_STAGE_NAME, route)}`;
+
+/** Allows `level`'s routes to its callers: accounts and roles by name, organizations by condition. */
+function allowStatements(config: StageConfig, level: AccessLevel): iam.PolicyStatement[] {
+  const listed = config.callers.filter((c) => c.level === level).map((c) => c.principal);
+  const named = listed.filter((p) => callerKind(p) !== 'organization');
+  const organizations = listed.filter((p) => callerKind(p) === 'organization');
+  const resources = routesForLevel(level).map(shorthand);
+  const base = { effect: iam.Effect.ALLOW, actions: ['execute-api:Invoke'], resources };
+  return [
+    ...(named.length === 0
+      ? []
+      : [new iam.PolicyStatement({ ...base, sid: `Invoke${pascalCase(level)}`, principals: named.map((p) => (callerKind(p) === 'role' ? new iam.ArnPrincipal(p) : new iam.AccountPrincipal(p))) })]),
+    ...(organizations.length === 0
+      ? []
+      : [new iam.PolicyStatement({ ...base, sid: `Invoke${pascalCase(level)}Org`, principals: [new iam.AnyPrincipal()], conditions: { StringEquals: { 'aws:PrincipalOrgID': organizations } } })]),
+  ];
+}
+
 /**
- * The API's resource policy: for each access level with callers, one statement allowing exactly
- * that level's methods to those principals. Callers in other accounts need it (their own IAM
- * policy must allow the call too); without callers there is no resource policy, and same-account
- * principals are governed by their IAM policies alone (the managed policies above).
+ * Denies the routes that need exactly `level` to every principal matching none of the callers
+ * listed at that level or above (a Deny's conditions must all hold: not this account, not this
+ * role, not this organization). Without such callers it denies them to everyone.
  */
-export function callerPolicy(config: StageConfig): iam.PolicyDocument | undefined {
-  if (config.callers.length === 0) return undefined;
-  const statements = ACCESS_LEVELS.flatMap((level) => {
-    const principals = config.callers.filter((c) => c.level === level).map((c) => c.principal);
-    if (principals.length === 0) return [];
-    return [
-      new iam.PolicyStatement({
-        sid: `Invoke${pascalCase(level)}`,
-        effect: iam.Effect.ALLOW,
-        principals: principals.map((p) => (p.startsWith('arn:') ? new iam.ArnPrincipal(p) : new iam.AccountPrincipal(p))),
-        actions: ['execute-api:Invoke'],
-        // The shorthand form: the policy cannot name its own API's id.
-        resources: routesForLevel(level).map((route) => `execute-api:/${executeApiResourcePath(API_STAGE_NAME, route)}`),
-      }),
-    ];
+function denyStatement(config: StageConfig, level: AccessLevel): iam.PolicyStatement | undefined {
+  const routes = apiRoutes().filter((route) => routeAccessLevel(route) === level);
+  if (routes.length === 0) return undefined;
+  const eligible = eligibleFor(config, level);
+  const conditions: Record<string, Record<string, string[]>> = {};
+  if (eligible.account.length > 0) conditions['StringNotEquals'] = { 'aws:PrincipalAccount': eligible.account };
+  if (eligible.role.length > 0) conditions['ArnNotEquals'] = { 'aws:PrincipalArn': eligible.role };
+  if (eligible.organization.length > 0) {
+    conditions['StringNotEquals'] = { ...conditions['StringNotEquals'], 'aws:PrincipalOrgID': eligible.organization };
+  }
+  return new iam.PolicyStatement({
+    sid: `Deny${pascalCase(level)}ToOthers`,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['execute-api:Invoke'],
+    resources: routes.map(shorthand),
+    ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
   });
+}
+
+/**
+ * The API's resource policy, always attached. Allow statements let each level's callers reach
+ * exactly that level's methods (what a caller in another account needs, with its own IAM policy).
+ * Deny statements close every level to the principals not listed at it or above, the API's own
+ * account included: an administrator whose IAM policy allows execute-api:Invoke on `*` is refused
+ * unless listed, because an explicit Deny wins over any Allow. With no callers, nobody can call.
+ */
+export function callerPolicy(config: StageConfig): iam.PolicyDocument {
+  const statements = ACCESS_LEVELS.flatMap((level) => allowStatements(config, level));
+  for (const level of ACCESS_LEVELS) {
+    const deny = denyStatement(config, level);
+    if (deny !== undefined) statements.push(deny);
+  }
   return new iam.PolicyDocument({ statements });
+}
+
+/** Fails the synth when the policy would exceed API Gateway's limit (an upper bound: CloudFormation functions count as text). */
+function assertPolicySize(stack: Stack, policy: iam.PolicyDocument): void {
+  const length = JSON.stringify(stack.resolve(policy.toJSON())).length;
+  if (length > RESOURCE_POLICY_MAX_CHARS) {
+    throw new Error(
+      `The API resource policy would be about ${String(length)} characters, over API Gateway's ${String(RESOURCE_POLICY_MAX_CHARS)}: ` +
+        'list fewer callers (an organization or an account instead of many roles) in infra/config.ts',
+    );
+  }
 }
 
 function accessLogFormat(): apigw.AccessLogFormat {

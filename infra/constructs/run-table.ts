@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -10,17 +10,29 @@ export type RunTableAccess = 'none' | 'lease' | 'read' | 'write';
 
 /**
  * Exactly the calls each access level needs: readers look runs up (GetItem) and list a year's
- * runs (Query); runners also take, renew and release the lock and write their run records;
- * `lease` (register, create) takes, reads and releases registration leases, and only those items.
+ * runs (Query); runners also take and renew the lock and write their run records (PutItem) and
+ * release the lock (DeleteItem); `lease` (register, create) takes, reads and releases registration
+ * leases, and only those items. Nothing updates an item in place (no UpdateItem).
  */
 export const RUN_TABLE_ACTIONS: Readonly<Record<Exclude<RunTableAccess, 'none'>, readonly string[]>> = {
   lease: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  write: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  write: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
 };
 
-/** `lease` reaches only the registration leases' partitions (`<account>#sequence#<id>`), never a lock or a run record. */
-export const LEASE_LEADING_KEYS = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`*${REGISTRATION_LEASE_PARTITION}*`] } };
+/** `lease` reaches only the account's registration leases (`<account>#sequence#<id>`), never a lock or a run record. */
+export function leasePartitionPattern(account: string): string {
+  return `${account}${REGISTRATION_LEASE_PARTITION}*`;
+}
+
+/**
+ * The partition keys of the rollover's items for an account: `<account>#<year>` (lock and run
+ * records, shared/rollover/run-table.ts). A grant limited to them (dynamodb:LeadingKeys) cannot
+ * touch another account's items nor any other kind of item the table may hold.
+ */
+export function rolloverPartitionPattern(account: string): string {
+  return `${account}#????`;
+}
 
 export interface RolloverRunTableProps {
   readonly prefix: string;
@@ -46,17 +58,22 @@ export class RolloverRunTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: RUN_TABLE_KEY.timeToLive,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Records of every real run: a stage that keeps its data cannot lose the table to a stray delete.
+      deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
     });
   }
 
-  /** Grants `role` the table calls of `access` (none: nothing). */
-  grant(role: iam.IGrantable, access: RunTableAccess): void {
+  /** Grants `role` the table calls of `access` (none: nothing), on the account's rollover partitions only. */
+  grant(role: iam.IGrantable, access: RunTableAccess, account: string): void {
     if (access === 'none') return;
-    if (access === 'lease') {
-      iam.Grant.addToPrincipal({ grantee: role, actions: [...RUN_TABLE_ACTIONS.lease], resourceArns: [this.table.tableArn], conditions: LEASE_LEADING_KEYS });
-      return;
-    }
-    this.table.grant(role, ...RUN_TABLE_ACTIONS[access]);
+    const pattern = access === 'lease' ? leasePartitionPattern(account) : rolloverPartitionPattern(account);
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...RUN_TABLE_ACTIONS[access]],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
+      }),
+    );
   }
 }

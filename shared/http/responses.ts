@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { RolloverReadinessSchema, RolloverResultSchema, RolloverRunRecordSchema } from '../rollover/result.ts';
+import { RolloverReadinessSchema, RolloverResultSchema, RolloverRunRecordViewSchema } from '../rollover/result.ts';
 import { SequenceSchema } from '../sequence.ts';
 import type { RouteName } from './routes.ts';
 
@@ -45,5 +45,5 @@ export const routeResponses: Record<RouteName, RouteResponse> = {
     errors: [409, 429],
   },
   rolloverStatus: { schema: RolloverReadinessSchema, description: 'The readiness report and the last runs', errors: [429] },
-  rolloverRunRecord: { schema: RolloverRunRecordSchema, description: 'The run as recorded', errors: [404] },
+  rolloverRunRecord: { schema: RolloverRunRecordViewSchema, description: 'The run as recorded', errors: [404] },
 };

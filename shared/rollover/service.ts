@@ -2,7 +2,9 @@ import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { logger } from '../runtime/logger.ts';
+import { ConfigurationError } from '../runtime/env.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
+import type { ServiceSecret } from '../runtime/secret.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
 import type { DeliveryReport } from '../webhooks/deliver.ts';
 import { RolloverEnvSchema, serieNames } from './config.ts';
@@ -13,7 +15,8 @@ import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
 import { readiness } from './readiness.ts';
 import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
-import type { RolloverReadiness, RolloverResult, RolloverRunRecord } from './result.ts';
+import { RolloverRunSummaryViewSchema } from './result.ts';
+import type { RolloverReadiness, RolloverResult } from './result.ts';
 import { targetYear } from './time.ts';
 
 /**
@@ -50,10 +53,23 @@ function unrun(
   return { ...base, outcome: 'failed', steps: [{ action: 'find', status: 'failed', detail: `${end.kind}: ${end.message}` }], failure };
 }
 
+/**
+ * The run table is keyed by the configured account (IX_ACCOUNT_NAME, which the run records'
+ * function also uses, without the secret): a secret for another account would call one account
+ * and record under another's name, so it is refused.
+ */
+function checkedAccount(secret: ServiceSecret, configured: string): string {
+  if (secret.accountName !== configured) {
+    throw new ConfigurationError("The service secret's accountName differs from IX_ACCOUNT_NAME (the stage's invoiceXpressAccount)");
+  }
+  return configured;
+}
+
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const account = runtime.env.IX_ACCOUNT_NAME;
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
@@ -72,7 +88,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
             client,
             store,
             leases,
-            account: secret.accountName,
+            account: checkedAccount(secret, account),
             ...settings,
             onBusy: (holder, heldMs, year) =>
               logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
@@ -155,16 +171,10 @@ export function createRolloverService(env: Record<string, string | undefined> = 
       return runtime.session.run({ deadline }, async (client, secret) => {
         const [report, runs] = await Promise.all([
           readiness({ client, year, templates: settings.templates }),
-          store.recentRuns({ account: secret.accountName, year }, 10),
+          store.recentRuns({ account: checkedAccount(secret, account), year }, 10),
         ]);
-        return { ...report, runs };
+        return { ...report, runs: runs.map((run) => RolloverRunSummaryViewSchema.parse(run)) };
       });
-    },
-
-    /** GET /rollover/runs/{runId}: one run's record, or undefined. */
-    async runRecord(runId: string, deadline: Deadline): Promise<RolloverRunRecord | undefined> {
-      const secret = await runtime.secret.get({ deadline });
-      return store.getRun(secret.accountName, runId);
     },
   };
 }

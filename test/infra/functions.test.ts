@@ -11,7 +11,7 @@ import { cdkJsonContext, synthOutdir } from './support.ts';
 function build(specs: readonly FunctionSpec[]): ServiceFunctions {
   const app = new App({ outdir: synthOutdir(), context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
-  const config = parseStageConfig('test', {});
+  const config = parseStageConfig('test', { invoiceXpressAccount: 'acme' });
   const removalPolicy = RemovalPolicy.DESTROY;
   const secret = new ServiceSecret(stack, 'Secret', { config, removalPolicy });
   const runTable = new RolloverRunTable(stack, 'RunTable', { prefix: 'ix-sequences-test', removalPolicy });
@@ -31,7 +31,7 @@ describe('the one list of functions (FUNCTION_SPECS)', () => {
   });
 
   it('refuses a line whose functions/<entry>.ts does not exist, and a routeless function without a description', () => {
-    const extra = { entry: 'no-such-function', timeout: Duration.seconds(28), runTable: 'none', rolloverSettings: false } as const;
+    const extra = { entry: 'no-such-function', timeout: Duration.seconds(28), runTable: 'none', rolloverSettings: false, invoiceXpress: true } as const;
     expect(() => build([...FUNCTION_SPECS, extra])).toThrow(/no-such-function serves no route/);
     expect(() => build([...FUNCTION_SPECS, { ...extra, description: 'a job' }])).toThrow(/Missing Lambda entry .*no-such-function\.ts/);
   });

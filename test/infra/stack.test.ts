@@ -22,7 +22,9 @@ import {
 } from './support.ts';
 import type { CfnTemplate, PolicyStatementJson, Synthesized } from './support.ts';
 
-const BASE_ENV = ['IX_SECRET_ID', 'STAGE', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
+const BASE_ENV = ['STAGE', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
+/** Only the functions that call InvoiceXpress get the secret and its settings. */
+const INVOICEXPRESS_ENV = ['IX_SECRET_ID', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS'];
 
 function statementActions(s: PolicyStatementJson): string[] {
   return asArray(s.Action);
@@ -126,8 +128,13 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: Match.anyValue() }, '/v1']] },
     });
-    // No callers configured in the standard stages: no resource policy.
-    expect(props(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1])['Policy']).toBeUndefined();
+    // No callers configured in the standard stages: a resource policy that denies every level to everyone.
+    const policy = props<{ Policy: { Statement: PolicyStatementJson[] } }>(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1]).Policy;
+    expect(policy.Statement.map((s) => [s.Effect, s.Condition])).toEqual([
+      ['Deny', undefined],
+      ['Deny', undefined],
+      ['Deny', undefined],
+    ]);
   });
 
   it('runs every function on nodejs24.x / arm64 with active tracing, its own log group and its timeout', () => {
@@ -175,18 +182,17 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       const env = envOf(json, name(spec.entry));
       const expected = [
         ...BASE_ENV,
+        ...(spec.invoiceXpress ? INVOICEXPRESS_ENV : []),
         ...(spec.rolloverSettings ? ['SERIE_TEMPLATES', 'ROLLOVER_TIME_ZONE'] : []),
-        ...(spec.runTable !== 'none' ? ['ROLLOVER_TABLE_NAME'] : []),
+        ...(spec.runTable !== 'none' ? ['ROLLOVER_TABLE_NAME', 'IX_ACCOUNT_NAME'] : []),
       ];
       expect(Object.keys(env).sort(), spec.entry).toEqual([...expected].sort());
-      expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
-      expect(env).toMatchObject({
-        STAGE: stage,
-        SECRET_TTL_SECONDS: String(config.secretTtlSeconds),
-        IX_TIMEOUT_MS: String(config.ixTimeoutMs),
-        LOG_LEVEL: config.logLevel,
-        POWERTOOLS_SERVICE_NAME: 'ix-sequences',
-      });
+      expect(env).toMatchObject({ STAGE: stage, LOG_LEVEL: config.logLevel, POWERTOOLS_SERVICE_NAME: 'ix-sequences' });
+      if (spec.invoiceXpress) {
+        expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
+        expect(env).toMatchObject({ SECRET_TTL_SECONDS: String(config.secretTtlSeconds), IX_TIMEOUT_MS: String(config.ixTimeoutMs) });
+      }
+      if (spec.runTable !== 'none') expect(env['IX_ACCOUNT_NAME']).toBe(config.invoiceXpressAccount);
       if (spec.rolloverSettings) {
         expect(env['SERIE_TEMPLATES']).toBe('{year},{year}B,{year}C');
         expect(env['ROLLOVER_TIME_ZONE']).toBe('Europe/Lisbon');
@@ -196,6 +202,8 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     // The rollover functions are the ones that use the table.
     const byEntry = Object.fromEntries(FUNCTION_SPECS.map((s) => [s.entry, s.runTable]));
     expect(byEntry).toMatchObject({ 'rollover-run': 'write', 'rollover-scheduled': 'write', 'rollover-status': 'read', 'list-sequences': 'none' });
+    // The run records' function reads the table by the configured account: it never calls InvoiceXpress.
+    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).map((spec) => spec.entry)).toEqual(['rollover-run-record']);
   });
 
   it('keeps the run table as specified: pk/sk strings, on demand, point-in-time recovery, TTL on expiresAt', () => {
@@ -229,31 +237,33 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       expect(dynamo, spec.entry).toHaveLength(1);
       expect(statementActions(dynamo[0]!).sort(), spec.entry).toEqual([...RUN_TABLE_ACTIONS[spec.runTable]].sort());
       expect(asArray(dynamo[0]!.Resource), spec.entry).toEqual([tableArn]);
-      // Register and create reach the registration leases only, never a rollover lock or run record.
-      if (spec.runTable === 'lease') expect(dynamo[0]!['Condition'], spec.entry).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#sequence#*'] } });
-      else expect(dynamo[0]!['Condition'], spec.entry).toBeUndefined();
+      // Only the account's own partitions: register and create the registration leases (<account>#sequence#<id>),
+      // the rollover functions its locks and run records (<account>#<year>); no other account's, no other kind of item.
+      const leadingKeys = spec.runTable === 'lease' ? `${config.invoiceXpressAccount}#sequence#*` : `${config.invoiceXpressAccount}#????`;
+      expect(dynamo[0]!['Condition'], spec.entry).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [leadingKeys] } });
     }
     expect(byLevel('lease')).toEqual(['create-sequence', 'register-sequence']);
     expect([...RUN_TABLE_ACTIONS.lease].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
     expect([...RUN_TABLE_ACTIONS.read].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // Nothing updates an item in place (shared/rollover/run-table.ts puts and deletes whole items).
+    expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     // Nothing else in the stack touches DynamoDB.
     const allDynamo = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')));
     expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length);
   });
 
-  it("lets each function role read only this stage's secret", () => {
+  it("lets each function that calls InvoiceXpress read only this stage's secret, and no other function", () => {
     for (const spec of FUNCTION_SPECS) {
       const fnId = functionLogicalId(json, name(spec.entry));
       const roleId = refTarget(props(json.Resources[fnId]!)['Role']);
       // No AWS managed policy (e.g. AWSLambdaBasicExecutionRole) on function roles.
       expect(props(json.Resources[roleId!]!)['ManagedPolicyArns'], spec.entry).toBeUndefined();
       const secretReads = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).includes('secretsmanager:GetSecretValue'));
-      expect(secretReads, spec.entry).toHaveLength(1);
-      expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
+      expect(secretReads, spec.entry).toHaveLength(spec.invoiceXpress ? 1 : 0);
+      if (spec.invoiceXpress) expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
     }
     const allSecretReads = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('secretsmanager:')));
-    expect(allSecretReads.length).toBe(FUNCTION_SPECS.length);
+    expect(allSecretReads.length).toBe(FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).length);
   });
 
   it('has no IAM statement with a wildcard action, and a "*" resource only for X-Ray or a route path parameter', () => {

@@ -91,7 +91,7 @@ beforeAll(async () => {
   secrets = await startLocalSecretsManager({ secretString: secretJson('stale-key-before-rotation') });
   Object.assign(
     process.env,
-    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, dynamo, stage: 'test' }),
+    localFunctionEnvironment({ secretsManagerUrl: secrets.url, invoiceXpressUrl: sandbox.url, dynamo, accountName: sandbox.accountName, stage: 'test' }),
     { IX_TIMEOUT_MS: '2000' },
   );
   const module = await import('../../functions/rollover-scheduled.ts');
