@@ -1,6 +1,8 @@
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
+import { redact } from '../invoicexpress/redact.ts';
 import type { Deadline } from '../runtime/deadline.ts';
+import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
@@ -51,7 +53,7 @@ function unrun(
 
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
-  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME, client: dynamoDbClient() });
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
@@ -64,13 +66,14 @@ export function createRolloverService(env: Record<string, string | undefined> = 
 
   async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
     try {
-      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait' }, async (client, secret) => {
+      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' }, async (client, secret) => {
         const run = await runLocked(
           {
             client,
             store,
             account: secret.accountName,
             ...settings,
+            redact: (text) => redact(text, secret.apiKey),
             onBusy: (holder, heldMs, year) =>
               logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
             onStoreError: (what, error) => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
