@@ -107,6 +107,16 @@ export const StageConfigSchema = z.strictObject({
    */
   invoiceXpressRequestsPerMinute: z._default(positiveInt(100_000), 100),
   /**
+   * The account's request budget (shared/budget), spent before every InvoiceXpress request by
+   * every function: `burst` requests may go at once (the rest of the minute refills at
+   * perMinute - burst), and `rolloverReserve` of them only the rollover may spend, so API callers
+   * cannot starve the year-end. rolloverReserve < burst < invoiceXpressRequestsPerMinute.
+   */
+  invoiceXpressBudget: z.prefault(
+    z.strictObject({ burst: z._default(positiveInt(100_000), 20), rolloverReserve: z._default(positiveInt(100_000), 10) }),
+    {},
+  ),
+  /**
    * Who may call the API, and how far (infra/access.ts): `read` (GET routes), `write` (+ create,
    * register, set_current), `rollover` (+ POST /rollover). Needed for callers in other accounts;
    * same-account callers can instead be given the managed policy of their level.
@@ -178,6 +188,12 @@ export function parseStageConfig(stage: string, raw: StageConfigInput): StageCon
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new StageConfigError(`Invalid configuration for stage "${stage}": ${problems.join('; ')}`);
+  }
+  const { invoiceXpressRequestsPerMinute: perMinute, invoiceXpressBudget: budget } = result.data;
+  if (!(budget.rolloverReserve < budget.burst && budget.burst < perMinute)) {
+    throw new StageConfigError(
+      `Invalid configuration for stage "${stage}": invoiceXpressBudget: needs rolloverReserve < burst < invoiceXpressRequestsPerMinute`,
+    );
   }
   return { ...result.data, stage };
 }

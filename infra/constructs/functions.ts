@@ -142,6 +142,7 @@ export class ServiceFunctions extends Construct {
     logGroup.grantWrite(role);
     props.secret.grantRead(role);
     props.runTable.grant(role, spec.runTable);
+    props.runTable.grantBudget(role);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -155,6 +156,7 @@ export class ServiceFunctions extends Construct {
       IX_TIMEOUT_MS: String(config.ixTimeoutMs),
       LOG_LEVEL: config.logLevel,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      ...budgetEnvironment(config, props.runTable.table.tableName),
     };
     if (spec.rolloverSettings) {
       environment['SERIE_TEMPLATES'] = config.serieTemplates.join(',');
@@ -185,4 +187,14 @@ export class ServiceFunctions extends Construct {
     });
     return { spec, fn, logGroup, routes: served };
   }
+}
+
+/** The account's InvoiceXpress request budget (shared/budget), one item of the run table. */
+function budgetEnvironment(config: StageConfig, tableName: string): Record<string, string> {
+  return {
+    IX_BUDGET_TABLE_NAME: tableName,
+    IX_BUDGET_PER_MINUTE: String(config.invoiceXpressRequestsPerMinute),
+    IX_BUDGET_BURST: String(config.invoiceXpressBudget.burst),
+    IX_BUDGET_ROLLOVER_RESERVE: String(config.invoiceXpressBudget.rolloverReserve),
+  };
 }

@@ -1,7 +1,8 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { budgetPartition } from '../../shared/budget/dynamodb-budget.ts';
 import { RUN_TABLE_KEY } from '../../shared/rollover/run-store.ts';
 
 /** What a function may do with the run table. */
@@ -42,6 +43,20 @@ export class RolloverRunTable extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy,
     });
+  }
+
+  /**
+   * The InvoiceXpress request budget (shared/budget/dynamodb-budget.ts): every function that calls
+   * InvoiceXpress spends it, and may touch only the budget's items (`BUDGET#<account>`).
+   */
+  grantBudget(role: iam.IGrantable): void {
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [budgetPartition('*')] } },
+      }),
+    );
   }
 
   /** Grants `role` the table calls of `access` (none: nothing). */

@@ -16,6 +16,7 @@ describe('infra/config.ts', () => {
       serieTemplates: ['{year}', '{year}B', '{year}C'],
       callers: [],
       invoiceXpressRequestsPerMinute: 100,
+      invoiceXpressBudget: { burst: 20, rolloverReserve: 10 },
       alarms: { emails: [], topicArns: [], expectSubscription: false, api5xxRatePercent: 5, api5xxPeriods: 3, lockHeldSeconds: 240 },
       removalPolicy: 'destroy',
       manageApiGatewayLogsRole: true,
@@ -55,6 +56,8 @@ describe('infra/config.ts', () => {
     ['a topic that is not an SNS ARN', { alarms: { topicArns: ['arn:aws:sqs:eu-west-1:123456789012:q'] } }, /alarms\.topicArns\.0/],
     ['a 5XX alarm on a single period', { alarms: { api5xxPeriods: 1 } }, /alarms\.api5xxPeriods/],
     ['no InvoiceXpress allowance', { invoiceXpressRequestsPerMinute: 0 }, /invoiceXpressRequestsPerMinute/],
+    ['a rollover reserve as large as the burst', { invoiceXpressBudget: { burst: 10, rolloverReserve: 10 } }, /invoiceXpressBudget/],
+    ['a burst as large as the allowance', { invoiceXpressRequestsPerMinute: 20, invoiceXpressBudget: { burst: 20 } }, /invoiceXpressBudget/],
     ['an unknown field', { retention: 14 }, /retention/],
     ['an import without a name', { secret: { mode: 'import' } }, /secret\.name/],
   ])('rejects %s, naming the field', (_label, raw, message) => {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../infra/access.ts';
 import { loadStageConfig } from '../../infra/config.ts';
 import type { StageConfig } from '../../infra/config.ts';
-import { throttlingFor } from '../../infra/constructs/api.ts';
+import { INVOICEXPRESS_CALLS_PER_REQUEST, apiShareOf, methodThrottlingFor, throttlingFor } from '../../infra/constructs/api.ts';
 import { RUN_TABLE_ACTIONS } from '../../infra/constructs/run-table.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import {
@@ -21,6 +21,7 @@ import {
 } from './support.ts';
 import type { CfnTemplate, PolicyStatementJson, Synthesized } from './support.ts';
 
+const BUDGET_ENV = ['IX_BUDGET_TABLE_NAME', 'IX_BUDGET_PER_MINUTE', 'IX_BUDGET_BURST', 'IX_BUDGET_ROLLOVER_RESERVE'];
 const BASE_ENV = ['IX_SECRET_ID', 'STAGE', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
 
 function statementActions(s: PolicyStatementJson): string[] {
@@ -51,6 +52,18 @@ describe('throttlingFor (stage throttling from the InvoiceXpress allowance)', ()
 
   it('gives the documented figures for 100 requests a minute', () => {
     expect(throttlingFor(100)).toEqual({ rateLimit: 0.833, burstLimit: 50 });
+  });
+
+  it('per method: what a minute of one method admits costs at most the API\'s share of the budget', () => {
+    const share = apiShareOf({ invoiceXpressRequestsPerMinute: 100, invoiceXpressBudget: { burst: 20, rolloverReserve: 10 } });
+    expect(share).toBe(90);
+    for (const [route, calls] of Object.entries(INVOICEXPRESS_CALLS_PER_REQUEST)) {
+      if (calls === 0) continue;
+      const { rateLimit, burstLimit } = methodThrottlingFor(share, calls);
+      expect((burstLimit + 60 * rateLimit) * calls, route).toBeLessThanOrEqual(share + calls);
+    }
+    expect(methodThrottlingFor(share, 1)).toEqual({ rateLimit: 0.75, burstLimit: 45 });
+    expect(methodThrottlingFor(share, 3)).toEqual({ rateLimit: 0.25, burstLimit: 15 });
   });
 });
 
@@ -99,7 +112,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   });
 
   it("throttles the stage from the InvoiceXpress allowance, traces, access-logs (JSON) and publishes per-method metrics", () => {
-    const throttling = throttlingFor(config.invoiceXpressRequestsPerMinute);
+    const throttling = throttlingFor(apiShareOf(config));
     synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
@@ -109,6 +122,18 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
           ThrottlingRateLimit: throttling.rateLimit,
           ThrottlingBurstLimit: throttling.burstLimit,
           DataTraceEnabled: false,
+          MetricsEnabled: true,
+        }),
+      ]),
+    });
+    // GET /sequences/{id} (one InvoiceXpress call) and POST .../register (three) get their own limits.
+    synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1sequences~1{id}', ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 1).burstLimit }),
+        Match.objectLike({
+          HttpMethod: 'PUT',
+          ResourcePath: '/~1sequences~1{id}~1register',
+          ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 3).burstLimit,
           MetricsEnabled: true,
         }),
       ]),
@@ -176,6 +201,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         ...BASE_ENV,
         ...(spec.rolloverSettings ? ['SERIE_TEMPLATES', 'ROLLOVER_TIME_ZONE'] : []),
         ...(spec.runTable !== 'none' ? ['ROLLOVER_TABLE_NAME'] : []),
+        ...BUDGET_ENV,
       ];
       expect(Object.keys(env).sort(), spec.entry).toEqual([...expected].sort());
       expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
@@ -191,6 +217,13 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         expect(env['ROLLOVER_TIME_ZONE']).toBe('Europe/Lisbon');
       }
       if (spec.runTable !== 'none') expect(refTarget(env['ROLLOVER_TABLE_NAME'])).toBe(tableId);
+      // Every function spends the account's one InvoiceXpress budget, kept in the run table.
+      expect(refTarget(env['IX_BUDGET_TABLE_NAME'])).toBe(tableId);
+      expect(env).toMatchObject({
+        IX_BUDGET_PER_MINUTE: String(config.invoiceXpressRequestsPerMinute),
+        IX_BUDGET_BURST: String(config.invoiceXpressBudget.burst),
+        IX_BUDGET_ROLLOVER_RESERVE: String(config.invoiceXpressBudget.rolloverReserve),
+      });
     }
     // The rollover functions are the ones that use the table.
     const byEntry = Object.fromEntries(FUNCTION_SPECS.map((s) => [s.entry, s.runTable]));
@@ -219,7 +252,14 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   it('grants the run table to the rollover functions only, with exactly the calls their level needs', () => {
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     for (const spec of FUNCTION_SPECS) {
-      const dynamo = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
+      const all = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
+      const isBudget = (s: PolicyStatementJson): boolean => JSON.stringify(s.Condition ?? {}).includes('dynamodb:LeadingKeys');
+      // The budget's grant: its items only (BUDGET#<account>), read and conditional update.
+      const budget = all.filter(isBudget);
+      expect(budget, spec.entry).toHaveLength(1);
+      expect(statementActions(budget[0]!).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(budget[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BUDGET#*'] } });
+      const dynamo = all.filter((s) => !isBudget(s));
       if (spec.runTable === 'none') {
         expect(dynamo, spec.entry).toEqual([]);
         continue;
@@ -232,7 +272,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     // Nothing else in the stack touches DynamoDB.
     const allDynamo = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')));
-    expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length);
+    expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length + FUNCTION_SPECS.length);
   });
 
   it("lets each function role read only this stage's secret", () => {
