@@ -3,6 +3,7 @@ import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
 import { redact } from '../invoicexpress/redact.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { dynamoDbClient } from '../runtime/dynamodb.ts';
+import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
@@ -94,7 +95,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     const alarm = alarmFor(result, request.trigger);
     let webhooks: DeliveryReport | undefined;
     if (shouldNotify(result, alarm) && targets.length > 0) {
-      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline });
+      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline, localRun: isLocalRun(runtime.env) });
     }
     const ready = readyGauge(result);
     const line = {
