@@ -70,6 +70,8 @@ const secrets = localAws.secretsManager;
 // As the stack configures a function, pointed at the loopback peers; nothing inherited.
 const functionEnv: Record<string, string> = {
   ...localAws.environment,
+  // As in AWS: the request budget on the run table (local runs may go without one).
+  IX_BUDGET_TABLE_NAME: localAws.dynamo.tableName,
   SECRET_TTL_SECONDS: '300',
   IX_TIMEOUT_MS: '8000',
   LOG_LEVEL: 'INFO',

@@ -102,8 +102,9 @@ export const StageConfigSchema = z.strictObject({
   logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
   /**
    * Requests per minute InvoiceXpress allows this environment's account (100 is the documented
-   * figure; newer accounts may have more). The API stage's throttling is derived from it
-   * (infra/constructs/api.ts, docs/deploy.md): the API alone never exceeds it in any minute.
+   * figure; newer accounts may have more). The request budget every function spends before each
+   * InvoiceXpress request, and API Gateway's per-method throttling, are derived from it
+   * (shared/budget, infra/constructs/api.ts, docs/deploy.md "Rate limits").
    */
   invoiceXpressRequestsPerMinute: z._default(positiveInt(100_000), 100),
   /**
