@@ -75,6 +75,11 @@ export function createRequestBudget(options: {
   store: BudgetStore;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The store failed (DynamoDB throttled or unreachable): the request is sent unbudgeted rather
+   * than the API failing with it; InvoiceXpress's own 429 remains the backstop. For a log line.
+   */
+  onStoreError?: (error: unknown) => void;
 }): RequestBudget {
   const limits = checkLimits(options.limits);
   const now = options.now ?? Date.now;
@@ -84,7 +89,13 @@ export function createRequestBudget(options: {
     async spend({ share, wait, deadline }) {
       for (;;) {
         const at = now();
-        const answer = await options.store.trySpend({ account: options.account, now: at, intervalMs, maxAt: at + tokensOf(limits, share) * intervalMs });
+        let answer: Awaited<ReturnType<BudgetStore['trySpend']>>;
+        try {
+          answer = await options.store.trySpend({ account: options.account, now: at, intervalMs, maxAt: at + tokensOf(limits, share) * intervalMs });
+        } catch (error) {
+          options.onStoreError?.(error);
+          return;
+        }
         if (answer.spent) return;
         if (!wait || answer.retryAfterMs + MIN_AFTER_WAIT_MS >= deadline.remainingMs()) throw new BudgetExhaustedError(answer.retryAfterMs);
         await sleep(answer.retryAfterMs);

@@ -3,6 +3,7 @@ import type { RequestBudget } from '../budget/budget.ts';
 import { dynamoDbBudgetStore } from '../budget/dynamodb-budget.ts';
 import type * as z from '../zod.ts';
 import { dynamoDbClient } from './dynamodb.ts';
+import { logger } from './logger.ts';
 import type { BaseEnv, BaseEnvSchema } from './env.ts';
 import { checkDeployedEnv, parseEnv } from './env.ts';
 import { createInvoiceXpressSession } from './invoicexpress-session.ts';
@@ -43,5 +44,7 @@ function budgetsOf(env: BaseEnv): ((account: string) => RequestBudget) | undefin
   if (tableName === undefined) return undefined;
   const limits = { perMinute: env.IX_BUDGET_PER_MINUTE, burst: env.IX_BUDGET_BURST, rolloverReserve: env.IX_BUDGET_ROLLOVER_RESERVE };
   const store = dynamoDbBudgetStore({ client: dynamoDbClient(), tableName });
-  return (account) => createRequestBudget({ account, limits, store });
+  const onStoreError = (error: unknown): void =>
+    logger.warn('InvoiceXpress request budget unavailable: request sent unbudgeted', { error: error instanceof Error ? error.name : 'unknown' });
+  return (account) => createRequestBudget({ account, limits, store, onStoreError });
 }
