@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startLocalAws } from '../local/local-aws.ts';
 import { startSandbox } from '../sandbox/server.ts';
+import { BENCH_BUDGET } from './budget-env.ts';
 import { bundle } from './bundle.ts';
 import { coldRounds } from './cold.ts';
 import type { ColdVariant } from './cold.ts';
@@ -23,7 +24,7 @@ const [harness, deployed, withoutBudget] = await Promise.all([
 ]);
 const sandbox = await startSandbox({ apiKey: 'bench-key' });
 const localAws = await startLocalAws(sandbox, 'bench');
-const env = { ...localAws.environment, IX_BUDGET_TABLE_NAME: localAws.dynamo.tableName, SECRET_TTL_SECONDS: '300', IX_TIMEOUT_MS: '8000', LOG_LEVEL: 'INFO' };
+const env = { ...localAws.environment, ...BENCH_BUDGET(localAws.dynamo.tableName), SECRET_TTL_SECONDS: '300', IX_TIMEOUT_MS: '8000', LOG_LEVEL: 'INFO' };
 const variant = (label: string, file: string): ColdVariant => ({
   label,
   functionName: 'get-sequence',

@@ -199,10 +199,12 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
   /** One InvoiceXpress call: every attempt, wait and body read ends by the policy's deadline. */
   async function send<T>(call: Call<T>, policy: ResolvedPolicy): Promise<T> {
     const { retry, hooks, seen, observe } = attemptsOf(call, policy);
-    const remaining = policy.deadline.remainingMs();
     try {
-      if (remaining < MIN_ATTEMPT_MS) throw new DeadlineReached();
+      if (policy.deadline.expired(MIN_ATTEMPT_MS)) throw new DeadlineReached();
+      // The rollover may wait here for a token: the attempt's time limits start after it.
       await spendBudget(policy);
+      const remaining = policy.deadline.remainingMs();
+      if (remaining < MIN_ATTEMPT_MS) throw new DeadlineReached();
       const request: Options = {
         method: call.method,
         searchParams: { ...call.query, api_key: config.apiKey },
