@@ -89,6 +89,8 @@ describe('the InvoiceXpress request budget', () => {
     expect(callerAnswers.length).toBeGreaterThanOrEqual(100);
     // The caller's excess is answered by the budget, at once and with Retry-After.
     expect(budget429s).toBeGreaterThan(0);
+    // Refused at once: none of them reached the sandbox.
+    expect(requests.filter(isCallers)).toHaveLength(callerAnswers.filter((a) => a.status === 200).length);
     const refused = callerAnswers.filter((a) => a.status === 429);
     expect(refused.every((a) => a.code === 'rate_limited' && Number(a.retryAfter) >= 1)).toBe(true);
   });
