@@ -16,6 +16,7 @@ import { median, percentile } from './stats.ts';
 import { startDelayingProxy } from './delaying-proxy.ts';
 import { CHANGE_FUNCTION, CHANGE_VARIANTS, SECRETS_LATENCY_MS } from './variants.ts';
 import { measureWarm } from './warm.ts';
+import { BENCH_BUDGET } from './budget-env.ts';
 
 /**
  * `npm run bench`: what callers feel. For every function, the first response of a fresh process
@@ -70,6 +71,9 @@ const secrets = localAws.secretsManager;
 // As the stack configures a function, pointed at the loopback peers; nothing inherited.
 const functionEnv: Record<string, string> = {
   ...localAws.environment,
+  // As in AWS: the request budget on the run table (local runs may go without one), sized so that
+  // the bench's back-to-back first responses never run out of it (the check's cost is the same).
+  ...BENCH_BUDGET(localAws.dynamo.tableName),
   SECRET_TTL_SECONDS: '300',
   IX_TIMEOUT_MS: '8000',
   LOG_LEVEL: 'INFO',

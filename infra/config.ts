@@ -118,10 +118,21 @@ export const StageConfigSchema = z.strictObject({
   logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
   /**
    * Requests per minute InvoiceXpress allows this environment's account (100 is the documented
-   * figure; newer accounts may have more). The API stage's throttling is derived from it
-   * (infra/constructs/api.ts, docs/deploy.md): the API alone never exceeds it in any minute.
+   * figure; newer accounts may have more). The request budget every function spends before each
+   * InvoiceXpress request, and API Gateway's per-method throttling, are derived from it
+   * (shared/budget, infra/constructs/api.ts, docs/deploy.md "Rate limits").
    */
   invoiceXpressRequestsPerMinute: z._default(positiveInt(100_000), 100),
+  /**
+   * The account's request budget (shared/budget), spent before every InvoiceXpress request by
+   * every function: `burst` requests may go at once (the rest of the minute refills at
+   * perMinute - burst), and `rolloverReserve` of them only the rollover may spend, so API callers
+   * cannot starve the year-end. rolloverReserve < burst < invoiceXpressRequestsPerMinute.
+   */
+  invoiceXpressBudget: z.prefault(
+    z.strictObject({ burst: z._default(positiveInt(100_000), 20), rolloverReserve: z._default(positiveInt(100_000), 10) }),
+    {},
+  ),
   /**
    * Who may call the API, and how far (infra/access.ts): `read` (GET routes), `write` (+ create,
    * register, set_current), `rollover` (+ POST /rollover). Needed for callers in other accounts;
@@ -199,6 +210,12 @@ export function parseStageConfig(stage: string, raw: StageConfigInput): StageCon
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new StageConfigError(`Invalid configuration for stage "${stage}": ${problems.join('; ')}`);
+  }
+  const { invoiceXpressRequestsPerMinute: perMinute, invoiceXpressBudget: budget } = result.data;
+  if (!(budget.rolloverReserve < budget.burst && budget.burst < perMinute)) {
+    throw new StageConfigError(
+      `Invalid configuration for stage "${stage}": invoiceXpressBudget: needs rolloverReserve < burst < invoiceXpressRequestsPerMinute`,
+    );
   }
   return { ...result.data, stage };
 }

@@ -99,6 +99,8 @@ export function localFunctionEnvironment(options: {
     IX_SECRET_ID: `ix-sequences/${options.stage}`,
     IX_BASE_URL: options.invoiceXpressUrl,
     STAGE: options.stage,
+    // Only local runs: plain-http sandbox, http: webhooks to loopback, no request budget unless set.
+    LOCAL_RUN: 'true',
     POWERTOOLS_SERVICE_NAME: 'ix-sequences',
   };
 }

@@ -19,17 +19,47 @@ export interface StageThrottling {
 }
 
 /**
- * Stage throttling from InvoiceXpress's per-minute allowance. In any 60 seconds the gateway lets
- * through at most burst + 60 x rate requests; half of the allowance as burst and half as the
- * steady rate keeps that at the allowance, so API traffic alone cannot exhaust the account's
- * InvoiceXpress budget and excess callers get API Gateway's 429 without a Lambda invocation.
+ * API Gateway's token bucket from a number of InvoiceXpress requests a minute: in any 60 seconds
+ * it lets through at most burst + 60 x rate requests; half as burst and half as the steady rate
+ * keeps that at `requestsPerMinute`.
  */
 export function throttlingFor(requestsPerMinute: number): StageThrottling {
   return {
-    // Rounded down to 3 decimals: never above half the allowance per minute.
-    rateLimit: Math.floor((requestsPerMinute / 120) * 1000) / 1000,
+    // Rounded down to 3 decimals (API Gateway needs a rate above 0).
+    rateLimit: Math.max(0.001, Math.floor((requestsPerMinute / 120) * 1000) / 1000),
     burstLimit: Math.max(1, Math.floor(requestsPerMinute / 2)),
   };
+}
+
+/**
+ * InvoiceXpress requests one call of each route makes on its usual path (no retries, one list
+ * page): set_current and create-as-default read before and after, register reads the state
+ * before and after, an activation lists, reads and switches. 0: the route never calls InvoiceXpress.
+ */
+export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> = {
+  listSequences: 1,
+  getSequence: 1,
+  createSequence: 3,
+  registerSequence: 3,
+  setCurrentSequence: 3,
+  runRollover: 8,
+  rolloverStatus: 1,
+  rolloverRunRecord: 0,
+};
+
+/**
+ * The API's share of the account's budget a minute: everything but the rollover's reserve
+ * (shared/budget). The budget is what holds the line (it counts every attempt, in every container);
+ * API Gateway's limits, per method from this share and the method's weight, turn most excess away
+ * before a Lambda invocation.
+ */
+export function apiShareOf(config: Pick<StageConfig, 'invoiceXpressRequestsPerMinute' | 'invoiceXpressBudget'>): number {
+  return config.invoiceXpressRequestsPerMinute - config.invoiceXpressBudget.rolloverReserve;
+}
+
+/** Per-method throttling: the API's share divided by what one request of the route costs. */
+export function methodThrottlingFor(apiShare: number, callsPerRequest: number): StageThrottling {
+  return throttlingFor(apiShare / Math.max(1, callsPerRequest));
 }
 
 export interface ServiceApiProps {
@@ -54,7 +84,8 @@ export class ServiceApi extends Construct {
     super(scope, id);
     const { config, prefix, removalPolicy } = props;
     const retention = config.logRetentionDays as logs.RetentionDays;
-    const throttling = throttlingFor(config.invoiceXpressRequestsPerMinute);
+    const apiShare = apiShareOf(config);
+    const throttling = throttlingFor(apiShare);
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       logGroupName: `/aws/apigateway/${prefix}/access`,
       retention,
@@ -84,6 +115,7 @@ export class ServiceApi extends Construct {
         stageName: API_STAGE_NAME,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
+        methodOptions: methodThrottling(props.functions, apiShare),
         tracingEnabled: true,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: accessLogFormat(),
@@ -268,6 +300,28 @@ function assertPolicySize(stack: Stack, policy: iam.PolicyDocument): void {
         'list fewer callers (an organization or an account instead of many roles) in infra/config.ts',
     );
   }
+}
+
+/** `/path/METHOD` → its limits, for every route that calls InvoiceXpress. */
+function methodThrottling(functions: ServiceFunctions, apiShare: number): Record<string, apigw.MethodDeploymentOptions> {
+  const entries = functions.apiFunctions.flatMap((served) =>
+    served.routes.flatMap((route) => {
+      const calls = INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId];
+      if (calls === undefined) throw new Error(`${route.operationId}: say how many InvoiceXpress calls it makes (INVOICEXPRESS_CALLS_PER_REQUEST)`);
+      if (calls === 0) return [];
+      const { rateLimit, burstLimit } = methodThrottlingFor(apiShare, calls);
+      // A method's settings replace the stage's for it: metrics and error logs are restated.
+      const options: apigw.MethodDeploymentOptions = {
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+      };
+      return [[`${route.path}/${route.method}`, options] as const];
+    }),
+  );
+  return Object.fromEntries(entries);
 }
 
 function accessLogFormat(): apigw.AccessLogFormat {

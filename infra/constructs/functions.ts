@@ -148,7 +148,10 @@ export class ServiceFunctions extends Construct {
       description: `${functionName} execution role`,
     });
     logGroup.grantWrite(role);
-    if (spec.invoiceXpress) props.secret.grantRead(role);
+    if (spec.invoiceXpress) {
+      props.secret.grantRead(role);
+      props.runTable.grantBudget(role, config.invoiceXpressAccount);
+    }
     props.runTable.grant(role, spec.runTable, config.invoiceXpressAccount);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -162,6 +165,7 @@ export class ServiceFunctions extends Construct {
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     };
     if (spec.invoiceXpress) {
+      Object.assign(environment, budgetEnvironment(config, props.runTable.table.tableName));
       environment['IX_SECRET_ID'] = props.secret.secretId;
       environment['SECRET_TTL_SECONDS'] = String(config.secretTtlSeconds);
       environment['IX_TIMEOUT_MS'] = String(config.ixTimeoutMs);
@@ -199,4 +203,14 @@ export class ServiceFunctions extends Construct {
     });
     return { spec, fn, logGroup, routes: served };
   }
+}
+
+/** The account's InvoiceXpress request budget (shared/budget), one item of the run table. */
+function budgetEnvironment(config: StageConfig, tableName: string): Record<string, string> {
+  return {
+    IX_BUDGET_TABLE_NAME: tableName,
+    IX_BUDGET_PER_MINUTE: String(config.invoiceXpressRequestsPerMinute),
+    IX_BUDGET_BURST: String(config.invoiceXpressBudget.burst),
+    IX_BUDGET_ROLLOVER_RESERVE: String(config.invoiceXpressBudget.rolloverReserve),
+  };
 }

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { budgetPartition } from '../../shared/budget/dynamodb-budget.ts';
 import { RUN_TABLE_KEY } from '../../shared/rollover/run-store.ts';
 import { REGISTRATION_LEASE_PARTITION } from '../../shared/sequences/registration-lease-table.ts';
 
@@ -62,6 +63,20 @@ export class RolloverRunTable extends Construct {
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
     });
+  }
+
+  /**
+   * The InvoiceXpress request budget (shared/budget/dynamodb-budget.ts): every function that calls
+   * InvoiceXpress spends it, and may touch only the account's budget item (`BUDGET#<account>`).
+   */
+  grantBudget(role: iam.IGrantable, account: string): void {
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [budgetPartition(account)] } },
+      }),
+    );
   }
 
   /** Grants `role` the table calls of `access` (none: nothing), on the account's rollover partitions only. */

@@ -37,7 +37,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: "payload_too_large: a request body over 10 MB (API Gateway's limit; the function never sees it)",
   415: 'unsupported_media_type: a body that is not JSON',
   422: "rejected: InvoiceXpress refused (e.g. AT registration failed); its messages in details",
-  429: 'rate_limited: InvoiceXpress rate limit reached; retry after Retry-After seconds',
+  429: "rate_limited: the account's InvoiceXpress request budget is spent for API callers (nothing was sent), or InvoiceXpress's rate limit; retry after Retry-After seconds",
   500: 'internal_error: an unexpected fault in the service',
   502: 'upstream_error: InvoiceXpress answered 5xx, an unexpected shape, or refused the service credentials',
   504: 'upstream_timeout: InvoiceXpress did not answer in time',

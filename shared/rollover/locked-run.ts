@@ -38,6 +38,7 @@ export interface RolloverDependencies {
   now?: (() => Date) | undefined;
   settle?: RunRolloverOptions['settle'];
   onStep?: RunRolloverOptions['onStep'];
+  redact?: RunRolloverOptions['redact'];
   /** Called when the lock is held by another run (for a log line). */
   onBusy?: ((holder: RunHolder, heldMs: number, year: number) => void) | undefined;
   /** Called when saving the record or releasing the lock failed after the run (the run stands). */
@@ -82,6 +83,7 @@ export async function runLocked(deps: RolloverDependencies, request: RolloverReq
       settle: deps.settle,
       lease: deps.store === undefined || deps.leases === undefined ? undefined : { leases: deps.leases, account: deps.account, via: 'rollover' },
       onStep: deps.onStep,
+      redact: deps.redact,
     });
   if (runId === undefined || deps.store === undefined) return { type: 'ran', result: await run(request.deadline), lockHeldMs: undefined };
 

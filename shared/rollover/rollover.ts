@@ -1,4 +1,5 @@
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
+import { redact } from '../invoicexpress/redact.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { registrationDetail, registrationOf } from '../sequence.ts';
@@ -32,7 +33,16 @@ export interface RunRolloverOptions {
   lease?: RegistrationLease | undefined;
   /** Called with each step as it is recorded (CLI progress). Must not throw; if it does, it is ignored. */
   onStep?: ((step: RolloverStep) => void) | undefined;
+  /**
+   * Scrubs the text of an unexpected error (not an InvoiceXpressError, whose words are already
+   * clean) before it goes into a step, the result, the record and the webhooks. Default: URL
+   * queries and api_key parameters removed; the service also passes the key itself.
+   */
+  redact?: ((text: string) => string) | undefined;
 }
+
+/** Without a key to look for: no URL query strings, no api_key parameters. */
+const redactUrls = (text: string): string => redact(text, '');
 
 /** A step is not started with less than this left before the deadline. */
 export const STEP_RESERVE_MS = 2_000;
@@ -116,7 +126,7 @@ class Run {
   fail(action: RolloverAction, error: unknown, serie?: string): never {
     if (error instanceof RunStopped) throw error;
     const kind = isInvoiceXpressError(error) ? error.kind : 'internal';
-    const message = error instanceof Error ? (isInvoiceXpressError(error) ? error.message : `${error.name}: ${error.message}`) : 'unknown error';
+    const message = isInvoiceXpressError(error) ? error.message : unexpectedText(error, this.options.redact);
     this.record({ action, status: 'failed', ...(serie === undefined ? {} : { serie }), detail: `${kind}: ${message}` });
     const outOfTime = TRANSIENT.has(kind) && this.options.deadline.expired(STEP_RESERVE_MS);
     throw new RunStopped(outOfTime ? 'incomplete' : 'failed', { action, kind, message });
@@ -350,6 +360,12 @@ function planned(run: Run): RolloverResult {
  * until it is done. Never throws for InvoiceXpress failures: a failed or incomplete run returns
  * the step it stopped at, and every state it can leave behind is picked up by the next run.
  */
+/** An unexpected error's name and message, scrubbed. */
+function unexpectedText(error: unknown, scrub: ((text: string) => string) | undefined): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+  return (scrub ?? redactUrls)(text);
+}
+
 export async function runRollover(options: RunRolloverOptions): Promise<RolloverResult> {
   const run = new Run(options);
   try {
@@ -373,7 +389,6 @@ export async function runRollover(options: RunRolloverOptions): Promise<Rollover
     throw new RunStopped('failed', { action: 'find', kind: 'internal', message: 'the rollover did not settle (internal guard)' });
   } catch (error) {
     if (error instanceof RunStopped) return run.result(error.outcome, error.failure);
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-    return run.result('failed', { action: 'find', kind: 'internal', message });
+    return run.result('failed', { action: 'find', kind: 'internal', message: unexpectedText(error, options.redact) });
   }
 }

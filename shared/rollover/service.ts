@@ -1,6 +1,9 @@
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
+import { redact } from '../invoicexpress/redact.ts';
 import type { Deadline } from '../runtime/deadline.ts';
+import { dynamoDbClient } from '../runtime/dynamodb.ts';
+import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { ConfigurationError } from '../runtime/env.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
@@ -67,8 +70,8 @@ function checkedAccount(secret: ServiceSecret, configured: string): string {
 
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
-  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
-  const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME, client: dynamoDbClient() });
+  const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME, client: dynamoDbClient() });
   const account = runtime.env.IX_ACCOUNT_NAME;
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,
@@ -82,7 +85,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
 
   async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
     try {
-      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait' }, async (client, secret) => {
+      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' }, async (client, secret) => {
         const run = await runLocked(
           {
             client,
@@ -90,6 +93,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
             leases,
             account: checkedAccount(secret, account),
             ...settings,
+            redact: (text) => redact(text, secret.apiKey),
             onBusy: (holder, heldMs, year) =>
               logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
             onStoreError: (what, error) => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
@@ -110,7 +114,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     const alarm = alarmFor(result, request.trigger);
     let webhooks: DeliveryReport | undefined;
     if (shouldNotify(result, alarm) && targets.length > 0) {
-      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline });
+      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline, localRun: isLocalRun(runtime.env) });
     }
     const ready = readyGauge(result);
     const line = {

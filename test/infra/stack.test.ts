@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../infra/access.ts';
 import { loadStageConfig } from '../../infra/config.ts';
 import type { StageConfig } from '../../infra/config.ts';
-import { throttlingFor } from '../../infra/constructs/api.ts';
+import { INVOICEXPRESS_CALLS_PER_REQUEST, apiShareOf, methodThrottlingFor, throttlingFor } from '../../infra/constructs/api.ts';
 import { RUN_TABLE_ACTIONS } from '../../infra/constructs/run-table.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import {
@@ -22,9 +22,10 @@ import {
 } from './support.ts';
 import type { CfnTemplate, PolicyStatementJson, Synthesized } from './support.ts';
 
+const BUDGET_ENV = ['IX_BUDGET_TABLE_NAME', 'IX_BUDGET_PER_MINUTE', 'IX_BUDGET_BURST', 'IX_BUDGET_ROLLOVER_RESERVE'];
 const BASE_ENV = ['STAGE', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
-/** Only the functions that call InvoiceXpress get the secret and its settings. */
-const INVOICEXPRESS_ENV = ['IX_SECRET_ID', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS'];
+/** Only the functions that call InvoiceXpress get the secret, its settings and the request budget. */
+const INVOICEXPRESS_ENV = ['IX_SECRET_ID', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', ...BUDGET_ENV];
 
 function statementActions(s: PolicyStatementJson): string[] {
   return asArray(s.Action);
@@ -54,6 +55,18 @@ describe('throttlingFor (stage throttling from the InvoiceXpress allowance)', ()
 
   it('gives the documented figures for 100 requests a minute', () => {
     expect(throttlingFor(100)).toEqual({ rateLimit: 0.833, burstLimit: 50 });
+  });
+
+  it('per method: what a minute of one method admits costs at most the API\'s share of the budget', () => {
+    const share = apiShareOf({ invoiceXpressRequestsPerMinute: 100, invoiceXpressBudget: { burst: 20, rolloverReserve: 10 } });
+    expect(share).toBe(90);
+    for (const [route, calls] of Object.entries(INVOICEXPRESS_CALLS_PER_REQUEST)) {
+      if (calls === 0) continue;
+      const { rateLimit, burstLimit } = methodThrottlingFor(share, calls);
+      expect((burstLimit + 60 * rateLimit) * calls, route).toBeLessThanOrEqual(share + calls);
+    }
+    expect(methodThrottlingFor(share, 1)).toEqual({ rateLimit: 0.75, burstLimit: 45 });
+    expect(methodThrottlingFor(share, 3)).toEqual({ rateLimit: 0.25, burstLimit: 15 });
   });
 });
 
@@ -102,7 +115,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   });
 
   it("throttles the stage from the InvoiceXpress allowance, traces, access-logs (JSON) and publishes per-method metrics", () => {
-    const throttling = throttlingFor(config.invoiceXpressRequestsPerMinute);
+    const throttling = throttlingFor(apiShareOf(config));
     synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
@@ -112,6 +125,18 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
           ThrottlingRateLimit: throttling.rateLimit,
           ThrottlingBurstLimit: throttling.burstLimit,
           DataTraceEnabled: false,
+          MetricsEnabled: true,
+        }),
+      ]),
+    });
+    // GET /sequences/{id} (one InvoiceXpress call) and POST .../register (three) get their own limits.
+    synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1sequences~1{id}', ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 1).burstLimit }),
+        Match.objectLike({
+          HttpMethod: 'PUT',
+          ResourcePath: '/~1sequences~1{id}~1register',
+          ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 3).burstLimit,
           MetricsEnabled: true,
         }),
       ]),
@@ -198,6 +223,15 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         expect(env['ROLLOVER_TIME_ZONE']).toBe('Europe/Lisbon');
       }
       if (spec.runTable !== 'none') expect(refTarget(env['ROLLOVER_TABLE_NAME'])).toBe(tableId);
+      // Every function that calls InvoiceXpress spends the account's one budget, kept in the run table.
+      if (spec.invoiceXpress) {
+        expect(refTarget(env['IX_BUDGET_TABLE_NAME'])).toBe(tableId);
+        expect(env).toMatchObject({
+          IX_BUDGET_PER_MINUTE: String(config.invoiceXpressRequestsPerMinute),
+          IX_BUDGET_BURST: String(config.invoiceXpressBudget.burst),
+          IX_BUDGET_ROLLOVER_RESERVE: String(config.invoiceXpressBudget.rolloverReserve),
+        });
+      }
     }
     // The rollover functions are the ones that use the table.
     const byEntry = Object.fromEntries(FUNCTION_SPECS.map((s) => [s.entry, s.runTable]));
@@ -229,7 +263,16 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   it('grants the run table to the rollover and registering functions only, with exactly the calls their level needs', () => {
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     for (const spec of FUNCTION_SPECS) {
-      const dynamo = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
+      const all = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
+      const isBudget = (s: PolicyStatementJson): boolean => JSON.stringify(s.Condition ?? {}).includes('BUDGET#');
+      // The budget's grant, for the functions that call InvoiceXpress: the account's budget item only, read and conditional update.
+      const budget = all.filter(isBudget);
+      expect(budget, spec.entry).toHaveLength(spec.invoiceXpress ? 1 : 0);
+      if (spec.invoiceXpress) {
+        expect(statementActions(budget[0]!).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+        expect(budget[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`BUDGET#${config.invoiceXpressAccount}`] } });
+      }
+      const dynamo = all.filter((s) => !isBudget(s));
       if (spec.runTable === 'none') {
         expect(dynamo, spec.entry).toEqual([]);
         continue;
@@ -249,7 +292,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     // Nothing else in the stack touches DynamoDB.
     const allDynamo = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')));
-    expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length);
+    expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length + FUNCTION_SPECS.filter((s) => s.invoiceXpress).length);
   });
 
   it("lets each function that calls InvoiceXpress read only this stage's secret, and no other function", () => {
