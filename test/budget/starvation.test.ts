@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_TABLE_NAME } from '../../local/dynamodb.ts';
 import type { SandboxRequestRecord } from '../../sandbox/types.ts';
 import { yearIn } from '../../shared/rollover/time.ts';
+import { stackHttp } from '../support/json-http.ts';
 import { startLocalStack } from '../support/local-stack.ts';
 import type { LocalStack } from '../support/local-stack.ts';
 
@@ -33,17 +34,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function send(url: string, method: string, body?: unknown) {
-  const response = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
-const api = (method: string, path: string, body?: unknown) => send(`${stack.url}${path}`, method, body);
-const control = (method: string, path: string, body?: unknown) => send(`${stack.sandbox.controlUrl}${path}`, method, body);
+const { api, control } = stackHttp(() => stack);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('the InvoiceXpress request budget', () => {

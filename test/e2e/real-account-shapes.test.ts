@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { routeResponses } from '../../shared/http/responses.ts';
 import { yearIn } from '../../shared/rollover/time.ts';
+import { stackHttp } from '../support/json-http.ts';
 import { startLocalStack } from '../support/local-stack.ts';
 import type { LocalStack } from '../support/local-stack.ts';
 
@@ -22,23 +23,7 @@ beforeEach(async () => {
   await control('POST', '/reset');
 });
 
-interface Answer {
-  status: number;
-  json: Record<string, unknown>;
-}
-
-async function send(url: string, method: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
-
-const api = (method: string, path: string, body?: unknown) => send(`${stack.url}${path}`, method, body);
-const control = (method: string, path: string, body?: unknown) => send(`${stack.sandbox.controlUrl}${path}`, method, body);
+const { api, control } = stackHttp(() => stack);
 const operations = async (): Promise<string[]> =>
   ((await control('GET', '/requests')).json['requests'] as { operation: string }[]).map((request) => request.operation);
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { yearIn } from '../../shared/rollover/time.ts';
+import { stackHttp } from '../support/json-http.ts';
 import { startLocalStack } from '../support/local-stack.ts';
 import { rolloverLogLines } from '../support/log-scan.ts';
 import type { LocalStack } from '../support/local-stack.ts';
@@ -24,23 +25,7 @@ beforeEach(async () => {
   await control('POST', '/reset');
 });
 
-interface Answer {
-  status: number;
-  json: Record<string, unknown>;
-}
-
-async function send(url: string, method: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
-
-const api = (method: string, path: string, body?: unknown) => send(`${stack.url}${path}`, method, body);
-const control = (method: string, path: string, body?: unknown) => send(`${stack.sandbox.controlUrl}${path}`, method, body);
+const { api, control } = stackHttp(() => stack);
 
 interface RawSequence {
   id: number;

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { yearIn } from '../../shared/rollover/time.ts';
 import { useStackBehindProxy } from '../client/capture-proxy.ts';
+import { ENVIRONMENT_ONLY_CREDENTIALS, runProcess } from '../support/child-process.ts';
+import type { ProcessOutcome } from '../support/child-process.ts';
 
 /**
  * `npm run smoke -- --url`: the command as a process, against what `npm start` runs (through a
@@ -14,28 +15,16 @@ const NODE = `${ROOT.pathname}node_modules/.bin/node`;
 const local = useStackBehindProxy();
 const comingYear = yearIn(new Date(), 'Europe/Lisbon') + 1;
 
-function smoke(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['local/smoke.ts', ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: process.env['HOME'] ?? '/tmp',
-        AWS_REGION: 'eu-west-1',
-        // The default credential chain, fed by the environment only (the local gateway does not verify).
-        AWS_ACCESS_KEY_ID: 'AKIDSMOKETEST',
-        AWS_SECRET_ACCESS_KEY: 'smoke-test-secret',
-        AWS_CONFIG_FILE: '/nonexistent',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+function smoke(args: string[]): Promise<ProcessOutcome> {
+  return runProcess(NODE, ['local/smoke.ts', ...args], {
+    cwd: ROOT,
+    env: {
+      AWS_REGION: 'eu-west-1',
+      // The default credential chain, fed by the environment only (the local gateway does not verify).
+      AWS_ACCESS_KEY_ID: 'AKIDSMOKETEST',
+      AWS_SECRET_ACCESS_KEY: 'smoke-test-secret',
+      ...ENVIRONMENT_ONLY_CREDENTIALS,
+    },
   });
 }
 
