@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // Only the sources: never generated output (`cdk synth -o cdk.out.<anything>` holds bundles).
-  { ignores: ['node_modules/**', '**/cdk.out*/**', 'coverage/**', '.bench/**'] },
+  { ignores: ['node_modules/**', '**/cdk.out*/**', 'coverage/**', '.bench/**', 'client/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -62,6 +62,13 @@ export const CHANGE_VARIANTS: readonly ChangeVariant[] = [
     env: SOURCE_MAPS,
   },
   {
+    name: 'get-sequence-no-budget',
+    change: 'the InvoiceXpress request budget (a DynamoDB conditional write before the call; issue 21)',
+    status: 'kept',
+    label: 'bench/candidates/get-sequence-no-budget.ts (no budget: the function before issue 21)',
+    entry: 'bench/candidates/get-sequence-no-budget.ts',
+  },
+  {
     name: 'get-sequence-early-secret',
     change: 'the secret read started during init',
     status: 'tried',

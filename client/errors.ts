@@ -15,12 +15,11 @@ export type ClientErrorCode =
   | 'unexpected_response';
 
 /**
- * The contract's codes (api-error.ts), the lock conflict of concurrent rollovers and the client's
- * own codes. Open to codes a newer service adds: they reach the caller as sent.
+ * The contract's codes (api-error.ts) and the client's own codes. Open to codes a newer service
+ * adds: they reach the caller as sent.
  */
 export type IxSequencesErrorCode =
   | ApiErrorCode
-  | 'rollover_in_progress'
   | ClientErrorCode
   | (string & Record<never, never>);
 

@@ -1,4 +1,4 @@
-import { SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
+import { AccountNameSchema, SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
 import { ACCESS_LEVELS } from './access.ts';
 import * as z from '../shared/zod.ts';
 
@@ -45,9 +45,14 @@ const SerieTemplateSchema = z
 
 const positiveInt = (max: number) => z.int().check(z.positive(), z.maximum(max));
 
-/** A caller of the API: an account (any principal its own IAM policies allow) or one role. */
+const OrganizationIdSchema = z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'an AWS Organizations id is o- and 10 to 32 letters or digits'));
+
+/**
+ * A caller of the API: an account (any principal its own IAM policies allow), one role (its
+ * sessions), or an organization (every principal of its accounts that their IAM policies allow).
+ */
 export const CallerSchema = z.strictObject({
-  principal: z.union([AccountIdSchema, RoleArnSchema]),
+  principal: z.union([AccountIdSchema, RoleArnSchema, OrganizationIdSchema]),
   level: z.enum(ACCESS_LEVELS),
 });
 
@@ -78,6 +83,17 @@ export const StageConfigSchema = z.strictObject({
   account: z.optional(AccountIdSchema),
   region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as eu-west-1'))),
   secret: z._default(SecretConfigSchema, { mode: 'create' }),
+  /**
+   * The InvoiceXpress account of this environment (the part before `.app.invoicexpress.com`), as in
+   * the secret's `accountName`. Functions that only need the name (the run records) get it from
+   * here and never read the secret; the others refuse a secret naming another account.
+   */
+  invoiceXpressAccount: AccountNameSchema,
+  /**
+   * A role that may decrypt the secret besides the functions that call InvoiceXpress (an operator's
+   * break-glass role). Nobody else can, whatever their IAM policies say (the key's policy denies it).
+   */
+  breakGlassRoleArn: z.optional(RoleArnSchema),
   /** IANA time zone of the rollover schedules (and of the year the rollover computes). */
   scheduleTimeZone: TimeZoneSchema,
   /** Serie names to try in order; the first is the normal one, the rest are fallbacks. */
@@ -102,10 +118,21 @@ export const StageConfigSchema = z.strictObject({
   logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
   /**
    * Requests per minute InvoiceXpress allows this environment's account (100 is the documented
-   * figure; newer accounts may have more). The API stage's throttling is derived from it
-   * (infra/constructs/api.ts, docs/deploy.md): the API alone never exceeds it in any minute.
+   * figure; newer accounts may have more). The request budget every function spends before each
+   * InvoiceXpress request, and API Gateway's per-method throttling, are derived from it
+   * (shared/budget, infra/constructs/api.ts, docs/deploy.md "Rate limits").
    */
   invoiceXpressRequestsPerMinute: z._default(positiveInt(100_000), 100),
+  /**
+   * The account's request budget (shared/budget), spent before every InvoiceXpress request by
+   * every function: `burst` requests may go at once (the rest of the minute refills at
+   * perMinute - burst), and `rolloverReserve` of them only the rollover may spend, so API callers
+   * cannot starve the year-end. rolloverReserve < burst < invoiceXpressRequestsPerMinute.
+   */
+  invoiceXpressBudget: z.prefault(
+    z.strictObject({ burst: z._default(positiveInt(100_000), 20), rolloverReserve: z._default(positiveInt(100_000), 10) }),
+    {},
+  ),
   /**
    * Who may call the API, and how far (infra/access.ts): `read` (GET routes), `write` (+ create,
    * register, set_current), `rollover` (+ POST /rollover). Needed for callers in other accounts;
@@ -149,14 +176,19 @@ export const StageNameSchema = z
 
 /** The environments. Add one here (only what differs from the defaults above). */
 export const STAGES: Record<string, StageConfigInput> = {
+  // invoiceXpressAccount: each environment's InvoiceXpress account, the same name as in its
+  // secret (a function that reads the secret refuses one naming another account).
   dev: {
+    invoiceXpressAccount: 'my-company-dev',
     logRetentionDays: 14,
     logLevel: 'DEBUG',
   },
   staging: {
+    invoiceXpressAccount: 'my-company-staging',
     logRetentionDays: 30,
   },
   prod: {
+    invoiceXpressAccount: 'my-company',
     logRetentionDays: 365,
     removalPolicy: 'retain',
     // Synth warns until an e-mail or a topic is added here (docs/deploy.md, "Alarms").
@@ -178,6 +210,12 @@ export function parseStageConfig(stage: string, raw: StageConfigInput): StageCon
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new StageConfigError(`Invalid configuration for stage "${stage}": ${problems.join('; ')}`);
+  }
+  const { invoiceXpressRequestsPerMinute: perMinute, invoiceXpressBudget: budget } = result.data;
+  if (!(budget.rolloverReserve < budget.burst && budget.burst < perMinute)) {
+    throw new StageConfigError(
+      `Invalid configuration for stage "${stage}": invoiceXpressBudget: needs rolloverReserve < burst < invoiceXpressRequestsPerMinute`,
+    );
   }
   return { ...result.data, stage };
 }

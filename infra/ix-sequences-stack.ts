@@ -43,6 +43,7 @@ export class IxSequencesStack extends Stack {
     this.secret = new ServiceSecret(this, 'Secret', { config, removalPolicy });
     this.runTable = new RolloverRunTable(this, 'RunTable', { prefix, removalPolicy });
     this.functions = new ServiceFunctions(this, 'Functions', { config, prefix, secret: this.secret, runTable: this.runTable, removalPolicy });
+    this.secret.restrictDecryptTo(this.functions.invoiceXpressCallers.map((f) => f.fn.role).filter((role) => role !== undefined));
     this.api = new ServiceApi(this, 'Api', { config, prefix, functions: this.functions, removalPolicy });
     this.rollover = new RolloverSchedules(this, 'Rollover', {
       config,

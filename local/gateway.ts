@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { listenOnLoopback, readBody } from '../sandbox/loopback.ts';
+import { listenOnLoopback } from '../sandbox/loopback.ts';
+import type { ApiErrorCode } from '../shared/http/api-error.ts';
 import { routes } from '../shared/http/routes.ts';
 import type { RouteName } from '../shared/http/routes.ts';
 import type { RouteSpec } from '../shared/http/route-spec.ts';
@@ -52,12 +53,51 @@ export function matchRoute(method: string, path: string): Match | undefined {
     if (matcher.route.method !== method) continue;
     const found = matcher.regex.exec(normalized);
     if (!found) continue;
-    const pathParameters = Object.fromEntries(
-      matcher.names.map((param, index) => [param, decodeURIComponent(found[index + 1] ?? '')]),
-    );
+    // As a REST API does: path parameters still percent-encoded (the handlers decode them).
+    const pathParameters = Object.fromEntries(matcher.names.map((param, index) => [param, found[index + 1] ?? '']));
     return { name: matcher.name, route: matcher.route, pathParameters: matcher.names.length > 0 ? pathParameters : null };
   }
   return undefined;
+}
+
+/** API Gateway's payload limit (REST APIs): a larger request body is refused with 413. */
+export const MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The body, or undefined when it is over MAX_REQUEST_BODY_BYTES: refused from its content-length
+ * before reading any of it, else as soon as the bytes that arrived pass the limit. Only bodies
+ * within the limit are ever buffered.
+ */
+function readBoundedBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_REQUEST_BODY_BYTES) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > MAX_REQUEST_BODY_BYTES) {
+        request.off('data', onData);
+        request.pause();
+        chunks.length = 0;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** An answer of the gateway's own, in the contract's error shape. */
+function answerError(response: ServerResponse, status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): void {
+  const requestId = randomUUID();
+  response.writeHead(status, { ...headers, 'content-type': JSON_CONTENT_TYPE, 'x-request-id': requestId });
+  response.end(JSON.stringify({ error: { code, message, requestId } }));
 }
 
 function isTextual(contentType: string | undefined): boolean {
@@ -83,16 +123,22 @@ export async function startLocalGateway(options: {
     const method = request.method ?? 'GET';
     const document = options.documents?.[url.pathname];
     if (method === 'GET' && document) {
-      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      response.writeHead(200, { 'content-type': JSON_CONTENT_TYPE, 'x-request-id': randomUUID() });
       response.end(document());
       return;
     }
-    const body = await readBody(request);
+    const body = await readBoundedBody(request);
+    if (body === undefined) {
+      // Stop reading: answer, then drop the connection rather than take in the rest.
+      response.once('finish', () => request.socket.destroy());
+      answerError(response, 413, 'payload_too_large', `The request body is over API Gateway's limit of ${String(MAX_REQUEST_BODY_BYTES)} bytes`, {
+        connection: 'close',
+      });
+      return;
+    }
     const match = matchRoute(method, url.pathname);
     if (!match) {
-      const requestId = randomUUID();
-      response.writeHead(404, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId });
-      response.end(JSON.stringify({ error: { code: 'not_found', message: `No route ${method} ${url.pathname}`, requestId } }));
+      answerError(response, 404, 'not_found', `No route ${method} ${url.pathname}`);
       return;
     }
     const contentType = request.headers['content-type'];
@@ -123,7 +169,7 @@ export async function startLocalGateway(options: {
   const server = createServer((request, response) => {
     handle(request, response).catch(() => {
       // Like API Gateway when the integration fails: a 502 without internals.
-      if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json; charset=utf-8' });
+      if (!response.headersSent) response.writeHead(502, { 'content-type': JSON_CONTENT_TYPE, 'x-request-id': randomUUID() });
       response.end(JSON.stringify({ message: 'Internal server error' }));
     });
   });

@@ -27,7 +27,7 @@ export async function startLocalAws(sandbox: Sandbox, stage: string, options: { 
   return {
     secretsManager,
     dynamo,
-    environment: localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, stage }),
+    environment: localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, accountName: sandbox.accountName, stage }),
     close: async () => {
       await Promise.all([secretsManager.close(), dynamo.close()]);
     },

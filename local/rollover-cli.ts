@@ -4,6 +4,7 @@ import type { Sandbox } from '../sandbox/types.ts';
 import type { InvoiceXpressClient } from '../shared/invoicexpress/types.ts';
 import { RolloverSettingsSchema } from '../shared/rollover/config.ts';
 import type { RunStore } from '../shared/rollover/run-store.ts';
+import type { RegistrationLeases } from '../shared/sequences/registration-lease.ts';
 import { RolloverInputSchema } from '../shared/rollover/schemas.ts';
 import type { RolloverInput } from '../shared/rollover/schemas.ts';
 import type { RolloverStep } from '../shared/rollover/result.ts';
@@ -92,6 +93,8 @@ interface Target {
   client: InvoiceXpressClient;
   account: string;
   store: RunStore | undefined;
+  /** The registration leases, in the same table as the lock. */
+  leases: RegistrationLeases | undefined;
   close(): Promise<void>;
 }
 
@@ -109,9 +112,10 @@ async function openTarget(input: CliInput, env: NodeJS.ProcessEnv): Promise<Targ
   }
 
   // Loaded only once the arguments are good: usage errors answer fast.
-  const [{ createInvoiceXpressClient }, { createRunTable }] = await Promise.all([
+  const [{ createInvoiceXpressClient }, { createRunTable }, { createRegistrationLeaseTable }] = await Promise.all([
     import('../shared/invoicexpress/client.ts'),
     import('../shared/rollover/run-table.ts'),
+    import('../shared/sequences/registration-lease-table.ts'),
   ]);
   if (accountName !== '') {
     const client = createInvoiceXpressClient({ accountName, apiKey, baseUrl: baseUrl === '' ? undefined : baseUrl });
@@ -122,7 +126,8 @@ async function openTarget(input: CliInput, env: NodeJS.ProcessEnv): Promise<Targ
         (readOnly ? ' (read only: nothing will be changed)' : ': changes are REAL') +
         (store === undefined && !readOnly ? ' — WITHOUT the shared lock (--no-lock)' : ''),
     );
-    return { client, account: accountName, store, close: () => Promise.resolve() };
+    const leases = store === undefined ? undefined : createRegistrationLeaseTable({ tableName });
+    return { client, account: accountName, store, leases, close: () => Promise.resolve() };
   }
   const [{ startSandbox }, { startLocalDynamo }] = await Promise.all([import('../sandbox/server.ts'), import('./dynamodb.ts')]);
   const sandbox: Sandbox = await startSandbox();
@@ -135,6 +140,7 @@ async function openTarget(input: CliInput, env: NodeJS.ProcessEnv): Promise<Targ
     client: createInvoiceXpressClient({ accountName: sandbox.accountName, apiKey: sandbox.apiKey, baseUrl: sandbox.url }),
     account: sandbox.accountName,
     store: createRunTable({ tableName: dynamo.tableName, client: dynamo.client }),
+    leases: createRegistrationLeaseTable({ tableName: dynamo.tableName, client: dynamo.client }),
     close: async () => {
       await Promise.all([sandbox.close(), dynamo.close()]);
     },
@@ -187,7 +193,7 @@ async function rollover(input: CliInput, target: Target, settings: { SERIE_TEMPL
   const client = target.client;
   try {
     const run = await runLocked(
-      { client, store: target.store, account: target.account, templates, timeZone, onStep: printStep },
+      { client, store: target.store, leases: target.leases, account: target.account, templates, timeZone, onStep: printStep },
       { input, trigger: 'cli', caller: `cli:${userInfo().username}@${hostname()}`, deadline: Deadline.in(CLI_DEADLINE_MS) },
     );
     if (run.type === 'busy') {

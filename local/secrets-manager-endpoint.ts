@@ -84,18 +84,23 @@ export function localFunctionEnvironment(options: {
   invoiceXpressUrl: string;
   /** The local DynamoDB (dynalite) and its run table, for the rollover functions. */
   dynamo: { url: string; tableName: string };
+  /** The sandbox's account name, as the stack passes the stage's invoiceXpressAccount. */
+  accountName: string;
   stage: string;
 }): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: options.secretsManagerUrl,
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamo.url,
     ROLLOVER_TABLE_NAME: options.dynamo.tableName,
+    IX_ACCOUNT_NAME: options.accountName,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     IX_SECRET_ID: `ix-sequences/${options.stage}`,
     IX_BASE_URL: options.invoiceXpressUrl,
     STAGE: options.stage,
+    // Only local runs: plain-http sandbox, http: webhooks to loopback, no request budget unless set.
+    LOCAL_RUN: 'true',
     POWERTOOLS_SERVICE_NAME: 'ix-sequences',
   };
 }

@@ -2,7 +2,9 @@ import { listeningOn, portFromEnvironment, StartupError } from '../sandbox/loopb
 import { startSandbox } from '../sandbox/server.ts';
 import type { Sandbox } from '../sandbox/types.ts';
 import { openApiText } from '../shared/http/openapi.ts';
+import { changeableYears, DEFAULT_TIME_ZONE, isValidTimeZone } from '../shared/rollover/time.ts';
 import { startLocalGateway } from './gateway.ts';
+import type { LocalDynamo } from './dynamodb.ts';
 import { startLocalAws } from './local-aws.ts';
 
 /**
@@ -14,7 +16,19 @@ import { startLocalAws } from './local-aws.ts';
  */
 
 /** What to paste: every command runs as printed, in order, in one shell (the create keeps `$id`). */
-function banner(apiUrl: string, sandbox: Sandbox): string {
+function banner(apiUrl: string, sandbox: Sandbox, dynamo: LocalDynamo, now: Date): string {
+  const next = nextRolloverYear(now);
+  const cliEnvironment = {
+    IX_ACCOUNT_NAME: sandbox.accountName,
+    IX_API_KEY: sandbox.apiKey,
+    IX_BASE_URL: sandbox.url,
+    ROLLOVER_TABLE_NAME: dynamo.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+  const cliCommand = `${Object.entries(cliEnvironment).map(([name, value]) => `${name}=${value}`).join(' ')} npm run rollover -- --phase prepare --year ${next}`;
   const seeded = sandbox.sequences().find((sequence) => sequence.default_sequence === 1);
   const seededLine = seeded
     ? `seeded with the docs' example serie "${seeded.serie}" (id ${String(seeded.id)}), the default`
@@ -34,10 +48,24 @@ ${seeded ? `  curl -s ${apiUrl}/sequences/${String(seeded.id)}\n` : ''}  id=$(cu
   curl -s -X POST ${apiUrl}/rollover ${json} -d '{"phase":"prepare","year":2028,"dryRun":true}'
   curl -s ${apiUrl}/rollover/2027
 
-Make the sandbox as awkward as the real InvoiceXpress (every control: docs/sandbox.md):
-  curl -s -X PATCH ${sandbox.controlUrl}/at -d '{"onCreate":"pending","onRegister":"reject","rejectSeries":["2028"]}'
+Rehearse year-end for ${next} (a run that changes the account takes this year or the next): the sandbox back to its
+start, AT refusing "${next}"; the first prepare creates "${next}", sees it refused and stops (failed, name_limit: one
+new serie per run), the second falls back to "${next}B" (ready). Every control: docs/sandbox.md.
+  curl -s -X POST ${sandbox.controlUrl}/reset
+  curl -s -X PATCH ${sandbox.controlUrl}/at -d '{"onCreate":"pending","onRegister":"reject","rejectSeries":["${next}"]}'
+  curl -s -X POST ${apiUrl}/rollover ${json} -d '{"phase":"prepare","year":${next}}'
+  curl -s -X POST ${apiUrl}/rollover ${json} -d '{"phase":"prepare","year":${next}}'
   curl -s ${sandbox.controlUrl}/state
+The rollover CLI starts a sandbox of its own unless told otherwise; aimed at this one and this run table (its lock):
+  ${cliCommand}
 One JSON log line per request follows.`;
+}
+
+/** The next year where the rollover decides years (ROLLOVER_TIME_ZONE, default Lisbon), today. */
+function nextRolloverYear(now: Date): string {
+  const zone = process.env['ROLLOVER_TIME_ZONE'];
+  const [, next] = changeableYears(now, zone !== undefined && isValidTimeZone(zone) ? zone : DEFAULT_TIME_ZONE);
+  return String(next);
 }
 
 async function main(): Promise<void> {
@@ -51,7 +79,7 @@ async function main(): Promise<void> {
   const gateway = await listeningOn('PORT', apiPort, () =>
     startLocalGateway({ port: apiPort, documents: { '/openapi.json': openApiText } }),
   );
-  console.log(banner(gateway.url, sandbox));
+  console.log(banner(gateway.url, sandbox, localAws.dynamo, new Date()));
 
   const stop = (): void => {
     void Promise.all([gateway.close(), sandbox.close(), localAws.close()]).then(() => process.exit(0));

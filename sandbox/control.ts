@@ -70,6 +70,7 @@ const VariantsSchema = z.strictObject({
   stringly: z.optional(z.boolean()),
   pageSize: z.optional(z.int().check(z.positive())),
   currentFields: z.optional(z.enum(['all', 'not_in_list', 'none'])),
+  createBecomesDefault: z.optional(z.boolean()),
 });
 
 const SeedSchema = z.strictObject({
@@ -79,7 +80,7 @@ const SeedSchema = z.strictObject({
       z.strictObject({
         serie: SerieSchema,
         default: z.optional(z.boolean()),
-        documents: z.optional(z.enum(['registered', 'pending', 'partial', 'none'])),
+        documents: z.optional(z.enum(['registered', 'pending', 'partial', 'none', 'incomplete'])),
         id: z.optional(z.int().check(z.positive())),
       }),
     ),

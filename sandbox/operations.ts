@@ -78,7 +78,7 @@ function create(context: OperationContext, rawBody: string): Answer {
   const input = createInput(rawBody);
   if (!input) return errors(422, 'The sequence name is invalid');
   if (context.account.hasSerie(input.serie)) return errors(422, 'Serie has already been taken');
-  const sequence = context.account.create(input.serie, input.isDefault);
+  const sequence = context.account.create(input.serie, input.isDefault || context.variants.createBecomesDefault === true);
   // Create "creates and registers": AT answers at once unless set to be pending or to refuse this serie.
   if (context.at.onCreate === 'register' && registerOutcome(context.at, input.serie).kind === 'ok') {
     context.account.register(sequence, context.now, context.at.codesDelayMs);

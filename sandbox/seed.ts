@@ -99,6 +99,12 @@ export function seededSequence(spec: SandboxSeedSequence, ids: SequenceIds): Raw
       break;
     case 'none':
       return { id: sequence.id, serie: sequence.serie, default_sequence: sequence.default_sequence };
+    case 'incomplete':
+      // As a real account was recorded answering: the invoice type's number, nothing else of it.
+      registerWithAt(sequence, ids);
+      delete sequence['current_invoice_sequence_id'];
+      delete sequence['current_invoice_validation_code'];
+      break;
   }
   return sequence;
 }

@@ -87,6 +87,11 @@ export interface SandboxVariants {
    * omits them, get/create/register answers have them), 'none' (no answer has them).
    */
   currentFields?: 'all' | 'not_in_list' | 'none';
+  /**
+   * Every create makes the new serie the account's default, whatever `default_sequence` said (the
+   * web app does this; whether the API does is unknown: docs/invoicexpress.md). Default false.
+   */
+  createBecomesDefault?: boolean;
 }
 
 /** One sequence to seed the account with. */
@@ -97,9 +102,10 @@ export interface SandboxSeedSequence {
   /**
    * Its document types: 'registered' (codes; default), 'pending' (relevant types `N/D`),
    * 'partial' (invoice, invoice_receipt and simplified_invoice have codes, the other relevant
-   * types `N/D`), 'none' (no current_* fields at all).
+   * types `N/D`), 'none' (no current_* fields at all), 'incomplete' (registered, but the invoice
+   * type has only its number: no sequence id, no validation code).
    */
-  documents?: 'registered' | 'pending' | 'partial' | 'none';
+  documents?: 'registered' | 'pending' | 'partial' | 'none' | 'incomplete';
   /** A fixed id (default: the next free one). */
   id?: number;
 }

@@ -5,17 +5,30 @@ import * as z from './zod.ts';
  * the TypeScript type, the HTTP responses and the OpenAPI document.
  */
 export const AtcudStatusSchema = z
-  .enum(['registered', 'pending', 'not_applicable'])
+  .enum(['registered', 'pending', 'not_applicable', 'unknown'])
   .check(
-    z.describe('registered: AT gave a code; pending: N/D, must be registered before use; not_applicable: N/A'),
+    z.describe(
+      'registered: AT gave a code; pending: N/D, must be registered before use; not_applicable: N/A; unknown: ' +
+        "InvoiceXpress's answer lacks or garbles one of the type's fields (sequence id, number, validation code): " +
+        'not usable until an answer shows all three',
+    ),
   );
 
 export const DocumentSequenceSchema = z.object({
-  sequenceId: z.int().check(z.describe('InvoiceXpress id to pass as sequence_id when issuing this document type')),
-  lastNumber: z.int().check(z.describe('Last number used in this serie for this document type (0 when none)')),
+  sequenceId: z
+    .nullable(z.int())
+    .check(
+      z.describe(
+        'InvoiceXpress id to pass as sequence_id when issuing this document type; null when its answer did not give one ' +
+          '(the type cannot be issued through the API)',
+      ),
+    ),
+  lastNumber: z
+    .nullable(z.int())
+    .check(z.describe('Last number used in this serie for this document type (0 when none); null when not given')),
   validationCode: z
     .nullable(z.string())
-    .check(z.describe('AT validation code, or null when pending / not applicable')),
+    .check(z.describe('AT validation code, or null when pending / not applicable / not given')),
   atcud: AtcudStatusSchema,
 });
 
@@ -30,8 +43,8 @@ export const SequenceSchema = z.object({
     .boolean()
     .check(
       z.describe(
-        'True when InvoiceXpress reports the document types and none is pending at AT. A sequence whose answer ' +
-          'carries no document fields is not registered: its status is unknown.',
+        'True when InvoiceXpress reports the document types, each complete, and none is pending at AT. A sequence ' +
+          'whose answer carries no document fields, or a document type with status unknown, is not registered.',
       ),
     ),
 });
@@ -41,25 +54,47 @@ export type DocumentSequence = z.infer<typeof DocumentSequenceSchema>;
 export type Sequence = z.infer<typeof SequenceSchema>;
 
 /**
- * Registered means proven: at least one document type reported and none pending. "Every type of
- * none is registered" would make an answer without document fields count as usable.
+ * Registered means proven: at least one document type reported, each complete, none pending.
+ * "Every type of none is registered" would make an answer without document fields count as usable.
  */
 export function isRegistered(documents: Record<string, DocumentSequence>): boolean {
   const all = Object.values(documents);
-  return all.length > 0 && all.every((document) => document.atcud !== 'pending');
+  return all.length > 0 && all.every((document) => document.atcud === 'registered' || document.atcud === 'not_applicable');
 }
 
 /** The document types AT has not registered yet (`N/D`). */
 export function pendingTypes(sequence: Sequence): string[] {
+  return typesWith(sequence, 'pending');
+}
+
+/** The document types whose answer was incomplete (atcud `unknown`). */
+function unknownTypes(sequence: Sequence): string[] {
+  return typesWith(sequence, 'unknown');
+}
+
+function typesWith(sequence: Sequence, status: AtcudStatus): string[] {
   return Object.entries(sequence.documents)
-    .filter(([, document]) => document.atcud === 'pending')
+    .filter(([, document]) => document.atcud === status)
     .map(([type]) => type);
 }
 
-/** What is known of a sequence's AT registration: `unknown` when the answer carried no document fields. */
+/**
+ * What is known of a sequence's AT registration: `unknown` when the answer carried no document
+ * fields, or any document type is unknown (then "only pending", which a register would settle,
+ * is not proven either).
+ */
 export function registrationOf(sequence: Sequence): 'registered' | 'pending' | 'unknown' {
-  if (Object.keys(sequence.documents).length === 0) return 'unknown';
+  if (Object.keys(sequence.documents).length === 0 || unknownTypes(sequence).length > 0) return 'unknown';
   return sequence.registered ? 'registered' : 'pending';
+}
+
+/** Why a sequence is not registered, for messages: what is pending, or why its status is unknown ('' when registered). */
+export function registrationDetail(sequence: Sequence): string {
+  if (Object.keys(sequence.documents).length === 0) return 'InvoiceXpress reports no document types for it';
+  const unknown = unknownTypes(sequence);
+  if (unknown.length > 0) return `InvoiceXpress's answer is incomplete for ${unknown.join(', ')}`;
+  const pending = pendingTypes(sequence);
+  return pending.length === 0 ? '' : `pending: ${pending.join(', ')}`;
 }
 
 /**

@@ -129,7 +129,11 @@ export class ServiceAlarms extends Construct {
       enableKeyRotation: true,
       removalPolicy,
     });
-    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // Confused-deputy guard, as on the topic policy: only this account's alarms use the key.
+    const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com', {
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    });
+    key.grant(cloudWatch, 'kms:Decrypt', 'kms:GenerateDataKey*');
     const topic = new sns.Topic(this, 'Topic', {
       topicName: `${prefix}-alarms`,
       displayName: `${prefix} alarms`,

@@ -1,10 +1,10 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { ACCESS_LEVELS, executeApiPath, executeApiResourcePath, routesForLevel } from '../access.ts';
+import { ACCESS_LEVELS, apiRoutes, executeApiPath, executeApiResourcePath, routeAccessLevel, routesForLevel } from '../access.ts';
 import type { AccessLevel } from '../access.ts';
 import type { StageConfig } from '../config.ts';
 import { API_STAGE_NAME, SERVICE_NAME, pascalCase } from '../names.ts';
@@ -19,17 +19,47 @@ export interface StageThrottling {
 }
 
 /**
- * Stage throttling from InvoiceXpress's per-minute allowance. In any 60 seconds the gateway lets
- * through at most burst + 60 x rate requests; half of the allowance as burst and half as the
- * steady rate keeps that at the allowance, so API traffic alone cannot exhaust the account's
- * InvoiceXpress budget and excess callers get API Gateway's 429 without a Lambda invocation.
+ * API Gateway's token bucket from a number of InvoiceXpress requests a minute: in any 60 seconds
+ * it lets through at most burst + 60 x rate requests; half as burst and half as the steady rate
+ * keeps that at `requestsPerMinute`.
  */
 export function throttlingFor(requestsPerMinute: number): StageThrottling {
   return {
-    // Rounded down to 3 decimals: never above half the allowance per minute.
-    rateLimit: Math.floor((requestsPerMinute / 120) * 1000) / 1000,
+    // Rounded down to 3 decimals (API Gateway needs a rate above 0).
+    rateLimit: Math.max(0.001, Math.floor((requestsPerMinute / 120) * 1000) / 1000),
     burstLimit: Math.max(1, Math.floor(requestsPerMinute / 2)),
   };
+}
+
+/**
+ * InvoiceXpress requests one call of each route makes on its usual path (no retries, one list
+ * page): set_current and create-as-default read before and after, register reads the state
+ * before and after, an activation lists, reads and switches. 0: the route never calls InvoiceXpress.
+ */
+export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> = {
+  listSequences: 1,
+  getSequence: 1,
+  createSequence: 3,
+  registerSequence: 3,
+  setCurrentSequence: 3,
+  runRollover: 8,
+  rolloverStatus: 1,
+  rolloverRunRecord: 0,
+};
+
+/**
+ * The API's share of the account's budget a minute: everything but the rollover's reserve
+ * (shared/budget). The budget is what holds the line (it counts every attempt, in every container);
+ * API Gateway's limits, per method from this share and the method's weight, turn most excess away
+ * before a Lambda invocation.
+ */
+export function apiShareOf(config: Pick<StageConfig, 'invoiceXpressRequestsPerMinute' | 'invoiceXpressBudget'>): number {
+  return config.invoiceXpressRequestsPerMinute - config.invoiceXpressBudget.rolloverReserve;
+}
+
+/** Per-method throttling: the API's share divided by what one request of the route costs. */
+export function methodThrottlingFor(apiShare: number, callsPerRequest: number): StageThrottling {
+  return throttlingFor(apiShare / Math.max(1, callsPerRequest));
 }
 
 export interface ServiceApiProps {
@@ -41,8 +71,8 @@ export interface ServiceApiProps {
 
 /**
  * The REST API: one IAM-authorized Lambda proxy method per route of the shared route table,
- * JSON access logs, a resource policy with one statement per access level, one managed policy
- * per level for same-account callers, and the URL in SSM.
+ * JSON access logs, a resource policy that allows each access level's callers and denies everyone
+ * else, one managed policy per level for callers listed by account, and the URL in SSM.
  */
 export class ServiceApi extends Construct {
   readonly api: apigw.RestApi;
@@ -54,13 +84,21 @@ export class ServiceApi extends Construct {
     super(scope, id);
     const { config, prefix, removalPolicy } = props;
     const retention = config.logRetentionDays as logs.RetentionDays;
-    const throttling = throttlingFor(config.invoiceXpressRequestsPerMinute);
+    const apiShare = apiShareOf(config);
+    const throttling = throttlingFor(apiShare);
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       logGroupName: `/aws/apigateway/${prefix}/access`,
       retention,
       removalPolicy,
     });
     const policy = callerPolicy(config);
+    assertPolicySize(Stack.of(this), policy);
+    if (config.callers.length === 0) {
+      Annotations.of(Stack.of(this)).addWarningV2(
+        'ix-sequences:api-without-callers',
+        `Stage "${config.stage}": no callers are listed, so the API's resource policy denies every request. Add callers in infra/config.ts (docs/callers.md).`,
+      );
+    }
 
     this.api = new apigw.RestApi(this, 'Resource', {
       restApiName: prefix,
@@ -72,11 +110,12 @@ export class ServiceApi extends Construct {
       cloudWatchRole: config.manageApiGatewayLogsRole,
       // The account-level setting outlives this stack: other APIs in the region may rely on it.
       ...(config.manageApiGatewayLogsRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
-      ...(policy !== undefined ? { policy } : {}),
+      policy,
       deployOptions: {
         stageName: API_STAGE_NAME,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
+        methodOptions: methodThrottling(props.functions, apiShare),
         tracingEnabled: true,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: accessLogFormat(),
@@ -89,8 +128,7 @@ export class ServiceApi extends Construct {
     });
     // A resource policy takes effect only with a new deployment, and CDK does not count it in
     // the deployment's identity: changing the callers must redeploy the stage.
-    const resolvedPolicy: unknown = policy === undefined ? null : Stack.of(this).resolve(policy.toJSON());
-    this.api.latestDeployment?.addToLogicalId({ policy: resolvedPolicy });
+    this.api.latestDeployment?.addToLogicalId({ policy: Stack.of(this).resolve(policy.toJSON()) as unknown });
 
     this.addRoutes(props.functions);
 
@@ -173,29 +211,117 @@ export class ServiceApi extends Construct {
   }
 }
 
+/** API Gateway refuses a resource policy longer than this (characters). */
+export const RESOURCE_POLICY_MAX_CHARS = 8_192;
+
+type CallerKind = 'account' | 'role' | 'organization';
+
+function callerKind(principal: string): CallerKind {
+  if (principal.startsWith('arn:')) return 'role';
+  return principal.startsWith('o-') ? 'organization' : 'account';
+}
+
+/** The callers listed at `level` or above, by kind: who may call a route of that level. */
+function eligibleFor(config: StageConfig, level: AccessLevel): Record<CallerKind, string[]> {
+  const rank = ACCESS_LEVELS.indexOf(level);
+  const eligible: Record<CallerKind, string[]> = { account: [], role: [], organization: [] };
+  for (const caller of config.callers) {
+    if (ACCESS_LEVELS.indexOf(caller.level) >= rank) eligible[callerKind(caller.principal)].push(caller.principal);
+  }
+  return eligible;
+}
+
+const shorthand = (route: Parameters<typeof executeApiResourcePath>[1]): string => `execute-api:/${executeApiResourcePath(API_STAGE_NAME, route)}`;
+
+/** Allows `level`'s routes to its callers: accounts and roles by name, organizations by condition. */
+function allowStatements(config: StageConfig, level: AccessLevel): iam.PolicyStatement[] {
+  const listed = config.callers.filter((c) => c.level === level).map((c) => c.principal);
+  const named = listed.filter((p) => callerKind(p) !== 'organization');
+  const organizations = listed.filter((p) => callerKind(p) === 'organization');
+  const resources = routesForLevel(level).map(shorthand);
+  const base = { effect: iam.Effect.ALLOW, actions: ['execute-api:Invoke'], resources };
+  return [
+    ...(named.length === 0
+      ? []
+      : [new iam.PolicyStatement({ ...base, sid: `Invoke${pascalCase(level)}`, principals: named.map((p) => (callerKind(p) === 'role' ? new iam.ArnPrincipal(p) : new iam.AccountPrincipal(p))) })]),
+    ...(organizations.length === 0
+      ? []
+      : [new iam.PolicyStatement({ ...base, sid: `Invoke${pascalCase(level)}Org`, principals: [new iam.AnyPrincipal()], conditions: { StringEquals: { 'aws:PrincipalOrgID': organizations } } })]),
+  ];
+}
+
 /**
- * The API's resource policy: for each access level with callers, one statement allowing exactly
- * that level's methods to those principals. Callers in other accounts need it (their own IAM
- * policy must allow the call too); without callers there is no resource policy, and same-account
- * principals are governed by their IAM policies alone (the managed policies above).
+ * Denies the routes that need exactly `level` to every principal matching none of the callers
+ * listed at that level or above (a Deny's conditions must all hold: not this account, not this
+ * role, not this organization). Without such callers it denies them to everyone.
  */
-export function callerPolicy(config: StageConfig): iam.PolicyDocument | undefined {
-  if (config.callers.length === 0) return undefined;
-  const statements = ACCESS_LEVELS.flatMap((level) => {
-    const principals = config.callers.filter((c) => c.level === level).map((c) => c.principal);
-    if (principals.length === 0) return [];
-    return [
-      new iam.PolicyStatement({
-        sid: `Invoke${pascalCase(level)}`,
-        effect: iam.Effect.ALLOW,
-        principals: principals.map((p) => (p.startsWith('arn:') ? new iam.ArnPrincipal(p) : new iam.AccountPrincipal(p))),
-        actions: ['execute-api:Invoke'],
-        // The shorthand form: the policy cannot name its own API's id.
-        resources: routesForLevel(level).map((route) => `execute-api:/${executeApiResourcePath(API_STAGE_NAME, route)}`),
-      }),
-    ];
+function denyStatement(config: StageConfig, level: AccessLevel): iam.PolicyStatement | undefined {
+  const routes = apiRoutes().filter((route) => routeAccessLevel(route) === level);
+  if (routes.length === 0) return undefined;
+  const eligible = eligibleFor(config, level);
+  const conditions: Record<string, Record<string, string[]>> = {};
+  if (eligible.account.length > 0) conditions['StringNotEquals'] = { 'aws:PrincipalAccount': eligible.account };
+  if (eligible.role.length > 0) conditions['ArnNotEquals'] = { 'aws:PrincipalArn': eligible.role };
+  if (eligible.organization.length > 0) {
+    conditions['StringNotEquals'] = { ...conditions['StringNotEquals'], 'aws:PrincipalOrgID': eligible.organization };
+  }
+  return new iam.PolicyStatement({
+    sid: `Deny${pascalCase(level)}ToOthers`,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['execute-api:Invoke'],
+    resources: routes.map(shorthand),
+    ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
   });
+}
+
+/**
+ * The API's resource policy, always attached. Allow statements let each level's callers reach
+ * exactly that level's methods (what a caller in another account needs, with its own IAM policy).
+ * Deny statements close every level to the principals not listed at it or above, the API's own
+ * account included: an administrator whose IAM policy allows execute-api:Invoke on `*` is refused
+ * unless listed, because an explicit Deny wins over any Allow. With no callers, nobody can call.
+ */
+export function callerPolicy(config: StageConfig): iam.PolicyDocument {
+  const statements = ACCESS_LEVELS.flatMap((level) => allowStatements(config, level));
+  for (const level of ACCESS_LEVELS) {
+    const deny = denyStatement(config, level);
+    if (deny !== undefined) statements.push(deny);
+  }
   return new iam.PolicyDocument({ statements });
+}
+
+/** Fails the synth when the policy would exceed API Gateway's limit (an upper bound: CloudFormation functions count as text). */
+function assertPolicySize(stack: Stack, policy: iam.PolicyDocument): void {
+  const length = JSON.stringify(stack.resolve(policy.toJSON())).length;
+  if (length > RESOURCE_POLICY_MAX_CHARS) {
+    throw new Error(
+      `The API resource policy would be about ${String(length)} characters, over API Gateway's ${String(RESOURCE_POLICY_MAX_CHARS)}: ` +
+        'list fewer callers (an organization or an account instead of many roles) in infra/config.ts',
+    );
+  }
+}
+
+/** `/path/METHOD` → its limits, for every route that calls InvoiceXpress. */
+function methodThrottling(functions: ServiceFunctions, apiShare: number): Record<string, apigw.MethodDeploymentOptions> {
+  const entries = functions.apiFunctions.flatMap((served) =>
+    served.routes.flatMap((route) => {
+      const calls = INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId];
+      if (calls === undefined) throw new Error(`${route.operationId}: say how many InvoiceXpress calls it makes (INVOICEXPRESS_CALLS_PER_REQUEST)`);
+      if (calls === 0) return [];
+      const { rateLimit, burstLimit } = methodThrottlingFor(apiShare, calls);
+      // A method's settings replace the stage's for it: metrics and error logs are restated.
+      const options: apigw.MethodDeploymentOptions = {
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+      };
+      return [[`${route.path}/${route.method}`, options] as const];
+    }),
+  );
+  return Object.fromEntries(entries);
 }
 
 function accessLogFormat(): apigw.AccessLogFormat {

@@ -20,10 +20,12 @@ export interface FunctionSpec {
   /** functions/<entry>.ts; also the suffix of the function's name. */
   readonly entry: string;
   readonly timeout: Duration;
-  /** `write`: it runs rollovers (takes the lock, records runs); `read`: it shows runs. */
+  /** `write`: it runs rollovers (takes the lock, records runs); `read`: it shows runs; `lease`: it registers with AT (registration leases). */
   readonly runTable: RunTableAccess;
   /** Gets the serie templates and the rollover time zone. */
   readonly rolloverSettings: boolean;
+  /** Calls InvoiceXpress, so reads the secret; the others get no grant on it (nor its key). */
+  readonly invoiceXpress: boolean;
   /** For a function no route serves (the routes' functions are described by their route). */
   readonly description?: string;
   /** Reserved (and maximum) concurrency. */
@@ -42,16 +44,17 @@ const MEMORY_MB = 512;
 
 /** Every function of the service, one line each. */
 export const FUNCTION_SPECS: readonly FunctionSpec[] = [
-  { entry: 'list-sequences', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
-  { entry: 'get-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
-  { entry: 'create-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
-  { entry: 'register-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
-  { entry: 'set-current-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false },
-  { entry: 'rollover-run', timeout: API_TIMEOUT, runTable: 'write', rolloverSettings: true },
-  { entry: 'rollover-status', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: true },
-  { entry: 'rollover-run-record', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: true },
+  { entry: 'list-sequences', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true },
+  { entry: 'get-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true },
+  { entry: 'create-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false, invoiceXpress: true },
+  { entry: 'register-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false, invoiceXpress: true },
+  { entry: 'set-current-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true },
+  { entry: 'rollover-run', timeout: API_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true },
+  { entry: 'rollover-status', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: true, invoiceXpress: true },
+  // Reads a run record by key: needs the account's name (configuration), not its API key.
+  { entry: 'rollover-run-record', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: false, invoiceXpress: false },
   // One run at a time: a second scheduled event waits (Lambda retries throttled events itself).
-  { entry: 'rollover-scheduled', timeout: SCHEDULED_TIMEOUT, runTable: 'write', rolloverSettings: true, concurrency: 1, description: 'yearly rollover, invoked by EventBridge Scheduler' },
+  { entry: 'rollover-scheduled', timeout: SCHEDULED_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true, concurrency: 1, description: 'yearly rollover, invoked by EventBridge Scheduler' },
 ];
 
 function assertLocalEsbuild(): void {
@@ -115,6 +118,11 @@ export class ServiceFunctions extends Construct {
     return this.all.filter((f) => f.routes.length > 0);
   }
 
+  /** The functions that call InvoiceXpress: the only roles that may read the secret. */
+  get invoiceXpressCallers(): readonly ServiceFunction[] {
+    return this.all.filter((f) => f.spec.invoiceXpress);
+  }
+
   /** The functions that run rollovers (they write one log line per run). */
   get rolloverRunners(): readonly ServiceFunction[] {
     return this.all.filter((f) => f.spec.runTable === 'write');
@@ -140,8 +148,11 @@ export class ServiceFunctions extends Construct {
       description: `${functionName} execution role`,
     });
     logGroup.grantWrite(role);
-    props.secret.grantRead(role);
-    props.runTable.grant(role, spec.runTable);
+    if (spec.invoiceXpress) {
+      props.secret.grantRead(role);
+      props.runTable.grantBudget(role, config.invoiceXpressAccount);
+    }
+    props.runTable.grant(role, spec.runTable, config.invoiceXpressAccount);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -149,18 +160,25 @@ export class ServiceFunctions extends Construct {
     });
 
     const environment: Record<string, string> = {
-      IX_SECRET_ID: props.secret.secretId,
       STAGE: config.stage,
-      SECRET_TTL_SECONDS: String(config.secretTtlSeconds),
-      IX_TIMEOUT_MS: String(config.ixTimeoutMs),
       LOG_LEVEL: config.logLevel,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     };
+    if (spec.invoiceXpress) {
+      Object.assign(environment, budgetEnvironment(config, props.runTable.table.tableName));
+      environment['IX_SECRET_ID'] = props.secret.secretId;
+      environment['SECRET_TTL_SECONDS'] = String(config.secretTtlSeconds);
+      environment['IX_TIMEOUT_MS'] = String(config.ixTimeoutMs);
+    }
     if (spec.rolloverSettings) {
       environment['SERIE_TEMPLATES'] = config.serieTemplates.join(',');
       environment['ROLLOVER_TIME_ZONE'] = config.scheduleTimeZone;
     }
-    if (spec.runTable !== 'none') environment['ROLLOVER_TABLE_NAME'] = props.runTable.table.tableName;
+    if (spec.runTable !== 'none') {
+      environment['ROLLOVER_TABLE_NAME'] = props.runTable.table.tableName;
+      // The run table's keys start with the account's name (shared/rollover/run-table.ts).
+      environment['IX_ACCOUNT_NAME'] = config.invoiceXpressAccount;
+    }
 
     const entry = `${PROJECT_ROOT}functions/${spec.entry}.ts`;
     if (!existsSync(entry)) throw new Error(`Missing Lambda entry ${entry} (it must export "handler")`);
@@ -185,4 +203,14 @@ export class ServiceFunctions extends Construct {
     });
     return { spec, fn, logGroup, routes: served };
   }
+}
+
+/** The account's InvoiceXpress request budget (shared/budget), one item of the run table. */
+function budgetEnvironment(config: StageConfig, tableName: string): Record<string, string> {
+  return {
+    IX_BUDGET_TABLE_NAME: tableName,
+    IX_BUDGET_PER_MINUTE: String(config.invoiceXpressRequestsPerMinute),
+    IX_BUDGET_BURST: String(config.invoiceXpressBudget.burst),
+    IX_BUDGET_ROLLOVER_RESERVE: String(config.invoiceXpressBudget.rolloverReserve),
+  };
 }

@@ -78,11 +78,17 @@ export class RolloverSchedules extends Construct {
 
     // Our own role rather than the one LambdaInvoke would create: that one is granted
     // "<function ARN>:*" (every version/alias), this one only the unqualified function.
+    const stack = Stack.of(this);
+    // The schedules' ARNs from their names (the default group): referring to the schedules
+    // themselves would make the role depend on them and them on the role.
+    const scheduleArns = ROLLOVER_SCHEDULES.map((spec) =>
+      stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${prefix}-${spec.name}` }),
+    );
     const role = new iam.Role(this, 'SchedulerRole', {
       description: `${prefix} EventBridge Scheduler: invoke the rollover, dead-letter to its queue`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        // Confused-deputy guard: only this account's schedules may assume the role.
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        // Confused-deputy guard: only this stage's own schedules, in this account, may assume the role.
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnEquals: { 'aws:SourceArn': scheduleArns } },
       }),
       inlinePolicies: {
         rollover: new iam.PolicyDocument({

@@ -1,20 +1,39 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { budgetPartition } from '../../shared/budget/dynamodb-budget.ts';
 import { RUN_TABLE_KEY } from '../../shared/rollover/run-store.ts';
+import { REGISTRATION_LEASE_PARTITION } from '../../shared/sequences/registration-lease-table.ts';
 
 /** What a function may do with the run table. */
-export type RunTableAccess = 'none' | 'read' | 'write';
+export type RunTableAccess = 'none' | 'lease' | 'read' | 'write';
 
 /**
  * Exactly the calls each access level needs: readers look runs up (GetItem) and list a year's
- * runs (Query); runners also take, renew and release the lock and write their run records.
+ * runs (Query); runners also take and renew the lock and write their run records (PutItem) and
+ * release the lock (DeleteItem); `lease` (register, create) takes, reads and releases registration
+ * leases, and only those items. Nothing updates an item in place (no UpdateItem).
  */
 export const RUN_TABLE_ACTIONS: Readonly<Record<Exclude<RunTableAccess, 'none'>, readonly string[]>> = {
+  lease: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
-  write: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  write: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
 };
+
+/** `lease` reaches only the account's registration leases (`<account>#sequence#<id>`), never a lock or a run record. */
+export function leasePartitionPattern(account: string): string {
+  return `${account}${REGISTRATION_LEASE_PARTITION}*`;
+}
+
+/**
+ * The partition keys of the rollover's items for an account: `<account>#<year>` (lock and run
+ * records, shared/rollover/run-table.ts). A grant limited to them (dynamodb:LeadingKeys) cannot
+ * touch another account's items nor any other kind of item the table may hold.
+ */
+export function rolloverPartitionPattern(account: string): string {
+  return `${account}#????`;
+}
 
 export interface RolloverRunTableProps {
   readonly prefix: string;
@@ -22,8 +41,8 @@ export interface RolloverRunTableProps {
 }
 
 /**
- * The rollover's lease lock (one item per account and year, expiring by itself) and the record
- * of every real run, in one table: `pk`/`sk` strings, TTL on `expiresAt` (only lock items carry
+ * The rollover's lease lock (one item per account and year, expiring by itself), the record
+ * of every real run and the registration leases (one item per account and sequence), in one table: `pk`/`sk` strings, TTL on `expiresAt` (only lock items carry
  * it, so records are kept).
  */
 export class RolloverRunTable extends Construct {
@@ -40,13 +59,36 @@ export class RolloverRunTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: RUN_TABLE_KEY.timeToLive,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Records of every real run: a stage that keeps its data cannot lose the table to a stray delete.
+      deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
     });
   }
 
-  /** Grants `role` the table calls of `access` (none: nothing). */
-  grant(role: iam.IGrantable, access: RunTableAccess): void {
+  /**
+   * The InvoiceXpress request budget (shared/budget/dynamodb-budget.ts): every function that calls
+   * InvoiceXpress spends it, and may touch only the account's budget item (`BUDGET#<account>`).
+   */
+  grantBudget(role: iam.IGrantable, account: string): void {
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [budgetPartition(account)] } },
+      }),
+    );
+  }
+
+  /** Grants `role` the table calls of `access` (none: nothing), on the account's rollover partitions only. */
+  grant(role: iam.IGrantable, access: RunTableAccess, account: string): void {
     if (access === 'none') return;
-    this.table.grant(role, ...RUN_TABLE_ACTIONS[access]);
+    const pattern = access === 'lease' ? leasePartitionPattern(account) : rolloverPartitionPattern(account);
+    role.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...RUN_TABLE_ACTIONS[access]],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [pattern] } },
+      }),
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
@@ -17,6 +18,8 @@ export class ServiceSecret extends Construct {
   readonly secret: secretsmanager.ISecret;
   /** What the functions pass to GetSecretValue (IX_SECRET_ID). */
   readonly secretId: string;
+  /** The secret's own key (a created secret only). */
+  readonly key: kms.Key | undefined;
   private readonly config: StageConfig;
 
   constructor(scope: Construct, id: string, props: ServiceSecretProps) {
@@ -25,7 +28,16 @@ export class ServiceSecret extends Construct {
     const { secret: secretConfig, stage } = props.config;
     switch (secretConfig.mode) {
       case 'create': {
+        // A key of our own: its policy, not each principal's IAM policy, decides who can decrypt
+        // (restrictDecryptTo). The AWS managed aws/secretsmanager key lets any principal of the
+        // account whose IAM policy allows GetSecretValue read the key.
+        this.key = new kms.Key(this, 'Key', {
+          description: `${SERVICE_NAME} (${stage}) InvoiceXpress secret encryption`,
+          enableKeyRotation: true,
+          removalPolicy: props.removalPolicy,
+        });
         const secret = new secretsmanager.Secret(this, 'Resource', {
+          encryptionKey: this.key,
           secretName: `${SERVICE_NAME}/${stage}`,
           description: `InvoiceXpress credentials for ${SERVICE_NAME} (${stage}). Set the value out of band: {"accountName","apiKey","webhooks"?}`,
           // CloudFormation must create some value; a random non-JSON string makes the functions
@@ -52,6 +64,27 @@ export class ServiceSecret extends Construct {
         this.secretId = secretConfig.arn;
         break;
     }
+  }
+
+  /**
+   * Denies decrypting the secret to every principal but `roles` and the configured break-glass
+   * role, whatever their IAM policies allow. Only Decrypt (and ReEncryptFrom, which would hand
+   * the plaintext key to another key) is denied: the account keeps administering the key, and
+   * operators can still put a new value. An imported secret keeps its own key and key policy.
+   */
+  restrictDecryptTo(roles: readonly iam.IRole[]): void {
+    if (this.key === undefined) return;
+    const allowed = [...roles.map((role) => role.roleArn), ...(this.config.breakGlassRoleArn !== undefined ? [this.config.breakGlassRoleArn] : [])];
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DecryptOnlyByInvoiceXpressCallers',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': allowed } },
+      }),
+    );
   }
 
   /** Lets `role` read the secret (and nothing else of Secrets Manager). */

@@ -1,5 +1,5 @@
 import { DOCUMENT_TYPES } from '../../shared/document-types.ts';
-import { DOCUMENT_FIELD } from '../../shared/invoicexpress/wire.ts';
+import { DOCUMENT_FIELD, normalizeSequence } from '../../shared/invoicexpress/wire.ts';
 import type { ProbeResponse } from './http.ts';
 import { isRecord, listItems, parseJson, readList, singleOf } from './observe.ts';
 import type { Item, Observations } from './observe.ts';
@@ -138,6 +138,27 @@ function findDocumentTypes(sequences: Item[]): Finding {
   return { question, value: extra, detail };
 }
 
+/** Read by the service's own parser (shared/invoicexpress/wire.ts), so the two cannot disagree. */
+function findIncompleteTypes(sequences: Item[]): Finding {
+  const question = 'Which document types come without some of their fields (the service shows them as unknown, never registered)?';
+  if (!sequences.some((sequence) => currentKeys(sequence).length > 0)) return { question, value: null, detail: 'not checked: no current_* fields seen' };
+  const types = new Set<string>();
+  const unreadable: string[] = [];
+  for (const item of sequences) {
+    try {
+      const sequence = normalizeSequence(item, { operation: 'list' });
+      for (const [type, document] of Object.entries(sequence.documents)) if (document.atcud === 'unknown') types.add(type);
+    } catch (error) {
+      unreadable.push(error instanceof Error ? error.message.replace(/^.*the body is not usable: /, '') : String(error));
+    }
+  }
+  const incomplete = types.size === 0 ? 'every type complete' : `incomplete: ${[...types].sort().join(', ')}`;
+  const read = unreadable.length === 0
+    ? 'the service reads every answer'
+    : `the service cannot read ${String(unreadable.length)} (so refuses the whole list): ${unreadable.slice(0, 3).join('; ')}`;
+  return { question, value: [...types].sort(), detail: `${incomplete}; ${read}` };
+}
+
 function findNotFoundBody(response: ProbeResponse): Finding {
   const question = 'What does a 404 (an id that cannot exist) look like?';
   const text = response.text;
@@ -168,6 +189,7 @@ const FINDINGS = {
   serieType: { label: 'serie', find: (seen: Seen) => findSerieType(seen.sequences) },
   rateLimitHeaders: { label: 'rate-limit headers', find: (seen: Seen) => findRateLimitHeaders(seen.responses) },
   documentTypes: { label: 'document types', find: (seen: Seen) => findDocumentTypes(seen.sequences) },
+  incompleteTypes: { label: 'incomplete types', find: (seen: Seen) => findIncompleteTypes(seen.sequences) },
   notFoundBody: { label: '404 body', find: (seen: Seen) => findNotFoundBody(seen.observed.notFound) },
   wrongKeyBody: {
     label: 'wrong-key error body',
@@ -176,6 +198,13 @@ const FINDINGS = {
   writeAnswers: {
     label: 'write answers',
     find: notProbed('What do create, register and set_current answer (keys, bodies, refusals)?', 'not probed: the probe never writes to the account'),
+  },
+  createMakesDefault: {
+    label: 'create makes default',
+    find: notProbed(
+      'Does a create through the API make the new serie the default (as the web app does), whatever default_sequence says?',
+      'not probed: it needs a create; the service reads every new serie back and, when it became the default, puts the previous default back (rollover step set_current, POST /sequences restoredDefault)',
+    ),
   },
 } satisfies Record<string, { label: string; find: (seen: Seen) => Finding }>;
 

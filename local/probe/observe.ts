@@ -29,7 +29,8 @@ export function parseJson(text: string): unknown {
 
 /** The list's sequences: {"sequences": [...]} (or a bare array); undefined when it is neither. */
 export function listItems(body: unknown): Item[] | undefined {
-  const items = Array.isArray(body) ? body : isRecord(body) ? body['sequences'] : undefined;
+  const items = Array.isArray(body) ? body : isRecord(body) ? (body['sequences'] ?? body['sequence']) : undefined;
+  if (isRecord(items)) return [items];
   return Array.isArray(items) ? items.filter(isRecord) : undefined;
 }
 

@@ -1,7 +1,7 @@
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import { RolloverInProgressError, RolloverYearError } from '../rollover/errors.ts';
-import { RegistrationFailedError, SequenceNotRegisteredError } from '../sequences/errors.ts';
+import { DefaultNotRestoredError, RegistrationFailedError, RegistrationInProgressError, SequenceNotRegisteredError } from '../sequences/errors.ts';
 
 /** The error codes of the contract (section 1), plus the service's own 409/500 rows. */
 export type ApiErrorCode =
@@ -10,6 +10,8 @@ export type ApiErrorCode =
   | 'serie_exists'
   | 'invalid_state'
   | 'rollover_in_progress'
+  | 'payload_too_large'
+  | 'registration_in_progress'
   | 'unsupported_media_type'
   | 'rejected'
   | 'rate_limited'
@@ -65,6 +67,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof RolloverInProgressError) {
     return new ApiError(409, 'rollover_in_progress', error.message, { runId: error.holder.runId });
   }
+  if (error instanceof DefaultNotRestoredError) return new ApiError(409, 'invalid_state', error.message);
+  if (error instanceof RegistrationInProgressError) return new ApiError(409, 'registration_in_progress', error.message);
   if (error instanceof RolloverYearError) {
     return new ApiError(400, 'invalid_request', 'The request is not valid', { details: [{ path: 'body.year', message: error.message }] });
   }

@@ -46,17 +46,59 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   return { statusCode: status, headers: { ...headers, 'content-type': JSON_CONTENT_TYPE }, body: JSON.stringify(body) };
 }
 
-function errorResponse(error: ApiError, requestId: string): APIGatewayProxyResult {
-  const body = {
+/**
+ * Error bodies are bounded whatever the input (a huge body must not answer a huge error: Lambda's
+ * 6 MB response limit, log volume): at most MAX_DETAILS details, each path and message cut to
+ * a fixed length, and the whole body at most MAX_ERROR_BODY_BYTES.
+ */
+export const MAX_ERROR_BODY_BYTES = 8192;
+export const MAX_DETAILS = 20;
+const MAX_MESSAGE_CHARS = 300;
+const MAX_DETAIL_PATH_CHARS = 100;
+const MAX_DETAIL_MESSAGE_CHARS = 250;
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function errorBodyOf(error: ApiError, details: readonly ApiErrorDetail[], requestId: string): string {
+  return JSON.stringify({
     error: {
       code: error.code,
-      message: error.message,
-      ...(error.details && error.details.length > 0 ? { details: error.details } : {}),
+      message: cut(error.message, MAX_MESSAGE_CHARS),
+      ...(details.length > 0 ? { details } : {}),
       ...(error.runId === undefined ? {} : { runId: error.runId }),
       requestId,
     },
+  });
+}
+
+/** The first details that fit, the last one saying how many more there were. */
+function boundedErrorBody(error: ApiError, requestId: string): string {
+  const all = error.details ?? [];
+  const cutDetails = (count: number): ApiErrorDetail[] => {
+    const kept = all.slice(0, count).map((detail) => ({
+      path: cut(detail.path, MAX_DETAIL_PATH_CHARS),
+      message: cut(detail.message, MAX_DETAIL_MESSAGE_CHARS),
+    }));
+    return count < all.length ? [...kept, { path: '', message: `and ${String(all.length - count)} more` }] : kept;
   };
-  return jsonResponse(error.status, body, { ...error.headers });
+  let count = all.length <= MAX_DETAILS ? all.length : MAX_DETAILS - 1;
+  let body = errorBodyOf(error, cutDetails(count), requestId);
+  // Escaped or multi-byte text can still be too long: drop details from the end until it fits.
+  while (Buffer.byteLength(body) > MAX_ERROR_BODY_BYTES && count > 0) {
+    count -= 1;
+    body = errorBodyOf(error, cutDetails(count), requestId);
+  }
+  return body;
+}
+
+function errorResponse(error: ApiError, requestId: string): APIGatewayProxyResult {
+  return {
+    statusCode: error.status,
+    headers: { ...error.headers, 'content-type': JSON_CONTENT_TYPE },
+    body: boundedErrorBody(error, requestId),
+  };
 }
 
 function httpContract(operationId: string): MiddlewareObj<ApiGatewayEvent, APIGatewayProxyResult> {
@@ -99,10 +141,20 @@ function httpContract(operationId: string): MiddlewareObj<ApiGatewayEvent, APIGa
   };
 }
 
+const MAX_NAMED_KEYS = 10;
+const MAX_KEY_CHARS = 16;
+
+/** Up to MAX_NAMED_KEYS unknown keys by name (each cut short), then how many more. */
+function unknownFieldsMessage(keys: readonly string[]): string {
+  const named = keys.slice(0, MAX_NAMED_KEYS).map((key) => cut(key, MAX_KEY_CHARS)).join(', ');
+  const more = keys.length > MAX_NAMED_KEYS ? ` and ${String(keys.length - MAX_NAMED_KEYS)} more` : '';
+  return `unknown field(s): ${named}${more}`;
+}
+
 function detailsOf(error: z.core.$ZodError, prefix: 'path' | 'body'): ApiErrorDetail[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return { path: [prefix, ...issue.path].join('.'), message: `unknown field(s): ${issue.keys.join(', ')}` };
+      return { path: [prefix, ...issue.path].join('.'), message: unknownFieldsMessage(issue.keys) };
     }
     return { path: [prefix, ...issue.path.map(String)].join('.'), message: issue.message };
   });
@@ -122,6 +174,26 @@ function isJsonContentType(value: string | undefined): boolean {
   if (value === undefined) return false;
   const mediaType = value.split(';')[0]?.trim().toLowerCase() ?? '';
   return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+/**
+ * API Gateway REST APIs pass path parameters as the caller sent them, still percent-encoded: each
+ * is decoded here, and a malformed escape (`%zz`, a cut-off UTF-8 sequence) is the caller's error.
+ */
+function decodedPathParameters(event: ApiGatewayEvent): { values: Record<string, string>; problems: ApiErrorDetail[] } {
+  const values: Record<string, string> = {};
+  const problems: ApiErrorDetail[] = [];
+  const raw = event.pathParameters;
+  if (!raw || typeof raw !== 'object') return { values, problems };
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== 'string') continue;
+    try {
+      values[name] = decodeURIComponent(value);
+    } catch {
+      problems.push({ path: `path.${name}`, message: 'malformed percent-escape' });
+    }
+  }
+  return { values, problems };
 }
 
 export interface ParsedRequest<Params, Body> {
@@ -157,9 +229,13 @@ export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMin
   const details: ApiErrorDetail[] = [];
   let params: unknown;
   if (route.params) {
-    const result = route.params.safeParse(event.pathParameters ?? {});
-    if (result.success) params = result.data;
-    else details.push(...detailsOf(result.error, 'path'));
+    const decoded = decodedPathParameters(event);
+    if (decoded.problems.length > 0) details.push(...decoded.problems);
+    else {
+      const result = route.params.safeParse(decoded.values);
+      if (result.success) params = result.data;
+      else details.push(...detailsOf(result.error, 'path'));
+    }
   }
 
   let body: unknown;

@@ -16,28 +16,33 @@ const ErrorBodySchema = z.object({
       .string()
       .check(
         z.describe(
-          'invalid_request, not_found, serie_exists, invalid_state, rollover_in_progress, unsupported_media_type, rejected, rate_limited, upstream_error, upstream_timeout, internal_error',
+          'invalid_request, not_found, serie_exists, invalid_state, rollover_in_progress, registration_in_progress, payload_too_large, unsupported_media_type, rejected, rate_limited, upstream_error, upstream_timeout, internal_error',
         ),
       ),
     message: z.string(),
-    details: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+    details: z.optional(
+      z
+        .array(z.object({ path: z.string(), message: z.string() }))
+        .check(z.maxLength(20), z.describe('At most 20; when there were more, the last says how many ("and N more"). The whole error body is at most 8 KB')),
+    ),
     runId: z.optional(z.string()).check(z.describe('rollover_in_progress: the run holding the lock')),
     requestId: z.string(),
   }),
 });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'invalid_request: malformed JSON, wrong types, unknown fields or a bad path parameter; details list each problem',
+  400: 'invalid_request: malformed JSON, wrong types, unknown fields or a bad path parameter (a malformed percent-escape included); details list the problems',
   404: 'not_found: no such sequence, or no such route',
-  409: 'serie_exists (create), invalid_state (set_current of a sequence not registered with AT; create with default: true whose serie AT did not register), or rollover_in_progress (POST /rollover while another run holds the lock; runId names it)',
+  409: 'serie_exists (create), invalid_state (set_current of a sequence not registered with AT; create with default: true whose serie AT did not register), rollover_in_progress (POST /rollover while another run holds the lock; runId names it), or registration_in_progress (register, or create with default: true, while another request registers the same sequence with AT and does not finish within this request\'s time)',
+  413: "payload_too_large: a request body over 10 MB (API Gateway's limit; the function never sees it)",
   415: 'unsupported_media_type: a body that is not JSON',
   422: "rejected: InvoiceXpress refused (e.g. AT registration failed); its messages in details",
-  429: 'rate_limited: InvoiceXpress rate limit reached; retry after Retry-After seconds',
+  429: "rate_limited: the account's InvoiceXpress request budget is spent for API callers (nothing was sent), or InvoiceXpress's rate limit; retry after Retry-After seconds",
   500: 'internal_error: an unexpected fault in the service',
   502: 'upstream_error: InvoiceXpress answered 5xx, an unexpected shape, or refused the service credentials',
   504: 'upstream_timeout: InvoiceXpress did not answer in time',
 };
-const COMMON_ERRORS = [400, 415, 500, 502, 504];
+const COMMON_ERRORS = [400, 413, 415, 500, 502, 504];
 
 type JsonSchema = Record<string, unknown>;
 

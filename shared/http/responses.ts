@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { RolloverReadinessSchema, RolloverResultSchema, RolloverRunRecordSchema } from '../rollover/result.ts';
+import { RolloverReadinessSchema, RolloverResultSchema, RolloverRunRecordViewSchema } from '../rollover/result.ts';
 import { SequenceSchema } from '../sequence.ts';
 import type { RouteName } from './routes.ts';
 
@@ -10,23 +10,29 @@ import type { RouteName } from './routes.ts';
  */
 
 const SequenceEnvelopeSchema = z.object({ sequence: SequenceSchema });
+const CreatedSequenceSchema = z.object({
+  sequence: SequenceSchema,
+  restoredDefault: z
+    .optional(SequenceSchema)
+    .check(z.describe('Only when InvoiceXpress made the new serie the default on create: the default before, which the service made the default again')),
+});
 const SequenceListSchema = z.object({ sequences: z.array(SequenceSchema) });
 
 export interface RouteResponse {
   schema: z.ZodMiniType;
   description: string;
-  /** Error statuses this route can answer besides the common ones (400, 415, 500, 502, 504). */
+  /** Error statuses this route can answer besides the common ones (400, 413, 415, 500, 502, 504). */
   errors: readonly number[];
 }
 
 export const routeResponses: Record<RouteName, RouteResponse> = {
   listSequences: { schema: SequenceListSchema, description: 'The sequences', errors: [429] },
   getSequence: { schema: SequenceEnvelopeSchema, description: 'The sequence', errors: [404, 429] },
-  createSequence: { schema: SequenceEnvelopeSchema, description: 'The created sequence', errors: [409, 422, 429] },
+  createSequence: { schema: CreatedSequenceSchema, description: 'The created sequence', errors: [409, 422, 429] },
   registerSequence: {
     schema: SequenceEnvelopeSchema,
     description: 'The sequence after registration',
-    errors: [404, 422, 429],
+    errors: [404, 409, 422, 429],
   },
   setCurrentSequence: {
     schema: SequenceEnvelopeSchema,
@@ -39,5 +45,5 @@ export const routeResponses: Record<RouteName, RouteResponse> = {
     errors: [409, 429],
   },
   rolloverStatus: { schema: RolloverReadinessSchema, description: 'The readiness report and the last runs', errors: [429] },
-  rolloverRunRecord: { schema: RolloverRunRecordSchema, description: 'The run as recorded', errors: [404] },
+  rolloverRunRecord: { schema: RolloverRunRecordViewSchema, description: 'The run as recorded', errors: [404] },
 };

@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import type { RolloverReadiness, RolloverResult, RolloverRunRecord } from '../rollover/result.ts';
+import type { RolloverReadiness, RolloverResult, RolloverRunRecordView } from '../rollover/result.ts';
 import { RolloverInputSchema, RUN_ID_PATTERN } from '../rollover/schemas.ts';
 import { route } from './route-spec.ts';
 
@@ -44,12 +44,12 @@ export const rolloverRoutes = {
     body: undefined,
     successStatus: 200,
   }),
-  rolloverRunRecord: route<RolloverRunRecord>()({
+  rolloverRunRecord: route<RolloverRunRecordView>()({
     operationId: 'rolloverRunRecord',
     entry: 'rollover-run-record',
     method: 'GET',
     path: '/rollover/runs/{runId}',
-    summary: 'One real run on record: who asked, what it did, how it ended',
+    summary: 'One real run on record: how it was triggered, what it did, how it ended',
     params: RunIdParamsSchema,
     body: undefined,
     successStatus: 200,

@@ -23,6 +23,8 @@ export const CreateSequenceBodySchema = z.strictObject({
 const NoBodySchema = z.optional(z.strictObject({}));
 
 type SequenceBody = { sequence: Sequence };
+/** `restoredDefault`: InvoiceXpress made the new serie the default on create; this, the default before, was put back. */
+type CreatedBody = { sequence: Sequence; restoredDefault?: Sequence };
 
 export const sequenceRoutes = {
   listSequences: route<{ sequences: Sequence[] }>()({
@@ -45,7 +47,7 @@ export const sequenceRoutes = {
     body: undefined,
     successStatus: 200,
   }),
-  createSequence: route<SequenceBody>()({
+  createSequence: route<CreatedBody>()({
     operationId: 'createSequence',
     entry: 'create-sequence',
     method: 'POST',

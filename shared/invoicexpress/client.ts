@@ -1,11 +1,12 @@
 import ky, { isHTTPError, isTimeoutError } from 'ky';
 import type { AfterResponseState, BeforeRetryState, KyInstance, Options, RetryOptions } from 'ky';
+import { BudgetExhaustedError } from '../budget/budget.ts';
 import { Deadline } from '../runtime/deadline.ts';
 import { systemErrorCode } from '../runtime/system-error.ts';
 import type { Sequence } from '../sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
 import type { InvoiceXpressErrorKind, InvoiceXpressOperation } from './errors.ts';
-import { redact } from './redact.ts';
+import { redact, redactValue } from './redact.ts';
 import { classifyRefusal } from './refusals.ts';
 import type { CallPolicy, ClientAttempt, InvoiceXpressClient, InvoiceXpressClientOptions, InvoiceXpressConnection } from './types.ts';
 import { malformed, parseErrorBody, parseJsonBody, parseSequenceBody, parseSequenceListBody } from './wire.ts';
@@ -22,6 +23,8 @@ import type { WireContext } from './wire.ts';
  * - A 429 is answered at once (`onRateLimit: 'fail'`, API callers retry after Retry-After) or waited
  *   out as InvoiceXpress says, else until the next minute, while the deadline allows
  *   (`'wait'`, the rollover). A 429 means InvoiceXpress did not act, so any call may wait it out.
+ * - A request budget (shared/budget), when given, is spent before every attempt: refused, the
+ *   call fails as rate_limited without reaching InvoiceXpress (or, in 'wait' mode, waits for it).
  * - Secrets: whatever ky or fetch throws carries the URL, and so the key; it is turned into an
  *   InvoiceXpressError of our own words (operation, path without query, status, InvoiceXpress's
  *   messages through `redact`) in `send`'s catch and dropped there.
@@ -55,6 +58,7 @@ interface Call<T> {
 interface ResolvedPolicy {
   deadline: Deadline;
   onRateLimit: 'fail' | 'wait';
+  share: 'api' | 'rollover';
 }
 
 function checkMs(name: string, value: number, min: number): void {
@@ -97,7 +101,7 @@ function resolveOptions(options: InvoiceXpressClientOptions) {
   if (!Number.isInteger(retry.limit) || retry.limit < 0 || retry.limit > 10) {
     throw new RangeError('InvoiceXpress client option retry.limit must be an integer from 0 to 10');
   }
-  return { baseUrl: baseUrlOf(options), apiKey: options.apiKey, timeoutMs, totalTimeoutMs, retry, onAttempt: options.onAttempt };
+  return { baseUrl: baseUrlOf(options), apiKey: options.apiKey, timeoutMs, totalTimeoutMs, retry, onAttempt: options.onAttempt, budget: options.budget };
 }
 
 /** Retry-After as milliseconds from now: delta-seconds or an HTTP date. Undefined when absent/unreadable. */
@@ -183,14 +187,24 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
       observe(retryCount, 'retry');
       seen.status = undefined;
     };
-    return { retry, hooks: { afterResponse: [waitOutRateLimit], beforeRetry: [observeRetry] }, seen, observe };
+    // Every retry is a request too (ky runs beforeRetry hooks before it; what they throw ends the call).
+    const spendOnRetry = () => spendBudget(policy);
+    return { retry, hooks: { afterResponse: [waitOutRateLimit], beforeRetry: [observeRetry, spendOnRetry] }, seen, observe };
+  }
+
+  /** The budget hook: one token of the policy's share before each HTTP attempt. */
+  async function spendBudget(policy: ResolvedPolicy): Promise<void> {
+    await config.budget?.spend({ share: policy.share, wait: policy.onRateLimit === 'wait', deadline: policy.deadline });
   }
 
   /** One InvoiceXpress call: every attempt, wait and body read ends by the policy's deadline. */
   async function send<T>(call: Call<T>, policy: ResolvedPolicy): Promise<T> {
     const { retry, hooks, seen, observe } = attemptsOf(call, policy);
-    const remaining = policy.deadline.remainingMs();
     try {
+      if (policy.deadline.expired(MIN_ATTEMPT_MS)) throw new DeadlineReached();
+      // The rollover may wait here for a token: the attempt's time limits start after it.
+      await spendBudget(policy);
+      const remaining = policy.deadline.remainingMs();
       if (remaining < MIN_ATTEMPT_MS) throw new DeadlineReached();
       const request: Options = {
         method: call.method,
@@ -220,7 +234,8 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
     const mayHaveActed = call.method === 'GET' ? '' : '; it may have been applied: read the state before trying again';
     if (isHTTPError(error)) {
       const status = error.response.status;
-      const body = parseErrorBody(error.data);
+      // Redacted before parseErrorBody cuts messages to length (a cut key matches no form).
+      const body = parseErrorBody(redactValue(error.data, config.apiKey));
       const messages = body.messages.map(clean);
       const refusal = status === 409 || status === 422 ? classifyRefusal({ codes: body.codes, messages }) : undefined;
       const kind = operation === 'create' && refusal === 'serie_taken' ? 'serie_exists' : (KIND_BY_STATUS[status] ?? 'upstream');
@@ -235,6 +250,14 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
         refusal,
         retryAfterSeconds: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
         message: clean(`InvoiceXpress ${operation} ${path} answered ${String(status)}${said}${after}${status >= 500 ? mayHaveActed : ''}`),
+      });
+    }
+    if (error instanceof BudgetExhaustedError) {
+      return new InvoiceXpressError({
+        kind: 'rate_limited',
+        operation,
+        retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)),
+        message: `InvoiceXpress ${operation} ${path} not sent: ${error.message}${after}`,
       });
     }
     if (error instanceof DeadlineReached || isTimeoutError(error)) {
@@ -304,9 +327,9 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
 
   return {
     // Without a caller's policy each call gets its own budget and answers a 429 at once.
-    ...bind(() => ({ deadline: Deadline.in(config.totalTimeoutMs), onRateLimit: 'fail' })),
+    ...bind(() => ({ deadline: Deadline.in(config.totalTimeoutMs), onRateLimit: 'fail', share: 'api' })),
     withPolicy(policy: CallPolicy): InvoiceXpressClient {
-      const resolved: ResolvedPolicy = { deadline: policy.deadline, onRateLimit: policy.onRateLimit ?? 'fail' };
+      const resolved: ResolvedPolicy = { deadline: policy.deadline, onRateLimit: policy.onRateLimit ?? 'fail', share: policy.share ?? 'api' };
       return bind(() => resolved);
     },
   };

@@ -25,3 +25,14 @@ export function redact(text: string, secret: string): string {
   for (const form of secretForms(secret)) out = out.split(form).join('[redacted]');
   return out.replace(QUERY_IN_URL, '$1?[redacted]').replace(API_KEY_PARAM, '$1[redacted]');
 }
+
+/**
+ * Redacts every string inside a parsed JSON value (an error body), before anything cuts it short:
+ * a message cut first could keep part of the key (the cut falls inside it, so no form matches).
+ */
+export function redactValue(value: unknown, secret: string, depth = 0): unknown {
+  if (typeof value === 'string') return redact(value, secret);
+  if (depth > 8 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactValue(item, secret, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key, secret), redactValue(item, secret, depth + 1)]));
+}

@@ -1,3 +1,4 @@
+import type { BudgetShare, RequestBudget } from '../budget/budget.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import type { Sequence } from '../sequence.ts';
 
@@ -24,6 +25,8 @@ export interface CallPolicy {
    * allows (the rollover).
    */
   onRateLimit?: 'fail' | 'wait' | undefined;
+  /** Whose share of the account's request budget the calls spend (default 'api'). */
+  share?: BudgetShare | undefined;
 }
 
 /** The client as created: used as is (each call its own budget) or bound to a caller's policy. */
@@ -44,6 +47,11 @@ export interface InvoiceXpressClientOptions {
   retry?: { limit: number; baseDelayMs: number; maxDelayMs: number } | undefined;
   /** Observes every HTTP attempt (no URL query, no key): for logs, counters and tests. */
   onAttempt?: ((attempt: ClientAttempt) => void) | undefined;
+  /**
+   * Spent before every HTTP attempt (shared/budget): when it refuses, the call is not sent and
+   * fails as rate_limited; with onRateLimit 'wait' the budget waits for a token first.
+   */
+  budget?: RequestBudget | undefined;
 }
 
 export interface ClientAttempt {

@@ -6,9 +6,10 @@ import type { InvoiceXpressOperation } from './errors.ts';
 
 /**
  * InvoiceXpress's raw answers (snake_case, loosely typed on the live API) and their normalisation
- * into the contract's Sequence. Strict on what we rely on (id, serie, default_sequence, and the
- * three fields of every document type present), tolerant of everything else (extra fields, numbers
- * as strings, 1/0 vs "1"/"0" vs booleans, `sequence` vs `sequences`, one-element lists).
+ * into the contract's Sequence. Strict only on what the service cannot act on safely without (id,
+ * serie, default_sequence); a document type with missing or garbled fields is kept as `unknown`;
+ * tolerant of everything else (extra fields and types, numbers as strings, 1/0 vs "1"/"0" vs
+ * booleans, `sequence` vs `sequences`, one-element lists).
  */
 
 /** Where a body came from, for the malformed_response message (no query string, no key). */
@@ -108,46 +109,65 @@ interface Problem {
   problem: string;
 }
 
-function validationStatus(code: unknown): { atcud: AtcudStatus; validationCode: string | null } | string {
-  if (code === undefined || code === null) return { atcud: 'pending', validationCode: null };
-  if (typeof code !== 'string') return 'expected a string';
+interface AtStatus {
+  atcud: AtcudStatus;
+  validationCode: string | null;
+}
+
+/** A validation code the answer carries (absent: the caller's concern). */
+function validationStatus(code: unknown): AtStatus {
+  // null or blank: not proven registered, so never treated as usable.
+  if (code === null) return { atcud: 'pending', validationCode: null };
+  if (typeof code !== 'string') return { atcud: 'unknown', validationCode: null };
   const trimmed = code.trim();
   const upper = trimmed.toUpperCase();
-  // Absent or blank: not proven registered, so never treated as usable.
   if (trimmed === '' || upper === 'N/D') return { atcud: 'pending', validationCode: null };
   if (upper === 'N/A') return { atcud: 'not_applicable', validationCode: null };
   return { atcud: 'registered', validationCode: trimmed };
+}
+
+/**
+ * One document type's fields → what is known of it. A missing or unreadable field is null and
+ * makes the status `unknown`: the type is kept (refusing it would refuse the whole account) but
+ * never counts as registered, nor as only pending.
+ */
+function toDocument(fields: ReadonlyMap<string, unknown>): DocumentSequence {
+  const sequenceId = IntLikeSchema.safeParse(fields.get('sequence_id'));
+  const lastNumber = IntLikeSchema.safeParse(fields.get('number'));
+  const status: AtStatus = fields.has('validation_code')
+    ? validationStatus(fields.get('validation_code'))
+    : { atcud: 'unknown', validationCode: null };
+  return {
+    sequenceId: sequenceId.success ? sequenceId.data : null,
+    lastNumber: lastNumber.success ? lastNumber.data : null,
+    validationCode: status.validationCode,
+    atcud: sequenceId.success && lastNumber.success ? status.atcud : 'unknown',
+  };
+}
+
+/** The current_T_* fields of a raw sequence, by document type T. */
+function documentFields(wire: RawSequenceWire): Map<string, Map<string, unknown>> {
+  const fields = new Map<string, Map<string, unknown>>();
+  for (const [key, value] of Object.entries(wire)) {
+    const match = DOCUMENT_FIELD.exec(key);
+    if (!match) continue;
+    const type = match[1] as string;
+    let entry = fields.get(type);
+    if (!entry) {
+      entry = new Map();
+      fields.set(type, entry);
+    }
+    entry.set(match[2] as string, value);
+  }
+  return fields;
 }
 
 function toSequence(raw: unknown): Sequence | Problem {
   const parsed = RawSequenceSchema.safeParse(raw);
   if (!parsed.success) return { problem: describeIssues(parsed.error) };
   const wire = parsed.data;
-
-  const fields = new Map<string, Map<string, unknown>>();
-  for (const [key, value] of Object.entries(wire)) {
-    const match = DOCUMENT_FIELD.exec(key);
-    if (!match) continue;
-    const type = match[1] as string;
-    const field = match[2] as string;
-    let entry = fields.get(type);
-    if (!entry) {
-      entry = new Map();
-      fields.set(type, entry);
-    }
-    entry.set(field, value);
-  }
-
   const documents: Record<string, DocumentSequence> = {};
-  for (const [type, entry] of fields) {
-    const sequenceId = IntLikeSchema.safeParse(entry.get('sequence_id'));
-    if (!sequenceId.success) return { problem: `current_${type}_sequence_id: expected an integer` };
-    const lastNumber = IntLikeSchema.safeParse(entry.get('number'));
-    if (!lastNumber.success) return { problem: `current_${type}_number: expected an integer` };
-    const status = validationStatus(entry.get('validation_code'));
-    if (typeof status === 'string') return { problem: `current_${type}_validation_code: ${status}` };
-    documents[type] = { sequenceId: sequenceId.data, lastNumber: lastNumber.data, ...status };
-  }
+  for (const [type, fields] of documentFields(wire)) documents[type] = toDocument(fields);
 
   const checked = SequenceSchema.safeParse({
     id: wire.id,
@@ -166,10 +186,12 @@ function isProblem(value: Sequence | Problem): value is Problem {
 
 /**
  * One raw sequence → the contract Sequence. Document types are discovered from the keys
- * current_T_sequence_id / current_T_number / current_T_validation_code (T in snake_case); each
- * type present must have an integer sequence id and number. Validation code: a code → registered;
- * "N/D" → pending; "N/A" → not_applicable; absent/null/blank → pending (never assumed usable).
- * Throws InvoiceXpressError kind 'malformed_response'.
+ * current_T_sequence_id / current_T_number / current_T_validation_code (T in snake_case).
+ * Validation code: a code → registered; "N/D", null or blank → pending; "N/A" → not_applicable.
+ * A type whose sequence id or number is missing or not an integer, or whose validation code is
+ * missing or not a string, is kept with the fields known and status `unknown` (not registered).
+ * Throws InvoiceXpressError kind 'malformed_response' only without a usable id, serie or
+ * default_sequence.
  */
 export function normalizeSequence(raw: unknown, context: WireContext): Sequence {
   const result = toSequence(raw);
@@ -253,6 +275,9 @@ interface ErrorBody {
   codes: string[];
 }
 
+const isPair = (value: unknown): value is [string, string] =>
+  Array.isArray(value) && value.length === 2 && value.every((item) => typeof item === 'string');
+
 function collect(value: unknown, out: ErrorBody, depth: number, label?: string): void {
   if (depth > 4 || out.messages.length >= MAX_MESSAGES) return;
   if (typeof value === 'string') {
@@ -261,7 +286,11 @@ function collect(value: unknown, out: ErrorBody, depth: number, label?: string):
     return;
   }
   if (Array.isArray(value)) {
-    for (const item of value) collect(item, out, depth + 1, label);
+    for (const item of value) {
+      // A list of [field, message] pairs (as Rails' errors.to_a gives): one message per pair.
+      if (isPair(item)) collect(item[1], out, depth + 2, label ?? item[0].trim());
+      else collect(item, out, depth + 1, label);
+    }
     return;
   }
   if (!isRecord(value)) return;
@@ -283,7 +312,8 @@ function collect(value: unknown, out: ErrorBody, depth: number, label?: string):
 /**
  * InvoiceXpress error body (raw text, or JSON already parsed) → its messages and codes. Accepts
  * {"errors":[{"error":"m"}]}, {"errors":["m"]}, {"errors":{"code":"007","message":"m"}},
- * {"error":"m"}, {"message":"m"} (and field maps). An empty, HTML or otherwise non-JSON body gives
+ * {"code":"000","message":"m"}, {"error":"m"}, {"message":"m"}, field maps, and a list of
+ * [field, message] pairs ([["name","não está disponível."]] → "name não está disponível."). An empty, HTML or otherwise non-JSON body gives
  * nothing: its text is never passed on.
  */
 export function parseErrorBody(body: unknown): ErrorBody {

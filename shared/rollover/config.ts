@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { BaseEnvSchema } from '../runtime/env.ts';
+import { BaseEnvSchema, RunTableNameSchema } from '../runtime/env.ts';
 import { SerieNameSchema } from '../sequence.ts';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from './time.ts';
 
@@ -52,10 +52,22 @@ export const RolloverSettingsSchema = z.object({
 });
 export type RolloverSettings = z.infer<typeof RolloverSettingsSchema>;
 
-/** Environment of the rollover functions (the schedules' target and the rollover routes). */
+/** An InvoiceXpress account's name: the host label before `.app.invoicexpress.com`. */
+export const AccountNameSchema = z
+  .string()
+  .check(z.regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i, 'must be an InvoiceXpress account name (a host label: letters, digits, -)'));
+
+/** Where the rollover's locks and run records are: the table, and the account its keys start with. */
+export const RunTableEnvSchema = z.object({
+  /** The run table: locks and run records (DynamoDB; dynalite locally). */
+  ROLLOVER_TABLE_NAME: RunTableNameSchema,
+  /** The environment's InvoiceXpress account (configuration, not the secret): it keys the run table. */
+  IX_ACCOUNT_NAME: AccountNameSchema,
+});
+
+/** Environment of the rollover functions that call InvoiceXpress (the schedules' target, POST /rollover, GET /rollover/{year}). */
 export const RolloverEnvSchema = z.extend(BaseEnvSchema, {
   ...RolloverSettingsSchema.shape,
-  /** The run table: locks and run records (DynamoDB; dynalite locally). */
-  ROLLOVER_TABLE_NAME: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')),
+  ...RunTableEnvSchema.shape,
 });
 export type RolloverEnv = z.infer<typeof RolloverEnvSchema>;

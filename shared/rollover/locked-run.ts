@@ -1,4 +1,5 @@
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
+import type { RegistrationLeases } from '../sequences/registration-lease.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { RolloverYearError } from './errors.ts';
 import { runRollover } from './rollover.ts';
@@ -28,6 +29,8 @@ export interface RolloverDependencies {
   client: InvoiceXpressClient;
   /** Absent only for dry runs and runs explicitly without a lock (the CLI's --no-lock). */
   store: RunStore | undefined;
+  /** The registration leases in the same table (shared with the register routes); used with the store. */
+  leases?: RegistrationLeases | undefined;
   /** The InvoiceXpress account: part of the lock's key. */
   account: string;
   templates: readonly string[];
@@ -35,6 +38,7 @@ export interface RolloverDependencies {
   now?: (() => Date) | undefined;
   settle?: RunRolloverOptions['settle'];
   onStep?: RunRolloverOptions['onStep'];
+  redact?: RunRolloverOptions['redact'];
   /** Called when the lock is held by another run (for a log line). */
   onBusy?: ((holder: RunHolder, heldMs: number, year: number) => void) | undefined;
   /** Called when saving the record or releasing the lock failed after the run (the run stands). */
@@ -77,7 +81,9 @@ export async function runLocked(deps: RolloverDependencies, request: RolloverReq
       now,
       runId,
       settle: deps.settle,
+      lease: deps.store === undefined || deps.leases === undefined ? undefined : { leases: deps.leases, account: deps.account, via: 'rollover' },
       onStep: deps.onStep,
+      redact: deps.redact,
     });
   if (runId === undefined || deps.store === undefined) return { type: 'ran', result: await run(request.deadline), lockHeldMs: undefined };
 

@@ -8,7 +8,8 @@ import type { RolloverPhase } from './schemas.ts';
  * it. Each rule, in the order it applies:
  *
  * 1. A default that is not one of the configured names and names the target year or a later one
- *    ("2028", a person's "FT2027") is left alone: the run changes nothing and says why.
+ *    ("2028", a person's "FT2027" or "FT27": see yearNamedBy) is left alone: the run changes
+ *    nothing and says why.
  * 2. Every configured name whose AT status the list did not give (no document fields) is read
  *    with `get` first: unknown is not registered, and it may be the registered default.
  *    Then a configured name that is registered is used: the one that is already the default, else the
@@ -49,9 +50,16 @@ export type Decision =
 /** New series one run may create. */
 export const MAX_CREATES_PER_RUN = 1;
 
-/** The latest year (2000–2999) a serie name mentions, e.g. "FT2027" → 2027; undefined when none. */
+/**
+ * The latest year a serie name names, read from its tokens (maximal runs of digits): a four-digit
+ * 2000–2999 ("FT2027", "2027-12" → 2027), or, when the name has none, a two-digit one read as
+ * 20YY ("FT27", "27A" → 2027). Other runs name no year ("A1270", "FT127", "20270"), and two
+ * digits beside a four-digit year are a month, day or count ("2026-12-31" → 2026).
+ */
 export function yearNamedBy(serie: string): number | undefined {
-  const years = [...serie.matchAll(/(?<!\d)(2\d{3})(?!\d)/g)].map((match) => Number(match[1]));
+  const tokens = serie.match(/\d+/g) ?? [];
+  const fourDigit = tokens.filter((token) => /^2\d{3}$/.test(token)).map(Number);
+  const years = fourDigit.length > 0 ? fourDigit : tokens.filter((token) => token.length === 2).map((token) => 2000 + Number(token));
   return years.length === 0 ? undefined : Math.max(...years);
 }
 

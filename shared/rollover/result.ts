@@ -142,6 +142,18 @@ export type RolloverRunRecord = z.infer<typeof RolloverRunRecordSchema>;
 export const RolloverRunSummarySchema = z.omit(RolloverRunRecordSchema, { result: true });
 export type RolloverRunSummary = z.infer<typeof RolloverRunSummarySchema>;
 
+/**
+ * What the read routes answer: a record without its `caller`. A caller is an IAM principal, and
+ * an SSO session name in it can be a person's e-mail; `read` callers see the trigger, not who.
+ * The caller stays in the run table and in the run's log line. Parsing a record with these (zod
+ * objects drop unknown keys) is how the read routes leave it out.
+ */
+export const RolloverRunRecordViewSchema = z.omit(RolloverRunRecordSchema, { caller: true });
+export type RolloverRunRecordView = z.infer<typeof RolloverRunRecordViewSchema>;
+export const RolloverRunSummaryViewSchema = z.omit(RolloverRunSummarySchema, { caller: true });
+export type RolloverRunSummaryView = z.infer<typeof RolloverRunSummaryViewSchema>;
+
+
 /** GET /rollover/{year}: read-only readiness of the year's serie, and the last runs on record. */
 export const RolloverReadinessSchema = z.object({
   year: z.int(),
@@ -158,6 +170,6 @@ export const RolloverReadinessSchema = z.object({
   current: z.boolean(),
   sequence: z.nullable(SequenceSchema),
   note: z.optional(z.string()).check(z.describe('Set when the default is a serie the rollover leaves alone')),
-  runs: z.array(RolloverRunSummarySchema).check(z.describe('The last real runs for the year, newest first')),
+  runs: z.array(RolloverRunSummaryViewSchema).check(z.describe('The last real runs for the year, newest first (without their caller)')),
 });
 export type RolloverReadiness = z.infer<typeof RolloverReadinessSchema>;

@@ -1,10 +1,13 @@
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
+import { redact } from '../invoicexpress/redact.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
-import { pendingTypes } from '../sequence.ts';
+import { registrationDetail, registrationOf } from '../sequence.ts';
 import type { Sequence } from '../sequence.ts';
-import { createSerie } from '../sequences/operations.ts';
-import { registerWithAt } from '../sequences/registration.ts';
+import { DefaultNotRestoredError, RegistrationInProgressError } from '../sequences/errors.ts';
+import { createSerieKeepingDefault } from '../sequences/operations.ts';
+import { registerSafely } from '../sequences/registration-lease.ts';
+import type { RegistrationLease } from '../sequences/registration-lease.ts';
 import type { Registration } from '../sequences/registration.ts';
 import { serieNames } from './config.ts';
 import { simulate } from './dry-run.ts';
@@ -26,9 +29,20 @@ export interface RunRolloverOptions {
   runId?: string | undefined;
   /** How long a register's unclear answer is settled by reading the state (registration.ts). */
   settle?: { settleMs?: number; pollMs?: number } | undefined;
+  /** The registration lease shared with the register routes (absent without a run table). */
+  lease?: RegistrationLease | undefined;
   /** Called with each step as it is recorded (CLI progress). Must not throw; if it does, it is ignored. */
   onStep?: ((step: RolloverStep) => void) | undefined;
+  /**
+   * Scrubs the text of an unexpected error (not an InvoiceXpressError, whose words are already
+   * clean) before it goes into a step, the result, the record and the webhooks. Default: URL
+   * queries and api_key parameters removed; the service also passes the key itself.
+   */
+  redact?: ((text: string) => string) | undefined;
 }
+
+/** Without a key to look for: no URL query strings, no api_key parameters. */
+const redactUrls = (text: string): string => redact(text, '');
 
 /** A step is not started with less than this left before the deadline. */
 export const STEP_RESERVE_MS = 2_000;
@@ -60,7 +74,7 @@ const REGISTRATION_FAILURES: Record<Extract<Registration, { status: 'not_registe
 };
 
 function stateOf(sequence: Sequence): string {
-  const registration = Object.keys(sequence.documents).length === 0 ? 'AT status unknown' : sequence.registered ? 'registered' : 'pending AT registration';
+  const registration = { registered: 'registered', pending: 'pending AT registration', unknown: 'AT status unknown' }[registrationOf(sequence)];
   return `id ${String(sequence.id)}, ${registration}${sequence.isDefault ? ', default' : ''}`;
 }
 
@@ -112,7 +126,7 @@ class Run {
   fail(action: RolloverAction, error: unknown, serie?: string): never {
     if (error instanceof RunStopped) throw error;
     const kind = isInvoiceXpressError(error) ? error.kind : 'internal';
-    const message = error instanceof Error ? (isInvoiceXpressError(error) ? error.message : `${error.name}: ${error.message}`) : 'unknown error';
+    const message = isInvoiceXpressError(error) ? error.message : unexpectedText(error, this.options.redact);
     this.record({ action, status: 'failed', ...(serie === undefined ? {} : { serie }), detail: `${kind}: ${message}` });
     const outOfTime = TRANSIENT.has(kind) && this.options.deadline.expired(STEP_RESERVE_MS);
     throw new RunStopped(outOfTime ? 'incomplete' : 'failed', { action, kind, message });
@@ -188,13 +202,17 @@ async function read(run: Run, sequence: Sequence, why: string): Promise<Sequence
 
 async function create(run: Run, serie: string): Promise<void> {
   run.serie = serie;
+  const previousDefault = run.state.sequences.find((sequence) => sequence.isDefault);
   try {
-    const created = await createSerie(run.client, serie);
-    run.learn(created, false);
-    run.state = { ...run.state, created: run.state.created + 1 };
-    run.changed = true;
-    run.record({ action: 'create', status: 'done', serie, detail: `created '${serie}' with default_sequence 0 (${stateOf(created)})` });
+    const { sequence, read, restoredDefault } = await createSerieKeepingDefault(run.client, serie, previousDefault);
+    createdSerie(run, sequence, read);
+    if (restoredDefault !== undefined) defaultPutBack(run, sequence, restoredDefault);
   } catch (error) {
+    if (error instanceof DefaultNotRestoredError) {
+      createdSerie(run, error.created, true);
+      run.note = movedDefaultNote(error.created, error.previousDefault, false);
+      return run.fail('set_current', error.cause, error.previousDefault.serie);
+    }
     if (!isInvoiceXpressError(error) || error.kind !== 'serie_exists') run.fail('create', error, serie);
     // Created by someone else between our list and our create: read the account again, use theirs.
     await find(run);
@@ -205,12 +223,38 @@ async function create(run: Run, serie: string): Promise<void> {
   }
 }
 
+function createdSerie(run: Run, created: Sequence, fresh: boolean): void {
+  run.learn(created, fresh);
+  run.state = { ...run.state, created: run.state.created + 1 };
+  run.changed = true;
+  run.record({ action: 'create', status: 'done', serie: created.serie, detail: `created '${created.serie}' with default_sequence 0 (${stateOf(created)})` });
+}
+
+function movedDefaultNote(created: Sequence, previous: Sequence, restored: boolean): string {
+  const what = `InvoiceXpress made the new serie '${created.serie}' the default when it was created (what its API does here is unknown: docs/invoicexpress.md)`;
+  return restored ? `${what}; '${previous.serie}', the default before, was made the default again in this run` : `${what}; putting '${previous.serie}' back failed: make it the default again by hand`;
+}
+
+/** InvoiceXpress moved the default to the new serie; createSerieKeepingDefault put the previous one back. */
+function defaultPutBack(run: Run, created: Sequence, previous: Sequence): void {
+  run.state = { ...run.state, sequences: markDefault(upsert(run.state.sequences, created), previous.id) };
+  run.note = movedDefaultNote(created, previous, true);
+  run.record({ action: 'set_current', status: 'done', serie: previous.serie, detail: `'${previous.serie}' is the default again: ${run.note}` });
+  // The run goes on with the new serie (run.sequence stays it).
+  run.serie = created.serie;
+}
+
 async function register(run: Run, sequence: Sequence): Promise<void> {
   const { serie } = sequence;
   let registration: Registration;
   try {
-    registration = await registerWithAt(run.client, sequence, { deadline: run.options.deadline, ...run.options.settle });
+    registration = await registerSafely(run.client, sequence, { deadline: run.options.deadline, ...run.options.settle }, run.options.lease);
   } catch (error) {
+    if (error instanceof RegistrationInProgressError) {
+      // A register request holds the sequence's lease: its outcome is AT's; the next run reads it.
+      run.record({ action: 'register', status: 'failed', serie, detail: `registration_in_progress: ${error.message}` });
+      throw new RunStopped('incomplete', { action: 'register', kind: 'registration_in_progress', message: error.message });
+    }
     return run.fail('register', error, serie);
   }
   run.learn(registration.sequence, true);
@@ -257,7 +301,7 @@ async function conclude(run: Run, sequence: Sequence): Promise<RolloverResult> {
   }
   const readBack = run.state.fresh.has(sequence.id) ? sequence : await readBackOf(run, sequence);
   const problems: string[] = [];
-  if (!readBack.registered) problems.push(`not registered with AT (pending: ${pendingTypes(readBack).join(', ') || 'no document types reported'})`);
+  if (!readBack.registered) problems.push(`not registered with AT (${registrationDetail(readBack)})`);
   if (phase !== 'prepare' && !readBack.isDefault) problems.push('not the default sequence');
   if (problems.length > 0) {
     const kind = phase === 'verify' ? 'not_ready' : 'verify_mismatch';
@@ -316,6 +360,12 @@ function planned(run: Run): RolloverResult {
  * until it is done. Never throws for InvoiceXpress failures: a failed or incomplete run returns
  * the step it stopped at, and every state it can leave behind is picked up by the next run.
  */
+/** An unexpected error's name and message, scrubbed. */
+function unexpectedText(error: unknown, scrub: ((text: string) => string) | undefined): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+  return (scrub ?? redactUrls)(text);
+}
+
 export async function runRollover(options: RunRolloverOptions): Promise<RolloverResult> {
   const run = new Run(options);
   try {
@@ -339,7 +389,6 @@ export async function runRollover(options: RunRolloverOptions): Promise<Rollover
     throw new RunStopped('failed', { action: 'find', kind: 'internal', message: 'the rollover did not settle (internal guard)' });
   } catch (error) {
     if (error instanceof RunStopped) return run.result(error.outcome, error.failure);
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-    return run.result('failed', { action: 'find', kind: 'internal', message });
+    return run.result('failed', { action: 'find', kind: 'internal', message: unexpectedText(error, options.redact) });
   }
 }

@@ -1,5 +1,8 @@
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
+import { redact } from '../invoicexpress/redact.ts';
+import { dynamoDbClient } from '../runtime/dynamodb.ts';
+import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
@@ -9,6 +12,8 @@ import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
+import { checkedAccount } from './account.ts';
+import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
 import type { RolloverResult } from './result.ts';
 import { targetYear } from './time.ts';
@@ -49,7 +54,9 @@ function unrun(
 
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
-  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME, client: dynamoDbClient() });
+  const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME, client: dynamoDbClient() });
+  const account = runtime.env.IX_ACCOUNT_NAME;
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
@@ -62,13 +69,15 @@ export function createRolloverService(env: Record<string, string | undefined> = 
 
   async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
     try {
-      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait' }, async (client, secret) => {
+      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' }, async (client, secret) => {
         const run = await runLocked(
           {
             client,
             store,
-            account: secret.accountName,
+            leases,
+            account: checkedAccount(secret, account),
             ...settings,
+            redact: (text) => redact(text, secret.apiKey),
             onBusy: (holder, heldMs, year) =>
               logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
             onStoreError: (what, error) => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
@@ -89,7 +98,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     const alarm = alarmFor(result, request.trigger);
     let webhooks: DeliveryReport | undefined;
     if (shouldNotify(result, alarm) && targets.length > 0) {
-      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline });
+      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline, localRun: isLocalRun(runtime.env) });
     }
     const ready = readyGauge(result);
     const line = {

@@ -8,10 +8,30 @@ export const BaseEnvSchema = z.object({
   IX_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100), z.maximum(28_000)), 8_000),
   /** After an unclear register answer, how long the state is read before giving up (AT may be slow). */
   REGISTER_SETTLE_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(60_000)), 8_000),
-  /** Only for local runs and tests (the sandbox); unset in AWS. */
+  /** Only for local runs and tests (the sandbox); unset in AWS. https: unless LOCAL_RUN. */
   IX_BASE_URL: z.optional(z.url()),
+  /**
+   * Set to "true" only by `npm start` and the tests (local/secrets-manager-endpoint.ts), never in
+   * AWS: allows a plain-http IX_BASE_URL, http: webhooks to loopback and running without a budget.
+   */
+  LOCAL_RUN: z._default(z.enum(['true', 'false']), 'false'),
+  /** The table holding the account's InvoiceXpress request budget (the run table); required in AWS. */
+  IX_BUDGET_TABLE_NAME: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
+  /** The budget (shared/budget): requests a minute, bucket size, and the tokens only the rollover spends. */
+  IX_BUDGET_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.minimum(3), z.maximum(100_000)), 100),
+  IX_BUDGET_BURST: z._default(z.coerce.number().check(z.int(), z.minimum(2), z.maximum(100_000)), 20),
+  IX_BUDGET_ROLLOVER_RESERVE: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100_000)), 10),
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
+
+/** The run table's name: rollover locks and runs, and registration leases (DynamoDB; dynalite locally). */
+export const RunTableNameSchema = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'));
+
+/** Functions that register with AT (register, create): the run table holds their lease. */
+export const RegistrationEnvSchema = z.extend(BaseEnvSchema, { ROLLOVER_TABLE_NAME: RunTableNameSchema });
+
+/** True only in `npm start` and the tests. */
+export const isLocalRun = (env: Pick<BaseEnv, 'LOCAL_RUN'>): boolean => env.LOCAL_RUN === 'true';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -29,4 +49,15 @@ export function parseEnv<Schema extends z.ZodMiniType>(
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   throw new ConfigurationError(`Invalid environment variables: ${problems.join('; ')}`);
+}
+
+/** What outside local runs must hold beyond each variable's own shape (the key goes to IX_BASE_URL). */
+export function checkDeployedEnv(env: BaseEnv): void {
+  if (isLocalRun(env)) return;
+  if (env.IX_BASE_URL !== undefined && new URL(env.IX_BASE_URL).protocol !== 'https:') {
+    throw new ConfigurationError('Invalid environment variables: IX_BASE_URL: must be an https: URL outside local runs');
+  }
+  if (env.IX_BUDGET_TABLE_NAME === undefined) {
+    throw new ConfigurationError('Invalid environment variables: IX_BUDGET_TABLE_NAME: required outside local runs (the InvoiceXpress request budget)');
+  }
 }

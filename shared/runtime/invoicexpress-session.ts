@@ -1,3 +1,4 @@
+import type { RequestBudget } from '../budget/budget.ts';
 import { createInvoiceXpressClient } from '../invoicexpress/client.ts';
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { CallPolicy, InvoiceXpressClient, InvoiceXpressClientOptions, InvoiceXpressConnection } from '../invoicexpress/types.ts';
@@ -8,7 +9,9 @@ export interface InvoiceXpressSessionOptions {
   baseUrl?: string | undefined;
   timeoutMs?: number | undefined;
   /** Extra client options (retry policy, attempt observer). */
-  client?: Omit<InvoiceXpressClientOptions, 'accountName' | 'apiKey' | 'baseUrl' | 'timeoutMs'>;
+  client?: Omit<InvoiceXpressClientOptions, 'accountName' | 'apiKey' | 'baseUrl' | 'timeoutMs' | 'budget'>;
+  /** The request budget of an account (shared/budget); none: unbudgeted (local runs only). */
+  budgetFor?: ((account: string) => RequestBudget) | undefined;
 }
 
 export type InvoiceXpressWork<T> = (client: InvoiceXpressClient, secret: ServiceSecret) => Promise<T>;
@@ -29,6 +32,7 @@ export function createInvoiceXpressSession(options: InvoiceXpressSessionOptions)
         apiKey: secret.apiKey,
         baseUrl: options.baseUrl,
         timeoutMs: options.timeoutMs,
+        budget: options.budgetFor?.(secret.accountName),
       });
       current = { apiKey: secret.apiKey, accountName: secret.accountName, client };
     }

@@ -1,6 +1,11 @@
+import { createRequestBudget } from '../budget/budget.ts';
+import type { RequestBudget } from '../budget/budget.ts';
+import { dynamoDbBudgetStore } from '../budget/dynamodb-budget.ts';
 import type * as z from '../zod.ts';
-import type { BaseEnvSchema } from './env.ts';
-import { parseEnv } from './env.ts';
+import { dynamoDbClient } from './dynamodb.ts';
+import { logger } from './logger.ts';
+import type { BaseEnv, BaseEnvSchema } from './env.ts';
+import { checkDeployedEnv, parseEnv } from './env.ts';
 import { createInvoiceXpressSession } from './invoicexpress-session.ts';
 import type { InvoiceXpressSession } from './invoicexpress-session.ts';
 import { CachedSecret } from './secret.ts';
@@ -25,9 +30,21 @@ export function createServiceRuntime<Schema extends typeof BaseEnvSchema>(
   env: Record<string, string | undefined> = process.env,
 ): ServiceRuntime<z.output<Schema>> {
   const parsed = parseEnv(schema, env);
+  checkDeployedEnv(parsed);
   const secret = new CachedSecret(secretsManagerSource(parsed.IX_SECRET_ID), {
     ttlMs: parsed.SECRET_TTL_SECONDS * 1000,
   });
-  const session = createInvoiceXpressSession({ secret, baseUrl: parsed.IX_BASE_URL, timeoutMs: parsed.IX_TIMEOUT_MS });
+  const session = createInvoiceXpressSession({ secret, baseUrl: parsed.IX_BASE_URL, timeoutMs: parsed.IX_TIMEOUT_MS, budgetFor: budgetsOf(parsed) });
   return { env: parsed, secret, session };
+}
+
+/** The request budget of each account, on the table named by IX_BUDGET_TABLE_NAME (none: no budget, local runs only). */
+function budgetsOf(env: BaseEnv): ((account: string) => RequestBudget) | undefined {
+  const tableName = env.IX_BUDGET_TABLE_NAME;
+  if (tableName === undefined) return undefined;
+  const limits = { perMinute: env.IX_BUDGET_PER_MINUTE, burst: env.IX_BUDGET_BURST, rolloverReserve: env.IX_BUDGET_ROLLOVER_RESERVE };
+  const store = dynamoDbBudgetStore({ client: dynamoDbClient(), tableName });
+  const onStoreError = (error: unknown): void =>
+    logger.warn('InvoiceXpress request budget unavailable: request sent unbudgeted', { error: error instanceof Error ? error.name : 'unknown' });
+  return (account) => createRequestBudget({ account, limits, store, onStoreError });
 }

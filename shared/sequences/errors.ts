@@ -1,3 +1,4 @@
+import type { Sequence } from '../sequence.ts';
 import type { Registration } from './registration.ts';
 
 /** set_current refused by us: a default serie that AT does not know cannot legally issue documents. */
@@ -22,5 +23,35 @@ export class RegistrationFailedError extends Error {
     super(`Serie '${sequence.serie}' is not registered with AT${outcome === undefined ? '' : `; ${outcome}`}: ${reason}`);
     this.registration = registration;
     this.outcome = outcome;
+  }
+}
+
+/** Another request holds the registration lease of this sequence and did not finish before this one's deadline. */
+export class RegistrationInProgressError extends Error {
+  override readonly name = 'RegistrationInProgressError';
+  readonly sequenceId: number;
+  constructor(sequenceId: number, holder: { via: string; acquiredAt: string }) {
+    super(
+      `Sequence ${String(sequenceId)} is being registered with AT by another request (${holder.via}, since ${holder.acquiredAt}); ` +
+        'read the sequence again shortly rather than registering it again',
+    );
+    this.sequenceId = sequenceId;
+  }
+}
+
+/** InvoiceXpress made a new serie the default on create, and putting the previous default back failed. */
+export class DefaultNotRestoredError extends Error {
+  override readonly name = 'DefaultNotRestoredError';
+  readonly created: Sequence;
+  readonly previousDefault: Sequence;
+  constructor(created: Sequence, previousDefault: Sequence, cause: unknown) {
+    super(
+      `Serie '${created.serie}' was created (id ${String(created.id)}) and InvoiceXpress made it the default; putting '${previousDefault.serie}' ` +
+        `(id ${String(previousDefault.id)}) back as the default failed (${cause instanceof Error ? cause.message : 'unknown error'}): ` +
+        `make it the default again with PUT /sequences/${String(previousDefault.id)}/set_current`,
+      { cause },
+    );
+    this.created = created;
+    this.previousDefault = previousDefault;
   }
 }

@@ -1,8 +1,9 @@
 import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Sequence } from '../sequence.ts';
-import { RegistrationFailedError, SequenceNotRegisteredError } from './errors.ts';
-import { registerWithAt } from './registration.ts';
+import { DefaultNotRestoredError, RegistrationFailedError, SequenceNotRegisteredError } from './errors.ts';
+import { registerSafely } from './registration-lease.ts';
+import type { RegistrationLease } from './registration-lease.ts';
 import type { RegisterOptions } from './registration.ts';
 
 /**
@@ -10,8 +11,11 @@ import type { RegisterOptions } from './registration.ts';
  * What they add is state checks, so callers can repeat them safely and the default is only ever
  * a registered serie:
  * - create is sent once; when its answer is lost, the state is read to find out what happened.
+ *   A default that InvoiceXpress moved to the new serie is put back (createSerieKeepingDefault);
  *   `default: true` creates with default_sequence 0, registers, and only then switches the default;
- * - register is sent at most once per request; an unclear answer is settled by reading the state;
+ * - register is sent at most once, across requests: one registration per sequence holds its lease
+ *   (registration-lease.ts) and the others answer its outcome; an unclear answer is settled by
+ *   reading the state;
  * - set_current reads the sequence first (no call when already the default, 409 while pending)
  *   and reads it back after acting.
  */
@@ -29,23 +33,60 @@ export async function createSerie(client: InvoiceXpressClient, serie: string): P
   }
 }
 
+/** A created serie, read back; `restoredDefault` when InvoiceXpress made it the default and the previous one was put back. */
+export interface CreatedSerie {
+  sequence: Sequence;
+  /** True when `sequence` was read with get after the create (false: the create answer's word). */
+  read: boolean;
+  restoredDefault: Sequence | undefined;
+}
+
+/**
+ * Creates the serie and keeps the default where it was: InvoiceXpress's web app makes a new serie
+ * the default, and whether its API does too is unknown (docs/invoicexpress.md). The new serie is
+ * read back; when it is the default, `previousDefault` (the default before the create) is made
+ * the default again at once. A failed put-back is DefaultNotRestoredError.
+ */
+export async function createSerieKeepingDefault(client: InvoiceXpressClient, serie: string, previousDefault: Sequence | undefined): Promise<CreatedSerie> {
+  const created = await createSerie(client, serie);
+  // The create stands whatever the read says; when the read fails, the create answer is what is known.
+  const read = await client.get(created.id).then(
+    (sequence) => ({ sequence, read: true }),
+    () => ({ sequence: created, read: false }),
+  );
+  const current = read.sequence;
+  if (!current.isDefault || previousDefault === undefined || previousDefault.id === current.id) return { ...read, restoredDefault: undefined };
+  try {
+    await client.setCurrent(previousDefault.id);
+  } catch (error) {
+    throw new DefaultNotRestoredError(current, previousDefault, error);
+  }
+  return { sequence: { ...current, isDefault: false }, read: read.read, restoredDefault: { ...previousDefault, isDefault: true } };
+}
+
 export async function createSequence(
   client: InvoiceXpressClient,
   input: { serie: string; isDefault: boolean },
-  context: RegisterOptions,
-): Promise<Sequence> {
-  const created = await createSerie(client, input.serie);
+  context: RegisterOptions & { lease?: RegistrationLease | undefined },
+): Promise<CreatedSerie> {
+  const previousDefault = (await client.list()).find((sequence) => sequence.isDefault);
+  const created = await createSerieKeepingDefault(client, input.serie, previousDefault);
   if (!input.isDefault) return created;
-  const registration = await registerWithAt(client, created, context);
+  const registration = await registerSafely(client, created.sequence, context, context.lease);
   if (registration.status !== 'registered') {
-    throw new RegistrationFailedError(registration, `it was created (id ${String(created.id)}) but not made the default`);
+    throw new RegistrationFailedError(registration, `it was created (id ${String(created.sequence.id)}) but not made the default`);
   }
-  await client.setCurrent(created.id);
-  return client.get(created.id);
+  await client.setCurrent(created.sequence.id);
+  // Made the default as asked: nothing was put back in the end.
+  return { sequence: await client.get(created.sequence.id), read: true, restoredDefault: undefined };
 }
 
-export async function registerSequence(client: InvoiceXpressClient, id: number, context: RegisterOptions): Promise<Sequence> {
-  const registration = await registerWithAt(client, await client.get(id), context);
+export async function registerSequence(
+  client: InvoiceXpressClient,
+  id: number,
+  context: RegisterOptions & { lease?: RegistrationLease | undefined },
+): Promise<Sequence> {
+  const registration = await registerSafely(client, await client.get(id), context, context.lease);
   if (registration.status === 'registered') return registration.sequence;
   throw new RegistrationFailedError(registration);
 }

@@ -3,7 +3,7 @@ import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/error
 import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
-import { pendingTypes, registrationOf } from '../sequence.ts';
+import { pendingTypes, registrationDetail, registrationOf } from '../sequence.ts';
 import type { Sequence } from '../sequence.ts';
 
 /**
@@ -47,9 +47,9 @@ const DEFAULT_POLL_MS = 1_000;
 /** Time kept for what follows the last read (answering, the next step). */
 const SETTLE_RESERVE_MS = 1_000;
 
+/** Some types registered, the others pending: an incomplete answer (a type unknown) proves nothing. */
 function isPartlyRegistered(sequence: Sequence): boolean {
-  const statuses = Object.values(sequence.documents).map((document) => document.atcud);
-  return statuses.includes('registered') && statuses.includes('pending');
+  return registrationOf(sequence) === 'pending' && Object.values(sequence.documents).some((document) => document.atcud === 'registered');
 }
 
 /** Reads the sequence until AT's codes show, the settle time is over or the deadline is near. */
@@ -84,7 +84,7 @@ export async function registerWithAt(client: InvoiceXpressClient, sequence: Sequ
   const current = registrationOf(sequence) === 'unknown' ? await client.get(sequence.id) : sequence;
   if (current.registered) return judge(current, false, { reason: '', error: undefined });
   if (registrationOf(current) === 'unknown') {
-    const reason = 'InvoiceXpress reports no document types for this sequence: its AT status is unknown';
+    const reason = `${registrationDetail(current)}: its AT status is unknown`;
     return { status: 'not_registered', sequence: current, why: 'unknown', reason, messages: [], error: undefined };
   }
   try {

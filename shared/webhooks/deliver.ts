@@ -4,6 +4,8 @@ import type { RolloverResult } from '../rollover/result.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { systemErrorCode } from '../runtime/system-error.ts';
 import type { WebhookTarget } from '../runtime/secret.ts';
+import { checkWebhookDestination, WebhookDestinationError } from './destination.ts';
+import type { Resolve } from './destination.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signBody } from './sign.ts';
 
 /** The part of a logger delivery needs (Powertools' Logger fits). */
@@ -25,7 +27,14 @@ export interface DeliverOptions {
   logger?: WebhookLogger | undefined;
   /** Every attempt and wait ends by then (POST /rollover must answer before API Gateway's limit). */
   deadline?: Deadline | undefined;
+  /** npm start and the tests (LOCAL_RUN): http: and https: to loopback only. Otherwise https: to public addresses only. */
+  localRun?: boolean | undefined;
+  /** Injected in tests: the host's addresses (default: the system resolver, every address). */
+  resolve?: Resolve | undefined;
 }
+
+/** Of an answer, only this much is read; the rest is cancelled (a receiver's body means nothing to us). */
+export const MAX_ANSWER_BYTES = 1024;
 
 export interface DeliveryReport {
   delivered: number;
@@ -43,17 +52,41 @@ function hostOf(url: string): string {
 
 /** A delivery failure described without its message (ky's carry the URL): status, timeout or system code. */
 function describeFailure(error: unknown): string {
+  if (error instanceof WebhookDestinationError) return `refused: ${error.message}`;
   if (isHTTPError(error)) return `answered ${String(error.response.status)}`;
   if (isTimeoutError(error)) return 'timeout';
   const code = systemErrorCode(error);
   return code === undefined ? 'network error' : `network error ${code}`;
 }
 
+/** The answer with at most its first MAX_ANSWER_BYTES, the rest of its body cancelled unread. */
+async function firstBytesOf(response: Response): Promise<Response> {
+  const body = response.body;
+  if (body === null) return response;
+  const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader();
+  const kept: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ANSWER_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      kept.push(value.subarray(0, MAX_ANSWER_BYTES - size));
+      size += Math.min(value.byteLength, MAX_ANSWER_BYTES - size);
+    }
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  const bytes = Buffer.concat(kept);
+  const nullBody = [101, 204, 205, 304].includes(response.status);
+  return new Response(nullBody ? null : bytes, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
 /**
  * POSTs the result JSON to every target (in parallel), signed with each target's secret, with
  * ky's retry: network errors, timeouts, 408, 429 and 5xx, exponential backoff with jitter
  * (Retry-After honoured up to the backoff cap); other statuses and redirects (not followed) fail at
- * once. The delivery id is the run id (the same on every retry): receivers drop duplicates on it.
+ * once. Only https: URLs whose every address is public are sent to (destination.ts), and only
+ * the first MAX_ANSWER_BYTES of an answer are read. The delivery id is the run id (the same on every retry): receivers drop duplicates on it.
  * Never throws: a webhook that keeps failing is logged and counted, and never changes the
  * rollover's outcome.
  */
@@ -84,6 +117,7 @@ export async function deliverWebhooks(
     try {
       const remaining = options.deadline?.remainingMs();
       if (remaining !== undefined && remaining <= 0) throw new Error('no time left before the deadline');
+      await checkWebhookDestination(target.url, { localRun: options.localRun ?? false, resolve: options.resolve });
       await ky
         .post(target.url, {
           body,
@@ -107,7 +141,11 @@ export async function deliverWebhooks(
             backoffLimit: maxDelayMs,
             jitter: true,
           },
-          hooks: { beforeRetry: [({ retryCount }) => void (attempts = retryCount + 1)] },
+          hooks: {
+            // Before ky reads a body (an error's data included): no receiver can make us hold more.
+            afterResponse: [({ response }) => firstBytesOf(response)],
+            beforeRetry: [({ retryCount }) => void (attempts = retryCount + 1)],
+          },
           ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
         })
         .arrayBuffer();

@@ -1,9 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createIxSequencesClient } from '../../client/index.ts';
 import { useStackBehindProxy } from './capture-proxy.ts';
 import { expectedAuthorization, parseAuthorization } from './sigv4-check.ts';
+import { ENVIRONMENT_ONLY_CREDENTIALS, runProcess } from '../support/child-process.ts';
+import type { ProcessOutcome } from '../support/child-process.ts';
 
 /**
  * README "## Calling the API": its TypeScript, Python and curl examples, run as written against
@@ -36,31 +38,9 @@ const credentials = { AWS_ACCESS_KEY_ID: 'ASIAREADMEEXAMPLE', AWS_SECRET_ACCESS_
 const local = useStackBehindProxy();
 
 /** Runs a program with `code` on stdin (never spawnSync: the stack answers from this process). */
-function run(command: string, args: string[], code: string, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: root,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: process.env['HOME'] ?? '/tmp',
-        IX_SEQUENCES_URL: local.proxy.url,
-        AWS_REGION: 'eu-west-1',
-        // Only the environment's credentials: no profile files, no instance metadata.
-        AWS_CONFIG_FILE: '/nonexistent',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        ...credentials,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(code);
-  });
+function run(command: string, args: string[], code: string, env: Record<string, string> = {}): Promise<ProcessOutcome> {
+  const environment = { IX_SEQUENCES_URL: local.proxy.url, AWS_REGION: 'eu-west-1', ...ENVIRONMENT_ONLY_CREDENTIALS, ...credentials, ...env };
+  return runProcess(command, args, { cwd: root, env: environment, stdin: code });
 }
 
 /** The client straight to the local gateway (not through the proxy), to read the expected state. */

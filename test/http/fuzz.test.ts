@@ -29,7 +29,7 @@ const sequenceRoutes: RouteName[] = [
 const idArbitrary = fc.oneof(
   fc.string(),
   fc.integer().map(String),
-  fc.constantFrom('146090', '0', '-1', '1e3', '0x10', '%20', '../1', '146090.json', ''),
+  fc.constantFrom('146090', '0', '-1', '1e3', '0x10', '%20', '%31', '%', '%zz', '%E0%A4%A', '../1', '146090.json', ''),
 );
 const bodyArbitrary = fc.oneof(
   fc.constant(null),

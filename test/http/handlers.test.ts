@@ -73,6 +73,27 @@ describe('GET /sequences and /sequences/{id}', () => {
     expect(calls('get')).toBe(0);
   });
 
+  // API Gateway REST APIs pass path parameters still percent-encoded: the handler decodes them.
+  it.each([
+    ['getSequence', '/sequences/%E0%A4%A', { id: '%E0%A4%A' }, 'path.id'],
+    ['getSequence', '/sequences/%', { id: '%' }, 'path.id'],
+    ['registerSequence', '/sequences/%zz/register', { id: '%zz' }, 'path.id'],
+    ['rolloverRunRecord', '/rollover/runs/%E0%A4%A', { runId: '%E0%A4%A' }, 'path.runId'],
+  ] as const)('%s %s (a malformed escape) → 400 on %j, logged', async (name, path, pathParameters, detailPath) => {
+    const answer = await api.invoke(name, { path, pathParameters, requestId: `req-escape-${detailPath}-${path.length}` });
+    const error = expectError(answer, 400, 'invalid_request');
+    expect(error['details']).toEqual([{ path: detailPath, message: 'malformed percent-escape' }]);
+    const line = api.logs.find((chunk) => chunk.includes(`"requestId":"req-escape-${detailPath}-${path.length}"`));
+    expect(line).toContain('"status":400');
+    expect(api.sandbox.requests).toEqual([]);
+  });
+
+  it('an escaped id is decoded once: %31%34%36%30%39%30 is 146090', async () => {
+    const answer = await api.invoke('getSequence', { path: '/sequences/%31%34%36%30%39%30', pathParameters: { id: '%31%34%36%30%39%30' } });
+    expect(answer.status).toBe(200);
+    expect(sequenceOf(answer)).toMatchObject({ id: 146090 });
+  });
+
   it('no path parameters at all → 400, and no headers/requestContext at all still answers', async () => {
     expectError(await api.invoke('getSequence', { pathParameters: null }), 400, 'invalid_request');
     const bare = await api.invoke('listSequences', { headers: {} });

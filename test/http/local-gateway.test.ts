@@ -88,7 +88,9 @@ describe('npm start', () => {
   });
 
   it('serves the OpenAPI document, equal to the committed docs/openapi.json', async () => {
-    const served = await fetch(`${base}/openapi.json`).then((r) => r.text());
+    const response = await fetch(`${base}/openapi.json`);
+    expect(response.headers.get('x-request-id')).toMatch(/.+/);
+    const served = await response.text();
     const committed = readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8');
     expect(served).toBe(committed);
     expect(openApiText()).toBe(committed);

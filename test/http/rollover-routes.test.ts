@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRunRecords } from '../../shared/rollover/run-records.ts';
+import { createRunTable } from '../../shared/rollover/run-table.ts';
+import { createRolloverStatusService } from '../../shared/rollover/read-service.ts';
+import { ConfigurationError } from '../../shared/runtime/env.ts';
+import { Deadline } from '../../shared/runtime/deadline.ts';
 import { yearIn } from '../../shared/rollover/time.ts';
 import { jsonBody, startApiHarness } from '../support/api-harness.ts';
 import type { ApiHarness } from '../support/api-harness.ts';
@@ -9,6 +14,8 @@ import type { ApiHarness } from '../support/api-harness.ts';
  * Lisbon (the only ones a real run may change), so the tests hold whatever today's date.
  */
 
+/** The principal the local gateway's events carry (a signed request's caller). */
+const LOCAL_CALLER = 'arn:aws:iam::000000000000:user/local';
 const NOW = yearIn(new Date());
 const NEXT = NOW + 1;
 
@@ -50,9 +57,9 @@ describe('POST /rollover', () => {
 
     const report = await status(NEXT);
     expect(report).toMatchObject({ current: true });
-    const runs = report['runs'] as { runId: string; phase: string; outcome: string; caller: string; trigger: string }[];
+    const runs = report['runs'] as { runId: string; phase: string; outcome: string; trigger: string }[];
     expect(runs.map((r) => `${r.phase}:${r.outcome}`)).toEqual(['activate:already_done', 'activate:activated', 'prepare:ready']);
-    expect(runs.every((r) => r.trigger === 'api' && r.caller === 'arn:aws:iam::000000000000:user/local')).toBe(true);
+    expect(runs.every((r) => r.trigger === 'api')).toBe(true);
 
     const record = await api.invoke('rolloverRunRecord', { pathParameters: { runId: String(activated.json['runId']) } });
     expect(record.status).toBe(200);
@@ -91,12 +98,49 @@ describe('POST /rollover', () => {
       expect(busy.json['error']).toMatchObject({ code: 'rollover_in_progress', runId: winner?.json['runId'] });
       expect(busy.headers['x-request-id']).toBeTruthy();
     }
-    // Every real run that ran is on record with its caller.
+    // Every real run that ran is on record with its caller (in the table; the read route does not show it).
     const ran = answers.filter((a) => a.status === 200);
+    const table = createRunTable({ tableName: api.dynamo.tableName, client: api.dynamo.client });
     for (const answer of ran) {
-      const record = await api.invoke('rolloverRunRecord', { pathParameters: { runId: String(answer.json['runId']) } });
-      expect(record.json).toMatchObject({ caller: 'arn:aws:iam::000000000000:user/local', trigger: 'api' });
+      const runId = String(answer.json['runId']);
+      expect(await table.getRun(api.sandbox.accountName, runId)).toMatchObject({ caller: LOCAL_CALLER, trigger: 'api' });
+      const record = await api.invoke('rolloverRunRecord', { pathParameters: { runId } });
+      expect(record.json).toMatchObject({ runId, trigger: 'api' });
     }
+  });
+
+  it('run records are read with the configured account and the table only: no secret, no InvoiceXpress call', async () => {
+    const answer = await run({ phase: 'prepare', year: NEXT });
+    api.sandbox.reset();
+    // What the stack gives rollover-run-record: no IX_SECRET_ID (its role cannot read the secret).
+    const records = createRunRecords({ ROLLOVER_TABLE_NAME: api.dynamo.tableName, IX_ACCOUNT_NAME: api.sandbox.accountName });
+    expect(await records.get(String(answer.json['runId']))).toMatchObject({ runId: answer.json['runId'], trigger: 'api', outcome: 'ready' });
+    expect(await records.get(`${String(NEXT)}-20261201T090000000Z-zzzzzz`)).toBeUndefined();
+    expect(api.sandbox.requests).toHaveLength(0);
+    expect(() => createRunRecords({ ROLLOVER_TABLE_NAME: api.dynamo.tableName })).toThrow(/IX_ACCOUNT_NAME/);
+  });
+
+  it('a secret for another account than the configured one is refused before any InvoiceXpress call', async () => {
+    const service = createRolloverStatusService({ ...process.env, IX_ACCOUNT_NAME: 'another-account' });
+    await expect(service.readiness(NEXT, Deadline.in(5_000))).rejects.toThrow(ConfigurationError);
+    await expect(service.readiness(NEXT, Deadline.in(5_000))).rejects.toThrow(/accountName differs from IX_ACCOUNT_NAME/);
+    expect(api.sandbox.requests).toHaveLength(0);
+  });
+
+  it("the read routes never show a run's caller (an IAM principal; an SSO session name can be an e-mail)", async () => {
+    const answer = await run({ phase: 'prepare', year: NEXT });
+    const runId = String(answer.json['runId']);
+    const table = createRunTable({ tableName: api.dynamo.tableName, client: api.dynamo.client });
+    expect((await table.getRun(api.sandbox.accountName, runId))?.caller).toBe(LOCAL_CALLER);
+    const record = await api.invoke('rolloverRunRecord', { pathParameters: { runId } });
+    expect(record.status).toBe(200);
+    expect(record.json).toMatchObject({ runId, trigger: 'api', status: 'finished' });
+    expect(Object.keys(record.json)).not.toContain('caller');
+    const report = await status(NEXT);
+    const runs = report['runs'] as Record<string, unknown>[];
+    expect(runs.map((r) => r['runId'])).toContain(runId);
+    expect(runs.every((r) => !('caller' in r))).toBe(true);
+    expect(JSON.stringify([record.json, report])).not.toContain(LOCAL_CALLER);
   });
 
   it.each([

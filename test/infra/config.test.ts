@@ -8,7 +8,7 @@ describe('infra/config.ts', () => {
   });
 
   it('fills the documented defaults', () => {
-    const config = parseStageConfig('demo', {});
+    const config = parseStageConfig('demo', { invoiceXpressAccount: 'acme' });
     expect(config).toMatchObject({
       stage: 'demo',
       secret: { mode: 'create' },
@@ -16,6 +16,7 @@ describe('infra/config.ts', () => {
       serieTemplates: ['{year}', '{year}B', '{year}C'],
       callers: [],
       invoiceXpressRequestsPerMinute: 100,
+      invoiceXpressBudget: { burst: 20, rolloverReserve: 10 },
       alarms: { emails: [], topicArns: [], expectSubscription: false, api5xxRatePercent: 5, api5xxPeriods: 3, lockHeldSeconds: 240 },
       removalPolicy: 'destroy',
       manageApiGatewayLogsRole: true,
@@ -32,12 +33,14 @@ describe('infra/config.ts', () => {
 
   it('accepts callers by account or role, at one of the three levels', () => {
     const config = parseStageConfig('demo', {
+      invoiceXpressAccount: 'acme',
       callers: [
         { principal: '111122223333', level: 'read' },
         { principal: 'arn:aws:iam::444455556666:role/svc', level: 'rollover' },
+        { principal: 'o-a1b2c3d4e5', level: 'read' },
       ],
     });
-    expect(config.callers.map((c) => c.level)).toEqual(['read', 'rollover']);
+    expect(config.callers.map((c) => c.level)).toEqual(['read', 'rollover', 'read']);
   });
 
   it.each([
@@ -55,15 +58,22 @@ describe('infra/config.ts', () => {
     ['a topic that is not an SNS ARN', { alarms: { topicArns: ['arn:aws:sqs:eu-west-1:123456789012:q'] } }, /alarms\.topicArns\.0/],
     ['a 5XX alarm on a single period', { alarms: { api5xxPeriods: 1 } }, /alarms\.api5xxPeriods/],
     ['no InvoiceXpress allowance', { invoiceXpressRequestsPerMinute: 0 }, /invoiceXpressRequestsPerMinute/],
+    ['a rollover reserve as large as the burst', { invoiceXpressBudget: { burst: 10, rolloverReserve: 10 } }, /invoiceXpressBudget/],
+    ['a burst as large as the allowance', { invoiceXpressRequestsPerMinute: 20, invoiceXpressBudget: { burst: 20 } }, /invoiceXpressBudget/],
     ['an unknown field', { retention: 14 }, /retention/],
     ['an import without a name', { secret: { mode: 'import' } }, /secret\.name/],
+    ['no InvoiceXpress account', { invoiceXpressAccount: undefined }, /invoiceXpressAccount/],
+    ['an account name that is not a host label', { invoiceXpressAccount: 'acme.app' }, /invoiceXpressAccount/],
+    ['a break-glass principal that is not a role', { breakGlassRoleArn: 'arn:aws:iam::123456789012:user/ops' }, /breakGlassRoleArn/],
+    ['a malformed organization id', { callers: [{ principal: 'o-short', level: 'read' }] }, /callers\.0\.principal/],
   ])('rejects %s, naming the field', (_label, raw, message) => {
-    expect(() => parseStageConfig('demo', raw as never)).toThrow(StageConfigError);
-    expect(() => parseStageConfig('demo', raw as never)).toThrow(message);
+    const entry = { invoiceXpressAccount: 'acme', ...raw } as never;
+    expect(() => parseStageConfig('demo', entry)).toThrow(StageConfigError);
+    expect(() => parseStageConfig('demo', entry)).toThrow(message);
   });
 
   it('rejects stage names that cannot be part of resource names', () => {
-    expect(() => parseStageConfig('Prod_EU', {})).toThrow(/Invalid stage name/);
+    expect(() => parseStageConfig('Prod_EU', { invoiceXpressAccount: 'acme' })).toThrow(/Invalid stage name/);
     expect(() => loadStageConfig('nope')).toThrow(/Unknown stage "nope"/);
     expect(() => loadStageConfig('toString')).toThrow(/Unknown stage/);
   });

@@ -5,13 +5,13 @@ import { FUNCTION_SPECS, ServiceFunctions } from '../../infra/constructs/functio
 import type { FunctionSpec } from '../../infra/constructs/functions.ts';
 import { RolloverRunTable } from '../../infra/constructs/run-table.ts';
 import { ServiceSecret } from '../../infra/constructs/secret.ts';
-import { cdkJsonContext } from './support.ts';
+import { cdkJsonContext, synthOutdir } from './support.ts';
 
 /** The functions construct alone, in a bare stack, with the given list of functions. */
 function build(specs: readonly FunctionSpec[]): ServiceFunctions {
-  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ outdir: synthOutdir(), context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
-  const config = parseStageConfig('test', {});
+  const config = parseStageConfig('test', { invoiceXpressAccount: 'acme' });
   const removalPolicy = RemovalPolicy.DESTROY;
   const secret = new ServiceSecret(stack, 'Secret', { config, removalPolicy });
   const runTable = new RolloverRunTable(stack, 'RunTable', { prefix: 'ix-sequences-test', removalPolicy });
@@ -31,7 +31,7 @@ describe('the one list of functions (FUNCTION_SPECS)', () => {
   });
 
   it('refuses a line whose functions/<entry>.ts does not exist, and a routeless function without a description', () => {
-    const extra = { entry: 'no-such-function', timeout: Duration.seconds(28), runTable: 'none', rolloverSettings: false } as const;
+    const extra = { entry: 'no-such-function', timeout: Duration.seconds(28), runTable: 'none', rolloverSettings: false, invoiceXpress: true } as const;
     expect(() => build([...FUNCTION_SPECS, extra])).toThrow(/no-such-function serves no route/);
     expect(() => build([...FUNCTION_SPECS, { ...extra, description: 'a job' }])).toThrow(/Missing Lambda entry .*no-such-function\.ts/);
   });

@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from '../../infra/access.ts';
 import { loadStageConfig } from '../../infra/config.ts';
 import type { StageConfig } from '../../infra/config.ts';
-import { throttlingFor } from '../../infra/constructs/api.ts';
+import { INVOICEXPRESS_CALLS_PER_REQUEST, apiShareOf, methodThrottlingFor, throttlingFor } from '../../infra/constructs/api.ts';
 import { RUN_TABLE_ACTIONS } from '../../infra/constructs/run-table.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import {
@@ -21,7 +22,10 @@ import {
 } from './support.ts';
 import type { CfnTemplate, PolicyStatementJson, Synthesized } from './support.ts';
 
-const BASE_ENV = ['IX_SECRET_ID', 'STAGE', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
+const BUDGET_ENV = ['IX_BUDGET_TABLE_NAME', 'IX_BUDGET_PER_MINUTE', 'IX_BUDGET_BURST', 'IX_BUDGET_ROLLOVER_RESERVE'];
+const BASE_ENV = ['STAGE', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
+/** Only the functions that call InvoiceXpress get the secret, its settings and the request budget. */
+const INVOICEXPRESS_ENV = ['IX_SECRET_ID', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', ...BUDGET_ENV];
 
 function statementActions(s: PolicyStatementJson): string[] {
   return asArray(s.Action);
@@ -51,6 +55,18 @@ describe('throttlingFor (stage throttling from the InvoiceXpress allowance)', ()
 
   it('gives the documented figures for 100 requests a minute', () => {
     expect(throttlingFor(100)).toEqual({ rateLimit: 0.833, burstLimit: 50 });
+  });
+
+  it('per method: what a minute of one method admits costs at most the API\'s share of the budget', () => {
+    const share = apiShareOf({ invoiceXpressRequestsPerMinute: 100, invoiceXpressBudget: { burst: 20, rolloverReserve: 10 } });
+    expect(share).toBe(90);
+    for (const [route, calls] of Object.entries(INVOICEXPRESS_CALLS_PER_REQUEST)) {
+      if (calls === 0) continue;
+      const { rateLimit, burstLimit } = methodThrottlingFor(share, calls);
+      expect((burstLimit + 60 * rateLimit) * calls, route).toBeLessThanOrEqual(share + calls);
+    }
+    expect(methodThrottlingFor(share, 1)).toEqual({ rateLimit: 0.75, burstLimit: 45 });
+    expect(methodThrottlingFor(share, 3)).toEqual({ rateLimit: 0.25, burstLimit: 15 });
   });
 });
 
@@ -99,7 +115,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   });
 
   it("throttles the stage from the InvoiceXpress allowance, traces, access-logs (JSON) and publishes per-method metrics", () => {
-    const throttling = throttlingFor(config.invoiceXpressRequestsPerMinute);
+    const throttling = throttlingFor(apiShareOf(config));
     synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       MethodSettings: Match.arrayWith([
@@ -109,6 +125,18 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
           ThrottlingRateLimit: throttling.rateLimit,
           ThrottlingBurstLimit: throttling.burstLimit,
           DataTraceEnabled: false,
+          MetricsEnabled: true,
+        }),
+      ]),
+    });
+    // GET /sequences/{id} (one InvoiceXpress call) and POST .../register (three) get their own limits.
+    synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1sequences~1{id}', ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 1).burstLimit }),
+        Match.objectLike({
+          HttpMethod: 'PUT',
+          ResourcePath: '/~1sequences~1{id}~1register',
+          ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 3).burstLimit,
           MetricsEnabled: true,
         }),
       ]),
@@ -125,8 +153,13 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     synthesized.template.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: Match.anyValue() }, '/v1']] },
     });
-    // No callers configured in the standard stages: no resource policy.
-    expect(props(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1])['Policy']).toBeUndefined();
+    // No callers configured in the standard stages: a resource policy that denies every level to everyone.
+    const policy = props<{ Policy: { Statement: PolicyStatementJson[] } }>(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1]).Policy;
+    expect(policy.Statement.map((s) => [s.Effect, s.Condition])).toEqual([
+      ['Deny', undefined],
+      ['Deny', undefined],
+      ['Deny', undefined],
+    ]);
   });
 
   it('runs every function on nodejs24.x / arm64 with active tracing, its own log group and its timeout', () => {
@@ -174,27 +207,37 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       const env = envOf(json, name(spec.entry));
       const expected = [
         ...BASE_ENV,
+        ...(spec.invoiceXpress ? INVOICEXPRESS_ENV : []),
         ...(spec.rolloverSettings ? ['SERIE_TEMPLATES', 'ROLLOVER_TIME_ZONE'] : []),
-        ...(spec.runTable !== 'none' ? ['ROLLOVER_TABLE_NAME'] : []),
+        ...(spec.runTable !== 'none' ? ['ROLLOVER_TABLE_NAME', 'IX_ACCOUNT_NAME'] : []),
       ];
       expect(Object.keys(env).sort(), spec.entry).toEqual([...expected].sort());
-      expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
-      expect(env).toMatchObject({
-        STAGE: stage,
-        SECRET_TTL_SECONDS: String(config.secretTtlSeconds),
-        IX_TIMEOUT_MS: String(config.ixTimeoutMs),
-        LOG_LEVEL: config.logLevel,
-        POWERTOOLS_SERVICE_NAME: 'ix-sequences',
-      });
+      expect(env).toMatchObject({ STAGE: stage, LOG_LEVEL: config.logLevel, POWERTOOLS_SERVICE_NAME: 'ix-sequences' });
+      if (spec.invoiceXpress) {
+        expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
+        expect(env).toMatchObject({ SECRET_TTL_SECONDS: String(config.secretTtlSeconds), IX_TIMEOUT_MS: String(config.ixTimeoutMs) });
+      }
+      if (spec.runTable !== 'none') expect(env['IX_ACCOUNT_NAME']).toBe(config.invoiceXpressAccount);
       if (spec.rolloverSettings) {
         expect(env['SERIE_TEMPLATES']).toBe('{year},{year}B,{year}C');
         expect(env['ROLLOVER_TIME_ZONE']).toBe('Europe/Lisbon');
       }
       if (spec.runTable !== 'none') expect(refTarget(env['ROLLOVER_TABLE_NAME'])).toBe(tableId);
+      // Every function that calls InvoiceXpress spends the account's one budget, kept in the run table.
+      if (spec.invoiceXpress) {
+        expect(refTarget(env['IX_BUDGET_TABLE_NAME'])).toBe(tableId);
+        expect(env).toMatchObject({
+          IX_BUDGET_PER_MINUTE: String(config.invoiceXpressRequestsPerMinute),
+          IX_BUDGET_BURST: String(config.invoiceXpressBudget.burst),
+          IX_BUDGET_ROLLOVER_RESERVE: String(config.invoiceXpressBudget.rolloverReserve),
+        });
+      }
     }
     // The rollover functions are the ones that use the table.
     const byEntry = Object.fromEntries(FUNCTION_SPECS.map((s) => [s.entry, s.runTable]));
     expect(byEntry).toMatchObject({ 'rollover-run': 'write', 'rollover-scheduled': 'write', 'rollover-status': 'read', 'list-sequences': 'none' });
+    // The run records' function reads the table by the configured account: it never calls InvoiceXpress.
+    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).map((spec) => spec.entry)).toEqual(['rollover-run-record']);
   });
 
   it('keeps the run table as specified: pk/sk strings, on demand, point-in-time recovery, TTL on expiresAt', () => {
@@ -216,10 +259,20 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(table['GlobalSecondaryIndexes']).toBeUndefined();
   });
 
-  it('grants the run table to the rollover functions only, with exactly the calls their level needs', () => {
+  const byLevel = (level: string): string[] => FUNCTION_SPECS.filter((spec) => spec.runTable === level).map((spec) => spec.entry).sort();
+  it('grants the run table to the rollover and registering functions only, with exactly the calls their level needs', () => {
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     for (const spec of FUNCTION_SPECS) {
-      const dynamo = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
+      const all = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
+      const isBudget = (s: PolicyStatementJson): boolean => JSON.stringify(s.Condition ?? {}).includes('BUDGET#');
+      // The budget's grant, for the functions that call InvoiceXpress: the account's budget item only, read and conditional update.
+      const budget = all.filter(isBudget);
+      expect(budget, spec.entry).toHaveLength(spec.invoiceXpress ? 1 : 0);
+      if (spec.invoiceXpress) {
+        expect(statementActions(budget[0]!).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+        expect(budget[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`BUDGET#${config.invoiceXpressAccount}`] } });
+      }
+      const dynamo = all.filter((s) => !isBudget(s));
       if (spec.runTable === 'none') {
         expect(dynamo, spec.entry).toEqual([]);
         continue;
@@ -227,26 +280,33 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       expect(dynamo, spec.entry).toHaveLength(1);
       expect(statementActions(dynamo[0]!).sort(), spec.entry).toEqual([...RUN_TABLE_ACTIONS[spec.runTable]].sort());
       expect(asArray(dynamo[0]!.Resource), spec.entry).toEqual([tableArn]);
+      // Only the account's own partitions: register and create the registration leases (<account>#sequence#<id>),
+      // the rollover functions its locks and run records (<account>#<year>); no other account's, no other kind of item.
+      const leadingKeys = spec.runTable === 'lease' ? `${config.invoiceXpressAccount}#sequence#*` : `${config.invoiceXpressAccount}#????`;
+      expect(dynamo[0]!['Condition'], spec.entry).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [leadingKeys] } });
     }
+    expect(byLevel('lease')).toEqual(['create-sequence', 'register-sequence']);
+    expect([...RUN_TABLE_ACTIONS.lease].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
     expect([...RUN_TABLE_ACTIONS.read].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    // Nothing updates an item in place (shared/rollover/run-table.ts puts and deletes whole items).
+    expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     // Nothing else in the stack touches DynamoDB.
     const allDynamo = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')));
-    expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length);
+    expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length + FUNCTION_SPECS.filter((s) => s.invoiceXpress).length);
   });
 
-  it("lets each function role read only this stage's secret", () => {
+  it("lets each function that calls InvoiceXpress read only this stage's secret, and no other function", () => {
     for (const spec of FUNCTION_SPECS) {
       const fnId = functionLogicalId(json, name(spec.entry));
       const roleId = refTarget(props(json.Resources[fnId]!)['Role']);
       // No AWS managed policy (e.g. AWSLambdaBasicExecutionRole) on function roles.
       expect(props(json.Resources[roleId!]!)['ManagedPolicyArns'], spec.entry).toBeUndefined();
       const secretReads = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).includes('secretsmanager:GetSecretValue'));
-      expect(secretReads, spec.entry).toHaveLength(1);
-      expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
+      expect(secretReads, spec.entry).toHaveLength(spec.invoiceXpress ? 1 : 0);
+      if (spec.invoiceXpress) expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
     }
     const allSecretReads = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('secretsmanager:')));
-    expect(allSecretReads.length).toBe(FUNCTION_SPECS.length);
+    expect(allSecretReads.length).toBe(FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).length);
   });
 
   it('has no IAM statement with a wildcard action, and a "*" resource only for X-Ray or a route path parameter', () => {
@@ -362,6 +422,14 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       expect(outputs[`Invoke${level}PolicyArn`]?.Export?.Name).toBe(`ix-sequences-${stage}-invoke-${level.toLowerCase()}-policy-arn`);
     }
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['SecretId', 'RolloverTableName', 'AlarmTopicArn', 'RolloverDlqUrl', 'DashboardName']));
+  });
+
+  it("docs/deploy.md names every output the deploy prints, and only those", () => {
+    const deployMd = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    const listed = /prints the outputs:([\s\S]*?)Without\s+`-c stage/.exec(deployMd)?.[1] ?? '';
+    const named = [...listed.matchAll(/`([A-Za-z0-9]+)(…?)`/g)].map(([, name, prefix]) => (prefix === '' ? name : `${name ?? ''}*`));
+    const outputs = Object.keys(json.Outputs ?? {}).map((name) => (/^ApiEndpoint[0-9A-F]{8}$/.test(name) ? 'ApiEndpoint*' : name));
+    expect([...new Set(named)].sort()).toEqual([...outputs].sort());
   });
 
   it('enforces TLS on the DLQ and the encrypted alarm topic', () => {

@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll } from 'vitest';
 import { createApp } from '../../infra/app-factory.ts';
 import type { CreatedApp } from '../../infra/app-factory.ts';
 import type { StageConfigInput } from '../../infra/config.ts';
@@ -13,6 +16,23 @@ export function cdkJsonContext(): Record<string, unknown> {
     context?: Record<string, unknown>;
   };
   return cdkJson.context ?? {};
+}
+
+/**
+ * Where a test file's syntheses go: an App without an outdir writes a cdk.outXXXXXX folder into
+ * the temporary directory for every synthesis and never removes it. One folder per test file
+ * (this module is loaded once per file), removed when the file ends.
+ */
+let synthRoot: string | undefined;
+afterAll(() => {
+  if (synthRoot !== undefined) rmSync(synthRoot, { recursive: true, force: true });
+  synthRoot = undefined;
+});
+
+/** A fresh output folder for one synthesis, removed with the test file's. */
+export function synthOutdir(): string {
+  synthRoot ??= mkdtempSync(join(tmpdir(), 'ix-sequences-synth-'));
+  return mkdtempSync(join(synthRoot, 'cdk.out-'));
 }
 
 export interface SynthOptions {
@@ -34,7 +54,7 @@ export function buildStage(stage: string | undefined, options: SynthOptions = {}
   // An empty list of stacks to bundle: assets are staged without running esbuild.
   if (options.bundle !== true) context['aws:cdk:bundling-stacks'] = [];
   return createApp({
-    appProps: { context, ...(options.outdir !== undefined ? { outdir: options.outdir } : {}) },
+    appProps: { context, outdir: options.outdir ?? synthOutdir() },
     ...(options.stages !== undefined ? { stages: options.stages } : {}),
   });
 }

@@ -181,6 +181,57 @@ describe('status mapping', () => {
   });
 });
 
+const wireFixture = (name: string): string => readFileSync(new URL(`../fixtures/wire/${name}`, import.meta.url), 'utf8');
+
+describe('answers a real account can send (shapes other client libraries recorded)', () => {
+  it('a list with a document type that has its number but no sequence id is read, not refused', async () => {
+    stub.reply({ status: 200, body: wireFixture('list-partial-document.json') });
+    const sequences = await client().list();
+    expect(sequences.map((s) => [s.id, s.serie, s.isDefault, s.registered])).toEqual([
+      [201, 'A', true, false],
+      [202, '2027', false, true],
+    ]);
+    expect(sequences[0]?.documents['invoice']).toEqual({ sequenceId: null, lastNumber: 70, validationCode: null, atcud: 'unknown' });
+  });
+
+  it('a create answered under "sequence", serie as a number, default_sequence 0 although 1 was sent, no validation codes', async () => {
+    stub.reply({ status: 201, body: wireFixture('create-before-atcud.json') });
+    const created = await client().create({ serie: '2017', isDefault: true });
+    expect(created).toMatchObject({ id: 1424772, serie: '2017', isDefault: false, registered: false });
+    expect(Object.keys(created.documents)).toEqual(['invoice', 'receipt', 'purchase_order']);
+  });
+
+  it('register answering a list, set_current answering nothing, a space, {} or []', async () => {
+    stub.reply({ status: 200, body: JSON.stringify({ sequences: [docsRaw] }) });
+    await expect(client().register(146090)).resolves.toBeUndefined();
+    for (const body of ['', ' ', '{}', '[]']) {
+      stub.reply({ status: 200, body });
+      await expect(client().setCurrent(146090)).resolves.toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['{"errors":[{"error":"Serie has already been taken"}]}', ['Serie has already been taken'], [], 'serie_taken'],
+    ['[["name","não está disponível."]]', ['name não está disponível.'], [], 'unknown'],
+    ['{"errors":{"code":"007","message":"All Sequences are registered in AT."}}', ['All Sequences are registered in AT.'], ['007'], 'already_registered'],
+    ['{"code":"000","message":"Unknown error."}', ['Unknown error.'], ['000'], 'unknown'],
+  ] as const)('register answered 422 %s → its messages, codes and reading', async (body, messages, codes, refusal) => {
+    stub.reply({ status: 422, body });
+    const error = await failure(client().register(5));
+    expect([error.kind, error.messages, error.codes, error.refusal]).toEqual(['rejected', messages, codes, refusal]);
+  });
+
+  it('a 429 with no body, or with a text body and Retry-After: 120', async () => {
+    stub.reply({ status: 429, headers: { 'content-type': 'text/plain' } });
+    const bare = await failure(client().get(1));
+    expect([bare.kind, bare.retryAfterSeconds, bare.messages]).toEqual(['rate_limited', undefined, []]);
+    stub.reply({ status: 429, body: 'Too Many Requests', headers: { 'content-type': 'text/plain', 'retry-after': '120' } });
+    const text = await failure(client().list());
+    expect([text.kind, text.retryAfterSeconds, text.messages]).toEqual(['rate_limited', 120, []]);
+    expect(text.message).toBe('InvoiceXpress list /sequences.json answered 429');
+  });
+});
+
 describe('retries', () => {
   it('retries 408/500/502/503/504 on GET and set_current, then succeeds, reporting each attempt', async () => {
     for (const status of [408, 500, 502, 503, 504]) {

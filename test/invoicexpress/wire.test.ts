@@ -9,7 +9,7 @@ import {
   parseSequenceListBody,
 } from '../../shared/invoicexpress/wire.ts';
 import type { WireContext } from '../../shared/invoicexpress/wire.ts';
-import { registrationOf } from '../../shared/sequence.ts';
+import { pendingTypes, registrationOf } from '../../shared/sequence.ts';
 import { SequenceSchema } from '../../shared/sequence.ts';
 
 const docsText = readFileSync(new URL('../fixtures/docs-sequence.json', import.meta.url), 'utf8');
@@ -167,18 +167,31 @@ describe('normalizeSequence / parseSequenceBody', () => {
     expectMalformed(() => normalizeSequence([docsRaw], ctx));
   });
 
-  it('fails with malformed_response when a document type is incomplete', () => {
-    expectMalformed(
-      () => normalizeSequence({ ...docsRaw, current_invoice_sequence_id: 'x' }, ctx),
-      /current_invoice_sequence_id/,
-    );
-    expectMalformed(() => normalizeSequence({ ...docsRaw, current_quote_number: null }, ctx), /current_quote_number/);
-    expectMalformed(
-      () => normalizeSequence({ ...docsRaw, current_quote_validation_code: 12 }, ctx),
-      /current_quote_validation_code/,
-    );
+  it('keeps a document type with missing or unreadable fields with what is known: status unknown, the sequence not registered', () => {
+    const unknownInvoice = normalizeSequence({ ...docsRaw, current_invoice_sequence_id: 'x' }, ctx);
+    expect(unknownInvoice.documents['invoice']).toEqual({ sequenceId: null, lastNumber: 0, validationCode: 'ABCD1230', atcud: 'unknown' });
+    expect(unknownInvoice.documents['receipt']?.atcud).toBe('registered');
+    expect([unknownInvoice.registered, registrationOf(unknownInvoice)]).toEqual([false, 'unknown']);
+    expect(normalizeSequence({ ...docsRaw, current_quote_number: null }, ctx).documents['quote']).toEqual({
+      sequenceId: 146101,
+      lastNumber: null,
+      validationCode: 'ABCD1240',
+      atcud: 'unknown',
+    });
+    expect(normalizeSequence({ ...docsRaw, current_quote_validation_code: 12 }, ctx).documents['quote']).toEqual({
+      sequenceId: 146101,
+      lastNumber: 0,
+      validationCode: null,
+      atcud: 'unknown',
+    });
     const withoutId = Object.fromEntries(Object.entries(docsRaw).filter(([k]) => k !== 'current_receipt_sequence_id'));
-    expectMalformed(() => normalizeSequence(withoutId, ctx), /current_receipt_sequence_id/);
+    const noReceiptId = normalizeSequence(withoutId, ctx);
+    expect(noReceiptId.documents['receipt']).toMatchObject({ sequenceId: null, atcud: 'unknown' });
+    expect(registrationOf(noReceiptId)).toBe('unknown');
+    // Pending and unknown together: still unknown (never "only pending", which a register would settle).
+    const mixed = normalizeSequence({ ...withoutId, current_invoice_validation_code: 'N/D' }, ctx);
+    expect([registrationOf(mixed), pendingTypes(mixed)]).toEqual(['unknown', ['invoice']]);
+    expect(SequenceSchema.parse(mixed)).toEqual(mixed);
   });
 
   it('fails with malformed_response on unusable envelopes', () => {
@@ -226,6 +239,72 @@ describe('parseSequenceListBody', () => {
   });
 });
 
+const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/wire/${name}`, import.meta.url), 'utf8')) as unknown;
+
+describe('answers a real account can send (shapes other client libraries recorded)', () => {
+  const listCtx: WireContext = { operation: 'list', path: '/sequences.json', status: 200 };
+
+  it('a list with a document type that has its number but no sequence id: kept, that type unknown, the rest as it is', () => {
+    const { sequences } = parseSequenceListBody(fixture('list-partial-document.json'), listCtx);
+    expect(sequences).toEqual([
+      {
+        id: 201,
+        serie: 'A',
+        isDefault: true,
+        registered: false,
+        documents: { invoice: { sequenceId: null, lastNumber: 70, validationCode: null, atcud: 'unknown' } },
+      },
+      {
+        id: 202,
+        serie: '2027',
+        isDefault: false,
+        registered: true,
+        documents: {
+          invoice: { sequenceId: 202, lastNumber: 0, validationCode: 'ABCD2020', atcud: 'registered' },
+          fees_note: { sequenceId: 203, lastNumber: 0, validationCode: null, atcud: 'not_applicable' },
+        },
+      },
+    ]);
+    expect(sequences.map(registrationOf)).toEqual(['unknown', 'registered']);
+    for (const sequence of sequences) expect(SequenceSchema.parse(sequence)).toEqual(sequence);
+  });
+
+  it('a create answered before ATCUD: serie a number, default_sequence 0, no validation codes, a purchase_order type', () => {
+    const sequence = parseSequenceBody(fixture('create-before-atcud.json'), { operation: 'create', path: '/sequences.json', status: 201 });
+    const unknown = (sequenceId: number) => ({ sequenceId, lastNumber: 0, validationCode: null, atcud: 'unknown' });
+    expect(sequence).toEqual({
+      id: 1424772,
+      serie: '2017',
+      isDefault: false,
+      registered: false,
+      documents: { invoice: unknown(1424772), receipt: unknown(1424773), purchase_order: unknown(1424774) },
+    });
+    expect(registrationOf(sequence)).toBe('unknown');
+  });
+
+  it('get and create under "sequence" or "sequences"; register answering a one-element list', () => {
+    const raw = (fixture('create-before-atcud.json') as { sequence: unknown }).sequence;
+    const expected = parseSequenceBody({ sequence: raw }, ctx);
+    expect(parseSequenceBody({ sequences: raw }, ctx)).toEqual(expected);
+    expect(parseSequenceBody({ sequences: [raw] }, ctx)).toEqual(expected);
+  });
+
+  it('refuses only what cannot be acted on: no id, no serie, an unreadable default_sequence (the whole list)', () => {
+    const partial = { id: 201, serie: 'A', default_sequence: 1, current_invoice_number: 70 };
+    const without = (key: string) => Object.fromEntries(Object.entries(partial).filter(([k]) => k !== key));
+    const [noId, noSerie] = [without('id'), without('serie')];
+    const cases: [unknown, RegExp][] = [
+      [noId, /sequences\[1\]: id/],
+      [noSerie, /sequences\[1\]: serie/],
+      [{ ...partial, default_sequence: null }, /sequences\[1\]: default_sequence/],
+      [{ ...partial, serie: 20.5 }, /sequences\[1\]: serie/],
+    ];
+    for (const [bad, problem] of cases) {
+      expectMalformed(() => parseSequenceListBody({ sequences: [docsRaw, bad] }, ctx), problem);
+    }
+  });
+});
+
 const messagesOf = (body: unknown): string[] => parseErrorBody(body).messages;
 
 describe('parseErrorBody', () => {
@@ -242,6 +321,10 @@ describe('parseErrorBody', () => {
     expect(messagesOf('{"message":"Not found"}')).toEqual(['Not found']);
     expect(messagesOf('{"errors":{"serie":["has already been taken"]}}')).toEqual(['serie has already been taken']);
     expect(messagesOf('{"error":{"message":"nested"}}')).toEqual(['nested']);
+    expect(messagesOf('[["name","não está disponível."]]')).toEqual(['name não está disponível.']);
+    expect(messagesOf('[["name","não está disponível."],["serie","é inválida"]]')).toEqual(['name não está disponível.', 'serie é inválida']);
+    expect(messagesOf('["só uma mensagem"]')).toEqual(['só uma mensagem']);
+    expect(messagesOf('{"errors":["Serie has already been taken","The sequence name is invalid"]}')).toHaveLength(2);
   });
 
   it('gives [] for empty, blank, HTML, text and unrelated JSON bodies', () => {

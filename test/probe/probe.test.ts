@@ -9,6 +9,7 @@ import type { FindingId, ProbeReport } from '../../local/probe/findings.ts';
 import { httpGet } from '../../local/probe/http.ts';
 import type { ProbeResponse } from '../../local/probe/http.ts';
 import { observe } from '../../local/probe/observe.ts';
+import { formatReport } from '../../local/probe/report.ts';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { Sandbox, SandboxVariants } from '../../sandbox/types.ts';
 
@@ -50,9 +51,11 @@ const DOCS_SHAPES: Record<FindingId, unknown> = {
   serieType: 'string',
   rateLimitHeaders: [],
   documentTypes: [],
+  incompleteTypes: [],
   notFoundBody: 'blank',
   wrongKeyBody: null,
   writeAnswers: null,
+  createMakesDefault: null,
 };
 
 describe('the probe in each wire variant of the sandbox', () => {
@@ -62,8 +65,9 @@ describe('the probe in each wire variant of the sandbox', () => {
     ['numbers as strings', { stringly: true }, { numbersAsStrings: 'strings', defaultSequence: 'string' }],
     ['a paginated list', { pageSize: 1 }, { paginationObject: true, pageParameters: 'honoured' }],
     ['a list without current_*', { currentFields: 'not_in_list' }, { listCurrentFields: 'none' }],
-    ['no current_* anywhere', { currentFields: 'none' }, { listCurrentFields: 'none', getCurrentFields: false, documentTypes: null }],
+    ['no current_* anywhere', { currentFields: 'none' }, { listCurrentFields: 'none', getCurrentFields: false, documentTypes: null, incompleteTypes: null }],
     ['register/set_current bodies (writes: not visible to a read-only probe)', { actionBody: 'text' }, {}],
+    ['a create that makes the new serie the default (a write: not visible either)', { createBecomesDefault: true }, {}],
     [
       'all at once',
       { singleKey: 'sequence', stringly: true, pageSize: 1, currentFields: 'not_in_list' },
@@ -76,6 +80,12 @@ describe('the probe in each wire variant of the sandbox', () => {
     expect(sandbox.requests.length).toBe(report.requests.length);
     expect(new Set(sandbox.requests.map((request) => request.method))).toEqual(new Set(['GET']));
     expect(report.sequencesInAccount).toBe(2);
+  });
+
+  it('a document type with its number but no sequence id: named, and the service reads every answer', async () => {
+    sandbox.seedAccount([{ serie: 'A', default: true, documents: 'incomplete' }, { serie: '2027' }]);
+    const report = await probeSandbox();
+    expect(report.findings.incompleteTypes).toMatchObject({ value: ['invoice'], detail: 'incomplete: invoice; the service reads every answer' });
   });
 
   it('a paginated list: the report says the plain list is not the whole account', async () => {
@@ -103,6 +113,9 @@ describe('the probe in each wire variant of the sandbox', () => {
     const report = await probeSandbox();
     expect(report.findings.wrongKeyBody.detail).toMatch(/not probed: .*second, wrong key/);
     expect(report.findings.writeAnswers.detail).toMatch(/not probed: .*never writes/);
+    expect(report.findings.createMakesDefault.value).toBeNull();
+    expect(report.findings.createMakesDefault.detail).toMatch(/not probed: .*puts the previous default back/);
+    expect(formatReport(report)).toMatch(/create makes default +\? +not probed/);
   });
 });
 
@@ -141,6 +154,24 @@ describe('what the probe makes of answers the sandbox cannot give', () => {
       pageParameters: 'honoured',
     });
     expect(report.findings.documentTypes.detail).toContain('documented but not seen: invoice_receipt');
+    // No validation codes at all (as before ATCUD): every type is incomplete, read all the same.
+    expect(report.findings.incompleteTypes).toMatchObject({ value: ['invoice', 'purchase_order'], detail: expect.stringContaining('the service reads every answer') as unknown });
+  });
+
+  it('reads a list in every envelope the service reads: under "sequence", or one object', () => {
+    for (const list of [{ sequence: [sequence] }, { sequences: sequence }, [sequence]]) {
+      const report = analyse('https://acme.example', { list: response('/sequences.json', 200, list), notFound: response('/sequences/0.json', 404, '') });
+      expect(report.sequencesListed).toBe(1);
+    }
+  });
+
+  it('names what the service cannot read: a sequence without a serie', () => {
+    const noSerie = { id: 2, default_sequence: 0, current_invoice_number: 1 };
+    const report = analyse('https://acme.example', {
+      list: response('/sequences.json', 200, { sequences: [sequence, noSerie] }),
+      notFound: response('/sequences/0.json', 404, ''),
+    });
+    expect(report.findings.incompleteTypes.detail).toMatch(/the service cannot read 1 \(so refuses the whole list\): serie: /);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError, parseEnv } from '../../shared/runtime/env.ts';
 import { RolloverEnvSchema, RolloverSettingsSchema, serieNameProblem, serieNames } from '../../shared/rollover/config.ts';
 
-const base = { IX_SECRET_ID: 'ix/test', ROLLOVER_TABLE_NAME: 'ix-sequences-test-runs' };
+const base = { IX_SECRET_ID: 'ix/test', ROLLOVER_TABLE_NAME: 'ix-sequences-test-runs', IX_ACCOUNT_NAME: 'acme' };
 
 describe('RolloverEnvSchema', () => {
   it('defaults: {year},{year}B,{year}C in Europe/Lisbon', () => {
@@ -13,8 +13,13 @@ describe('RolloverEnvSchema', () => {
     expect(env.ROLLOVER_TABLE_NAME).toBe('ix-sequences-test-runs');
   });
 
+  it("requires the account's name from configuration, a host label", () => {
+    expect(() => parseEnv(RolloverEnvSchema, { ...base, IX_ACCOUNT_NAME: undefined })).toThrow(/IX_ACCOUNT_NAME/);
+    expect(() => parseEnv(RolloverEnvSchema, { ...base, IX_ACCOUNT_NAME: 'acme.app.invoicexpress.com' })).toThrow(/IX_ACCOUNT_NAME/);
+  });
+
   it('requires the run table, by name', () => {
-    expect(() => parseEnv(RolloverEnvSchema, { IX_SECRET_ID: 'ix/test' })).toThrow(/ROLLOVER_TABLE_NAME/);
+    expect(() => parseEnv(RolloverEnvSchema, { IX_SECRET_ID: 'ix/test', IX_ACCOUNT_NAME: 'acme' })).toThrow(/ROLLOVER_TABLE_NAME/);
     expect(() => parseEnv(RolloverEnvSchema, { ...base, ROLLOVER_TABLE_NAME: 'a b' })).toThrow(/ROLLOVER_TABLE_NAME/);
   });
 

@@ -7,7 +7,8 @@ import type { Sequence } from '../../shared/sequence.ts';
  * An in-memory InvoiceXpress with the sandbox's semantics, for fast plan and property tests (the
  * HTTP behaviour is tested against the real sandbox): create may leave AT pending; register answers
  * 422 with the refusal table's codes (007 already registered, 001 name refused, 004 account-wide);
- * duplicates answer serie_exists; the list can hide the document fields of some sequences.
+ * duplicates answer serie_exists; the list can hide the document fields of some sequences, and
+ * some sequences can come with an incomplete document type.
  */
 export interface MemoryEntry {
   serie: string;
@@ -15,6 +16,8 @@ export interface MemoryEntry {
   isDefault: boolean;
   /** The list answers this sequence without its current_* fields (get still has them). */
   hiddenInList: boolean;
+  /** Every answer has a document type with its number but no sequence id (status unknown). */
+  incomplete: boolean;
 }
 
 export interface MemoryAccount {
@@ -27,7 +30,7 @@ export interface MemoryAccount {
   accountFailure: boolean;
   /** Create registers at once (AT answers) unless the name is refused, the account fails, or this is false. */
   registerOnCreate: boolean;
-  add(serie: string, init: { registered: boolean; isDefault?: boolean; hiddenInList?: boolean }): number;
+  add(serie: string, init: { registered: boolean; isDefault?: boolean; hiddenInList?: boolean; incomplete?: boolean }): number;
   series(): string[];
   defaultSerie(): string | undefined;
 }
@@ -55,8 +58,9 @@ export function memoryAccount(options: { registerOnCreate?: boolean; refuse?: It
               atcud: entry.registered ? 'registered' : 'pending',
             },
             fees_note: { sequenceId: id + 1, lastNumber: 0, validationCode: null, atcud: 'not_applicable' },
+            ...(entry.incomplete ? { receipt: { sequenceId: null, lastNumber: 3, validationCode: null, atcud: 'unknown' as const } } : {}),
           };
-    const registered = Object.keys(documents).length > 0 && entry.registered;
+    const registered = Object.keys(documents).length > 0 && entry.registered && !entry.incomplete;
     return { id, serie: entry.serie, isDefault: entry.isDefault, registered, documents };
   };
 
@@ -70,7 +74,13 @@ export function memoryAccount(options: { registerOnCreate?: boolean; refuse?: It
       const id = nextId;
       nextId += 10;
       if (init.isDefault) for (const entry of state.values()) entry.isDefault = false;
-      state.set(id, { serie, registered: init.registered, isDefault: init.isDefault ?? false, hiddenInList: init.hiddenInList ?? false });
+      state.set(id, {
+        serie,
+        registered: init.registered,
+        isDefault: init.isDefault ?? false,
+        hiddenInList: init.hiddenInList ?? false,
+        incomplete: init.incomplete ?? false,
+      });
       return id;
     },
     series: () => [...state.values()].map((entry) => entry.serie),

@@ -140,11 +140,14 @@ function checkRuns(runs: LockedRun[], before: RawSequence[], after: RawSequence[
   const current = defaultOf(after);
   const superseding = previous !== undefined && !CANDIDATES.includes(previous.serie) && (yearNamedBy(previous.serie) ?? 0) >= YEAR;
   if (superseding) expect(current?.id, `a default naming ${previous.serie} is left alone`).toBe(previous.id);
-  if (current !== undefined && current.id !== previous?.id) {
+  // InvoiceXpress moved the default to a serie a run created, and putting it back failed: the run says so.
+  const putBackFailed = ran.some((run) => run.result.failure?.action === 'set_current' && (run.result.note ?? '').includes('back failed'));
+  if (current !== undefined && current.id !== previous?.id && !putBackFailed) {
     // Moved by a run (no person acted during this step): only ever to a registered configured name.
     expect(CANDIDATES).toContain(current.serie);
     expect(isRegistered(current), `the new default '${current.serie}' is registered`).toBe(true);
   }
+  if (putBackFailed) expect(before.map((sequence) => sequence.id)).not.toContain(current?.id);
 
   for (const run of ran) {
     const { result } = run;
@@ -168,7 +171,7 @@ function checkRuns(runs: LockedRun[], before: RawSequence[], after: RawSequence[
 describe('rollover histories against the sandbox (model-based)', () => {
   it('no harm in any history: default, names, duplicates, truthful results', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArbitrary, { minLength: 2, maxLength: 7 }), fc.constantFrom('docs', 'empty', 'later', 'person', 'pending', 'refusing'), async (steps, start) => {
+      fc.asyncProperty(fc.array(stepArbitrary, { minLength: 2, maxLength: 7 }), fc.constantFrom('docs', 'empty', 'later', 'person', 'pending', 'refusing', 'createDefault'), async (steps, start) => {
         account++;
         sandbox.reset();
         if (start === 'empty') sandbox.seedAccount('empty');
@@ -176,6 +179,9 @@ describe('rollover histories against the sandbox (model-based)', () => {
         if (start === 'person') sandbox.seedAccount([{ serie: '2026' }, { serie: 'FT2027', default: true }, { serie: '2027', documents: 'pending' }]);
         if (start === 'pending') sandbox.seedAccount([{ serie: '2026', default: true }, { serie: '2027', documents: 'none' }, { serie: '2027B', documents: 'partial' }]);
         if (start === 'refusing') sandbox.setAt({ onRegister: 'reject', rejectSeries: ['2027', '2027B'] });
+        // InvoiceXpress makes every new serie the default (its web app does; its API may).
+        const variants = start === 'createDefault' ? { createBecomesDefault: true } : {};
+        sandbox.setVariants(variants);
         for (const step of steps) {
           switch (step.type) {
             case 'at':
@@ -185,7 +191,7 @@ describe('rollover histories against the sandbox (model-based)', () => {
               sandbox.addFault({ fault: step.fault, operations: [step.operation], times: step.times });
               break;
             case 'hide_fields':
-              sandbox.setVariants(step.hide ? { currentFields: 'not_in_list' } : {});
+              sandbox.setVariants(step.hide ? { ...variants, currentFields: 'not_in_list' } : variants);
               break;
             case 'person':
               await person(step.action);

@@ -44,11 +44,44 @@ describe('yearNamedBy', () => {
     ['FT2027', 2027],
     ['2027B', 2027],
     ['A-2026/2027', 2027],
-    ['FT27', undefined],
+    ['FT27', 2027],
+    ['27A', 2027],
+    ['FT-27', 2027],
+    ['FT26-27', 2027],
+    ['FT26', 2026],
+    ['2027-12', 2027],
+    ['2026-12-31', 2026],
+    ['FT2026-27', 2026],
+    ['A1270', undefined],
+    ['FT127', undefined],
+    ['FT7', undefined],
     ['20270', undefined],
     ['FT', undefined],
   ])('%s → %s', (serie, year) => {
     expect(yearNamedBy(serie)).toBe(year);
+  });
+
+  /** Letters and separators: never digits, so a token stays a token. */
+  const noDigits = fc.stringMatching(/^[A-Z_\-/]{0,6}$/);
+
+  it('reads a year token anywhere in the name, in four or two digits', () => {
+    fc.assert(
+      fc.property(noDigits, noDigits, fc.integer({ min: 2000, max: 2099 }), fc.boolean(), (before, after, year, twoDigits) => {
+        const token = twoDigits ? String(year % 100).padStart(2, '0') : String(year);
+        expect(yearNamedBy(`${before}${token}${after}`)).toBe(year);
+      }),
+    );
+  });
+
+  it('never reads a year from a longer or shorter run of digits', () => {
+    fc.assert(
+      fc.property(noDigits, noDigits, fc.stringMatching(/^\d{1,9}$/), (before, after, digits) => {
+        const named = yearNamedBy(`${before}${digits}${after}`);
+        if (digits.length === 2) expect(named).toBe(2000 + Number(digits));
+        else if (digits.length === 4 && digits.startsWith('2')) expect(named).toBe(Number(digits));
+        else expect(named).toBeUndefined();
+      }),
+    );
   });
 });
 
@@ -73,6 +106,9 @@ describe('decide: one rule at a time', () => {
     ['a later year is the default: left alone', 'activate', [seq(1, '2028', 'registered', true)], {}, 'leave_alone 2028'],
     ['a person’s FT2027 is the default: left alone', 'activate', [seq(1, 'FT2027', 'registered', true), seq(2, '2027', 'registered')], {}, 'leave_alone FT2027'],
     ['a person’s unregistered FT2027 is still theirs', 'prepare', [seq(1, 'FT2027', 'pending', true)], {}, 'leave_alone FT2027'],
+    ['a person’s FT27 is the default: left alone', 'activate', [seq(1, 'FT27', 'registered', true), seq(2, '2027', 'registered')], {}, 'leave_alone FT27'],
+    ['a person’s 27A is the default: left alone', 'activate', [seq(1, '27A', 'registered', true), seq(2, '2027', 'registered')], {}, 'leave_alone 27A'],
+    ['a person’s FT26 is switched away from in 2027', 'activate', [seq(1, 'FT26', 'registered', true), seq(2, '2027', 'registered')], {}, 'read 2027'],
     ['an older default is switched away from', 'activate', [seq(1, 'FT2026', 'registered', true), seq(2, '2027', 'registered')], {}, 'read 2027'],
     ['a default naming no year is switched away from', 'activate', [seq(1, 'A', 'registered', true), seq(2, '2027', 'registered')], {}, 'read 2027'],
     ['verify: registered and default is done', 'verify', [seq(2, '2027', 'registered', true)], {}, 'done 2027'],
@@ -80,6 +116,24 @@ describe('decide: one rule at a time', () => {
     ['verify: nothing registered stops', 'verify', [old, seq(2, '2027', 'pending')], {}, 'stop not_ready'],
   ])('%s', (_name, phase, sequences, extra, expected) => {
     expect(describeDecision(phase, sequences, extra)).toBe(expected);
+  });
+});
+
+describe("decide: a person's default that names a year", () => {
+  const letters = fc.stringMatching(/^[A-Z]{0,3}$/);
+  const separator = fc.constantFrom('', '-', '_', '/');
+
+  it('is left alone when it names the target year or a later one (four or two digits), switched from otherwise', () => {
+    fc.assert(
+      fc.property(letters, separator, letters, fc.integer({ min: 2015, max: 2040 }), fc.boolean(), fc.constantFrom<RolloverPhase>('prepare', 'activate'), (before, sep, after, year, twoDigits, phase) => {
+        const token = twoDigits ? String(year % 100) : String(year);
+        const serie = `${before}${sep}${token}${after}`;
+        fc.pre(!CANDIDATES.includes(serie));
+        const decision = decide(state(phase, [seq(1, serie, 'registered', true), seq(2, '2027', 'registered')], { fresh: new Set([2]) }));
+        if (year >= 2027) expect(decision).toMatchObject({ type: 'leave_alone', sequence: { serie } });
+        else expect(decision.type).toBe(phase === 'prepare' ? 'done' : 'set_current');
+      }),
+    );
   });
 });
 
@@ -105,13 +159,16 @@ describe('simulate (dry run)', () => {
 
 // ---- Runs against an in-memory account, from generated states --------------------------------
 
-type NameStatus = 'missing' | 'pending' | 'registered' | 'unknown';
+/** 'incomplete': a document type without its sequence id in every answer (registered or not at AT). */
+type NameStatus = 'missing' | 'pending' | 'registered' | 'unknown' | 'incomplete' | 'incomplete_registered';
 
 /** The account's state before a run: what reality can leave behind, including what a person did. */
 const accountArbitrary = fc.record({
-  names: fc.tuple(...CANDIDATES.map(() => fc.constantFrom<NameStatus>('missing', 'missing', 'pending', 'registered', 'unknown'))),
+  names: fc.tuple(
+    ...CANDIDATES.map(() => fc.constantFrom<NameStatus>('missing', 'missing', 'pending', 'registered', 'unknown', 'incomplete', 'incomplete_registered')),
+  ),
   /** Series that are not ours: last year's, a later year's, a person's. */
-  others: fc.subarray(['2026', '2028', 'FT2027', 'FT2026', 'A']),
+  others: fc.subarray(['2026', '2028', 'FT2027', 'FT2026', 'FT27', 'FT26', '27A', 'A']),
   /** Which serie is the default (index into the series that exist; none when out of range). */
   defaultPick: fc.integer({ min: -1, max: 8 }),
   refused: fc.subarray(CANDIDATES),
@@ -132,7 +189,9 @@ function accountFrom(generated: {
   for (const serie of generated.others) account.add(serie, { registered: serie !== 'A' });
   generated.names.forEach((status, index) => {
     const serie = CANDIDATES[index] ?? '';
-    if (status !== 'missing') account.add(serie, { registered: status === 'registered', hiddenInList: status === 'unknown' });
+    if (status === 'missing') return;
+    const incomplete = status === 'incomplete' || status === 'incomplete_registered';
+    account.add(serie, { registered: status === 'registered' || status === 'incomplete_registered', hiddenInList: status === 'unknown', incomplete });
   });
   const ids = [...account.state.keys()];
   const pick = ids[generated.defaultPick];
@@ -172,11 +231,14 @@ describe('rollover runs from every state reality can leave (in-memory account)',
         const previous = defaultBefore;
         const superseding = previous !== undefined && !CANDIDATES.includes(previous) && (yearNamedBy(previous) ?? 0) >= 2027;
         if (superseding) expect(defaultAfter).toBe(previous);
-        // The default only ever moves to a registered serie, and only in activate.
+        // The default only ever moves to a registered serie InvoiceXpress answers completely, and only in activate.
         if (defaultAfter !== defaultBefore) {
           expect(phase).toBe('activate');
           expect(defaultEntry?.registered).toBe(true);
+          expect(defaultEntry?.incomplete).toBe(false);
         }
+        // A serie answered incomplete is never sent to AT: its registration is as it was.
+        for (const [id, entry] of account.state) if (entry.incomplete) expect(entry.registered).toBe(before.get(id)?.registered);
         // set_current only on the word of a get of that very sequence in this run.
         account.calls.forEach((call, index) => {
           if (!call.startsWith('set_current')) return;
@@ -206,8 +268,8 @@ describe('rollover runs from every state reality can leave (in-memory account)',
           account.calls.length = 0;
           const again = await run(false);
           expect(again.outcome).toBe('already_done');
-          // The list's word suffices unless it hides the serie's AT status (then one read).
-          const hidden = generated.names.includes('unknown');
+          // The list's word suffices unless it hides a name's AT status or answers it incomplete (then reads).
+          const hidden = generated.names.some((status) => status === 'unknown' || status.startsWith('incomplete'));
           if (phase !== 'verify' && !hidden) expect(account.calls).toEqual(['list']);
           expect(account.calls.every((call) => call === 'list' || call.startsWith('get'))).toBe(true);
         }

@@ -113,11 +113,12 @@ describe('prepare, activate, repeat', () => {
     expect(series()).toEqual(['2022', '2027']);
   });
 
-  it('registers when create leaves AT pending (4 calls), and activate from scratch does everything', async () => {
+  it('registers when create leaves AT pending (5 calls), and activate from scratch does everything', async () => {
     sandbox.setAt({ onCreate: 'pending' });
     const prepare = await run('prepare');
     expect(prepare.outcome).toBe('ready');
-    expect(counts()).toEqual({ list: 1, create: 1, register: 1, get: 1 });
+    // The get after create checks that InvoiceXpress did not make the new serie the default.
+    expect(counts()).toEqual({ list: 1, create: 1, register: 1, get: 2 });
     expect(trail(prepare)).toEqual(['find:done', 'create:done', 'register:done', 'verify:done']);
 
     sandbox.reset();
@@ -126,7 +127,7 @@ describe('prepare, activate, repeat', () => {
     const activate = await run('activate', { steps });
     expect(activate.outcome).toBe('activated');
     // register's read-back shows the codes before set_current (a pending serie is never made default), then verify.
-    expect(counts()).toEqual({ list: 1, create: 1, register: 1, get: 2, set_current: 1 });
+    expect(counts()).toEqual({ list: 1, create: 1, register: 1, get: 3, set_current: 1 });
     expect(steps).toEqual(activate.steps); // onStep saw every step, in order
     expect(defaultSerie()).toBe('2027');
   });
@@ -141,8 +142,8 @@ describe('transient InvoiceXpress failures', () => {
     const result = await run('prepare');
     expect(result.outcome).toBe('ready');
     // A 429 was not acted on: register is sent again only after it.
-    expect(counts()).toEqual({ list: 3, create: 1, register: 2, get: 2 });
-    expect(result.calls).toEqual({ list: 1, get: 1, create: 1, register: 1, set_current: 0 });
+    expect(counts()).toEqual({ list: 3, create: 1, register: 2, get: 3 });
+    expect(result.calls).toEqual({ list: 1, get: 2, create: 1, register: 1, set_current: 0 });
   });
 
   it('a 5xx that outlasts the retries fails the run with the kind, and the next run resumes', async () => {
@@ -199,7 +200,7 @@ describe('lost answers', () => {
     expect(result.outcome).toBe('ready');
     expect(result.fallback).toBeUndefined();
     expect(trail(result)).toEqual(['find:done', 'create:done', 'register:done', 'verify:done']);
-    expect(counts()).toEqual({ list: 1, create: 1, register: 1, get: 1 });
+    expect(counts()).toEqual({ list: 1, create: 1, register: 1, get: 2 });
   });
 
   it('a dropped set_current answer is retried (idempotent PUT)', async () => {
@@ -391,6 +392,24 @@ describe('pagination', () => {
   });
 });
 
+describe("a person's default with a two-digit year", () => {
+  it.each(['FT27', '27A'])("activate leaves a default '%s' (a person's choice for 2027) as it is", async (serie) => {
+    sandbox.seedAccount([{ serie: '2026' }, { serie: '2027' }, { serie, default: true }]);
+    const from = mark();
+    const result = await run('activate');
+    expect(result).toMatchObject({ outcome: 'already_done', serie, sequence: { serie, isDefault: true } });
+    expect(result.note).toContain(`'${serie}' names 2027`);
+    expect(defaultSerie()).toBe(serie);
+    expect(counts(from)).toEqual({ list: 1 });
+  });
+
+  it("activate switches from last year's 'FT26' to 2027", async () => {
+    sandbox.seedAccount([{ serie: '2027' }, { serie: 'FT26', default: true }]);
+    expect(await run('activate')).toMatchObject({ outcome: 'activated', serie: '2027' });
+    expect(defaultSerie()).toBe('2027');
+  });
+});
+
 describe('dry run', () => {
   it('lists once, plans the steps, changes nothing', async () => {
     const before = sandbox.sequences();
@@ -430,5 +449,47 @@ describe('readiness', () => {
     from = mark();
     expect(await readiness({ client, year: 2027, templates: TEMPLATES })).toMatchObject({ serie: '2027', current: true });
     expect(counts(from)).toEqual({ list: 1 });
+  });
+});
+
+describe('a create that InvoiceXpress makes the default (sandbox variant createBecomesDefault)', () => {
+  it('prepare puts the previous default back in the same run and says so (a note and a set_current step)', async () => {
+    sandbox.setVariants({ createBecomesDefault: true });
+    const result = await run('prepare');
+    expect(result.outcome).toBe('ready');
+    expect(defaultSerie()).toBe('2022');
+    expect(trail(result)).toEqual(['find:done', 'create:done', 'set_current:done', 'verify:done']);
+    expect(result.steps[2]).toMatchObject({ action: 'set_current', serie: '2022' });
+    expect(result.note).toContain("made the new serie '2027' the default");
+    expect(result.sequence).toMatchObject({ serie: '2027', isDefault: false, registered: true });
+    expect(counts()).toEqual({ list: 1, create: 1, get: 1, set_current: 1 });
+  });
+
+  it('activate with AT pending on create: the default is put back, then moved only once the new serie is registered', async () => {
+    sandbox.setVariants({ createBecomesDefault: true });
+    sandbox.setAt({ onCreate: 'pending' });
+    const result = await run('activate');
+    expect(result.outcome).toBe('activated');
+    expect(trail(result)).toEqual(['find:done', 'create:done', 'set_current:done', 'register:done', 'set_current:done', 'verify:done']);
+    expect(defaultSerie()).toBe('2027');
+    const switches = sandbox.requests.filter((request) => request.operation === 'set_current').map((request) => request.path);
+    expect(switches).toHaveLength(2);
+  });
+
+  it('a put-back that fails ends the run failed at set_current, naming the default to restore', async () => {
+    sandbox.setVariants({ createBecomesDefault: true });
+    sandbox.addFault({ fault: { kind: 'status', status: 500 }, operations: ['set_current'] });
+    const result = await run('prepare');
+    expect(result.outcome).toBe('failed');
+    expect(result.failure).toMatchObject({ action: 'set_current', kind: 'upstream' });
+    expect(result.note).toContain("putting '2022' back failed");
+    expect(defaultSerie()).toBe('2027');
+  });
+
+  it('without the variant nothing is put back (and the default never moved)', async () => {
+    const result = await run('prepare');
+    expect(result.note).toBeUndefined();
+    expect(trail(result)).toEqual(['find:done', 'create:done', 'verify:done']);
+    expect(defaultSerie()).toBe('2022');
   });
 });

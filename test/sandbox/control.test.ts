@@ -237,6 +237,15 @@ describe('seeding (PUT /_sandbox/sequences) and a person acting', () => {
     expect(sequenceOf(await create('2028')).id).toBeGreaterThan(900001);
   });
 
+  it("seeds 'incomplete': registered, the invoice type with its number only (as a real account answered)", async () => {
+    await control('PUT', '/sequences', { seed: [{ serie: 'A', default: true, documents: 'incomplete', id: 201 }] });
+    const [raw] = (await ix('GET', '/sequences.json')).json['sequences'] as RawSequence[];
+    const invoiceFields = Object.keys(raw ?? {}).filter((key) => key.startsWith('current_invoice_') && !key.startsWith('current_invoice_receipt'));
+    expect(invoiceFields).toEqual(['current_invoice_number']);
+    expect(raw?.['current_receipt_validation_code']).toMatch(/^SBX/);
+    expect(raw?.['current_fees_note_validation_code']).toBe('N/A');
+  });
+
   it('keeps faults, AT behaviour and the request log when seeding', async () => {
     await control('PATCH', '/at', { onCreate: 'pending' });
     await ix('GET', '/sequences.json');

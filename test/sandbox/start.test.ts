@@ -4,12 +4,14 @@ import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeableYears } from '../../shared/rollover/time.ts';
 
 /**
  * `npm start` (local/start.ts in a child process) as a newcomer meets it: bad or busy ports are
  * one line and a non-zero exit, and the commands its banner prints run as pasted.
  */
 
+const NEXT_YEAR = String(changeableYears(new Date())[1]);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = `${ROOT}node_modules/.bin/node`;
 const cleanEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' };
@@ -123,8 +125,28 @@ describe("npm start's banner", () => {
     expect(json('/register')).toMatchObject({ sequence: { id, serie: '2027', registered: true } });
     expect(json('/set_current')).toMatchObject({ sequence: { id, serie: '2027', isDefault: true } });
     expect(json('/rollover -H')).toMatchObject({ dryRun: true });
-    expect(json('/_sandbox/at')).toMatchObject({ at: { onCreate: 'pending' } });
+    expect(json('/_sandbox/at')).toMatchObject({ at: { onCreate: 'pending', rejectSeries: [NEXT_YEAR] } });
+    // The rehearsal works on the day it is run: the year is the next one where the rollover decides years.
+    const rehearsal = json(`-d '{"phase":"prepare","year":${NEXT_YEAR}}'`);
+    expect(rehearsal).toMatchObject({ outcome: 'ready', serie: `${NEXT_YEAR}B`, fallback: { from: NEXT_YEAR } });
     const state = json('/_sandbox/state') as { sequences: { serie: string; default_sequence: number }[] };
-    expect(state.sequences.filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2027']);
+    expect(state.sequences.map((s) => s.serie)).toEqual(['2022', NEXT_YEAR, `${NEXT_YEAR}B`]);
+    expect(state.sequences.filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2022']);
+  });
+
+  it("the printed rollover CLI line works on npm start's sandbox and run table: its run is on npm start's record", async () => {
+    const line = banner.split('\n').find((candidate) => candidate.includes('npm run rollover'))?.trim() ?? '';
+    expect(line).toMatch(/^IX_ACCOUNT_NAME=sandbox IX_API_KEY=sandbox-api-key IX_BASE_URL=http:\/\/127\.0\.0\.1:\d+ .* npm run rollover -- /);
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile('bash', ['-c', line], { cwd: ROOT, env: cleanEnv, timeout: 30_000 }, (error, stdout, stderr) => {
+        if (error) return reject(new Error(`the CLI exited with ${String(error.code)}: ${stderr}`));
+        resolve(stdout);
+      });
+    });
+    const runId = /run (\d{4}-\d{8}T\d{9}Z-[a-z0-9]{6})/.exec(output)?.[1];
+    expect(output).toContain(`at ${/IX_BASE_URL=(\S+)/.exec(line)?.[1] ?? 'missing'}`);
+    const api = /local API: (http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1] ?? '';
+    const status = (await fetch(`${api}/rollover/${NEXT_YEAR}`).then((response) => response.json())) as { runs: { runId: string; trigger: string }[] };
+    expect(status.runs).toContainEqual(expect.objectContaining({ runId, trigger: 'cli' }));
   });
 });

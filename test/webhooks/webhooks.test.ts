@@ -8,7 +8,8 @@ import { startReceiver } from './receiver.ts';
 import type { Receiver } from './receiver.ts';
 
 const SECRET = 'whsec-test-secret-0123456789';
-const FAST = { baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 1_000 };
+// The receivers are on loopback: a local run.
+const FAST = { baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 1_000, localRun: true };
 
 function result(overrides: Partial<RolloverResult> = {}): RolloverResult {
   return {
