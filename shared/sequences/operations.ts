@@ -56,12 +56,18 @@ export async function createSerieKeepingDefault(client: InvoiceXpressClient, ser
   );
   const current = read.sequence;
   if (!current.isDefault || previousDefault === undefined || previousDefault.id === current.id) return { ...read, restoredDefault: undefined };
+  await putDefaultBack(client, current, previousDefault);
+  return { sequence: { ...current, isDefault: false }, read: read.read, restoredDefault: { ...previousDefault, isDefault: true } };
+}
+
+/** set_current of the previous default; an answer that was lost (it may have acted) is settled by reading it. */
+async function putDefaultBack(client: InvoiceXpressClient, created: Sequence, previousDefault: Sequence): Promise<void> {
   try {
     await client.setCurrent(previousDefault.id);
   } catch (error) {
-    throw new DefaultNotRestoredError(current, previousDefault, error);
+    const restored = isInvoiceXpressError(error) && mayHaveBeenApplied(error) && (await client.get(previousDefault.id).catch(() => undefined))?.isDefault === true;
+    if (!restored) throw new DefaultNotRestoredError(created, previousDefault, error);
   }
-  return { sequence: { ...current, isDefault: false }, read: read.read, restoredDefault: { ...previousDefault, isDefault: true } };
 }
 
 export async function createSequence(

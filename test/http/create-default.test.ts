@@ -40,6 +40,20 @@ describe('createBecomesDefault through the local gateway', () => {
     expect(steps).toContainEqual(expect.objectContaining({ action: 'set_current', status: 'done', serie: '2022' }));
   });
 
+  it('prepare: a put-back whose answer is lost every time is read, not reported failed (model-test counterexample)', async () => {
+    // The sandbox acts on set_current and drops its answer, on every attempt the client makes.
+    const fault = await fetch(`${stack.sandbox.controlUrl}/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ fault: { kind: 'drop_response' }, operations: ['set_current'], times: 5 }),
+    });
+    expect(fault.status).toBe(200);
+    const year = new Date().getUTCFullYear() + 1;
+    const answer = await post('/rollover', { phase: 'prepare', year });
+    expect(defaultSerie()).toBe('2022');
+    expect(answer.json).toMatchObject({ outcome: 'ready', serie: String(year) });
+    expect(answer.json['failure']).toBeUndefined();
+  });
+
   it('POST /sequences without default: the new serie is not the default; restoredDefault names the one put back', async () => {
     const answer = await post('/sequences', { serie: '2031' });
     expect(answer.status).toBe(201);
