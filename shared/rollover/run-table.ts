@@ -46,26 +46,35 @@ export function createRunTable(options: { tableName: string; client?: DynamoDBCl
     return answer.Item === undefined ? undefined : parseItem(HolderSchema, answer.Item, 'lock');
   }
 
+  /** Takes the lock when it is free or expired; false when another run holds it. */
+  async function put(key: LockKey, holder: RunHolder, leaseMs: number): Promise<boolean> {
+    const at = now();
+    try {
+      await documents.send(
+        new PutCommand({
+          TableName,
+          Item: { pk: partition(key), sk: LOCK, ...holder, expiresAt: Math.ceil((at + leaseMs) / 1000) },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR runId = :runId',
+          ExpressionAttributeValues: { ':now': Math.floor(at / 1000), ':runId': holder.runId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   return {
     async acquire(key, holder, leaseMs): Promise<LockAttempt> {
-      const at = now();
-      try {
-        await documents.send(
-          new PutCommand({
-            TableName,
-            Item: { pk: partition(key), sk: LOCK, ...holder, expiresAt: Math.ceil((at + leaseMs) / 1000) },
-            // Free, expired, or already ours (a run that re-reads its secret after a 401 starts again).
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR runId = :runId',
-            ExpressionAttributeValues: { ':now': Math.floor(at / 1000), ':runId': holder.runId },
-          }),
-        );
-        return { acquired: true };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const current = await holderOf(key);
-        // Released between our write and our read: report it as held by an unknown run rather than loop.
-        return { acquired: false, holder: current ?? { ...holder, runId: 'unknown', caller: 'unknown' } };
-      }
+      if (await put(key, holder, leaseMs)) return { acquired: true };
+      const current = await holderOf(key);
+      if (current !== undefined) return { acquired: false, holder: current };
+      // Released between our write and our read: try once more (never a loop).
+      if (await put(key, holder, leaseMs)) return { acquired: true };
+      const taker = await holderOf(key);
+      if (taker !== undefined) return { acquired: false, holder: taker };
+      throw new Error('The run lock was released twice while this run tried to take it');
     },
 
     async release(key, runId): Promise<void> {
