@@ -54,8 +54,9 @@ export function createRunTable(options: { tableName: string; client?: DynamoDBCl
         new PutCommand({
           TableName,
           Item: { pk: partition(key), sk: LOCK, ...holder, expiresAt: Math.ceil((at + leaseMs) / 1000) },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR runId = :runId',
-          ExpressionAttributeValues: { ':now': Math.floor(at / 1000), ':runId': holder.runId },
+          // Every run (and the session's retry after a 401) takes the lock under a new run id.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': Math.floor(at / 1000) },
         }),
       );
       return true;

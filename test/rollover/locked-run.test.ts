@@ -57,11 +57,11 @@ describe('the lock (dynalite)', () => {
     expect(holders.size).toBe(1);
   });
 
-  it('is per account and year, re-entrant for its holder, released only by its holder', async () => {
+  it('is per account and year, taken once even by its holder, released only by its holder', async () => {
     const key = { account: 'acme', year: 2032 };
     const mine = holder('2032-20311201T000000000Z-mine01');
     expect((await store.acquire(key, mine, 60_000)).acquired).toBe(true);
-    expect((await store.acquire(key, mine, 60_000)).acquired).toBe(true);
+    expect(await store.acquire(key, mine, 60_000)).toMatchObject({ acquired: false, holder: { runId: mine.runId } });
     expect((await store.acquire({ account: 'other', year: 2032 }, holder('2032-20311201T000000000Z-othr01'), 60_000)).acquired).toBe(true);
     expect((await store.acquire({ account: 'acme', year: 2033 }, holder('2033-20311201T000000000Z-next01'), 60_000)).acquired).toBe(true);
     await store.release(key, '2032-20311201T000000000Z-notme1');
