@@ -123,10 +123,6 @@ class Run {
     return this.#changed;
   }
 
-  get note(): string | undefined {
-    return this.#note;
-  }
-
   record(step: RolloverStep): void {
     this.#steps.push(step);
     try {
@@ -210,7 +206,7 @@ class Run {
   }
 
   result(outcome: RolloverOutcome, failure?: RolloverFailure): RolloverResult {
-    const fallback = this.fallback();
+    const fallback = this.#fallback();
     return {
       ...(this.options.runId === undefined ? {} : { runId: this.options.runId }),
       year: this.options.year,
@@ -229,7 +225,7 @@ class Run {
     };
   }
 
-  private fallback(): RolloverResult['fallback'] {
+  #fallback(): RolloverResult['fallback'] {
     const { candidates, refused, sequences } = this.#state;
     const primary = candidates[0];
     const index = candidates.indexOf(this.#serie);
