@@ -88,33 +88,43 @@ function countingClient(client: InvoiceXpressClient, calls: RolloverCalls): Invo
   };
 }
 
-/** One run's record and the state its decisions are taken from. */
+/**
+ * One run's record and the state its decisions are taken from. Its state changes only through the
+ * named transitions below; a step that cannot go on throws a RunStopped (the one way a run stops).
+ */
 class Run {
-  readonly steps: RolloverStep[] = [];
-  readonly calls: RolloverCalls = { list: 0, get: 0, create: 0, register: 0, set_current: 0 };
   readonly client: InvoiceXpressClient;
-  readonly startedAt: string;
-  state: PlanState;
-  /** True once this run itself changed the account (created, registered, switched the default). */
-  changed = false;
-  /** The sequence the run is working on or ended on, as last known. */
-  sequence: Sequence | null = null;
-  serie: string;
-  note: string | undefined;
-
   readonly options: RunRolloverOptions;
+  readonly #steps: RolloverStep[] = [];
+  readonly #calls: RolloverCalls = { list: 0, get: 0, create: 0, register: 0, set_current: 0 };
+  readonly #startedAt: string;
+  #state: PlanState;
+  /** True once this run itself changed the account (created, registered, switched the default). */
+  #changed = false;
+  /** The sequence the run is working on or ended on, as last known. */
+  #sequence: Sequence | null = null;
+  #serie: string;
+  #note: string | undefined;
 
   constructor(options: RunRolloverOptions) {
     this.options = options;
-    this.client = countingClient(options.client, this.calls);
-    this.startedAt = options.now().toISOString();
+    this.client = countingClient(options.client, this.#calls);
+    this.#startedAt = options.now().toISOString();
     const candidates = serieNames(options.templates, options.year);
-    this.serie = candidates[0] ?? '';
-    this.state = { phase: options.phase, year: options.year, candidates, sequences: [], fresh: new Set(), refused: new Map(), created: 0 };
+    this.#serie = candidates[0] ?? '';
+    this.#state = { phase: options.phase, year: options.year, candidates, sequences: [], fresh: new Set(), refused: new Map(), created: 0 };
+  }
+
+  get state(): PlanState {
+    return this.#state;
+  }
+
+  get changed(): boolean {
+    return this.#changed;
   }
 
   record(step: RolloverStep): void {
-    this.steps.push(step);
+    this.#steps.push(step);
     try {
       this.options.onStep?.(step);
     } catch {
@@ -122,50 +132,103 @@ class Run {
     }
   }
 
-  /** Records the failed step and ends the run: incomplete when time ran out, failed otherwise. */
-  fail(action: RolloverAction, error: unknown, serie?: string): never {
-    if (error instanceof RunStopped) throw error;
+  /** Records the failed step; the stop to throw: incomplete when time ran out, failed otherwise. */
+  failed(action: RolloverAction, error: unknown, serie?: string): RunStopped {
+    if (error instanceof RunStopped) return error;
     const kind = isInvoiceXpressError(error) ? error.kind : 'internal';
     const message = isInvoiceXpressError(error) ? error.message : unexpectedText(error, this.options.redact);
     this.record({ action, status: 'failed', ...(serie === undefined ? {} : { serie }), detail: `${kind}: ${message}` });
     const outOfTime = TRANSIENT.has(kind) && this.options.deadline.expired(STEP_RESERVE_MS);
-    throw new RunStopped(outOfTime ? 'incomplete' : 'failed', { action, kind, message });
+    return new RunStopped(outOfTime ? 'incomplete' : 'failed', { action, kind, message });
+  }
+
+  /** The account's series as the list gives them (nothing read with get yet). */
+  listed(sequences: readonly Sequence[]): void {
+    this.#state = { ...this.#state, sequences, fresh: new Set() };
   }
 
   /** Keeps `sequence` as the run's view of it; `fresh` when it was read with get just now. */
-  learn(sequence: Sequence, fresh: boolean): void {
-    const freshIds = new Set(this.state.fresh);
+  learned(sequence: Sequence, fresh: boolean): void {
+    const freshIds = new Set(this.#state.fresh);
     if (fresh) freshIds.add(sequence.id);
     else freshIds.delete(sequence.id);
-    this.state = { ...this.state, sequences: upsert(this.state.sequences, sequence), fresh: freshIds };
-    this.sequence = sequence;
-    this.serie = sequence.serie;
+    this.#state = { ...this.#state, sequences: upsert(this.#state.sequences, sequence), fresh: freshIds };
+    this.#sequence = sequence;
+    this.#serie = sequence.serie;
+  }
+
+  /** The run is about to create `serie`: the result names it even if the create fails. */
+  creating(serie: string): void {
+    this.#serie = serie;
+  }
+
+  created(sequence: Sequence, fresh: boolean): void {
+    this.learned(sequence, fresh);
+    this.#state = { ...this.#state, created: this.#state.created + 1 };
+    this.#changed = true;
+  }
+
+  /** InvoiceXpress made `created` the default; `previous` was made the default again. The run goes on with `created`. */
+  defaultRestored(created: Sequence, previous: Sequence): void {
+    this.#state = { ...this.#state, sequences: markDefault(upsert(this.#state.sequences, created), previous.id) };
+    this.#serie = created.serie;
+  }
+
+  registered(sent: boolean): void {
+    if (sent) this.#changed = true;
+  }
+
+  refused(name: string, reason: string): void {
+    this.#state = { ...this.#state, refused: new Map([...this.#state.refused, [name, reason]]) };
+  }
+
+  switchedDefault(sequence: Sequence): void {
+    this.#state = { ...this.#state, sequences: markDefault(this.#state.sequences, sequence.id), fresh: new Set() };
+    this.#sequence = { ...sequence, isDefault: true };
+    this.#serie = sequence.serie;
+    this.#changed = true;
+  }
+
+  /** The serie the run ends on (`sequence` null when a dry run only planned it); `note` says why, when it is not ours. */
+  settledOn(serie: string, sequence: Sequence | null, note?: string): void {
+    this.#serie = serie;
+    this.#sequence = sequence;
+    if (note !== undefined) this.noted(note);
+  }
+
+  /** The sequence a stop of the plan names (the serie stays the one the run worked on). */
+  stoppedAt(sequence: Sequence): void {
+    this.#sequence = sequence;
+  }
+
+  noted(note: string): void {
+    this.#note = note;
   }
 
   result(outcome: RolloverOutcome, failure?: RolloverFailure): RolloverResult {
-    const fallback = this.fallback();
+    const fallback = this.#fallback();
     return {
       ...(this.options.runId === undefined ? {} : { runId: this.options.runId }),
       year: this.options.year,
-      serie: this.serie,
+      serie: this.#serie,
       phase: this.options.phase,
       dryRun: this.options.dryRun,
       outcome,
-      steps: this.steps,
-      sequence: this.sequence,
-      startedAt: this.startedAt,
+      steps: this.#steps,
+      sequence: this.#sequence,
+      startedAt: this.#startedAt,
       finishedAt: this.options.now().toISOString(),
-      ...(this.note === undefined ? {} : { note: this.note }),
+      ...(this.#note === undefined ? {} : { note: this.#note }),
       ...(fallback === undefined ? {} : { fallback }),
       ...(failure === undefined ? {} : { failure }),
-      calls: this.calls,
+      calls: this.#calls,
     };
   }
 
-  fallback(): RolloverResult['fallback'] {
-    const { candidates, refused, sequences } = this.state;
+  #fallback(): RolloverResult['fallback'] {
+    const { candidates, refused, sequences } = this.#state;
     const primary = candidates[0];
-    const index = candidates.indexOf(this.serie);
+    const index = candidates.indexOf(this.#serie);
     if (primary === undefined || index <= 0) return undefined;
     const reasons = candidates.slice(0, index).map((name) => {
       const why = refused.get(name);
@@ -182,51 +245,54 @@ async function find(run: Run): Promise<void> {
   const names = run.state.candidates.map((name) => `'${name}'`).join(', ');
   try {
     const sequences = await run.client.list();
-    run.state = { ...run.state, sequences, fresh: new Set() };
+    run.listed(sequences);
     run.record({ action: 'find', status: 'done', detail: `looked for ${names}: ${String(sequences.length)} sequences read` });
   } catch (error) {
-    run.fail('find', error);
+    throw run.failed('find', error);
   }
 }
 
-async function read(run: Run, sequence: Sequence, why: string): Promise<Sequence> {
+/** Reads the sequence with get (the run learns it, fresh); a failure stops the run as `action`. */
+async function read(run: Run, sequence: Sequence, action: 'read' | 'verify'): Promise<Sequence> {
   try {
     const current = await run.client.get(sequence.id);
-    run.learn(current, true);
-    run.record({ action: 'read', status: 'done', serie: current.serie, detail: `${why}: ${stateOf(current)}` });
+    run.learned(current, true);
     return current;
   } catch (error) {
-    return run.fail('read', error, sequence.serie);
+    throw run.failed(action, error, sequence.serie);
   }
+}
+
+async function readStep(run: Run, sequence: Sequence, why: string): Promise<void> {
+  const current = await read(run, sequence, 'read');
+  run.record({ action: 'read', status: 'done', serie: current.serie, detail: `${why}: ${stateOf(current)}` });
 }
 
 async function create(run: Run, serie: string): Promise<void> {
-  run.serie = serie;
+  run.creating(serie);
   const previousDefault = run.state.sequences.find((sequence) => sequence.isDefault);
   try {
-    const { sequence, read, restoredDefault } = await createSerieKeepingDefault(run.client, serie, previousDefault);
-    createdSerie(run, sequence, read);
+    const { sequence, read: fresh, restoredDefault } = await createSerieKeepingDefault(run.client, serie, previousDefault);
+    createdSerie(run, sequence, fresh);
     if (restoredDefault !== undefined) defaultPutBack(run, sequence, restoredDefault);
   } catch (error) {
     if (error instanceof DefaultNotRestoredError) {
       createdSerie(run, error.created, true);
-      run.note = movedDefaultNote(error.created, error.previousDefault, false);
-      return run.fail('set_current', error.cause, error.previousDefault.serie);
+      run.noted(movedDefaultNote(error.created, error.previousDefault, false));
+      throw run.failed('set_current', error.cause, error.previousDefault.serie);
     }
-    if (!isInvoiceXpressError(error) || error.kind !== 'serie_exists') run.fail('create', error, serie);
+    if (!isInvoiceXpressError(error) || error.kind !== 'serie_exists') throw run.failed('create', error, serie);
     // Created by someone else between our list and our create: read the account again, use theirs.
     await find(run);
     const theirs = findSerie(run.state.sequences, serie);
-    if (theirs === undefined) run.fail('create', error, serie);
-    run.learn(theirs, false);
+    if (theirs === undefined) throw run.failed('create', error, serie);
+    run.learned(theirs, false);
     run.record({ action: 'create', status: 'skipped', serie, detail: `'${serie}' already exists (created meanwhile): ${stateOf(theirs)}` });
   }
 }
 
 function createdSerie(run: Run, created: Sequence, fresh: boolean): void {
-  run.learn(created, fresh);
-  run.state = { ...run.state, created: run.state.created + 1 };
-  run.changed = true;
+  run.created(created, fresh);
   run.record({ action: 'create', status: 'done', serie: created.serie, detail: `created '${created.serie}' with default_sequence 0 (${stateOf(created)})` });
 }
 
@@ -237,11 +303,10 @@ function movedDefaultNote(created: Sequence, previous: Sequence, restored: boole
 
 /** InvoiceXpress moved the default to the new serie; createSerieKeepingDefault put the previous one back. */
 function defaultPutBack(run: Run, created: Sequence, previous: Sequence): void {
-  run.state = { ...run.state, sequences: markDefault(upsert(run.state.sequences, created), previous.id) };
-  run.note = movedDefaultNote(created, previous, true);
-  run.record({ action: 'set_current', status: 'done', serie: previous.serie, detail: `'${previous.serie}' is the default again: ${run.note}` });
-  // The run goes on with the new serie (run.sequence stays it).
-  run.serie = created.serie;
+  const note = movedDefaultNote(created, previous, true);
+  run.defaultRestored(created, previous);
+  run.noted(note);
+  run.record({ action: 'set_current', status: 'done', serie: previous.serie, detail: `'${previous.serie}' is the default again: ${note}` });
 }
 
 async function register(run: Run, sequence: Sequence): Promise<void> {
@@ -255,16 +320,16 @@ async function register(run: Run, sequence: Sequence): Promise<void> {
       run.record({ action: 'register', status: 'failed', serie, detail: `registration_in_progress: ${error.message}` });
       throw new RunStopped('incomplete', { action: 'register', kind: 'registration_in_progress', message: error.message });
     }
-    return run.fail('register', error, serie);
+    throw run.failed('register', error, serie);
   }
-  run.learn(registration.sequence, true);
+  run.learned(registration.sequence, true);
   switch (registration.status) {
     case 'registered':
-      if (registration.sent) run.changed = true;
+      run.registered(registration.sent);
       run.record({ action: 'register', status: registration.sent ? 'done' : 'skipped', serie, detail: `'${serie}': ${registration.detail}` });
       return;
     case 'name_refused':
-      run.state = { ...run.state, refused: new Map([...run.state.refused, [serie, registration.reason]]) };
+      run.refused(serie, registration.reason);
       run.record({ action: 'register', status: 'failed', serie, detail: `${registration.reason}; '${serie}' will not be made default` });
       return;
     case 'not_registered': {
@@ -281,25 +346,21 @@ async function setCurrent(run: Run, sequence: Sequence): Promise<void> {
   try {
     await run.client.setCurrent(sequence.id);
   } catch (error) {
-    run.fail('set_current', error, sequence.serie);
+    throw run.failed('set_current', error, sequence.serie);
   }
-  run.state = { ...run.state, sequences: markDefault(run.state.sequences, sequence.id), fresh: new Set() };
-  run.sequence = { ...sequence, isDefault: true };
-  run.serie = sequence.serie;
-  run.changed = true;
+  run.switchedDefault(sequence);
   run.record({ action: 'set_current', status: 'done', serie: sequence.serie, detail: `'${sequence.serie}' is now the default sequence` });
 }
 
 /** The end of a run that found its serie: read it back when this run changed it (or for verify). */
 async function conclude(run: Run, sequence: Sequence): Promise<RolloverResult> {
   const { phase } = run.options;
-  run.sequence = sequence;
-  run.serie = sequence.serie;
+  run.settledOn(sequence.serie, sequence);
   if (!run.changed && phase !== 'verify') {
     run.record({ action: 'verify', status: 'skipped', serie: sequence.serie, detail: `nothing changed: '${sequence.serie}' is ${stateOf(sequence)}` });
     return run.result('already_done');
   }
-  const readBack = run.state.fresh.has(sequence.id) ? sequence : await readBackOf(run, sequence);
+  const readBack = run.state.fresh.has(sequence.id) ? sequence : await read(run, sequence, 'verify');
   const problems: string[] = [];
   if (!readBack.registered) problems.push(`not registered with AT (${registrationDetail(readBack)})`);
   if (phase !== 'prepare' && !readBack.isDefault) problems.push('not the default sequence');
@@ -307,27 +368,15 @@ async function conclude(run: Run, sequence: Sequence): Promise<RolloverResult> {
     const kind = phase === 'verify' ? 'not_ready' : 'verify_mismatch';
     const message = `'${sequence.serie}' read back ${problems.join('; ')}`;
     run.record({ action: 'verify', status: 'failed', serie: sequence.serie, detail: `${kind}: ${message}` });
-    return run.result('failed', { action: 'verify', kind, message });
+    throw new RunStopped('failed', { action: 'verify', kind, message });
   }
   run.record({ action: 'verify', status: 'done', serie: sequence.serie, detail: `'${sequence.serie}' read back: ${stateOf(readBack)}` });
   return run.result(phase === 'prepare' ? 'ready' : phase === 'activate' ? 'activated' : 'already_done');
 }
 
-async function readBackOf(run: Run, sequence: Sequence): Promise<Sequence> {
-  try {
-    const current = await run.client.get(sequence.id);
-    run.learn(current, true);
-    return current;
-  } catch (error) {
-    return run.fail('verify', error, sequence.serie);
-  }
-}
-
 /** A default that supersedes the year is left alone; verify still checks it can issue documents. */
 async function leaveAlone(run: Run, decision: Extract<Decision, { type: 'leave_alone' }>): Promise<RolloverResult> {
-  run.note = decision.note;
-  run.sequence = decision.sequence;
-  run.serie = decision.sequence.serie;
+  run.settledOn(decision.sequence.serie, decision.sequence, decision.note);
   if (run.options.phase !== 'verify') {
     run.record({ action: 'verify', status: 'skipped', serie: decision.sequence.serie, detail: `no change: ${decision.note}` });
     return run.result('already_done');
@@ -336,23 +385,28 @@ async function leaveAlone(run: Run, decision: Extract<Decision, { type: 'leave_a
   return conclude(run, decision.sequence);
 }
 
-function stop(run: Run, decision: Extract<Decision, { type: 'stop' }>): RolloverResult {
+/** The plan stops the run: records why and throws the stop. */
+function stop(run: Run, decision: Extract<Decision, { type: 'stop' }>): never {
   const action = decision.kind === 'not_ready' ? 'verify' : decision.kind === 'name_limit' ? 'create' : 'register';
-  if (decision.sequence !== undefined) run.sequence = decision.sequence;
+  if (decision.sequence !== undefined) run.stoppedAt(decision.sequence);
   run.record({ action, status: 'failed', ...(decision.sequence ? { serie: decision.sequence.serie } : {}), detail: `${decision.kind}: ${decision.message}` });
-  return run.result('failed', { action, kind: decision.kind, message: decision.message });
+  throw new RunStopped('failed', { action, kind: decision.kind, message: decision.message });
 }
 
 function planned(run: Run): RolloverResult {
   const { steps, end } = simulate(run.state);
   for (const step of steps) run.record(step);
-  if (end.type === 'stop') return stop(run, end);
+  if (end.type === 'stop') stop(run, end);
   // The account as it is, not as the simulation imagined it.
-  run.sequence = findSerie(run.state.sequences, end.sequence.serie) ?? null;
-  run.serie = end.sequence.serie;
-  if (end.type === 'leave_alone') run.note = end.note;
+  run.settledOn(end.sequence.serie, findSerie(run.state.sequences, end.sequence.serie) ?? null, end.type === 'leave_alone' ? end.note : undefined);
   if (steps.length === 0 || run.options.phase === 'verify') return run.result('already_done');
   return run.result(run.options.phase === 'prepare' ? 'ready' : 'activated');
+}
+
+/** An unexpected error's name and message, scrubbed. */
+function unexpectedText(error: unknown, scrub: ((text: string) => string) | undefined): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+  return (scrub ?? redactUrls)(text);
 }
 
 /**
@@ -360,12 +414,6 @@ function planned(run: Run): RolloverResult {
  * until it is done. Never throws for InvoiceXpress failures: a failed or incomplete run returns
  * the step it stopped at, and every state it can leave behind is picked up by the next run.
  */
-/** An unexpected error's name and message, scrubbed. */
-function unexpectedText(error: unknown, scrub: ((text: string) => string) | undefined): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-  return (scrub ?? redactUrls)(text);
-}
-
 export async function runRollover(options: RunRolloverOptions): Promise<RolloverResult> {
   const run = new Run(options);
   try {
@@ -376,12 +424,12 @@ export async function runRollover(options: RunRolloverOptions): Promise<Rollover
       const decision = decide(run.state);
       if (decision.type === 'done') return await conclude(run, decision.sequence);
       if (decision.type === 'leave_alone') return await leaveAlone(run, decision);
-      if (decision.type === 'stop') return stop(run, decision);
+      if (decision.type === 'stop') stop(run, decision);
       if (options.deadline.expired(STEP_RESERVE_MS)) {
         const message = `the run's deadline came before ${decision.type}; the next run resumes from here`;
         throw new RunStopped('incomplete', { action: decision.type, kind: 'deadline', message });
       }
-      if (decision.type === 'read') await read(run, decision.sequence, decision.why);
+      if (decision.type === 'read') await readStep(run, decision.sequence, decision.why);
       else if (decision.type === 'create') await create(run, decision.serie);
       else if (decision.type === 'register') await register(run, decision.sequence);
       else await setCurrent(run, decision.sequence);

@@ -25,7 +25,7 @@ export interface LockKey {
 }
 
 export interface RunStore {
-  /** Takes the lock unless another run holds an unexpired lease; the same run may take it again. */
+  /** Takes the lock unless a run holds an unexpired lease (the same run id too: it is never reused). */
   acquire(key: LockKey, holder: RunHolder, leaseMs: number): Promise<LockAttempt>;
   /** Releases the lock if this run still holds it. */
   release(key: LockKey, runId: string): Promise<void>;

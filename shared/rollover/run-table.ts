@@ -34,39 +34,60 @@ function parseItem<T>(schema: z.ZodMiniType<T>, item: unknown, what: string): T 
   throw new Error(`The run table holds a ${what} that does not parse (at ${where})`);
 }
 
+interface Table {
+  documents: DynamoDBDocumentClient;
+  TableName: string;
+  now: () => number;
+}
+
+async function lockHolder({ documents, TableName }: Table, key: LockKey): Promise<RunHolder | undefined> {
+  const answer = await documents.send(new GetCommand({ TableName, Key: { pk: partition(key), sk: LOCK }, ConsistentRead: true }));
+  return answer.Item === undefined ? undefined : parseItem(HolderSchema, answer.Item, 'lock');
+}
+
+/** Takes the lock when it is free or expired; false when another run holds it. */
+async function putLock({ documents, TableName, now }: Table, key: LockKey, holder: RunHolder, leaseMs: number): Promise<boolean> {
+  const at = now();
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName,
+        Item: { pk: partition(key), sk: LOCK, ...holder, expiresAt: Math.ceil((at + leaseMs) / 1000) },
+        // Every run (and the session's retry after a 401) takes the lock under a new run id.
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': Math.floor(at / 1000) },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * One read after a failed write names the holder (dynalite lacks ReturnValuesOnConditionCheckFailure,
+ * so the failed write cannot). Released between our write and our read: one more try, never a loop.
+ */
+async function acquireLock(table: Table, key: LockKey, holder: RunHolder, leaseMs: number): Promise<LockAttempt> {
+  if (await putLock(table, key, holder, leaseMs)) return { acquired: true };
+  const current = await lockHolder(table, key);
+  if (current !== undefined) return { acquired: false, holder: current };
+  if (await putLock(table, key, holder, leaseMs)) return { acquired: true };
+  const taker = await lockHolder(table, key);
+  if (taker !== undefined) return { acquired: false, holder: taker };
+  throw new Error('The run lock was released twice while this run tried to take it');
+}
+
 export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore {
   const documents = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const TableName = options.tableName;
-  const now = options.now ?? Date.now;
-
-  async function holderOf(key: LockKey): Promise<RunHolder | undefined> {
-    const answer = await documents.send(new GetCommand({ TableName, Key: { pk: partition(key), sk: LOCK }, ConsistentRead: true }));
-    return answer.Item === undefined ? undefined : parseItem(HolderSchema, answer.Item, 'lock');
-  }
+  const table: Table = { documents, TableName, now: options.now ?? Date.now };
 
   return {
-    async acquire(key, holder, leaseMs): Promise<LockAttempt> {
-      const at = now();
-      try {
-        await documents.send(
-          new PutCommand({
-            TableName,
-            Item: { pk: partition(key), sk: LOCK, ...holder, expiresAt: Math.ceil((at + leaseMs) / 1000) },
-            // Free, expired, or already ours (a run that re-reads its secret after a 401 starts again).
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR runId = :runId',
-            ExpressionAttributeValues: { ':now': Math.floor(at / 1000), ':runId': holder.runId },
-          }),
-        );
-        return { acquired: true };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const current = await holderOf(key);
-        // Released between our write and our read: report it as held by an unknown run rather than loop.
-        return { acquired: false, holder: current ?? { ...holder, runId: 'unknown', caller: 'unknown' } };
-      }
-    },
+    acquire: (key, holder, leaseMs) => acquireLock(table, key, holder, leaseMs),
 
     async release(key, runId): Promise<void> {
       try {

@@ -1,3 +1,4 @@
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDynamo } from '../../local/dynamodb.ts';
 import type { LocalDynamo } from '../../local/dynamodb.ts';
@@ -56,11 +57,11 @@ describe('the lock (dynalite)', () => {
     expect(holders.size).toBe(1);
   });
 
-  it('is per account and year, re-entrant for its holder, released only by its holder', async () => {
+  it('is per account and year, taken once even by its holder, released only by its holder', async () => {
     const key = { account: 'acme', year: 2032 };
     const mine = holder('2032-20311201T000000000Z-mine01');
     expect((await store.acquire(key, mine, 60_000)).acquired).toBe(true);
-    expect((await store.acquire(key, mine, 60_000)).acquired).toBe(true);
+    expect(await store.acquire(key, mine, 60_000)).toMatchObject({ acquired: false, holder: { runId: mine.runId } });
     expect((await store.acquire({ account: 'other', year: 2032 }, holder('2032-20311201T000000000Z-othr01'), 60_000)).acquired).toBe(true);
     expect((await store.acquire({ account: 'acme', year: 2033 }, holder('2033-20311201T000000000Z-next01'), 60_000)).acquired).toBe(true);
     await store.release(key, '2032-20311201T000000000Z-notme1');
@@ -81,6 +82,68 @@ describe('the lock (dynalite)', () => {
     // The crashed run's late release does not free its successor's lock.
     await clocked.release(key, '2034-20331201T000000000Z-crash1');
     expect((await clocked.acquire(key, holder('2034-20331201T000000000Z-third1'), 5_000)).acquired).toBe(false);
+  });
+});
+
+/**
+ * A client for the same dynalite whose conditional writes, the first `times` times they fail,
+ * are followed by the lock's release (its holder finishing between our write and our read).
+ */
+function releasingClient(key: { account: string; year: number }, times: number): DynamoDBClient {
+  const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  let left = times;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ConditionalCheckFailedException' && left-- > 0) {
+          await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.tableName, Key: { pk: { S: `${key.account}#${String(key.year)}` }, sk: { S: 'LOCK' } } }));
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'releaseLockAfterConditionFailure' },
+  );
+  return client;
+}
+
+async function lockHolderId(key: { account: string; year: number }): Promise<string | undefined> {
+  const answer = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: { pk: { S: `${key.account}#${String(key.year)}` }, sk: { S: 'LOCK' } }, ConsistentRead: true }));
+  return answer.Item?.runId?.S;
+}
+
+describe('the lock released between a failed write and the read (dynalite)', () => {
+  it('is taken on the second attempt, not reported as held by a run nobody knows', async () => {
+    const key = { account: 'race', year: 2035 };
+    await store.acquire(key, holder('2035-20341201T000000000Z-first1'), 60_000);
+    const racing = createRunTable({ tableName: dynamo.tableName, client: releasingClient(key, 1) });
+    const second = holder('2035-20341201T000000000Z-secnd1');
+    expect(await racing.acquire(key, second, 60_000)).toEqual({ acquired: true });
+    expect(await lockHolderId(key)).toBe(second.runId);
+  });
+
+  it('taken by a third run before the second attempt: that run is reported as the holder', async () => {
+    const key = { account: 'race', year: 2036 };
+    await store.acquire(key, holder('2036-20351201T000000000Z-first1'), 60_000);
+    const third = holder('2036-20351201T000000000Z-third1');
+    const client = releasingClient(key, 1);
+    // Right after our read found the lock free, a third run takes it, before our second attempt.
+    let taken = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const output = await next(args);
+        const isRead = typeof args.input === 'object' && args.input !== null && 'ConsistentRead' in args.input;
+        if (isRead && !taken) {
+          taken = true;
+          await store.acquire(key, third, 60_000);
+        }
+        return output;
+      },
+      { step: 'initialize', name: 'thirdRunTakesLock' },
+    );
+    const attempt = await createRunTable({ tableName: dynamo.tableName, client }).acquire(key, holder('2036-20351201T000000000Z-secnd1'), 60_000);
+    expect(attempt).toMatchObject({ acquired: false, holder: { runId: third.runId } });
   });
 });
 
