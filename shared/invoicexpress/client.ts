@@ -33,6 +33,57 @@ export { parseRetryAfter, untilNextMinute } from './failures.ts';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
+type Send = <T>(call: Call<T>, policy: ResolvedPolicy) => Promise<T>;
+
+function sequencePath(id: number, suffix = ''): string {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError('InvoiceXpress sequence id must be a positive integer');
+  return `/sequences/${String(id)}${suffix}.json`;
+}
+
+const parseSingle = (text: string, context: WireContext): Sequence => parseSequenceBody(parseJsonBody(text, context), context);
+const parseList = (text: string, context: WireContext) => parseSequenceListBody(parseJsonBody(text, context), context);
+const ignoreBody = (): undefined => undefined;
+
+/** Every page of the list, deduplicated by id (`send` is the client's). */
+async function listAll(send: Send, policy: ResolvedPolicy): Promise<Sequence[]> {
+  const call = { operation: 'list', method: 'GET', path: '/sequences.json', idempotent: true, parse: parseList } as const;
+  const first = await send(call, policy);
+  const byId = new Map<number, Sequence>();
+  const add = (sequences: Sequence[]): void => {
+    for (const sequence of sequences) if (!byId.has(sequence.id)) byId.set(sequence.id, sequence);
+  };
+  add(first.sequences);
+  let totalPages = first.pagination?.total_pages ?? 1;
+  if (totalPages > MAX_LIST_PAGES) {
+    throw malformed({ ...call, status: 200 }, `pagination reports ${String(totalPages)} pages, more than ${String(MAX_LIST_PAGES)}`);
+  }
+  // Page boundaries must match the first page's: ask for the page size it reported (or had).
+  const perPage = first.pagination?.per_page ?? (first.sequences.length > 0 ? first.sequences.length : undefined);
+  for (let page = 2; page <= totalPages; page++) {
+    const query: Record<string, string> = { page: String(page) };
+    if (perPage !== undefined) query['per_page'] = String(perPage);
+    const next = await send({ ...call, query }, policy);
+    add(next.sequences);
+    // A serie created while we read may add a page: follow the largest count seen.
+    totalPages = Math.min(MAX_LIST_PAGES, Math.max(totalPages, next.pagination?.total_pages ?? totalPages));
+  }
+  return [...byId.values()];
+}
+
+/** ky's options for one call: its attempt time limits fit in what is left of the deadline. */
+function requestOf(call: Call<unknown>, attempts: AttemptPolicy, limits: { apiKey: string; timeoutMs: number; remaining: number }): Options {
+  return {
+    method: call.method,
+    searchParams: { ...call.query, api_key: limits.apiKey },
+    headers: call.method === 'GET' ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': JSON_UTF8 },
+    body: call.body === undefined ? undefined : JSON.stringify(call.body),
+    timeout: Math.min(limits.timeoutMs, limits.remaining),
+    totalTimeout: limits.remaining,
+    retry: attempts.retryOptions(),
+    hooks: attempts.hooks(),
+  };
+}
+
 export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): InvoiceXpressConnection {
   const config = resolveOptions(options);
   // ky throws for HTTP statuses (its retry works on those errors); redirects would carry
@@ -48,17 +99,7 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
       await attempts.spend();
       const remaining = policy.deadline.remainingMs();
       if (remaining < MIN_ATTEMPT_MS) throw new DeadlineReached();
-      const request: Options = {
-        method: call.method,
-        searchParams: { ...call.query, api_key: config.apiKey },
-        headers: call.method === 'GET' ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': JSON_UTF8 },
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        timeout: Math.min(config.timeoutMs, remaining),
-        totalTimeout: remaining,
-        retry: attempts.retryOptions(),
-        hooks: attempts.hooks(),
-      };
-      const text = await http(`${config.baseUrl}${call.path}`, request).text();
+      const text = await http(`${config.baseUrl}${call.path}`, requestOf(call, attempts, { apiKey: config.apiKey, timeoutMs: config.timeoutMs, remaining })).text();
       const value = call.parse(text, { operation: call.operation, path: call.path, status: attempts.status });
       attempts.observe(attempts.attempts, 'ok');
       return value;
@@ -68,43 +109,9 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
     }
   }
 
-  function sequencePath(id: number, suffix = ''): string {
-    if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError('InvoiceXpress sequence id must be a positive integer');
-    return `/sequences/${String(id)}${suffix}.json`;
-  }
-
-  const parseSingle = (text: string, context: WireContext): Sequence => parseSequenceBody(parseJsonBody(text, context), context);
-  const parseList = (text: string, context: WireContext) => parseSequenceListBody(parseJsonBody(text, context), context);
-  const ignoreBody = (): undefined => undefined;
-
-  async function list(policy: ResolvedPolicy): Promise<Sequence[]> {
-    const call = { operation: 'list', method: 'GET', path: '/sequences.json', idempotent: true, parse: parseList } as const;
-    const first = await send(call, policy);
-    const byId = new Map<number, Sequence>();
-    const add = (sequences: Sequence[]): void => {
-      for (const sequence of sequences) if (!byId.has(sequence.id)) byId.set(sequence.id, sequence);
-    };
-    add(first.sequences);
-    let totalPages = first.pagination?.total_pages ?? 1;
-    if (totalPages > MAX_LIST_PAGES) {
-      throw malformed({ ...call, status: 200 }, `pagination reports ${String(totalPages)} pages, more than ${String(MAX_LIST_PAGES)}`);
-    }
-    // Page boundaries must match the first page's: ask for the page size it reported (or had).
-    const perPage = first.pagination?.per_page ?? (first.sequences.length > 0 ? first.sequences.length : undefined);
-    for (let page = 2; page <= totalPages; page++) {
-      const query: Record<string, string> = { page: String(page) };
-      if (perPage !== undefined) query['per_page'] = String(perPage);
-      const next = await send({ ...call, query }, policy);
-      add(next.sequences);
-      // A serie created while we read may add a page: follow the largest count seen.
-      totalPages = Math.min(MAX_LIST_PAGES, Math.max(totalPages, next.pagination?.total_pages ?? totalPages));
-    }
-    return [...byId.values()];
-  }
-
   function bind(policyFor: () => ResolvedPolicy): InvoiceXpressClient {
     return {
-      list: () => list(policyFor()),
+      list: () => listAll(send, policyFor()),
       get: async (id) => send({ operation: 'get', method: 'GET', path: sequencePath(id), idempotent: true, parse: parseSingle }, policyFor()),
       async create(input) {
         if (typeof input.serie !== 'string' || input.serie.trim() === '') throw new TypeError('InvoiceXpress create needs a non-empty serie');
