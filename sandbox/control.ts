@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { INVOICEXPRESS_OPERATIONS } from '../shared/invoicexpress/errors.ts';
 import * as z from '../shared/zod.ts';
 import { SandboxInputError } from './account.ts';
 import { readBody } from './loopback.ts';
@@ -19,7 +20,7 @@ export function isControlPath(path: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Bodies
 
-const OperationSchema = z.enum(['list', 'get', 'create', 'register', 'set_current']);
+const OperationSchema = z.enum(INVOICEXPRESS_OPERATIONS);
 const StatusSchema = z.int().check(z.minimum(100), z.maximum(599));
 /** Delays up to ten minutes. */
 const MsSchema = z.int().check(z.minimum(0), z.maximum(600_000));

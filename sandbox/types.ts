@@ -1,10 +1,12 @@
+import type { InvoiceXpressOperation } from '../shared/invoicexpress/errors.ts';
+
 /**
  * The InvoiceXpress sandbox's public surface, shared by tests, the local gateway, the CLI and the
  * benchmarks. The sandbox is a real HTTP server on loopback speaking InvoiceXpress's paths; its
  * control endpoint (`/_sandbox/...`, see sandbox/control.ts and docs/sandbox.md) drives the same
  * methods over HTTP.
  */
-export type SandboxOperation = 'list' | 'get' | 'create' | 'register' | 'set_current';
+export type SandboxOperation = InvoiceXpressOperation;
 
 /** InvoiceXpress's wire shape of a sequence (snake_case, current_<type>_* fields). */
 export type RawSequence = Record<string, unknown> & { id: number; serie: string; default_sequence: number };

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { baseUrlOf as invoiceXpressBaseUrl } from '../../shared/invoicexpress/client.ts';
+import { baseUrlOf as invoiceXpressBaseUrl } from '../../shared/invoicexpress/options.ts';
 import { redact } from '../../shared/invoicexpress/redact.ts';
 import { ConfigurationError, parseEnv } from '../../shared/runtime/env.ts';
 import { parseServiceSecret, SecretError } from '../../shared/runtime/secret.ts';
@@ -42,11 +42,11 @@ const ProbeEnvSchema = z.object({
   IX_BASE_URL: z.optional(z.url({ protocol: /^https?$/ }).check(z.refine((url) => !/[?#]/.test(url), 'must not carry a query or fragment'))),
 });
 
-/** The client's rule (shared/invoicexpress/client.ts), its refusals as usage errors. */
+/** The client's rule (shared/invoicexpress/options.ts), its refusals as usage errors. */
 function baseUrlOf(accountName: string | undefined, override: string | undefined): string {
   if (!override && !accountName) throw new UsageError('IX_ACCOUNT_NAME is required (or IX_BASE_URL for a sandbox)');
   try {
-    return invoiceXpressBaseUrl({ accountName: accountName ?? '', apiKey: '', baseUrl: override || undefined });
+    return invoiceXpressBaseUrl({ accountName: accountName ?? '', baseUrl: override || undefined });
   } catch (error) {
     if (error instanceof TypeError) throw new UsageError(error.message);
     throw error;

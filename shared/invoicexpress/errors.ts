@@ -17,7 +17,12 @@ export type InvoiceXpressErrorKind =
   | 'network' // connection refused/reset before an answer
   | 'malformed_response'; // an answer we could not parse into the expected shape
 
-export type InvoiceXpressOperation = 'list' | 'get' | 'create' | 'register' | 'set_current';
+/** The InvoiceXpress operations the client makes (the sandbox answers the same ones). */
+export const INVOICEXPRESS_OPERATIONS = ['list', 'get', 'create', 'register', 'set_current'] as const;
+export type InvoiceXpressOperation = (typeof INVOICEXPRESS_OPERATIONS)[number];
+
+/** Failures that say nothing about the request itself: the same call may well succeed later. */
+export const TRANSIENT_KINDS: ReadonlySet<InvoiceXpressErrorKind> = new Set(['timeout', 'network', 'upstream', 'rate_limited']);
 
 export class InvoiceXpressError extends Error {
   override readonly name = 'InvoiceXpressError';

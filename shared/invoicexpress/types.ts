@@ -1,6 +1,7 @@
 import type { BudgetShare, RequestBudget } from '../budget/budget.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import type { Sequence } from '../sequence.ts';
+import type { InvoiceXpressOperation } from './errors.ts';
 
 /** Everything the service needs from InvoiceXpress's sequence API. */
 export interface InvoiceXpressClient {
@@ -55,7 +56,7 @@ export interface InvoiceXpressClientOptions {
 }
 
 export interface ClientAttempt {
-  operation: 'list' | 'get' | 'create' | 'register' | 'set_current';
+  operation: InvoiceXpressOperation;
   method: 'GET' | 'POST' | 'PUT';
   /** Path without query string, e.g. /sequences/123.json */
   path: string;

@@ -1,3 +1,4 @@
+import { TRANSIENT_KINDS } from '../invoicexpress/errors.ts';
 import type { RolloverTrigger } from './schemas.ts';
 import type { RolloverResult } from './result.ts';
 
@@ -12,10 +13,7 @@ export type RolloverAlarm = 'rollover_failed' | 'serie_fallback';
  * not page on their own; the 01:00 verify pages if the year is still not active.
  */
 export const RETRIED_BY_THE_NEXT_ACTIVATION: ReadonlySet<string> = new Set([
-  'timeout',
-  'network',
-  'upstream',
-  'rate_limited',
+  ...TRANSIENT_KINDS,
   'at_in_progress',
   'at_unclear',
   'not_run',

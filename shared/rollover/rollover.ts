@@ -1,4 +1,4 @@
-import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
+import { isInvoiceXpressError, TRANSIENT_KINDS } from '../invoicexpress/errors.ts';
 import { redact } from '../invoicexpress/redact.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
@@ -49,7 +49,7 @@ export const STEP_RESERVE_MS = 2_000;
 /** Decisions one run may take; far more than any run needs (guards against a loop). */
 const MAX_DECISIONS = 30;
 /** InvoiceXpress failures that a later run may well not meet: at the deadline they mean "incomplete". */
-const TRANSIENT = new Set(['timeout', 'network', 'upstream', 'rate_limited']);
+const TRANSIENT: ReadonlySet<string> = TRANSIENT_KINDS;
 
 /** Ends the run: `failed`, or `incomplete` when it stopped for time. */
 class RunStopped extends Error {

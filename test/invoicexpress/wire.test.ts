@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
 import {
   normalizeSequence,
-  parseErrorBody,
   parseJsonBody,
   parseSequenceBody,
   parseSequenceListBody,
 } from '../../shared/invoicexpress/wire.ts';
 import type { WireContext } from '../../shared/invoicexpress/wire.ts';
+import { parseErrorBody } from '../../shared/invoicexpress/error-body.ts';
 import { pendingTypes, registrationOf } from '../../shared/sequence.ts';
 import { SequenceSchema } from '../../shared/sequence.ts';
 
