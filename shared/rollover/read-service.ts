@@ -1,5 +1,4 @@
 import type { Deadline } from '../runtime/deadline.ts';
-import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import { checkedAccount } from './account.ts';
 import { RolloverEnvSchema } from './config.ts';
@@ -15,7 +14,7 @@ import { createRunTable } from './run-table.ts';
  */
 export function createRolloverStatusService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
-  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME, client: dynamoDbClient() });
+  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const templates = runtime.env.SERIE_TEMPLATES;
   const account = runtime.env.IX_ACCOUNT_NAME;
   return {

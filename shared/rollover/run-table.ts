@@ -1,4 +1,6 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
 import { RolloverPhaseSchema } from './schemas.ts';
@@ -80,7 +82,7 @@ async function acquireLock(table: Table, key: LockKey, holder: RunHolder, leaseM
 }
 
 export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore {
-  const documents = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
+  const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), {
     marshallOptions: { removeUndefinedValues: true },
   });
   const TableName = options.tableName;

@@ -1,7 +1,6 @@
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
 import { redact } from '../invoicexpress/redact.ts';
-import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
@@ -54,8 +53,8 @@ function unrun(
 
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
-  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME, client: dynamoDbClient() });
-  const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME, client: dynamoDbClient() });
+  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const account = runtime.env.IX_ACCOUNT_NAME;
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,

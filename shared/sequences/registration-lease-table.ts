@@ -1,4 +1,6 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SequenceSchema } from '../sequence.ts';
 import * as z from '../zod.ts';
@@ -59,7 +61,7 @@ function stateOf(item: Record<string, unknown> | undefined, nowMs: number): Leas
 }
 
 export function createRegistrationLeaseTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RegistrationLeases {
-  const documents = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), { marshallOptions: { removeUndefinedValues: true } });
   const TableName = options.tableName;
   const now = options.now ?? Date.now;
   const Key = (key: LeaseKey) => ({ pk: partition(key), sk: SORT_KEY });
