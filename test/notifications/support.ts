@@ -36,3 +36,31 @@ export function testEndpoint(input: Partial<WebhookEndpointInput> & { url: strin
 export function pending(event: NotificationEvent, endpoint: WebhookEndpoint, at = new Date()): Notification {
   return newNotification(event, endpoint, at);
 }
+
+/** A logger that keeps every line as JSON text (to check that no secret is in the delivery log). */
+export function capturingLogger() {
+  const lines: string[] = [];
+  const keep = (level: string) => (message: string, attributes: Record<string, unknown>) => void lines.push(JSON.stringify({ level, message, ...attributes }));
+  return { lines, info: keep('info'), warn: keep('warn'), error: keep('error') };
+}
+
+/** A seeded PRNG (mulberry32): "random" receivers that fail the same way on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Polls `check` until it holds or `timeoutMs` passes. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 100): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`not within ${String(timeoutMs)} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
