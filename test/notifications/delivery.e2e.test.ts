@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalDynamo } from '../../local/dynamodb.ts';
 import type { LocalDynamo } from '../../local/dynamodb.ts';
-import { startLocalNotifications } from '../../local/notifications.ts';
-import type { LocalNotifications } from '../../local/notifications.ts';
+import { startLocalDelivery, startLocalNotificationQueues } from '../../local/notifications.ts';
+import type { LocalDelivery, LocalNotificationQueues } from '../../local/notifications.ts';
 import { createNotificationsTable } from '../../shared/notifications/dynamodb-store.ts';
 import { parseEndpoints } from '../../shared/notifications/endpoints.ts';
 import { newNotification } from '../../shared/notifications/model.ts';
@@ -21,7 +21,8 @@ import { capturingLogger, eventually, seededRandom, testEvent } from './support.
 
 interface Rig {
   dynamo: LocalDynamo;
-  notifications: LocalNotifications;
+  queues: LocalNotificationQueues;
+  delivery: LocalDelivery;
   store: NotificationStore;
   log: ReturnType<typeof capturingLogger>;
   publish(count: number): Promise<Notification[]>;
@@ -31,13 +32,14 @@ interface Rig {
 async function startRig(options: { schedule: string; behaviour: ReceiverBehaviour; concurrency?: number }): Promise<Rig> {
   const dynamo = await startLocalDynamo();
   const log = capturingLogger();
-  const notifications = await startLocalNotifications({
-    dynamo, retrySchedule: options.schedule, receiver: { behaviour: options.behaviour }, handler: 'fresh', logger: log, target: {}, concurrency: options.concurrency ?? 4,
+  const queues = await startLocalNotificationQueues(dynamo);
+  const delivery = await startLocalDelivery({
+    queues, dynamo, retrySchedule: options.schedule, receiver: { behaviour: options.behaviour }, handler: 'fresh', logger: log, target: {}, concurrency: options.concurrency ?? 4,
   });
-  const store = createNotificationsTable({ tableName: notifications.tableName, client: dynamo.client });
-  const sqs = new SQSClient({ endpoint: notifications.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const queue = sqsNotificationQueue(notifications.queueUrl, sqs);
-  const [endpoint] = parseEndpoints(notifications.environment['IX_WEBHOOKS'] ?? '[]');
+  const store = createNotificationsTable({ tableName: queues.tableName, client: dynamo.client });
+  const sqs = new SQSClient({ endpoint: queues.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const queue = sqsNotificationQueue(queues.queueUrl, sqs);
+  const [endpoint] = parseEndpoints(delivery.environment['IX_WEBHOOKS'] ?? '[]');
   if (endpoint === undefined) throw new Error('no endpoint');
   // What the publisher does: the notification in the table, then its message on the queue.
   const publish = async (count: number): Promise<Notification[]> => {
@@ -51,9 +53,10 @@ async function startRig(options: { schedule: string; behaviour: ReceiverBehaviou
     return made;
   };
   return {
-    dynamo, notifications, store, log, publish,
+    dynamo, queues, delivery, store, log, publish,
     async close() {
-      await notifications.close();
+      await delivery.close();
+      await queues.close();
       sqs.destroy();
       await dynamo.close();
     },
@@ -81,7 +84,7 @@ describe('delivery through the local queue', () => {
   it('1,000 events to a receiver failing at random half the time: every one delivered, one success per webhook-id, none lost', async () => {
     rig = await startRig({ schedule: Array.from({ length: 30 }, () => '1').join(','), behaviour: { failRate: 0.5, random: seededRandom(17) } });
     const made = await rig.publish(1000);
-    const receiver = rig.notifications.receiver;
+    const receiver = rig.delivery.receiver;
     if (receiver === undefined) throw new Error('no receiver');
     const succeeded = (): Set<string> => new Set(receiver.deliveries().filter((d) => d.answered < 300).map((d) => d.webhookId));
     await eventually(() => succeeded().size === 1000, 120_000, 250);
@@ -99,7 +102,7 @@ describe('delivery through the local queue', () => {
     }
     expect(await countByStatus(rig.store, 'pending')).toBe(0);
     expect(await countByStatus(rig.store, 'failed')).toBe(0);
-    expect(rig.notifications.sqs.bodies(rig.notifications.deadLetterQueueUrl)).toEqual([]);
+    expect(rig.queues.sqs.bodies(rig.queues.deadLetterQueueUrl)).toEqual([]);
     // The table's attempt counts agree with what the receiver saw.
     const sample = made.slice(0, 50);
     for (const n of sample) {
