@@ -65,7 +65,8 @@ describe('the delivery log routes', () => {
   });
 
   it('refuses a bad status, a bad date, a limit out of range, a foreign token (400)', async () => {
-    for (const query of [{ status: ['lost'] }, { since: ['yesterday'] }, { limit: ['500'] }, { nextToken: ['bm90LWEta2V5'] }, { other: ['1'] }]) {
+    const queries: Record<string, string[]>[] = [{ status: ['lost'] }, { since: ['yesterday'] }, { limit: ['500'] }, { nextToken: ['bm90LWEta2V5'] }, { other: ['1'] }];
+    for (const query of queries) {
       const answer = await api.invoke('listNotifications', { query });
       expect(answer.status, JSON.stringify(query)).toBe(400);
       expect(answer.json['error']).toMatchObject({ code: 'invalid_request' });
