@@ -100,3 +100,32 @@ export async function startLocalDelivery(options: LocalDeliveryOptions): Promise
     },
   };
 }
+
+/**
+ * For `npm start` (local/start.ts calls it after startLocalAws, with process.env already holding
+ * localAws.environment): the delivery over the local queue, configured the way a person rehearses
+ * it. IX_WEBHOOKS (JSON, the deployed configuration's shape) and WEBHOOK_RETRY_SCHEDULE as given;
+ * the local receiver on RECEIVER_PORT (default: any free port) refusing the first
+ * RECEIVER_REFUSE_FIRST attempts of every webhook-id (default 0), printing each delivery. Without
+ * IX_WEBHOOKS, the one endpoint is that receiver. Returns the banner's lines.
+ */
+export async function startNpmStartDelivery(
+  queues: LocalNotificationQueues,
+  dynamo: LocalDynamo,
+  env: Record<string, string | undefined> = process.env,
+  print: (line: string) => void = (line) => console.log(line),
+): Promise<{ delivery: LocalDelivery; banner: string[] }> {
+  const refuseFirst = Number(env['RECEIVER_REFUSE_FIRST'] ?? '0');
+  const port = Number(env['RECEIVER_PORT'] ?? '0');
+  const webhooks = env['IX_WEBHOOKS'] === undefined || env['IX_WEBHOOKS'].trim() === '' ? undefined : env['IX_WEBHOOKS'];
+  const delivery = await startLocalDelivery({
+    queues, dynamo, webhooks, retrySchedule: env['WEBHOOK_RETRY_SCHEDULE'],
+    receiver: { port: Number.isInteger(port) ? port : 0, behaviour: { refuseFirst: Number.isInteger(refuseFirst) ? refuseFirst : 0 }, print },
+  });
+  const endpoints = parseEndpoints(delivery.environment['IX_WEBHOOKS'] ?? '[]');
+  const banner = [
+    `Webhooks: ${String(endpoints.length)} endpoint(s) (${endpoints.map((e) => new URL(e.url).host).join(', ') || 'none'}), retry schedule ${env['WEBHOOK_RETRY_SCHEDULE'] ?? 'production (5 s … 12 h, 4 days)'}`,
+    `Local receiver: ${delivery.receiver?.url ?? 'none'} (verifies Standard Webhooks signatures${refuseFirst > 0 ? `, refuses the first ${String(refuseFirst)} attempts of every event` : ''})`,
+  ];
+  return { delivery, banner };
+}

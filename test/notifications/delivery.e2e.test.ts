@@ -111,4 +111,29 @@ describe('delivery through the local queue', () => {
     }
     console.log(`1,000 events: ${String(deliveries.length)} attempts, ${String(failures)} refused by the receiver, 0 lost`);
   }, 180_000);
+
+  it('a receiver refusing the first three attempts of every event: each delivered on its fourth, every signature verified', async () => {
+    rig = await startRig({ schedule: '1,1,1,1', behaviour: { refuseFirst: 3 }, concurrency: 2 });
+    const made = await rig.publish(20);
+    const receiver = rig.delivery.receiver;
+    if (receiver === undefined) throw new Error('no receiver');
+    await eventually(async () => (await countByStatus(rig!.store, 'delivered')) === 20, 30_000, 200);
+    for (const n of made) {
+      const forId = receiver.deliveries().filter((d) => d.webhookId === n.event.id);
+      expect(forId.map((d) => d.answered)).toEqual([503, 503, 503, 204]);
+      expect(forId.every((d) => d.verified && d.signatures === 1)).toBe(true);
+      // A fresh timestamp on every attempt.
+      expect(new Set(forId.map((d) => d.headers['webhook-signature'])).size).toBe(4);
+    }
+  }, 60_000);
+
+  it('a malformed queue message is dropped with an alarm line, not retried forever', async () => {
+    rig = await startRig({ schedule: '1', behaviour: {}, concurrency: 1 });
+    const sqs = new SQSClient({ endpoint: rig.queues.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    await sqs.send(new SendMessageCommand({ QueueUrl: rig.queues.queueUrl, MessageBody: '{"notificationId": 42}' }));
+    await eventually(() => rig!.queues.sqs.bodies(rig!.queues.queueUrl).length === 0, 10_000);
+    expect(rig.log.lines.some((line) => line.includes('"alarm":"malformed_delivery_message"'))).toBe(true);
+    sqs.destroy();
+  }, 20_000);
 });
