@@ -1,41 +1,25 @@
-import { InvoiceXpressError } from '../invoicexpress/errors.ts';
-import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
 import { redact } from '../invoicexpress/redact.ts';
 import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
+import type { WebhookTarget } from '../runtime/secret.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
 import type { DeliveryReport } from '../webhooks/deliver.ts';
 import { RolloverEnvSchema, serieNames } from './config.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
-import { runLocked } from './locked-run.ts';
+import { runLocked, yearOfRequest } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
 import { checkedAccount } from './account.ts';
 import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
 import type { RolloverResult } from './result.ts';
-import { targetYear } from './time.ts';
 
 /**
- * The rollover as the functions run it (the schedules and POST /rollover): the cached secret and
- * its 401 re-read, the run table, webhooks, and the one JSON log line per run that metric filters
+ * The rollover as the functions run it (the schedules and POST /rollover): the session (the cached
+ * secret, re-read once when a run ends on a 401), the run table, webhooks, and the one JSON log line per run that metric filters
  * and alarms read (docs/rollover.md). The read routes have their own service (read-service.ts).
  */
-
-/**
- * Lets the session see a 401 (its cue to re-read the secret once, in case the key was rotated)
- * although runs return failures instead of throwing them. Carries the run.
- */
-class UnauthorizedRunError extends InvoiceXpressError {
-  readonly run: LockedRun;
-  constructor(run: LockedRun & { type: 'ran' }) {
-    const action = run.result.failure?.action ?? 'find';
-    const operation: InvoiceXpressOperation = action === 'find' ? 'list' : action === 'verify' || action === 'read' ? 'get' : action;
-    super({ kind: 'unauthorized', operation, status: 401, message: run.result.failure?.message ?? 'unauthorized' });
-    this.run = run;
-  }
-}
 
 /** The result of a run that did not get to InvoiceXpress: skipped, or failed before it started. */
 function unrun(
@@ -63,12 +47,13 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   };
 
   const primaryName = (year: number): string => serieNames(settings.templates, year)[0] ?? '';
-  const yearOf = (request: RolloverRequest): number =>
-    request.input.year ?? targetYear({ phase: request.input.phase, scheduledTime: request.scheduledTime, now: () => new Date(), timeZone: settings.timeZone });
 
-  async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
-    try {
-      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' }, async (client, secret) => {
+  /** One run with the session's client; a run that ended on a 401 is run again once the secret holds a new key. */
+  async function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly WebhookTarget[] }> {
+    const refusedKey = ({ run }: { run: LockedRun }): boolean => run.type === 'ran' && run.result.failure?.kind === 'unauthorized';
+    return runtime.session.run(
+      { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' },
+      async (client, secret) => {
         const run = await runLocked(
           {
             client,
@@ -83,17 +68,13 @@ export function createRolloverService(env: Record<string, string | undefined> = 
           },
           request,
         );
-        if (run.type === 'ran' && run.result.failure?.kind === 'unauthorized') throw new UnauthorizedRunError(run);
         return { run, webhooks: secret.webhooks };
-      });
-    } catch (error) {
-      // The key is still refused after re-reading the secret: report the failed run.
-      if (!(error instanceof UnauthorizedRunError)) throw error;
-      return { run: error.run, webhooks: (await runtime.secret.get({ deadline: request.deadline })).webhooks };
-    }
+      },
+      { refusedKey },
+    );
   }
 
-  async function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, targets: readonly { url: string; secret: string }[]): Promise<void> {
+  async function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, targets: readonly WebhookTarget[]): Promise<void> {
     const alarm = alarmFor(result, request.trigger);
     let webhooks: DeliveryReport | undefined;
     if (shouldNotify(result, alarm) && targets.length > 0) {
@@ -125,10 +106,10 @@ export function createRolloverService(env: Record<string, string | undefined> = 
      */
     async execute(request: RolloverRequest): Promise<RolloverResult> {
       // The year, computed once: the run works on it and a run that cannot start reports it.
-      const year = yearOf(request);
-      let outcome: { run: LockedRun; webhooks: readonly { url: string; secret: string }[] };
+      const year = yearOfRequest(request, { timeZone: settings.timeZone });
+      let outcome: { run: LockedRun; webhooks: readonly WebhookTarget[] };
       try {
-        outcome = await lockedRun({ ...request, input: { ...request.input, year } });
+        outcome = await runWithSession({ ...request, input: { ...request.input, year } });
       } catch (error) {
         // POST /rollover answers these as errors (400, 500); a scheduled run ends failed, and its
         // log line pages or not like any failed run (no throw: one notification, not a DLQ too).
