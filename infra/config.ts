@@ -1,6 +1,7 @@
 import { AccountNameSchema, SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
 import { ACCESS_LEVELS } from './access.ts';
 import * as z from '../shared/zod.ts';
+import { issueLines } from '../shared/zod-issues.ts';
 
 /**
  * Per-environment configuration of the ix-sequences stack.
@@ -208,7 +209,7 @@ export function parseStageConfig(stage: string, raw: StageConfigInput): StageCon
   if (!name.success) throw new StageConfigError(`Invalid stage name "${stage}": ${name.error.issues[0]?.message}`);
   const result = StageConfigSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const problems = issueLines(result.error);
     throw new StageConfigError(`Invalid configuration for stage "${stage}": ${problems.join('; ')}`);
   }
   const { invoiceXpressRequestsPerMinute: perMinute, invoiceXpressBudget: budget } = result.data;

@@ -4,6 +4,7 @@ import * as z from '../shared/zod.ts';
 import { SandboxInputError } from './account.ts';
 import { readBody } from './loopback.ts';
 import type { SandboxControls } from './types.ts';
+import { issueLines } from '../shared/zod-issues.ts';
 
 /**
  * The sandbox's control endpoint, on its own port under /_sandbox (not an InvoiceXpress path):
@@ -191,7 +192,7 @@ function reply(response: ServerResponse, status: number, value: unknown, headers
 }
 
 function describeZodError(error: z.core.$ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`).join('; ');
+  return issueLines(error, { root: 'body' }).join('; ');
 }
 
 /** An empty body reads as {} (e.g. `curl -X DELETE`); anything else must be JSON. */

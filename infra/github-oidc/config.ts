@@ -1,6 +1,7 @@
 import { SERVICE_NAME } from '../names.ts';
 import { stageNames } from '../config.ts';
 import * as z from '../../shared/zod.ts';
+import { issueLines } from '../../shared/zod-issues.ts';
 
 /**
  * The one-time AWS setup of the GitHub Actions pipeline (.github/workflows/pipeline.yml), per AWS
@@ -62,7 +63,7 @@ export class GitHubOidcConfigError extends Error {
 export function parseGitHubOidcConfig(raw: Record<string, unknown>): GitHubOidcConfig {
   const result = GitHubOidcConfigSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(context)'}: ${issue.message}`);
+    const problems = issueLines(result.error, { root: '(context)' });
     throw new GitHubOidcConfigError(`Invalid GitHub OIDC setup (-c repository=<owner>/<repo> -c stages=<a,b>): ${problems.join('; ')}`);
   }
   return result.data;

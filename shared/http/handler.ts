@@ -9,6 +9,7 @@ import { logger } from '../runtime/logger.ts';
 import { ApiError, toApiError } from './api-error.ts';
 import type { ApiErrorDetail } from './api-error.ts';
 import type { RouteSpec } from './route-spec.ts';
+import { issuePath } from '../zod-issues.ts';
 
 /**
  * The one HTTP stack every API function uses:
@@ -154,9 +155,9 @@ function unknownFieldsMessage(keys: readonly string[]): string {
 function detailsOf(error: z.core.$ZodError, prefix: 'path' | 'body'): ApiErrorDetail[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return { path: [prefix, ...issue.path].join('.'), message: unknownFieldsMessage(issue.keys) };
+      return { path: issuePath(issue, { prefix }), message: unknownFieldsMessage(issue.keys) };
     }
-    return { path: [prefix, ...issue.path.map(String)].join('.'), message: issue.message };
+    return { path: issuePath(issue, { prefix }), message: issue.message };
   });
 }
 

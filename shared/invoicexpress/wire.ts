@@ -3,6 +3,7 @@ import { isRegistered, SequenceSchema } from '../sequence.ts';
 import type { AtcudStatus, DocumentSequence, Sequence } from '../sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
 import type { InvoiceXpressOperation } from './errors.ts';
+import { issueLines } from '../zod-issues.ts';
 
 /**
  * InvoiceXpress's raw answers (snake_case, loosely typed on the live API) and their normalisation
@@ -84,12 +85,7 @@ export const DOCUMENT_FIELD = /^current_([a-z0-9]+(?:_[a-z0-9]+)*)_(sequence_id|
 // Normalisation
 
 function describeIssues(error: z.core.$ZodError): string {
-  const parts = error.issues.slice(0, 3).map((issue) => {
-    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-    return `${where}: ${issue.message}`;
-  });
-  const more = error.issues.length > 3 ? ` (+${String(error.issues.length - 3)} more)` : '';
-  return parts.join('; ') + more;
+  return issueLines(error, { limit: 3 }).join('; ');
 }
 
 /** The malformed_response error for a body that does not have the shape we rely on. */

@@ -8,6 +8,7 @@ import { RolloverRunRecordSchema, RolloverRunSummarySchema, RolloverTriggerSchem
 import { yearOfRunId } from './run-store.ts';
 import type { LockAttempt, LockKey, RunHolder, RunStore } from './run-store.ts';
 import type { RolloverRunRecord, RolloverRunSummary } from './result.ts';
+import { issueFields } from '../zod-issues.ts';
 
 /**
  * The run table: one item per lock (`sk` LOCK) and one per real run (`sk` RUN#<runId>), under the
@@ -32,7 +33,7 @@ const HolderSchema = z.object({
 function parseItem<T>(schema: z.ZodMiniType<T>, item: unknown, what: string): T {
   const parsed = schema.safeParse(item);
   if (parsed.success) return parsed.data;
-  const where = parsed.error.issues.slice(0, 3).map((issue) => issue.path.join('.') || '(root)').join(', ');
+  const where = issueFields(parsed.error, { limit: 3 }).join(', ');
   throw new Error(`The run table holds a ${what} that does not parse (at ${where})`);
 }
 

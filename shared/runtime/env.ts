@@ -1,4 +1,5 @@
 import * as z from '../zod.ts';
+import { issueLines } from '../zod-issues.ts';
 
 /** Variables every function reads. Parsed once at cold start: a bad value fails loudly by name. */
 export const BaseEnvSchema = z.object({
@@ -47,7 +48,7 @@ export function parseEnv<Schema extends z.ZodMiniType>(
 ): z.output<Schema> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = issueLines(result.error);
   throw new ConfigurationError(`Invalid environment variables: ${problems.join('; ')}`);
 }
 

@@ -1,5 +1,6 @@
 import * as z from '../zod.ts';
 import type { Deadline } from './deadline.ts';
+import { issueFields } from '../zod-issues.ts';
 
 /** The one Secrets Manager secret per environment (contract section 4). */
 export const ServiceSecretSchema = z.object({
@@ -30,8 +31,7 @@ export function parseServiceSecret(raw: string): ServiceSecret {
   }
   const result = ServiceSecretSchema.safeParse(json);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)');
-    throw new SecretError(`The service secret is invalid at: ${[...new Set(fields)].join(', ')}`);
+    throw new SecretError(`The service secret is invalid at: ${issueFields(result.error).join(', ')}`);
   }
   return result.data;
 }
