@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import { SequenceSchema } from '../sequence.ts';
-import { RolloverPhaseSchema, RUN_ID_PATTERN } from './schemas.ts';
+import { RolloverPhaseSchema, RolloverTriggerSchema, RunIdSchema } from './schemas.ts';
 
 /**
  * What a rollover run, its record and the readiness report answer. At run time the functions use
@@ -80,13 +80,6 @@ export const RolloverCallsSchema = z
   .check(z.describe('InvoiceXpress client calls this run made (each may include retried HTTP attempts or pages)'));
 export type RolloverCalls = z.infer<typeof RolloverCallsSchema>;
 
-export const RunIdSchema = z
-  .string()
-  .check(
-    z.regex(RUN_ID_PATTERN, 'must be a run id such as 2027-20261201T090000000Z-k3f9qa'),
-    z.describe('The run id: the year, the start time (UTC) and a random suffix; also the webhook delivery id'),
-  );
-
 export const RolloverResultSchema = z
   .object({
     runId: z.optional(RunIdSchema).check(z.describe('Set for every run except dry runs and runs that did not start')),
@@ -118,7 +111,6 @@ export const RolloverResultSchema = z
   );
 export type RolloverResult = z.infer<typeof RolloverResultSchema>;
 
-export const RolloverTriggerSchema = z.enum(['schedule', 'api', 'cli']);
 
 /** One real run as the run table keeps it (GET /rollover/runs/{runId}). */
 export const RolloverRunRecordSchema = z.object({
