@@ -1,4 +1,4 @@
-import { AccountNameSchema, SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
+import { AccountNameSchema, SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/settings.ts';
 import { ACCESS_LEVELS } from './access.ts';
 import * as z from '../shared/zod.ts';
 import { issueLines } from '../shared/zod-issues.ts';

@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Sandbox } from '../sandbox/types.ts';
 import type { InvoiceXpressClient } from '../shared/invoicexpress/types.ts';
-import { RolloverSettingsSchema } from '../shared/rollover/config.ts';
+import { RolloverSettingsSchema } from '../shared/rollover/settings.ts';
 import type { RunStore } from '../shared/rollover/run-store.ts';
 import type { RegistrationLeases } from '../shared/sequences/registration-lease.ts';
 import { RolloverInputSchema } from '../shared/rollover/schemas.ts';

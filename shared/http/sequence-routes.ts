@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
-import { SerieNameSchema } from '../sequence.ts';
-import type { Sequence } from '../sequence.ts';
+import { SerieNameSchema } from '../sequences/sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import { route } from './route-spec.ts';
 
 /** The five sequence routes (contract section 1). Functions import only the module they serve. */

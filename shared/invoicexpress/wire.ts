@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
-import { isRegistered, SequenceSchema } from '../sequence.ts';
-import type { AtcudStatus, DocumentSequence, Sequence } from '../sequence.ts';
+import { isRegistered, SequenceSchema } from '../sequences/sequence.ts';
+import type { AtcudStatus, DocumentSequence, Sequence } from '../sequences/sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
 import type { InvoiceXpressOperation } from './errors.ts';
 import { issueLines } from '../zod-issues.ts';

@@ -1,5 +1,5 @@
-import { registrationOf } from '../sequence.ts';
-import type { Sequence } from '../sequence.ts';
+import { registrationOf } from '../sequences/sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import type { RolloverPhase } from './schemas.ts';
 
 /**

@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { SequenceSchema } from '../sequence.ts';
+import { SequenceSchema } from '../sequences/sequence.ts';
 import { RolloverPhaseSchema, RolloverTriggerSchema, RunIdSchema } from './schemas.ts';
 
 /**

@@ -5,7 +5,7 @@ import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import type { WebhookTarget } from '../runtime/secret.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
 import type { DeliveryReport } from '../webhooks/deliver.ts';
-import { RolloverEnvSchema, serieNames } from './config.ts';
+import { RolloverEnvSchema, serieNames } from './settings.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked, yearOfRequest } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';

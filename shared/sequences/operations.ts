@@ -1,6 +1,6 @@
 import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from './sequence.ts';
 import { DefaultNotRestoredError, RegistrationFailedError, SequenceNotRegisteredError } from './errors.ts';
 import { registerSafely } from './registration-lease.ts';
 import type { RegistrationLease } from './registration-lease.ts';

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { SequenceSchema } from '../sequence.ts';
+import { SequenceSchema } from './sequence.ts';
 import * as z from '../zod.ts';
 import type { LeaseKey, LeaseState, RegistrationLeases, StoredOutcome } from './registration-lease.ts';
 

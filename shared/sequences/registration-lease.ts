@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressErrorKind } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from './sequence.ts';
 import { RegistrationInProgressError } from './errors.ts';
 import { registerWithAt } from './registration.ts';
 import type { RegisterOptions, Registration } from './registration.ts';

@@ -1,4 +1,4 @@
-import * as z from './zod.ts';
+import * as z from '../zod.ts';
 
 /**
  * The Sequence of the service contract (camelCase, stable). This schema is the single source for

@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import { BaseEnvSchema, RunTableNameSchema } from '../runtime/env.ts';
-import { SerieNameSchema } from '../sequence.ts';
+import { SerieNameSchema } from '../sequences/sequence.ts';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from './time.ts';
 
 /** The primary name, then the fallbacks used when AT refuses to register an earlier one. */
