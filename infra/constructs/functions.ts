@@ -161,7 +161,7 @@ export class ServiceFunctions extends Construct {
 
     const environment: Record<string, string> = {
       STAGE: config.stage,
-      LOG_LEVEL: config.logLevel,
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
     };
     if (spec.invoiceXpress) {
