@@ -1,4 +1,5 @@
-import { AccountNameSchema, SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/settings.ts';
+import { AccountNameSchema, DEFAULT_SERIE_TEMPLATE_LIST, serieTemplateListProblems, serieTemplateProblem, TimeZoneSchema } from '../shared/rollover/settings.ts';
+import { IX_TIMEOUT_MS } from '../shared/runtime/env.ts';
 import { ACCESS_LEVELS } from './access.ts';
 import * as z from '../shared/zod.ts';
 import { issueLines } from '../shared/zod-issues.ts';
@@ -36,12 +37,17 @@ export const SecretConfigSchema = z.discriminatedUnion('mode', [
   }),
 ]);
 
+/** One template; the functions' own rules are checked on the whole list (serieTemplates below). */
 const SerieTemplateSchema = z
   .string()
   .check(
     z.minLength(1),
-    z.refine((t) => t.includes('{year}'), 'a serie template must contain {year}'),
     z.refine((t) => !t.includes(','), 'a serie template cannot contain a comma (the list is passed comma-separated)'),
+    // The functions' own rule: fail at synth, not at the first cold start after a deploy.
+    z.superRefine((t, context) => {
+      const problem = serieTemplateProblem(t);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: `a serie template ${problem}` });
+    }),
   );
 
 const positiveInt = (max: number) => z.int().check(z.positive(), z.maximum(max));
@@ -102,13 +108,10 @@ export const StageConfigSchema = z.strictObject({
     z.array(SerieTemplateSchema).check(
       z.minLength(1),
       z.superRefine((templates, context) => {
-        // The functions' own rules (length, characters, not "AT...", distinct): fail at synth, not at
-        // the first cold start after a deploy.
-        const parsed = SerieTemplatesSchema.safeParse(templates.join(','));
-        if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message });
+        for (const message of serieTemplateListProblems(templates)) context.addIssue({ code: 'custom', message });
       }),
     ),
-    ['{year}', '{year}B', '{year}C'],
+    [...DEFAULT_SERIE_TEMPLATE_LIST],
   ),
   logRetentionDays: z._default(
     z.number().check(
@@ -164,7 +167,7 @@ export const StageConfigSchema = z.strictObject({
   removalPolicy: z._default(z.enum(['retain', 'destroy']), 'destroy'),
   /** Passed to the functions: how long the secret is cached, and the per-call InvoiceXpress timeout. */
   secretTtlSeconds: z._default(z.int().check(z.minimum(0), z.maximum(86_400)), 300),
-  ixTimeoutMs: z._default(z.int().check(z.minimum(100), z.maximum(20_000)), 8_000),
+  ixTimeoutMs: z._default(z.int().check(z.minimum(IX_TIMEOUT_MS.min), z.maximum(IX_TIMEOUT_MS.max)), IX_TIMEOUT_MS.default),
 });
 
 export type StageConfigInput = z.input<typeof StageConfigSchema>;
