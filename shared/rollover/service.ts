@@ -2,7 +2,9 @@ import { redact } from '../invoicexpress/redact.ts';
 import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
-import type { WebhookTarget } from '../runtime/secret.ts';
+import type { ServiceSecret, WebhookTarget } from '../runtime/secret.ts';
+import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
+import type { RunHolder } from './run-store.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
 import type { DeliveryReport } from '../webhooks/deliver.ts';
 import { RolloverEnvSchema, serieNames } from './settings.ts';
@@ -35,65 +37,81 @@ function unrun(
   return { ...base, outcome: 'failed', steps: [{ action: 'find', status: 'failed', detail: `${end.kind}: ${end.message}` }], failure };
 }
 
+/** Log lines of the run (docs/rollover.md): no secret, only hosts and counts. */
+const runLogging = {
+  onBusy: (holder: RunHolder, heldMs: number, year: number): void =>
+    logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
+  onStoreError: (what: string, error: unknown): void => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
+};
+
+/** A run that ended on a 401: the session re-reads the secret and, if the key changed, runs again. */
+const refusedKey = ({ run }: { run: LockedRun }): boolean => run.type === 'ran' && run.result.failure?.kind === 'unauthorized';
+
+/** The run's one JSON log line (metric filters and alarms read it), after its webhooks went out. */
+async function report(
+  request: RolloverRequest,
+  result: RolloverResult,
+  extra: Record<string, unknown>,
+  delivery: { targets: readonly WebhookTarget[]; localRun: boolean },
+): Promise<void> {
+  const alarm = alarmFor(result, request.trigger);
+  let webhooks: DeliveryReport | undefined;
+  if (shouldNotify(result, alarm) && delivery.targets.length > 0) {
+    webhooks = await deliverWebhooks(result, delivery.targets, { logger, deadline: request.deadline, localRun: delivery.localRun });
+  }
+  const ready = readyGauge(result);
+  const line = {
+    rollover: result,
+    trigger: request.trigger,
+    caller: request.caller,
+    ...(ready === undefined ? {} : { ready }),
+    ...(alarm === undefined ? {} : { alarm }),
+    ...(webhooks ? { webhooks } : {}),
+    ...extra,
+  };
+  const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
+  if (alarm !== undefined) logger.error(title, line);
+  else if (result.outcome === 'failed' || result.outcome === 'incomplete' || result.fallback) logger.warn(title, line);
+  else logger.info(title, line);
+}
+
+/** A scheduled run that could not start ends failed (its log line pages or not like any failed run). */
+function notStarted(request: RolloverRequest, at: { year: number; serie: string }, error: unknown): RolloverResult {
+  const end =
+    error instanceof RolloverYearError
+      ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
+      : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
+  return unrun(request, at, end);
+}
+
+/** A scheduled run that found the lock held ends skipped: the holder does the work. */
+function skipped(request: RolloverRequest, run: LockedRun & { type: 'busy' }, serie: string): RolloverResult {
+  const { holder } = run;
+  const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
+  return unrun(request, { year: run.year, serie }, { outcome: 'skipped', note });
+}
+
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const account = runtime.env.IX_ACCOUNT_NAME;
+  const localRun = isLocalRun(runtime.env);
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
     settle: { settleMs: runtime.env.REGISTER_SETTLE_MS },
   };
-
   const primaryName = (year: number): string => serieNames(settings.templates, year)[0] ?? '';
 
-  /** One run with the session's client; a run that ended on a 401 is run again once the secret holds a new key. */
-  async function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly WebhookTarget[] }> {
-    const refusedKey = ({ run }: { run: LockedRun }): boolean => run.type === 'ran' && run.result.failure?.kind === 'unauthorized';
-    return runtime.session.run(
-      { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' },
-      async (client, secret) => {
-        const run = await runLocked(
-          {
-            client,
-            store,
-            leases,
-            account: checkedAccount(secret, account),
-            ...settings,
-            redact: (text) => redact(text, secret.apiKey),
-            onBusy: (holder, heldMs, year) =>
-              logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
-            onStoreError: (what, error) => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
-          },
-          request,
-        );
-        return { run, webhooks: secret.webhooks };
-      },
-      { refusedKey },
-    );
-  }
-
-  async function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, targets: readonly WebhookTarget[]): Promise<void> {
-    const alarm = alarmFor(result, request.trigger);
-    let webhooks: DeliveryReport | undefined;
-    if (shouldNotify(result, alarm) && targets.length > 0) {
-      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline, localRun: isLocalRun(runtime.env) });
-    }
-    const ready = readyGauge(result);
-    const line = {
-      rollover: result,
-      trigger: request.trigger,
-      caller: request.caller,
-      ...(ready === undefined ? {} : { ready }),
-      ...(alarm === undefined ? {} : { alarm }),
-      ...(webhooks ? { webhooks } : {}),
-      ...extra,
+  /** One run with the session's client (the session owns the 401 rule: refusedKey). */
+  function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly WebhookTarget[] }> {
+    const policy = { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' } as const;
+    const work = async (client: InvoiceXpressClient, secret: ServiceSecret) => {
+      const deps = { client, store, leases, account: checkedAccount(secret, account), ...settings, redact: (text: string) => redact(text, secret.apiKey), ...runLogging };
+      return { run: await runLocked(deps, request), webhooks: secret.webhooks };
     };
-    const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
-    if (alarm !== undefined) logger.error(title, line);
-    else if (result.outcome === 'failed' || result.outcome === 'incomplete' || result.fallback) logger.warn(title, line);
-    else logger.info(title, line);
+    return runtime.session.run(policy, work, { refusedKey });
   }
 
   return {
@@ -111,27 +129,21 @@ export function createRolloverService(env: Record<string, string | undefined> = 
       try {
         outcome = await runWithSession({ ...request, input: { ...request.input, year } });
       } catch (error) {
-        // POST /rollover answers these as errors (400, 500); a scheduled run ends failed, and its
-        // log line pages or not like any failed run (no throw: one notification, not a DLQ too).
+        // POST /rollover answers these as errors (400, 500); a scheduled run ends failed (no throw:
+        // one notification, not a DLQ too).
         if (request.trigger !== 'schedule') throw error;
-        const end =
-          error instanceof RolloverYearError
-            ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
-            : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
-        const result = unrun(request, { year, serie: primaryName(year) }, end);
-        await report(request, result, {}, []);
+        const result = notStarted(request, { year, serie: primaryName(year) }, error);
+        await report(request, result, {}, { targets: [], localRun });
         return result;
       }
       const { run, webhooks } = outcome;
       if (run.type === 'busy') {
         if (request.trigger !== 'schedule') throw new RolloverInProgressError(run.year, run.holder);
-        const { holder } = run;
-        const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
-        const result = unrun(request, { year: run.year, serie: primaryName(run.year) }, { outcome: 'skipped', note });
-        await report(request, result, {}, []);
+        const result = skipped(request, run, primaryName(run.year));
+        await report(request, result, {}, { targets: [], localRun });
         return result;
       }
-      await report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, webhooks);
+      await report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, { targets: webhooks, localRun });
       return run.result;
     },
   };
