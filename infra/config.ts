@@ -25,7 +25,7 @@ const RoleArnSchema = z
     z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)'),
   );
 
-export const SecretConfigSchema = z.discriminatedUnion('mode', [
+const SecretConfigSchema = z.discriminatedUnion('mode', [
   /** The stack creates `ix-sequences/<stage>`; its value is set out of band (docs/deploy.md). */
   z.strictObject({ mode: z.literal('create') }),
   /** Use a secret that already exists in the account, by name (e.g. one retained by an earlier stack). */
@@ -58,7 +58,7 @@ const OrganizationIdSchema = z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'an
  * A caller of the API: an account (any principal its own IAM policies allow), one role (its
  * sessions), or an organization (every principal of its accounts that their IAM policies allow).
  */
-export const CallerSchema = z.strictObject({
+const CallerSchema = z.strictObject({
   principal: z.union([AccountIdSchema, RoleArnSchema, OrganizationIdSchema]),
   level: z.enum(ACCESS_LEVELS),
 });
@@ -67,7 +67,7 @@ const TopicArnSchema = z
   .string()
   .check(z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'expected an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'));
 
-export const AlarmConfigSchema = z.strictObject({
+const AlarmConfigSchema = z.strictObject({
   /** Subscribed by e-mail to the stack's alarm topic (each recipient confirms once). */
   emails: z._default(z.array(z.email()), []),
   /**
@@ -85,7 +85,7 @@ export const AlarmConfigSchema = z.strictObject({
   lockHeldSeconds: z._default(z.int().check(z.minimum(30), z.maximum(3_600)), 240),
 });
 
-export const StageConfigSchema = z.strictObject({
+const StageConfigSchema = z.strictObject({
   /** Omit both to synthesize an environment-agnostic template (no credentials needed to synth). */
   account: z.optional(AccountIdSchema),
   region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as eu-west-1'))),
@@ -174,7 +174,7 @@ export type StageConfigInput = z.input<typeof StageConfigSchema>;
 export type StageConfig = z.output<typeof StageConfigSchema> & { readonly stage: string };
 
 /** Stage names end up in stack, function, log group and schedule names: keep them short and plain. */
-export const StageNameSchema = z
+const StageNameSchema = z
   .string()
   .check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, 'a stage name is lowercase letters, digits and dashes, at most 16 characters'));
 

@@ -15,7 +15,7 @@ import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
  * the gateway listens on loopback only.
  */
 
-export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type HandlerLoader = (route: RouteSpec) => Promise<ApiHandler>;
 
 /** Imports functions/<entry>.ts and returns its `handler`, once per route. */
@@ -46,7 +46,7 @@ const matchers = (Object.entries(routes) as [RouteName, RouteSpec][]).map(([name
   return { name, route, names, regex: new RegExp(`^${pattern}$`) };
 });
 
-export function matchRoute(method: string, path: string): Match | undefined {
+function matchRoute(method: string, path: string): Match | undefined {
   // API Gateway treats /sequences/ like /sequences.
   const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
   for (const matcher of matchers) {

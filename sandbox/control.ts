@@ -40,7 +40,7 @@ function withBody<T>(schema: z.ZodMiniType<T>, run: (sandbox: SandboxControls, i
   return (sandbox: SandboxControls, body: unknown): unknown => run(sandbox, schema.parse(body));
 }
 
-export const CONTROL_ROUTES: Record<string, ControlRoute> = {
+const CONTROL_ROUTES: Record<string, ControlRoute> = {
   'GET /_sandbox': { about: 'this list', run: () => ({ routes: routeList() }) },
   'GET /_sandbox/state': {
     about: 'sequences, AT behaviour, variants, faults, rate limit, latency',

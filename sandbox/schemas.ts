@@ -6,7 +6,7 @@ import * as z from '../shared/zod.ts';
  * sandbox/types.ts infers the TypeScript types from them, so the two cannot disagree.
  */
 
-export const SandboxOperationSchema = z.enum(INVOICEXPRESS_OPERATIONS);
+const SandboxOperationSchema = z.enum(INVOICEXPRESS_OPERATIONS);
 const StatusSchema = z.int().check(z.minimum(100), z.maximum(599));
 /** Delays up to ten minutes. */
 export const SandboxDelayMsSchema = z.int().check(z.minimum(0), z.maximum(600_000));

@@ -285,7 +285,7 @@ function denyStatement(config: StageConfig, level: AccessLevel): iam.PolicyState
  * account included: an administrator whose IAM policy allows execute-api:Invoke on `*` is refused
  * unless listed, because an explicit Deny wins over any Allow. With no callers, nobody can call.
  */
-export function callerPolicy(config: StageConfig): iam.PolicyDocument {
+function callerPolicy(config: StageConfig): iam.PolicyDocument {
   const statements = ACCESS_LEVELS.flatMap((level) => allowStatements(config, level));
   for (const level of ACCESS_LEVELS) {
     const deny = denyStatement(config, level);

@@ -29,7 +29,7 @@ export function diffEnvironment(stage: string): string {
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 
 /** The CDK bootstrap stack's default qualifier (`cdk bootstrap --qualifier` changes it). */
-export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
+const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
 
 const RepositorySchema = z
   .string()
@@ -46,7 +46,7 @@ const StageListSchema = z.pipe(
   ),
 );
 
-export const GitHubOidcConfigSchema = z.strictObject({
+const GitHubOidcConfigSchema = z.strictObject({
   repository: RepositorySchema,
   stages: StageListSchema,
   /** The account's GitHub OIDC provider when it already has one (IAM allows one per issuer URL). */

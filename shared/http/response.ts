@@ -14,8 +14,8 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
  * 6 MB response limit, log volume): at most MAX_DETAILS details, each path and message cut to
  * a fixed length, and the whole body at most MAX_ERROR_BODY_BYTES.
  */
-export const MAX_ERROR_BODY_BYTES = 8192;
-export const MAX_DETAILS = 20;
+const MAX_ERROR_BODY_BYTES = 8192;
+const MAX_DETAILS = 20;
 const MAX_MESSAGE_CHARS = 300;
 const MAX_DETAIL_PATH_CHARS = 100;
 const MAX_DETAIL_MESSAGE_CHARS = 250;

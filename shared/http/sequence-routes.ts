@@ -14,7 +14,7 @@ const IdParamsSchema = z.strictObject({
     .check(z.describe('The sequence id (a positive integer)')),
 });
 
-export const CreateSequenceBodySchema = z.strictObject({
+const CreateSequenceBodySchema = z.strictObject({
   serie: SerieNameSchema,
   default: z._default(z.boolean(), false).check(z.describe('Make it the account default at once (default false)')),
 });

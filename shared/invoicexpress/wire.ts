@@ -25,7 +25,7 @@ export interface WireContext {
 // Scalars
 
 /** An integer that may come as a number or as a string of digits ("146090"). */
-export const IntLikeSchema = z.union([
+const IntLikeSchema = z.union([
   z.int(),
   z.pipe(
     z.pipe(
@@ -37,7 +37,7 @@ export const IntLikeSchema = z.union([
 ]);
 
 /** `default_sequence`: 1/0, "1"/"0", true/false, "true"/"false". */
-export const DefaultFlagSchema = z.union([
+const DefaultFlagSchema = z.union([
   z.boolean(),
   z.pipe(
     z.literal([0, 1]),
@@ -50,7 +50,7 @@ export const DefaultFlagSchema = z.union([
 ]);
 
 /** `serie`: "2027", or 2027 when it was sent as a number. */
-export const SerieSchema = z.union([
+const SerieSchema = z.union([
   z.string().check(z.minLength(1, 'expected a non-empty serie')),
   z.pipe(
     z.int(),
@@ -62,15 +62,15 @@ export const SerieSchema = z.union([
 // Objects
 
 /** One sequence as InvoiceXpress sends it. Unknown fields pass through (document types live there). */
-export const RawSequenceSchema = z.looseObject({
+const RawSequenceSchema = z.looseObject({
   id: z.pipe(IntLikeSchema, z.int().check(z.positive())),
   serie: SerieSchema,
   default_sequence: DefaultFlagSchema,
 });
-export type RawSequenceWire = z.infer<typeof RawSequenceSchema>;
+type RawSequenceWire = z.infer<typeof RawSequenceSchema>;
 
 /** `pagination` as other InvoiceXpress lists carry it. Only total_pages is relied upon. */
-export const PaginationSchema = z.looseObject({
+const PaginationSchema = z.looseObject({
   total_pages: z.pipe(IntLikeSchema, z.int().check(z.nonnegative())),
   current_page: z.catch(z.optional(IntLikeSchema), undefined),
   per_page: z.catch(z.optional(z.pipe(IntLikeSchema, z.int().check(z.positive()))), undefined),

@@ -51,9 +51,9 @@ export type LockedRun =
   | { type: 'busy'; year: number; holder: RunHolder; heldMs: number };
 
 /** The lease outlives the run's deadline a little: a crashed run's lock expires soon after. */
-export const LEASE_SLACK_MS = 30_000;
+const LEASE_SLACK_MS = 30_000;
 /** Time kept after the run's own deadline to save its record and release the lock. */
-export const RECORD_RESERVE_MS = 1_500;
+const RECORD_RESERVE_MS = 1_500;
 
 function changesAccount(input: RolloverInput): boolean {
   return !input.dryRun && input.phase !== 'verify';

@@ -48,7 +48,7 @@ export type Decision =
   | { type: 'stop'; kind: 'at_refused' | 'name_limit' | 'not_ready'; message: string; sequence?: Sequence };
 
 /** New series one run may create. */
-export const MAX_CREATES_PER_RUN = 1;
+const MAX_CREATES_PER_RUN = 1;
 
 /**
  * The latest year a serie name names, read from its tokens (maximal runs of digits): a four-digit

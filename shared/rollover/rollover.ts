@@ -45,7 +45,7 @@ export interface RunRolloverOptions {
 const redactUrls = (text: string): string => redact(text, '');
 
 /** A step is not started with less than this left before the deadline. */
-export const STEP_RESERVE_MS = 2_000;
+const STEP_RESERVE_MS = 2_000;
 /** Decisions one run may take; far more than any run needs (guards against a loop). */
 const MAX_DECISIONS = 30;
 /** InvoiceXpress failures that a later run may well not meet: at the deadline they mean "incomplete". */

@@ -149,4 +149,3 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   };
 }
 
-export type RolloverService = ReturnType<typeof createRolloverService>;

@@ -5,8 +5,8 @@ import { DEFAULT_TIME_ZONE, isValidTimeZone } from './time.ts';
 
 /** The primary name, then the fallbacks used when AT refuses to register an earlier one. */
 export const DEFAULT_SERIE_TEMPLATE_LIST: readonly string[] = ['{year}', '{year}B', '{year}C'];
-export const DEFAULT_SERIE_TEMPLATES = DEFAULT_SERIE_TEMPLATE_LIST.join(',');
-export const YEAR_PLACEHOLDER = '{year}';
+const DEFAULT_SERIE_TEMPLATES = DEFAULT_SERIE_TEMPLATE_LIST.join(',');
+const YEAR_PLACEHOLDER = '{year}';
 /** Years are four digits (the input allows 2000-2999): checking with the widest year checks them all. */
 const WIDEST_YEAR = 2999;
 
@@ -36,7 +36,7 @@ export function serieTemplateListProblems(templates: readonly string[]): string[
   ];
 }
 
-export const SerieTemplatesSchema = z
+const SerieTemplatesSchema = z
   .pipe(
     z._default(z.string(), DEFAULT_SERIE_TEMPLATES),
     z.transform((text: string) => text.split(',').map((part) => part.trim())),
@@ -61,7 +61,6 @@ export const RolloverSettingsSchema = z.object({
   SERIE_TEMPLATES: SerieTemplatesSchema,
   ROLLOVER_TIME_ZONE: TimeZoneSchema,
 });
-export type RolloverSettings = z.infer<typeof RolloverSettingsSchema>;
 
 /** An InvoiceXpress account's name: the host label before `.app.invoicexpress.com`. */
 export const AccountNameSchema = z
@@ -81,4 +80,3 @@ export const RolloverEnvSchema = z.extend(BaseEnvSchema, {
   ...RolloverSettingsSchema.shape,
   ...RunTableEnvSchema.shape,
 });
-export type RolloverEnv = z.infer<typeof RolloverEnvSchema>;

@@ -3,7 +3,7 @@ import type { Deadline } from './deadline.ts';
 import { issueFields } from '../zod-issues.ts';
 
 /** The one Secrets Manager secret per environment (contract section 4). */
-export const ServiceSecretSchema = z.object({
+const ServiceSecretSchema = z.object({
   accountName: z.string().check(z.minLength(1)),
   apiKey: z.string().check(z.minLength(1)),
   webhooks: z._default(z.array(z.object({ url: z.url(), secret: z.string().check(z.minLength(1)) })), []),

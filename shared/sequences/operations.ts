@@ -21,7 +21,7 @@ import type { RegisterOptions } from './registration.ts';
  */
 
 /** Creates the serie (never the default: see createSequence). A lost answer is resolved by listing. */
-export async function createSerie(client: InvoiceXpressClient, serie: string): Promise<Sequence> {
+async function createSerie(client: InvoiceXpressClient, serie: string): Promise<Sequence> {
   try {
     return await client.create({ serie, isDefault: false });
   } catch (error) {

@@ -10,7 +10,7 @@ import type { Sequence } from '../../shared/sequences/sequence.ts';
  * duplicates answer serie_exists; the list can hide the document fields of some sequences, and
  * some sequences can come with an incomplete document type.
  */
-export interface MemoryEntry {
+interface MemoryEntry {
   serie: string;
   registered: boolean;
   isDefault: boolean;
