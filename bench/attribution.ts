@@ -29,7 +29,7 @@ export const ATTRIBUTION_VARIANTS: readonly AttributionVariant[] = [
   { name: 'get-sequence-zod-only', part: 'zod (its schemas built and run)', how: 'added', entry: 'bench/attribution/floor-secret-zod.ts' },
   { name: 'get-sequence-no-ky', part: 'ky', how: 'removed', bundle: without('ky', 'ky.ts') },
   { name: 'get-sequence-no-middy', part: 'middy', how: 'removed', bundle: without('@middy/core', 'middy.ts') },
-  { name: 'get-sequence-no-logger', part: 'the Powertools logger', how: 'removed', bundle: without('@aws-lambda-powertools/logger', 'logger.ts') },
+  { name: 'get-sequence-no-logger', part: 'the Powertools logger', how: 'removed', bundle: without('@aws-lambda-powertools/logger', 'logger') },
 ];
 
 /** get-sequence's first response against floor + secret read (median ÷ median). */

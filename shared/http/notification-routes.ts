@@ -10,7 +10,7 @@ const Iso = z.pipe(z.iso.datetime({ offset: true }), z.transform((value) => new 
 
 const NotificationParamsSchema = z.strictObject({ id: NotificationIdSchema });
 
-export const ListNotificationsQuerySchema = z.strictObject({
+const ListNotificationsQuerySchema = z.strictObject({
   status: z.optional(z.enum(NOTIFICATION_STATUSES)).check(z.describe('Only notifications in this status')),
   since: z.optional(Iso).check(z.describe('Created at or after (ISO 8601)')),
   until: z.optional(Iso).check(z.describe('Created at or before (ISO 8601)')),
@@ -20,7 +20,7 @@ export const ListNotificationsQuerySchema = z.strictObject({
   nextToken: z.optional(z.string().check(z.maxLength(2048))).check(z.describe('From the previous page')),
 });
 
-export const RedeliverNotificationsBodySchema = z.strictObject({
+const RedeliverNotificationsBodySchema = z.strictObject({
   status: z._default(z.literal('failed'), 'failed').check(z.describe('Only failed notifications are redelivered in bulk')),
   since: Iso.check(z.describe('Created at or after (ISO 8601)')),
   until: z.optional(Iso).check(z.describe('Created at or before (ISO 8601)')),

@@ -19,7 +19,7 @@ export interface RouteSpec<
   /** The query string's parameters (GET /notifications); routes without it ignore the query. */
   query?: Query | undefined;
   successStatus: 200 | 201;
-  /** Type only: the success body the handler returns (its schema is in responses.ts). */
+  /** Type only: the success body the handler returns (its schema is in response-schemas.ts). */
   readonly response?: Response;
 }
 

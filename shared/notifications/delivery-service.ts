@@ -15,7 +15,7 @@ import { retryWaits } from './schedule.ts';
 import { hideMessage, sqsClient, sqsDeadLetterQueue } from './sqs-queue.ts';
 
 /** The delivery function's configuration (parsed at cold start; a bad value fails it by name). */
-export const DeliveryEnvSchema = z.object({
+const DeliveryEnvSchema = z.object({
   NOTIFICATIONS_TABLE_NAME: RunTableNameSchema,
   NOTIFICATIONS_QUEUE_URL: z.url(),
   NOTIFICATIONS_DLQ_URL: z.url(),
@@ -30,7 +30,7 @@ export const DeliveryEnvSchema = z.object({
 });
 
 /** A message whose attempt must wait: reported as a batch item failure after hiding it that long. */
-export class DeliveryWait extends Error {
+class DeliveryWait extends Error {
   override readonly name = 'DeliveryWait';
   readonly seconds: number;
   constructor(seconds: number) {
@@ -39,7 +39,7 @@ export class DeliveryWait extends Error {
   }
 }
 
-export interface DeliveryService {
+interface DeliveryService {
   processRecord(record: SQSRecord): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ export interface DeliveryServiceOptions {
   deps?: Partial<DeliveryDeps>;
 }
 
-export function createDeliveryService(options: DeliveryServiceOptions): DeliveryService {
+function createDeliveryService(options: DeliveryServiceOptions): DeliveryService {
   const env = parseEnv(DeliveryEnvSchema, options.env ?? process.env);
   const sqs = options.sqs ?? sqsClient();
   const localRun = env.LOCAL_RUN === 'true';

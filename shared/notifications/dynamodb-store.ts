@@ -63,7 +63,7 @@ function encodeToken(key: Record<string, unknown> | undefined): string | undefin
 }
 
 /** A token the caller changed is their error: RangeError, which the routes answer as 400. */
-export function decodeToken(token: string): Record<string, string> {
+function decodeToken(token: string): Record<string, string> {
   try {
     return StartKeySchema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
   } catch {

@@ -10,9 +10,9 @@ import type { NotificationQueue, NotificationStore } from './store.ts';
  */
 
 /** A pending notification this far past its next attempt has lost its message. */
-export const STALE_PENDING_MS = 15 * 60 * 1000;
+const STALE_PENDING_MS = 15 * 60 * 1000;
 /** At most this many notifications per bulk request (the function answers within API Gateway's time). */
-export const MAX_BULK_REDELIVERIES = 500;
+const MAX_BULK_REDELIVERIES = 500;
 
 export interface RedeliveryDeps {
   store: NotificationStore;

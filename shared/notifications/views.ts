@@ -8,7 +8,7 @@ import type { DeliveryAttempt, Notification } from './model.ts';
  */
 const Iso = z.iso.datetime({ offset: true });
 
-export const NotificationSummarySchema = z.object({
+const NotificationSummarySchema = z.object({
   id: z.string().check(z.describe('`<eventId>.<endpointId>`: what /notifications/{id} takes')),
   eventId: z.string().check(z.describe('The webhook-id: the same on every attempt and redelivery')),
   type: EventTypeSchema,

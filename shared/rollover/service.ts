@@ -1,41 +1,27 @@
-import { InvoiceXpressError } from '../invoicexpress/errors.ts';
-import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
 import { redact } from '../invoicexpress/redact.ts';
 import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
+import type { ServiceSecret, WebhookTarget } from '../runtime/secret.ts';
+import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
+import type { RunHolder } from './run-store.ts';
 import { deliverWebhooks } from '../webhooks/deliver.ts';
 import type { DeliveryReport } from '../webhooks/deliver.ts';
-import { RolloverEnvSchema, serieNames } from './config.ts';
+import { RolloverEnvSchema, serieNames } from './settings.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
-import { runLocked } from './locked-run.ts';
+import { runLocked, yearOfRequest } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
 import { checkedAccount } from './account.ts';
 import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
 import type { RolloverResult } from './result.ts';
-import { targetYear } from './time.ts';
 
 /**
- * The rollover as the functions run it (the schedules and POST /rollover): the cached secret and
- * its 401 re-read, the run table, webhooks, and the one JSON log line per run that metric filters
+ * The rollover as the functions run it (the schedules and POST /rollover): the session (the cached
+ * secret, re-read once when a run ends on a 401), the run table, webhooks, and the one JSON log line per run that metric filters
  * and alarms read (docs/rollover.md). The read routes have their own service (read-service.ts).
  */
-
-/**
- * Lets the session see a 401 (its cue to re-read the secret once, in case the key was rotated)
- * although runs return failures instead of throwing them. Carries the run.
- */
-class UnauthorizedRunError extends InvoiceXpressError {
-  readonly run: LockedRun;
-  constructor(run: LockedRun & { type: 'ran' }) {
-    const action = run.result.failure?.action ?? 'find';
-    const operation: InvoiceXpressOperation = action === 'find' ? 'list' : action === 'verify' || action === 'read' ? 'get' : action;
-    super({ kind: 'unauthorized', operation, status: 401, message: run.result.failure?.message ?? 'unauthorized' });
-    this.run = run;
-  }
-}
 
 /** The result of a run that did not get to InvoiceXpress: skipped, or failed before it started. */
 function unrun(
@@ -51,68 +37,81 @@ function unrun(
   return { ...base, outcome: 'failed', steps: [{ action: 'find', status: 'failed', detail: `${end.kind}: ${end.message}` }], failure };
 }
 
+/** Log lines of the run (docs/rollover.md): no secret, only hosts and counts. */
+const runLogging = {
+  onBusy: (holder: RunHolder, heldMs: number, year: number): void =>
+    logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
+  onStoreError: (what: string, error: unknown): void => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
+};
+
+/** A run that ended on a 401: the session re-reads the secret and, if the key changed, runs again. */
+const refusedKey = ({ run }: { run: LockedRun }): boolean => run.type === 'ran' && run.result.failure?.kind === 'unauthorized';
+
+/** The run's one JSON log line (metric filters and alarms read it), after its webhooks went out. */
+async function report(
+  request: RolloverRequest,
+  result: RolloverResult,
+  extra: Record<string, unknown>,
+  delivery: { targets: readonly WebhookTarget[]; localRun: boolean },
+): Promise<void> {
+  const alarm = alarmFor(result, request.trigger);
+  let webhooks: DeliveryReport | undefined;
+  if (shouldNotify(result, alarm) && delivery.targets.length > 0) {
+    webhooks = await deliverWebhooks(result, delivery.targets, { logger, deadline: request.deadline, localRun: delivery.localRun });
+  }
+  const ready = readyGauge(result);
+  const line = {
+    rollover: result,
+    trigger: request.trigger,
+    caller: request.caller,
+    ...(ready === undefined ? {} : { ready }),
+    ...(alarm === undefined ? {} : { alarm }),
+    ...(webhooks ? { webhooks } : {}),
+    ...extra,
+  };
+  const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
+  if (alarm !== undefined) logger.error(title, line);
+  else if (result.outcome === 'failed' || result.outcome === 'incomplete' || result.fallback) logger.warn(title, line);
+  else logger.info(title, line);
+}
+
+/** A scheduled run that could not start ends failed (its log line pages or not like any failed run). */
+function notStarted(request: RolloverRequest, at: { year: number; serie: string }, error: unknown): RolloverResult {
+  const end =
+    error instanceof RolloverYearError
+      ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
+      : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
+  return unrun(request, at, end);
+}
+
+/** A scheduled run that found the lock held ends skipped: the holder does the work. */
+function skipped(request: RolloverRequest, run: LockedRun & { type: 'busy' }, serie: string): RolloverResult {
+  const { holder } = run;
+  const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
+  return unrun(request, { year: run.year, serie }, { outcome: 'skipped', note });
+}
+
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const account = runtime.env.IX_ACCOUNT_NAME;
+  const localRun = isLocalRun(runtime.env);
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
     settle: { settleMs: runtime.env.REGISTER_SETTLE_MS },
   };
-
   const primaryName = (year: number): string => serieNames(settings.templates, year)[0] ?? '';
-  const yearOf = (request: RolloverRequest): number =>
-    request.input.year ?? targetYear({ phase: request.input.phase, scheduledTime: request.scheduledTime, now: () => new Date(), timeZone: settings.timeZone });
 
-  async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
-    try {
-      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' }, async (client, secret) => {
-        const run = await runLocked(
-          {
-            client,
-            store,
-            leases,
-            account: checkedAccount(secret, account),
-            ...settings,
-            redact: (text) => redact(text, secret.apiKey),
-            onBusy: (holder, heldMs, year) =>
-              logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
-            onStoreError: (what, error) => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
-          },
-          request,
-        );
-        if (run.type === 'ran' && run.result.failure?.kind === 'unauthorized') throw new UnauthorizedRunError(run);
-        return { run, webhooks: secret.webhooks };
-      });
-    } catch (error) {
-      // The key is still refused after re-reading the secret: report the failed run.
-      if (!(error instanceof UnauthorizedRunError)) throw error;
-      return { run: error.run, webhooks: (await runtime.secret.get({ deadline: request.deadline })).webhooks };
-    }
-  }
-
-  async function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, targets: readonly { url: string; secret: string }[]): Promise<void> {
-    const alarm = alarmFor(result, request.trigger);
-    let webhooks: DeliveryReport | undefined;
-    if (shouldNotify(result, alarm) && targets.length > 0) {
-      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline, localRun: isLocalRun(runtime.env) });
-    }
-    const ready = readyGauge(result);
-    const line = {
-      rollover: result,
-      trigger: request.trigger,
-      caller: request.caller,
-      ...(ready === undefined ? {} : { ready }),
-      ...(alarm === undefined ? {} : { alarm }),
-      ...(webhooks ? { webhooks } : {}),
-      ...extra,
+  /** One run with the session's client (the session owns the 401 rule: refusedKey). */
+  function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly WebhookTarget[] }> {
+    const policy = { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' } as const;
+    const work = async (client: InvoiceXpressClient, secret: ServiceSecret) => {
+      const deps = { client, store, leases, account: checkedAccount(secret, account), ...settings, redact: (text: string) => redact(text, secret.apiKey), ...runLogging };
+      return { run: await runLocked(deps, request), webhooks: secret.webhooks };
     };
-    const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
-    if (alarm !== undefined) logger.error(title, line);
-    else if (result.outcome === 'failed' || result.outcome === 'incomplete' || result.fallback) logger.warn(title, line);
-    else logger.info(title, line);
+    return runtime.session.run(policy, work, { refusedKey });
   }
 
   return {
@@ -125,35 +124,28 @@ export function createRolloverService(env: Record<string, string | undefined> = 
      */
     async execute(request: RolloverRequest): Promise<RolloverResult> {
       // The year, computed once: the run works on it and a run that cannot start reports it.
-      const year = yearOf(request);
-      let outcome: { run: LockedRun; webhooks: readonly { url: string; secret: string }[] };
+      const year = yearOfRequest(request, { timeZone: settings.timeZone });
+      let outcome: { run: LockedRun; webhooks: readonly WebhookTarget[] };
       try {
-        outcome = await lockedRun({ ...request, input: { ...request.input, year } });
+        outcome = await runWithSession({ ...request, input: { ...request.input, year } });
       } catch (error) {
-        // POST /rollover answers these as errors (400, 500); a scheduled run ends failed, and its
-        // log line pages or not like any failed run (no throw: one notification, not a DLQ too).
+        // POST /rollover answers these as errors (400, 500); a scheduled run ends failed (no throw:
+        // one notification, not a DLQ too).
         if (request.trigger !== 'schedule') throw error;
-        const end =
-          error instanceof RolloverYearError
-            ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
-            : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
-        const result = unrun(request, { year, serie: primaryName(year) }, end);
-        await report(request, result, {}, []);
+        const result = notStarted(request, { year, serie: primaryName(year) }, error);
+        await report(request, result, {}, { targets: [], localRun });
         return result;
       }
       const { run, webhooks } = outcome;
       if (run.type === 'busy') {
         if (request.trigger !== 'schedule') throw new RolloverInProgressError(run.year, run.holder);
-        const { holder } = run;
-        const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
-        const result = unrun(request, { year: run.year, serie: primaryName(run.year) }, { outcome: 'skipped', note });
-        await report(request, result, {}, []);
+        const result = skipped(request, run, primaryName(run.year));
+        await report(request, result, {}, { targets: [], localRun });
         return result;
       }
-      await report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, webhooks);
+      await report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, { targets: webhooks, localRun });
       return run.result;
     },
   };
 }
 
-export type RolloverService = ReturnType<typeof createRolloverService>;

@@ -1,8 +1,9 @@
 import * as z from '../zod.ts';
 import type { Deadline } from './deadline.ts';
+import { issueFields } from '../zod-issues.ts';
 
 /** The one Secrets Manager secret per environment (contract section 4). */
-export const ServiceSecretSchema = z.object({
+const ServiceSecretSchema = z.object({
   accountName: z.string().check(z.minLength(1)),
   apiKey: z.string().check(z.minLength(1)),
   webhooks: z._default(z.array(z.object({ url: z.url(), secret: z.string().check(z.minLength(1)) })), []),
@@ -30,8 +31,7 @@ export function parseServiceSecret(raw: string): ServiceSecret {
   }
   const result = ServiceSecretSchema.safeParse(json);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)');
-    throw new SecretError(`The service secret is invalid at: ${[...new Set(fields)].join(', ')}`);
+    throw new SecretError(`The service secret is invalid at: ${issueFields(result.error).join(', ')}`);
   }
   return result.data;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDelivery } from '../../local/notifications.ts';
 import type { LocalDelivery } from '../../local/notifications.ts';
-import { routeResponses } from '../../shared/http/responses.ts';
+import { routeResponses } from '../../shared/http/response-schemas.ts';
 import { createNotificationsTable } from '../../shared/notifications/dynamodb-store.ts';
 import { parseEndpoints } from '../../shared/notifications/endpoints.ts';
 import { newNotification } from '../../shared/notifications/model.ts';
