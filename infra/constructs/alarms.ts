@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 import { pascalCase } from '../names.ts';
 import type { LogMetrics } from './log-metrics.ts';
+import type { ServiceNotifications } from './notifications.ts';
 
 /** Where each alarm's description sends the reader for the full procedure. */
 const RUNBOOK = 'docs/deploy.md, "Alarms"';
@@ -21,6 +22,7 @@ export interface ServiceAlarmsProps {
   readonly prefix: string;
   readonly stage: apigw.Stage;
   readonly deadLetterQueue: sqs.IQueue;
+  readonly notifications: ServiceNotifications;
   readonly logMetrics: LogMetrics;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -101,6 +103,7 @@ export class ServiceAlarms extends Construct {
           `A rollover run held the run lock for more than ${lockHeldSeconds} s, or found it held that long by another run: InvoiceXpress very slow, or a run crashed holding it (the lock expires by itself). ` +
           `What to do: look up the holder's run id (GET /rollover/runs/{runId}) and the rollover logs; once the lock has expired, check GET /rollover/{year} and run the phase by hand if needed. See ${RUNBOOK}.`,
       }),
+      ...notificationAlarms(alarm, props.notifications, config.alarms.notificationAgeHours),
       alarm('rollover-incomplete-twice', {
         metric: logMetrics.metric('RolloverRuns', { dimensions: { outcome: 'incomplete' }, statistic: 'Sum', period: Duration.minutes(15) }),
         threshold: 1,
@@ -153,4 +156,32 @@ export class ServiceAlarms extends Construct {
     for (const email of config.alarms.emails) topic.addSubscription(new EmailSubscription(email));
     return topic;
   }
+}
+
+type AlarmFactory = (name: string, options: Omit<cloudwatch.AlarmProps, 'alarmName' | 'actionsEnabled'>) => cloudwatch.Alarm;
+
+/** The notifications' two alarms: exhausted deliveries (dead-letter queue) and a queue that stopped moving. */
+function notificationAlarms(alarm: AlarmFactory, notifications: ServiceNotifications, ageHours: number): cloudwatch.Alarm[] {
+  const fiveMinutes = Duration.minutes(5);
+  return [
+    alarm('notifications-dlq-not-empty', {
+      metric: notifications.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      alarmDescription:
+        'A webhook notification exhausted its retry schedule (4 days) and is recorded as failed: a receiver is down or refusing. ' +
+        `What to do: GET /notifications?status=failed names them and their last problem; fix the receiver, then POST /notifications/redeliver {"status":"failed","since":...}; then purge the dead-letter queue. See ${RUNBOOK}.`,
+    }),
+    alarm('notifications-oldest-message-age', {
+      // A message lives across its retries (waits are visibility timeouts): older than the whole
+      // schedule means deliveries stopped moving (the delivery function failing, or disabled).
+      metric: notifications.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes }),
+      threshold: ageHours * 3600,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      alarmDescription:
+        `The oldest message of the notification queue is older than ${String(ageHours)} h, longer than a delivery's whole schedule: deliveries are stuck. ` +
+        `What to do: read the notification-delivery function's log and errors (the webhooks secret, the table), fix it; messages are kept 14 days. See ${RUNBOOK}.`,
+    }),
+  ];
 }

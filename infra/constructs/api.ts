@@ -47,6 +47,15 @@ export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> =
   rolloverRunRecord: 0,
 };
 
+/** Routes under these paths never call InvoiceXpress (the delivery log and redelivery: the notifications table). */
+const WITHOUT_INVOICEXPRESS = ['/notifications'];
+
+/** What one request of `route` costs InvoiceXpress; undefined when nobody said. */
+export function invoiceXpressCallsOf(route: { operationId: string; path: string }): number | undefined {
+  if (WITHOUT_INVOICEXPRESS.some((path) => route.path === path || route.path.startsWith(`${path}/`))) return 0;
+  return INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId];
+}
+
 /**
  * The API's share of the account's budget a minute: everything but the rollover's reserve
  * (shared/budget). The budget is what holds the line (it counts every attempt, in every container);
@@ -306,7 +315,7 @@ function assertPolicySize(stack: Stack, policy: iam.PolicyDocument): void {
 function methodThrottling(functions: ServiceFunctions, apiShare: number): Record<string, apigw.MethodDeploymentOptions> {
   const entries = functions.apiFunctions.flatMap((served) =>
     served.routes.flatMap((route) => {
-      const calls = INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId];
+      const calls = invoiceXpressCallsOf(route);
       if (calls === undefined) throw new Error(`${route.operationId}: say how many InvoiceXpress calls it makes (INVOICEXPRESS_CALLS_PER_REQUEST)`);
       if (calls === 0) return [];
       const { rateLimit, burstLimit } = methodThrottlingFor(apiShare, calls);

@@ -3,23 +3,26 @@ import type { RolloverResult } from '../rollover/result.ts';
 import { alarmFor } from '../rollover/notify.ts';
 import type { RolloverTrigger } from '../rollover/schemas.ts';
 import * as z from '../zod.ts';
+import { EVENT_TYPES, MAX_EVENT_BYTES, eventBody } from './model.ts';
+import type { EventType, NotificationEvent } from './model.ts';
 
 /**
  * The events the service tells (docs/contract.md, "Events"): what each type's `data` holds, and
  * pure builders from what changed (a rollover's result, the API's create/register/set_current).
- * An event is `{id, type, timestamp, data}`; receivers get `{type, timestamp, data}` as the body
- * (the id is the `webhook-id`), EventBridge gets `data` as the detail and `type` as detail-type.
+ * An event is `{id, type, timestamp, data}` (model.ts; the id is also the `webhook-id`);
+ * EventBridge gets `data` as the detail and `type` as detail-type. The shapes common to both
+ * halves (the type list, the size limit, the body) are model.ts's.
  */
 
-export const EVENT_TYPES = ['serie.created', 'serie.registered', 'serie.activated', 'rollover.fallback', 'rollover.failed'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, MAX_EVENT_BYTES };
+export type { EventType };
 /** EventBridge `source` of every event. */
 export const EVENT_SOURCE = 'ix-sequences';
 export const EVENT_VERSION = 1;
-/** A serialised event stays under this (issue 17: under 20 KB); builders cut long texts to fit. */
-export const MAX_EVENT_BYTES = 20_000;
 /** Longest free text (AT's words, a failure message, a note) an event carries. */
 export const MAX_TEXT_CHARS = 1_000;
+
+export { eventBody };
 
 const text = z.string().check(z.maxLength(MAX_TEXT_CHARS));
 const SerieRefSchema = z.object({ id: z.int().check(z.positive()), serie: z.string() });
@@ -187,11 +190,11 @@ export function sealEvents(drafts: readonly EventDraft[], context: EventContext,
   });
 }
 
-/** What receivers get as the body: `{type, timestamp, data}`. */
-export function eventBody(event: ServiceEvent): string {
-  return JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
-}
-
 export function eventBytes(event: ServiceEvent): number {
   return Buffer.byteLength(eventBody(event));
+}
+
+/** A sealed event is a NotificationEvent (model.ts) with its type's data. */
+export function asNotificationEvent(event: ServiceEvent): NotificationEvent {
+  return event;
 }

@@ -14,6 +14,7 @@ import {
   sealEvents,
 } from '../../shared/notifications/events.ts';
 import type { EventDraft } from '../../shared/notifications/events.ts';
+import { NotificationEventSchema } from '../../shared/notifications/model.ts';
 import type { Sequence } from '../../shared/sequence.ts';
 import type { RolloverResult, RolloverStep } from '../../shared/rollover/result.ts';
 
@@ -134,14 +135,15 @@ describe('the API routes', () => {
 });
 
 describe('sealEvents', () => {
-  it('ids from the origin, one sequence number each, the context in every data; the body is {type, timestamp, data}', () => {
+  it('ids from the origin, one sequence number each, the context in every data; the body is the event', () => {
     const events = sealEvents(draftsOfCreate({ sequence: sequence() }, { isDefault: true }, at), { account: 'acme', stage: 'prod', requestId: 'req-1' }, [7, 8, 9], 'req-1');
     expect(events.map((event) => event.id)).toEqual(['evt_req-1_1', 'evt_req-1_2', 'evt_req-1_3']);
     expect(events.map((event) => event.data.sequenceNumber)).toEqual([7, 8, 9]);
     for (const event of events) {
       expect(event.data).toMatchObject({ version: 1, account: 'acme', stage: 'prod', requestId: 'req-1' });
       expect(event.data).not.toHaveProperty('runId');
-      expect(Object.keys(JSON.parse(eventBody(event)) as object)).toEqual(['type', 'timestamp', 'data']);
+      expect(Object.keys(JSON.parse(eventBody(event)) as object)).toEqual(['id', 'type', 'timestamp', 'data']);
+      expect(NotificationEventSchema.safeParse(event).success).toBe(true);
       expect(ServiceEventSchema.safeParse(event).success).toBe(true);
     }
   });
