@@ -118,7 +118,8 @@ function serieDrafts(result: RolloverResult): EventDraft[] {
   const at = result.finishedAt;
   const drafts: EventDraft[] = [];
   if (didOwn(result, 'create')) drafts.push(createdDraft(sequence, at));
-  if (didOwn(result, 'register') && sequence.registered) drafts.push(registeredDraft(sequence, at));
+  // AT may register a serie at its create: that run registered it too.
+  if ((didOwn(result, 'register') || didOwn(result, 'create')) && sequence.registered) drafts.push(registeredDraft(sequence, at));
   if (didOwn(result, 'set_current') && sequence.isDefault) drafts.push(activatedDraft(sequence, result.previousDefault, at));
   return drafts;
 }

@@ -1,16 +1,15 @@
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
 import { redact } from '../invoicexpress/redact.ts';
-import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
-import { deliverWebhooks } from '../webhooks/deliver.ts';
-import type { DeliveryReport } from '../webhooks/deliver.ts';
+import { rolloverOutboxFromEnv } from '../notifications/rollover-events.ts';
+import type { PublishReport } from '../notifications/publisher.ts';
 import { RolloverEnvSchema, serieNames } from './config.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
-import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
+import { alarmFor, readyGauge } from './notify.ts';
 import { checkedAccount } from './account.ts';
 import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
@@ -19,7 +18,7 @@ import { targetYear } from './time.ts';
 
 /**
  * The rollover as the functions run it (the schedules and POST /rollover): the cached secret and
- * its 401 re-read, the run table, webhooks, and the one JSON log line per run that metric filters
+ * its 401 re-read, the run table, its events (the outbox), and the one JSON log line per run that metric filters
  * and alarms read (docs/rollover.md). The read routes have their own service (read-service.ts).
  */
 
@@ -55,6 +54,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const outbox = rolloverOutboxFromEnv(store, env);
   const account = runtime.env.IX_ACCOUNT_NAME;
   const settings = {
     templates: runtime.env.SERIE_TEMPLATES,
@@ -66,7 +66,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   const yearOf = (request: RolloverRequest): number =>
     request.input.year ?? targetYear({ phase: request.input.phase, scheduledTime: request.scheduledTime, now: () => new Date(), timeZone: settings.timeZone });
 
-  async function lockedRun(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly { url: string; secret: string }[] }> {
+  async function lockedRun(request: RolloverRequest): Promise<LockedRun> {
     try {
       return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' }, async (client, secret) => {
         const run = await runLocked(
@@ -80,25 +80,23 @@ export function createRolloverService(env: Record<string, string | undefined> = 
             onBusy: (holder, heldMs, year) =>
               logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
             onStoreError: (what, error) => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
+            outbox,
           },
           request,
         );
         if (run.type === 'ran' && run.result.failure?.kind === 'unauthorized') throw new UnauthorizedRunError(run);
-        return { run, webhooks: secret.webhooks };
+        return run;
       });
     } catch (error) {
       // The key is still refused after re-reading the secret: report the failed run.
       if (!(error instanceof UnauthorizedRunError)) throw error;
-      return { run: error.run, webhooks: (await runtime.secret.get({ deadline: request.deadline })).webhooks };
+      return error.run;
     }
   }
 
-  async function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, targets: readonly { url: string; secret: string }[]): Promise<void> {
+  /** The run's one log line; `events`: what its outbox published (the events went out with the run, in runLocked). */
+  function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, events?: PublishReport): void {
     const alarm = alarmFor(result, request.trigger);
-    let webhooks: DeliveryReport | undefined;
-    if (shouldNotify(result, alarm) && targets.length > 0) {
-      webhooks = await deliverWebhooks(result, targets, { logger, deadline: request.deadline, localRun: isLocalRun(runtime.env) });
-    }
     const ready = readyGauge(result);
     const line = {
       rollover: result,
@@ -106,7 +104,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
       caller: request.caller,
       ...(ready === undefined ? {} : { ready }),
       ...(alarm === undefined ? {} : { alarm }),
-      ...(webhooks ? { webhooks } : {}),
+      ...(events ? { events } : {}),
       ...extra,
     };
     const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
@@ -126,9 +124,9 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     async execute(request: RolloverRequest): Promise<RolloverResult> {
       // The year, computed once: the run works on it and a run that cannot start reports it.
       const year = yearOf(request);
-      let outcome: { run: LockedRun; webhooks: readonly { url: string; secret: string }[] };
+      let run: LockedRun;
       try {
-        outcome = await lockedRun({ ...request, input: { ...request.input, year } });
+        run = await lockedRun({ ...request, input: { ...request.input, year } });
       } catch (error) {
         // POST /rollover answers these as errors (400, 500); a scheduled run ends failed, and its
         // log line pages or not like any failed run (no throw: one notification, not a DLQ too).
@@ -138,19 +136,18 @@ export function createRolloverService(env: Record<string, string | undefined> = 
             ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
             : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
         const result = unrun(request, { year, serie: primaryName(year) }, end);
-        await report(request, result, {}, []);
+        report(request, result, {});
         return result;
       }
-      const { run, webhooks } = outcome;
       if (run.type === 'busy') {
         if (request.trigger !== 'schedule') throw new RolloverInProgressError(run.year, run.holder);
         const { holder } = run;
         const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
         const result = unrun(request, { year: run.year, serie: primaryName(run.year) }, { outcome: 'skipped', note });
-        await report(request, result, {}, []);
+        report(request, result, {});
         return result;
       }
-      await report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, webhooks);
+      report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, run.events);
       return run.result;
     },
   };

@@ -84,8 +84,11 @@ describe('draftsOfRun', () => {
   });
 
   it('the put-back of a default InvoiceXpress moved is not an activation', () => {
-    const putBack = result({ phase: 'prepare', outcome: 'ready', steps: [done('create'), done('set_current', '2026')], sequence: sequence({ isDefault: false }) });
+    const putBack = result({ phase: 'prepare', outcome: 'ready', steps: [done('create'), done('set_current', '2026')], sequence: sequence({ isDefault: false, registered: false }) });
     expect(types(draftsOfRun(putBack, 'schedule'))).toEqual(['serie.created']);
+    // AT registered it at its create: the run registered it.
+    const atCreate = result({ phase: 'prepare', outcome: 'ready', steps: [done('create'), done('verify')], sequence: sequence({ isDefault: false }) });
+    expect(types(draftsOfRun(atCreate, 'schedule'))).toEqual(['serie.created', 'serie.registered']);
   });
 
   it('a fallback put to use, and a failure that pages, with the alarm decision of the log line', () => {
