@@ -33,7 +33,7 @@ export function throttlingFor(requestsPerMinute: number): StageThrottling {
 
 /**
  * InvoiceXpress requests one call of each route makes on its usual path (no retries, one list
- * page): set_current and create-as-default read before and after, register reads the state
+ * page): set_current reads (and lists) before and reads after, create-as-default reads before and after, register reads the state
  * before and after, an activation lists, reads and switches. 0: the route never calls InvoiceXpress.
  */
 export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> = {
@@ -41,7 +41,8 @@ export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> =
   getSequence: 1,
   createSequence: 3,
   registerSequence: 3,
-  setCurrentSequence: 3,
+  // get and list (the previous default, for serie.activated) side by side, set_current, get.
+  setCurrentSequence: 4,
   runRollover: 8,
   rolloverStatus: 1,
   rolloverRunRecord: 0,

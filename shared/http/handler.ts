@@ -101,8 +101,10 @@ function errorResponse(error: ApiError, requestId: string): APIGatewayProxyResul
   };
 }
 
+/** Per invocation (keyed by the Lambda context): the request id the answer carries, and when it started. */
+const state = new WeakMap<object, RequestState>();
+
 function httpContract(operationId: string): MiddlewareObj<ApiGatewayEvent, APIGatewayProxyResult> {
-  const state = new WeakMap<object, RequestState>();
   const stateOf = (context: object): RequestState =>
     state.get(context) ?? { requestId: 'unknown', startedAt: Date.now() };
 
@@ -207,12 +209,14 @@ export interface RequestContext {
   deadline: Deadline;
   /** The IAM principal that signed the request (API Gateway's identity), for the record. */
   caller: string;
+  /** The answer's x-request-id: the origin of the events the request makes (evt_<requestId>_<n>). */
+  requestId: string;
 }
 
 /** A function that was never given a Lambda context (a script) gets the API functions' limit. */
 const DEFAULT_REMAINING_MS = 28_000;
 
-function requestContextOf(event: ApiGatewayEvent, context: Partial<Context> | undefined): RequestContext {
+function requestContextOf(event: ApiGatewayEvent, context: Partial<Context> | undefined): Omit<RequestContext, 'requestId'> {
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : DEFAULT_REMAINING_MS;
   const identity = event.requestContext?.identity;
   const caller = identity?.userArn ?? identity?.caller ?? identity?.accountId ?? 'unknown';
@@ -275,7 +279,7 @@ export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.Z
   return middy<ApiGatewayEvent, APIGatewayProxyResult>()
     .use(httpContract(route.operationId))
     .handler(async (event, context) => {
-      const request = { ...parseRequest(route, event ?? {}), ...requestContextOf(event ?? {}, context) };
+      const request = { ...parseRequest(route, event ?? {}), ...requestContextOf(event ?? {}, context), requestId: state.get(context)?.requestId ?? requestIdOf(event ?? {}) };
       return jsonResponse(route.successStatus, await work(request));
     });
 }

@@ -144,10 +144,10 @@ export function draftsOfRun(result: RolloverResult, trigger: RolloverTrigger): E
   return drafts;
 }
 
-/** POST /sequences: the new serie; with `default: true` also its registration and activation. */
+/** POST /sequences: the new serie, registered when AT registered it (at its create, or with `default: true`), activated when asked. */
 export function draftsOfCreate(answer: { sequence: Sequence }, asked: { isDefault: boolean; previousDefault?: Sequence | undefined }, timestamp: string): EventDraft[] {
   const drafts = [createdDraft(answer.sequence, timestamp)];
-  if (asked.isDefault && answer.sequence.registered) drafts.push(registeredDraft(answer.sequence, timestamp));
+  if (answer.sequence.registered) drafts.push(registeredDraft(answer.sequence, timestamp));
   if (asked.isDefault && answer.sequence.isDefault) drafts.push(activatedDraft(answer.sequence, asked.previousDefault, timestamp));
   return drafts;
 }

@@ -121,8 +121,9 @@ describe('draftsOfRun', () => {
 
 describe('the API routes', () => {
   const previous = sequence({ id: 146090, serie: '2026' });
-  it('create: created; with default: true also registered and activated', () => {
+  it('create: created, registered when AT registered it; with default: true also activated', () => {
     expect(types(draftsOfCreate({ sequence: sequence({ isDefault: false, registered: false }) }, { isDefault: false }, at))).toEqual(['serie.created']);
+    expect(types(draftsOfCreate({ sequence: sequence({ isDefault: false }) }, { isDefault: false }, at))).toEqual(['serie.created', 'serie.registered']);
     const asDefault = draftsOfCreate({ sequence: sequence() }, { isDefault: true, previousDefault: previous }, at);
     expect(types(asDefault)).toEqual(['serie.created', 'serie.registered', 'serie.activated']);
     expect(asDefault[2]).toMatchObject({ data: { previous: { id: 146090, serie: '2026' } } });
