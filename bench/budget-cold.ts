@@ -24,7 +24,7 @@ const [harness, deployed, withoutBudget] = await Promise.all([
 ]);
 const sandbox = await startSandbox({ apiKey: 'bench-key' });
 const localAws = await startLocalAws(sandbox, 'bench');
-const env = { ...localAws.environment, ...BENCH_BUDGET(localAws.dynamo.tableName), SECRET_TTL_SECONDS: '300', IX_TIMEOUT_MS: '8000', LOG_LEVEL: 'INFO' };
+const env = { ...localAws.environment, ...BENCH_BUDGET(localAws.dynamo.tableName), SECRET_TTL_SECONDS: '300', IX_TIMEOUT_MS: '8000', POWERTOOLS_LOG_LEVEL: 'INFO' };
 const variant = (label: string, file: string): ColdVariant => ({
   label,
   functionName: 'get-sequence',

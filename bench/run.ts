@@ -80,7 +80,7 @@ const functionEnv: Record<string, string> = {
   ...BENCH_BUDGET(localAws.dynamo.tableName),
   SECRET_TTL_SECONDS: '300',
   IX_TIMEOUT_MS: '8000',
-  LOG_LEVEL: 'INFO',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
   BENCH_FLOOR_API_KEY: sandbox.apiKey,
 };
 const counters = { invoiceXpress: () => sandbox.requests.length, secretReads: () => secrets.calls };

@@ -1,6 +1,6 @@
 import ky, { isHTTPError } from 'ky';
 import type { KyInstance, ShouldRetryState } from 'ky';
-import { routeResponses } from '../shared/http/responses.ts';
+import { routeResponses } from '../shared/http/response-schemas.ts';
 import type { RouteSpec } from '../shared/http/route-spec.ts';
 import { routes } from '../shared/http/routes.ts';
 import type { RouteName } from '../shared/http/routes.ts';

@@ -96,7 +96,7 @@ function requestIdOf(headers: Headers): string | undefined {
 }
 
 /** An error answer (non-2xx) as the typed error: the contract's body, else a gateway_error. */
-export function errorFromAnswer(route: RouteName, status: number, headers: Headers, body: unknown): IxSequencesError {
+function errorFromAnswer(route: RouteName, status: number, headers: Headers, body: unknown): IxSequencesError {
   const common = { route, status, retryAfterSeconds: retryAfterSecondsOf(headers) };
   const envelope = ErrorEnvelopeSchema.safeParse(body);
   if (envelope.success) {

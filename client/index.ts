@@ -5,5 +5,5 @@ export { IxSequencesError } from './errors.ts';
 export type { ClientErrorCode, IxSequencesErrorCode } from './errors.ts';
 export type { ApiErrorDetail } from '../shared/http/api-error.ts';
 export type { RouteName } from '../shared/http/routes.ts';
-export type { Sequence } from '../shared/sequence.ts';
+export type { Sequence } from '../shared/sequences/sequence.ts';
 export type { RolloverReadiness, RolloverResult, RolloverRunRecord } from '../shared/rollover/result.ts';

@@ -7,7 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 export type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
 
 /** The SigV4 signing name of API Gateway's invoke endpoint. */
-export const SIGNING_SERVICE = 'execute-api';
+const SIGNING_SERVICE = 'execute-api';
 
 /** `<api-id>.execute-api.<region>.amazonaws.com[.cn]`: the region is in the host. */
 const EXECUTE_API_HOST = /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;

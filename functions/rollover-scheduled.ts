@@ -7,6 +7,7 @@ import type { RolloverResult } from '../shared/rollover/result.ts';
 import { createRolloverService } from '../shared/rollover/service.ts';
 import { Deadline } from '../shared/runtime/deadline.ts';
 import { logger } from '../shared/runtime/logger.ts';
+import { issueLines } from '../shared/zod-issues.ts';
 
 /**
  * The yearly rollover, invoked by EventBridge Scheduler with {"phase", "scheduledTime", "schedule"}
@@ -28,7 +29,7 @@ export class InvalidRolloverPayloadError extends Error {
 function parsePayload(event: unknown): ScheduledRolloverPayload {
   const parsed = ScheduledRolloverPayloadSchema.safeParse(event);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = issueLines(parsed.error);
   const message =
     'Invalid rollover payload (expected {"phase": "prepare"|"activate"|"verify", "scheduledTime"?: ISO date-time, "schedule"?, "year"?, "dryRun"?}): ' +
     problems.join('; ');

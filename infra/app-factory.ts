@@ -18,7 +18,7 @@ export interface CreatedApp {
   readonly config: StageConfig;
 }
 
-export function stackName(stage: string): string {
+function stackName(stage: string): string {
   return `IxSequences-${stage}`;
 }
 

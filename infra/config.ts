@@ -1,6 +1,8 @@
-import { AccountNameSchema, SerieTemplatesSchema, TimeZoneSchema } from '../shared/rollover/config.ts';
+import { AccountNameSchema, DEFAULT_SERIE_TEMPLATE_LIST, serieTemplateListProblems, serieTemplateProblem, TimeZoneSchema } from '../shared/rollover/settings.ts';
+import { IX_TIMEOUT_MS } from '../shared/runtime/env.ts';
 import { ACCESS_LEVELS } from './access.ts';
 import * as z from '../shared/zod.ts';
+import { issueLines } from '../shared/zod-issues.ts';
 
 /**
  * Per-environment configuration of the ix-sequences stack.
@@ -23,7 +25,7 @@ const RoleArnSchema = z
     z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)'),
   );
 
-export const SecretConfigSchema = z.discriminatedUnion('mode', [
+const SecretConfigSchema = z.discriminatedUnion('mode', [
   /** The stack creates `ix-sequences/<stage>`; its value is set out of band (docs/deploy.md). */
   z.strictObject({ mode: z.literal('create') }),
   /** Use a secret that already exists in the account, by name (e.g. one retained by an earlier stack). */
@@ -35,12 +37,17 @@ export const SecretConfigSchema = z.discriminatedUnion('mode', [
   }),
 ]);
 
+/** One template; the functions' own rules are checked on the whole list (serieTemplates below). */
 const SerieTemplateSchema = z
   .string()
   .check(
     z.minLength(1),
-    z.refine((t) => t.includes('{year}'), 'a serie template must contain {year}'),
     z.refine((t) => !t.includes(','), 'a serie template cannot contain a comma (the list is passed comma-separated)'),
+    // The functions' own rule: fail at synth, not at the first cold start after a deploy.
+    z.superRefine((t, context) => {
+      const problem = serieTemplateProblem(t);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: `a serie template ${problem}` });
+    }),
   );
 
 const positiveInt = (max: number) => z.int().check(z.positive(), z.maximum(max));
@@ -51,7 +58,7 @@ const OrganizationIdSchema = z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'an
  * A caller of the API: an account (any principal its own IAM policies allow), one role (its
  * sessions), or an organization (every principal of its accounts that their IAM policies allow).
  */
-export const CallerSchema = z.strictObject({
+const CallerSchema = z.strictObject({
   principal: z.union([AccountIdSchema, RoleArnSchema, OrganizationIdSchema]),
   level: z.enum(ACCESS_LEVELS),
 });
@@ -60,7 +67,7 @@ const TopicArnSchema = z
   .string()
   .check(z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'expected an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'));
 
-export const AlarmConfigSchema = z.strictObject({
+const AlarmConfigSchema = z.strictObject({
   /** Subscribed by e-mail to the stack's alarm topic (each recipient confirms once). */
   emails: z._default(z.array(z.email()), []),
   /**
@@ -83,7 +90,7 @@ export const AlarmConfigSchema = z.strictObject({
   notificationAgeHours: z._default(z.int().check(z.minimum(1), z.maximum(336)), 100),
 });
 
-export const StageConfigSchema = z.strictObject({
+const StageConfigSchema = z.strictObject({
   /** Omit both to synthesize an environment-agnostic template (no credentials needed to synth). */
   account: z.optional(AccountIdSchema),
   region: z.optional(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as eu-west-1'))),
@@ -106,13 +113,10 @@ export const StageConfigSchema = z.strictObject({
     z.array(SerieTemplateSchema).check(
       z.minLength(1),
       z.superRefine((templates, context) => {
-        // The functions' own rules (length, characters, not "AT...", distinct): fail at synth, not at
-        // the first cold start after a deploy.
-        const parsed = SerieTemplatesSchema.safeParse(templates.join(','));
-        if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message });
+        for (const message of serieTemplateListProblems(templates)) context.addIssue({ code: 'custom', message });
       }),
     ),
-    ['{year}', '{year}B', '{year}C'],
+    [...DEFAULT_SERIE_TEMPLATE_LIST],
   ),
   logRetentionDays: z._default(
     z.number().check(
@@ -168,14 +172,14 @@ export const StageConfigSchema = z.strictObject({
   removalPolicy: z._default(z.enum(['retain', 'destroy']), 'destroy'),
   /** Passed to the functions: how long the secret is cached, and the per-call InvoiceXpress timeout. */
   secretTtlSeconds: z._default(z.int().check(z.minimum(0), z.maximum(86_400)), 300),
-  ixTimeoutMs: z._default(z.int().check(z.minimum(100), z.maximum(20_000)), 8_000),
+  ixTimeoutMs: z._default(z.int().check(z.minimum(IX_TIMEOUT_MS.min), z.maximum(IX_TIMEOUT_MS.max)), IX_TIMEOUT_MS.default),
 });
 
 export type StageConfigInput = z.input<typeof StageConfigSchema>;
 export type StageConfig = z.output<typeof StageConfigSchema> & { readonly stage: string };
 
 /** Stage names end up in stack, function, log group and schedule names: keep them short and plain. */
-export const StageNameSchema = z
+const StageNameSchema = z
   .string()
   .check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, 'a stage name is lowercase letters, digits and dashes, at most 16 characters'));
 
@@ -213,7 +217,7 @@ export function parseStageConfig(stage: string, raw: StageConfigInput): StageCon
   if (!name.success) throw new StageConfigError(`Invalid stage name "${stage}": ${name.error.issues[0]?.message}`);
   const result = StageConfigSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const problems = issueLines(result.error);
     throw new StageConfigError(`Invalid configuration for stage "${stage}": ${problems.join('; ')}`);
   }
   const { invoiceXpressRequestsPerMinute: perMinute, invoiceXpressBudget: budget } = result.data;

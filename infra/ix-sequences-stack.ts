@@ -16,8 +16,6 @@ import { ServiceSecret } from './constructs/secret.ts';
 import { SERVICE_NAME, pascalCase, resourcePrefix } from './names.ts';
 
 export { FUNCTION_SPECS } from './constructs/functions.ts';
-export type { FunctionSpec } from './constructs/functions.ts';
-export { API_STAGE_NAME, PROJECT_ROOT, SERVICE_NAME } from './names.ts';
 
 export interface IxSequencesStackProps extends StackProps {
   readonly config: StageConfig;

@@ -5,7 +5,7 @@ import type { Stack } from 'aws-cdk-lib';
  * Fn::Join flattened), so an acknowledgement names exactly one finding whether the stack is
  * environment-agnostic or not.
  */
-export function nagFlatten(value: unknown): string {
+function nagFlatten(value: unknown): string {
   if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
   if (typeof value === 'object' && value !== null) {
     const v = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown[]; 'Fn::Join'?: [string, unknown[]] };

@@ -15,7 +15,7 @@ import { apiGatewayEvent, lambdaContext } from './api-gateway-event.ts';
  * the gateway listens on loopback only.
  */
 
-export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 export type HandlerLoader = (route: RouteSpec) => Promise<ApiHandler>;
 
 /** Imports functions/<entry>.ts and returns its `handler`, once per route. */
@@ -46,7 +46,7 @@ const matchers = (Object.entries(routes) as [RouteName, RouteSpec][]).map(([name
   return { name, route, names, regex: new RegExp(`^${pattern}$`) };
 });
 
-export function matchRoute(method: string, path: string): Match | undefined {
+function matchRoute(method: string, path: string): Match | undefined {
   // API Gateway treats /sequences/ like /sequences.
   const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
   for (const matcher of matchers) {
@@ -104,6 +104,26 @@ function isTextual(contentType: string | undefined): boolean {
   return contentType === undefined || /json|text|xml|urlencoded/i.test(contentType);
 }
 
+/** The API Gateway REST proxy event of one HTTP request, as API Gateway builds it. */
+function eventOf(request: IncomingMessage, url: URL, match: NonNullable<ReturnType<typeof matchRoute>>, body: Buffer): APIGatewayProxyEvent {
+  const textual = isTextual(request.headers['content-type']);
+  const query: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) (query[key] ??= []).push(value);
+  const headers: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(request.headers)) if (value !== undefined) headers[key] = value;
+  return apiGatewayEvent({
+    method: request.method ?? 'GET',
+    path: url.pathname,
+    resource: match.route.path,
+    pathParameters: match.pathParameters,
+    query,
+    headers,
+    // API Gateway passes binary bodies base64-encoded; text as is.
+    body: body.length === 0 ? null : textual ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !textual,
+  });
+}
+
 export interface LocalGateway {
   readonly url: string;
   readonly server: Server;
@@ -141,23 +161,7 @@ export async function startLocalGateway(options: {
       answerError(response, 404, 'not_found', `No route ${method} ${url.pathname}`);
       return;
     }
-    const contentType = request.headers['content-type'];
-    const textual = isTextual(contentType);
-    const query: Record<string, string[]> = {};
-    for (const [key, value] of url.searchParams) (query[key] ??= []).push(value);
-    const headers: Record<string, string | string[]> = {};
-    for (const [key, value] of Object.entries(request.headers)) if (value !== undefined) headers[key] = value;
-    const event = apiGatewayEvent({
-      method,
-      path: url.pathname,
-      resource: match.route.path,
-      pathParameters: match.pathParameters,
-      query,
-      headers,
-      // API Gateway passes binary bodies base64-encoded; text as is.
-      body: body.length === 0 ? null : textual ? body.toString('utf8') : body.toString('base64'),
-      isBase64Encoded: body.length > 0 && !textual,
-    });
+    const event = eventOf(request, url, match, body);
     const handler = await load(match.route);
     const result = await handler(event, lambdaContext(`ix-sequences-local-${match.route.entry}`));
     const resultHeaders: Record<string, string> = {};

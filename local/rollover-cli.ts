@@ -2,13 +2,14 @@ import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Sandbox } from '../sandbox/types.ts';
 import type { InvoiceXpressClient } from '../shared/invoicexpress/types.ts';
-import { RolloverSettingsSchema } from '../shared/rollover/config.ts';
+import { RolloverSettingsSchema } from '../shared/rollover/settings.ts';
 import type { RunStore } from '../shared/rollover/run-store.ts';
 import type { RegistrationLeases } from '../shared/sequences/registration-lease.ts';
 import { RolloverInputSchema } from '../shared/rollover/schemas.ts';
 import type { RolloverInput } from '../shared/rollover/schemas.ts';
 import type { RolloverStep } from '../shared/rollover/result.ts';
 import type { LocalDynamo } from './dynamodb.ts';
+import { issueLines } from '../shared/zod-issues.ts';
 
 /**
  * `npm run rollover -- --phase prepare|activate|verify [--year N] [--dry-run] [--no-lock]`
@@ -76,7 +77,7 @@ function parseInput(argv: string[]): CliInput | 'help' {
     dryRun: values['dry-run'] ?? false,
   });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `--${issue.path.join('.') || 'arguments'}: ${issue.message}`);
+    const problems = issueLines(parsed.error, { root: 'arguments' }).map((line) => `--${line}`);
     throw new UsageError(problems.join('; '));
   }
   return { ...parsed.data, noLock: values['no-lock'] ?? false };
@@ -163,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const settings = RolloverSettingsSchema.safeParse(process.env);
   if (!settings.success) {
-    const problems = settings.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = issueLines(settings.error);
     console.error(`Error: invalid environment: ${problems.join('; ')}`);
     return 2;
   }

@@ -1,4 +1,4 @@
-import { docsExampleSequence, newSequence, registerWithAt, seededSequence, SequenceIds } from './seed.ts';
+import { docsExampleSequence, newSequence, giveValidationCodes, seededSequence, SequenceIds } from './seed.ts';
 import type { RawSequence, SandboxSeed } from './types.ts';
 
 /** A seed or setting the sandbox cannot honour (the control endpoint answers it with 400). */
@@ -50,7 +50,7 @@ export class SandboxAccount {
   /** AT accepted: codes now (delayMs 0) or once `delayMs` has passed. */
   register(sequence: RawSequence, now: number, delayMs: number): void {
     if (delayMs > 0) this.#codesDueAt.set(sequence.id, now + delayMs);
-    else registerWithAt(sequence, this.#ids);
+    else giveValidationCodes(sequence, this.#ids);
   }
 
   /** True when an accepted registration's codes are still to come. */
@@ -67,7 +67,7 @@ export class SandboxAccount {
     for (const [id, dueAt] of this.#codesDueAt) {
       if (dueAt > now) continue;
       const sequence = this.#sequences.get(id);
-      if (sequence) registerWithAt(sequence, this.#ids);
+      if (sequence) giveValidationCodes(sequence, this.#ids);
       this.#codesDueAt.delete(id);
     }
   }

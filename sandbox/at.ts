@@ -24,7 +24,7 @@ export interface ErrorAnswer {
 }
 
 /** An error body in one of the two shapes seen for InvoiceXpress/AT refusals. */
-export function errorBody(shape: SandboxErrorShape, code: string, message: string): unknown {
+function errorBody(shape: SandboxErrorShape, code: string, message: string): unknown {
   return shape === 'code' ? { errors: { code, message } } : { errors: [{ error: message }] };
 }
 

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { INVOICEXPRESS_OPERATIONS } from '../shared/invoicexpress/errors.ts';
 import * as z from '../shared/zod.ts';
 import { SandboxInputError } from './account.ts';
 import { readBody } from './loopback.ts';
 import type { SandboxControls } from './types.ts';
+import { SandboxAtBehaviourSchema, SandboxDelayMsSchema, SandboxFaultRuleSchema, SandboxSeedSchema, SandboxVariantsSchema } from './schemas.ts';
+import { issueLines } from '../shared/zod-issues.ts';
 
 /**
  * The sandbox's control endpoint, on its own port under /_sandbox (not an InvoiceXpress path):
@@ -20,76 +21,10 @@ export function isControlPath(path: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Bodies
 
-const OperationSchema = z.enum(INVOICEXPRESS_OPERATIONS);
-const StatusSchema = z.int().check(z.minimum(100), z.maximum(599));
-/** Delays up to ten minutes. */
-const MsSchema = z.int().check(z.minimum(0), z.maximum(600_000));
-const ShapeSchema = z.enum(['list', 'code']);
-const SerieSchema = z.string().check(z.minLength(1), z.maxLength(35));
-
-const FaultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('latency'), ms: MsSchema }),
-  z.strictObject({
-    kind: z.literal('status'),
-    status: StatusSchema,
-    retryAfterSeconds: z.optional(z.int().check(z.minimum(0))),
-    body: z.optional(z.string()),
-  }),
-  z.strictObject({ kind: z.literal('hang') }),
-  z.strictObject({ kind: z.literal('drop_response') }),
-  z.strictObject({ kind: z.literal('malformed'), body: z.string() }),
-]);
-
-const FaultRuleSchema = z.strictObject({
-  fault: FaultSchema,
-  operations: z.optional(z.array(OperationSchema).check(z.minLength(1))),
-  times: z.optional(z.int().check(z.positive())),
-});
-
-const AtSchema = z.partial(
-  z.strictObject({
-    onCreate: z.enum(['register', 'pending']),
-    onRegister: z.enum(['ok', 'pending', 'reject', 'account_failure']),
-    rejectSeries: z.union([z.literal('all'), z.array(SerieSchema).check(z.minLength(1))]),
-    rejectStatus: StatusSchema,
-    rejectShape: ShapeSchema,
-    rejectCode: z.string(),
-    rejectMessage: z.string().check(z.minLength(1)),
-    accountFailureStatus: StatusSchema,
-    accountFailureShape: ShapeSchema,
-    accountFailureCode: z.string(),
-    accountFailureMessage: z.string().check(z.minLength(1)),
-    registerDelayMs: MsSchema,
-    codesDelayMs: MsSchema,
-    alreadyRegisteredStatus: z.union([z.literal(409), z.literal(422)]),
-  }),
-);
-
-const VariantsSchema = z.strictObject({
-  singleKey: z.optional(z.enum(['sequences', 'sequence'])),
-  actionBody: z.optional(z.enum(['docs', 'empty', 'text'])),
-  stringly: z.optional(z.boolean()),
-  pageSize: z.optional(z.int().check(z.positive())),
-  currentFields: z.optional(z.enum(['all', 'not_in_list', 'none'])),
-  createBecomesDefault: z.optional(z.boolean()),
-});
-
-const SeedSchema = z.strictObject({
-  seed: z.union([
-    z.enum(['docs', 'empty']),
-    z.array(
-      z.strictObject({
-        serie: SerieSchema,
-        default: z.optional(z.boolean()),
-        documents: z.optional(z.enum(['registered', 'pending', 'partial', 'none', 'incomplete'])),
-        id: z.optional(z.int().check(z.positive())),
-      }),
-    ),
-  ]),
-});
-
+const SeedSchema = z.strictObject({ seed: SandboxSeedSchema });
 const RateLimitSchema = z.strictObject({ perMinute: z.nullable(z.int().check(z.positive())) });
-const LatencySchema = z.strictObject({ ms: MsSchema });
+const LatencySchema = z.strictObject({ ms: SandboxDelayMsSchema });
+const AtSchema = z.partial(SandboxAtBehaviourSchema);
 
 // ---------------------------------------------------------------------------------------------
 // Routes
@@ -105,7 +40,7 @@ function withBody<T>(schema: z.ZodMiniType<T>, run: (sandbox: SandboxControls, i
   return (sandbox: SandboxControls, body: unknown): unknown => run(sandbox, schema.parse(body));
 }
 
-export const CONTROL_ROUTES: Record<string, ControlRoute> = {
+const CONTROL_ROUTES: Record<string, ControlRoute> = {
   'GET /_sandbox': { about: 'this list', run: () => ({ routes: routeList() }) },
   'GET /_sandbox/state': {
     about: 'sequences, AT behaviour, variants, faults, rate limit, latency',
@@ -135,7 +70,7 @@ export const CONTROL_ROUTES: Record<string, ControlRoute> = {
   },
   'POST /_sandbox/faults': {
     about: 'add a fault rule, e.g. {"fault":{"kind":"status","status":503},"operations":["register"],"times":1}',
-    run: withBody(FaultRuleSchema, (sandbox, rule) => {
+    run: withBody(SandboxFaultRuleSchema, (sandbox, rule) => {
       sandbox.addFault(rule);
       return { faults: sandbox.state().faults };
     }),
@@ -149,7 +84,7 @@ export const CONTROL_ROUTES: Record<string, ControlRoute> = {
   },
   'PUT /_sandbox/variants': {
     about: 'replace the wire variants, e.g. {"singleKey":"sequence","currentFields":"not_in_list"}',
-    run: withBody(VariantsSchema, (sandbox, variants) => {
+    run: withBody(SandboxVariantsSchema, (sandbox, variants) => {
       sandbox.setVariants(variants);
       return { variants: sandbox.state().variants };
     }),
@@ -191,7 +126,7 @@ function reply(response: ServerResponse, status: number, value: unknown, headers
 }
 
 function describeZodError(error: z.core.$ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`).join('; ');
+  return issueLines(error, { root: 'body' }).join('; ');
 }
 
 /** An empty body reads as {} (e.g. `curl -X DELETE`); anything else must be JSON. */

@@ -74,7 +74,7 @@ export function newSequence(ids: SequenceIds, serie: string, fixedId?: number): 
 }
 
 /** AT accepts the serie: every `N/D` type gets a validation code. */
-export function registerWithAt(sequence: RawSequence, ids: SequenceIds): void {
+export function giveValidationCodes(sequence: RawSequence, ids: SequenceIds): void {
   for (const type of DOCUMENT_TYPES) {
     const key = `current_${type}_validation_code`;
     if (sequence[key] === 'N/D') sequence[key] = ids.code();
@@ -90,7 +90,7 @@ export function seededSequence(spec: SandboxSeedSequence, ids: SequenceIds): Raw
   sequence.default_sequence = spec.default ? 1 : 0;
   switch (spec.documents ?? 'registered') {
     case 'registered':
-      registerWithAt(sequence, ids);
+      giveValidationCodes(sequence, ids);
       break;
     case 'partial':
       for (const type of PARTIAL_REGISTERED) sequence[`current_${type}_validation_code`] = ids.code();
@@ -101,7 +101,7 @@ export function seededSequence(spec: SandboxSeedSequence, ids: SequenceIds): Raw
       return { id: sequence.id, serie: sequence.serie, default_sequence: sequence.default_sequence };
     case 'incomplete':
       // As a real account was recorded answering: the invoice type's number, nothing else of it.
-      registerWithAt(sequence, ids);
+      giveValidationCodes(sequence, ids);
       delete sequence['current_invoice_sequence_id'];
       delete sequence['current_invoice_validation_code'];
       break;

@@ -17,7 +17,7 @@ export const errors = (status: number, ...messages: string[]): Answer =>
 const CURRENT_FIELD = /^current_/;
 
 /** A sequence as an answer shows it: without current_* fields or with numbers as strings, per variant. */
-export function wireSequence(sequence: RawSequence, variants: SandboxVariants, where: 'list' | 'single'): Record<string, unknown> {
+function wireSequence(sequence: RawSequence, variants: SandboxVariants, where: 'list' | 'single'): Record<string, unknown> {
   const fields = variants.currentFields ?? 'all';
   const hideCurrent = fields === 'none' || (fields === 'not_in_list' && where === 'list');
   return Object.fromEntries(

@@ -94,13 +94,6 @@ export class ServiceApi extends Construct {
     super(scope, id);
     const { config, prefix, removalPolicy } = props;
     const retention = config.logRetentionDays as logs.RetentionDays;
-    const apiShare = apiShareOf(config);
-    const throttling = throttlingFor(apiShare);
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      logGroupName: `/aws/apigateway/${prefix}/access`,
-      retention,
-      removalPolicy,
-    });
     const policy = callerPolicy(config);
     assertPolicySize(Stack.of(this), policy);
     if (config.callers.length === 0) {
@@ -109,33 +102,7 @@ export class ServiceApi extends Construct {
         `Stage "${config.stage}": no callers are listed, so the API's resource policy denies every request. Add callers in infra/config.ts (docs/callers.md).`,
       );
     }
-
-    this.api = new apigw.RestApi(this, 'Resource', {
-      restApiName: prefix,
-      description: `${SERVICE_NAME} (${config.stage}): InvoiceXpress sequences and yearly rollover`,
-      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
-      // Every method is IAM-signed. No CORS preflight: callers are services, not browsers, and an
-      // OPTIONS method would have to be unauthenticated.
-      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
-      cloudWatchRole: config.manageApiGatewayLogsRole,
-      // The account-level setting outlives this stack: other APIs in the region may rely on it.
-      ...(config.manageApiGatewayLogsRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
-      policy,
-      deployOptions: {
-        stageName: API_STAGE_NAME,
-        throttlingRateLimit: throttling.rateLimit,
-        throttlingBurstLimit: throttling.burstLimit,
-        methodOptions: methodThrottling(props.functions, apiShare),
-        tracingEnabled: true,
-        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: accessLogFormat(),
-        // Execution logs for errors only; never request/response bodies (dataTrace).
-        loggingLevel: apigw.MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        // Per-method metrics (Count, Latency, 4XX/5XX per route) for the dashboard.
-        metricsEnabled: true,
-      },
-    });
+    this.api = this.createRestApi(props, policy, retention);
     // A resource policy takes effect only with a new deployment, and CDK does not count it in
     // the deployment's identity: changing the callers must redeploy the stage.
     this.api.latestDeployment?.addToLogicalId({ policy: Stack.of(this).resolve(policy.toJSON()) as unknown });
@@ -158,6 +125,42 @@ export class ServiceApi extends Construct {
       description: `Base URL of the ${prefix} API (IAM-signed), ending in /${API_STAGE_NAME}/`,
     });
     this.acknowledgeFindings(config);
+  }
+
+  private createRestApi({ config, prefix, removalPolicy, functions }: ServiceApiProps, policy: iam.PolicyDocument, retention: logs.RetentionDays): apigw.RestApi {
+    const apiShare = apiShareOf(config);
+    const throttling = throttlingFor(apiShare);
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: `/aws/apigateway/${prefix}/access`,
+      retention,
+      removalPolicy,
+    });
+    return new apigw.RestApi(this, 'Resource', {
+      restApiName: prefix,
+      description: `${SERVICE_NAME} (${config.stage}): InvoiceXpress sequences and yearly rollover`,
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // Every method is IAM-signed. No CORS preflight: callers are services, not browsers, and an
+      // OPTIONS method would have to be unauthenticated.
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      cloudWatchRole: config.manageApiGatewayLogsRole,
+      // The account-level setting outlives this stack: other APIs in the region may rely on it.
+      ...(config.manageApiGatewayLogsRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      policy,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        throttlingRateLimit: throttling.rateLimit,
+        throttlingBurstLimit: throttling.burstLimit,
+        methodOptions: methodThrottling(functions, apiShare),
+        tracingEnabled: true,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: accessLogFormat(),
+        // Execution logs for errors only; never request/response bodies (dataTrace).
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        // Per-method metrics (Count, Latency, 4XX/5XX per route) for the dashboard.
+        metricsEnabled: true,
+      },
+    });
   }
 
   /** One method per route of the route table, integrated with the function serving it. */
@@ -292,7 +295,7 @@ function denyStatement(config: StageConfig, level: AccessLevel): iam.PolicyState
  * account included: an administrator whose IAM policy allows execute-api:Invoke on `*` is refused
  * unless listed, because an explicit Deny wins over any Allow. With no callers, nobody can call.
  */
-export function callerPolicy(config: StageConfig): iam.PolicyDocument {
+function callerPolicy(config: StageConfig): iam.PolicyDocument {
   const statements = ACCESS_LEVELS.flatMap((level) => allowStatements(config, level));
   for (const level of ACCESS_LEVELS) {
     const deny = denyStatement(config, level);

@@ -160,47 +160,8 @@ export class ServiceFunctions extends Construct {
       retention: config.logRetentionDays as logs.RetentionDays,
       removalPolicy: props.removalPolicy,
     });
-    // An explicit role instead of AWSLambdaBasicExecutionRole (logs on every group of the
-    // account): this function may write to its own log group, read the stage's secret and use
-    // the run table as its spec says, only.
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${functionName} execution role`,
-    });
-    logGroup.grantWrite(role);
-    if (spec.invoiceXpress) {
-      props.secret.grantRead(role);
-      props.runTable.grantBudget(role, config.invoiceXpressAccount);
-    }
-    props.runTable.grant(role, spec.runTable, config.invoiceXpressAccount);
-    props.notifications.grant(role, spec.notifications ?? 'none');
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the X-Ray statement added by active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords): these actions do not support resource-level permissions.',
-    });
-
-    const environment: Record<string, string> = {
-      STAGE: config.stage,
-      LOG_LEVEL: config.logLevel,
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    };
-    if (spec.invoiceXpress) {
-      Object.assign(environment, budgetEnvironment(config, props.runTable.table.tableName));
-      environment['IX_SECRET_ID'] = props.secret.secretId;
-      environment['SECRET_TTL_SECONDS'] = String(config.secretTtlSeconds);
-      environment['IX_TIMEOUT_MS'] = String(config.ixTimeoutMs);
-    }
-    if (spec.rolloverSettings) {
-      environment['SERIE_TEMPLATES'] = config.serieTemplates.join(',');
-      environment['ROLLOVER_TIME_ZONE'] = config.scheduleTimeZone;
-    }
-    Object.assign(environment, props.notifications.environment(spec.notifications ?? 'none'));
-    if (spec.runTable !== 'none') {
-      environment['ROLLOVER_TABLE_NAME'] = props.runTable.table.tableName;
-      // The run table's keys start with the account's name (shared/rollover/run-table.ts).
-      environment['IX_ACCOUNT_NAME'] = config.invoiceXpressAccount;
-    }
+    const role = this.createRole(spec, id, functionName, logGroup, props);
+    const environment = environmentOf(spec, props);
 
     const entry = `${PROJECT_ROOT}functions/${spec.entry}.ts`;
     if (!existsSync(entry)) throw new Error(`Missing Lambda entry ${entry} (it must export "handler")`);
@@ -225,6 +186,58 @@ export class ServiceFunctions extends Construct {
     });
     return { spec, fn, logGroup, routes: served };
   }
+
+  /**
+   * An explicit role instead of AWSLambdaBasicExecutionRole (logs on every group of the account):
+   * this function may write to its own log group, read the stage's secret and use the run table
+   * as its spec says, only.
+   */
+  private createRole(spec: FunctionSpec, id: string, functionName: string, logGroup: logs.LogGroup, props: ServiceFunctionsProps): iam.Role {
+    const { config } = props;
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${functionName} execution role`,
+    });
+    logGroup.grantWrite(role);
+    if (spec.invoiceXpress) {
+      props.secret.grantRead(role);
+      props.runTable.grantBudget(role, config.invoiceXpressAccount);
+    }
+    props.runTable.grant(role, spec.runTable, config.invoiceXpressAccount);
+    props.notifications.grant(role, spec.notifications ?? 'none');
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the X-Ray statement added by active tracing (xray:PutTraceSegments, xray:PutTelemetryRecords): these actions do not support resource-level permissions.',
+    });
+    return role;
+  }
+}
+
+/** What a function reads from its environment, as its spec says (shared/runtime/env.ts parses it). */
+function environmentOf(spec: FunctionSpec, { config, secret, runTable, notifications }: ServiceFunctionsProps): Record<string, string> {
+  const environment: Record<string, string> = {
+    STAGE: config.stage,
+    POWERTOOLS_LOG_LEVEL: config.logLevel,
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  };
+  if (spec.invoiceXpress) {
+    Object.assign(environment, budgetEnvironment(config, runTable.table.tableName));
+    environment['IX_SECRET_ID'] = secret.secretId;
+    environment['SECRET_TTL_SECONDS'] = String(config.secretTtlSeconds);
+    environment['IX_TIMEOUT_MS'] = String(config.ixTimeoutMs);
+  }
+  if (spec.rolloverSettings) {
+    environment['SERIE_TEMPLATES'] = config.serieTemplates.join(',');
+    environment['ROLLOVER_TIME_ZONE'] = config.scheduleTimeZone;
+  }
+  if (spec.runTable !== 'none') {
+    environment['ROLLOVER_TABLE_NAME'] = runTable.table.tableName;
+    // The run table's keys start with the account's name (shared/rollover/run-table.ts).
+    environment['IX_ACCOUNT_NAME'] = config.invoiceXpressAccount;
+  }
+  Object.assign(environment, notifications.environment(spec.notifications ?? 'none'));
+  return environment;
 }
 
 /** The account's InvoiceXpress request budget (shared/budget), one item of the run table. */

@@ -7,8 +7,8 @@ import type { ServiceFunction, ServiceFunctions } from './functions.ts';
 const P = logs.FilterPattern;
 
 /** Values of the `alarm` field on rollover log lines that must reach a person. */
-export const ROLLOVER_FAILED_ALARM = 'rollover_failed';
-export const SERIE_FALLBACK_ALARM = 'serie_fallback';
+const ROLLOVER_FAILED_ALARM = 'rollover_failed';
+const SERIE_FALLBACK_ALARM = 'serie_fallback';
 
 /** Dimension values the dashboard plots (the log lines carry these; others still get counted). */
 export const ROLLOVER_OUTCOMES = ['ready', 'activated', 'already_done', 'failed', 'incomplete', 'skipped'] as const;
@@ -21,7 +21,7 @@ export const UPSTREAM_TROUBLE_KINDS = ['upstream', 'rate_limited', 'timeout', 'd
  * (the one `request` line per API request, from every API function), `rollover` (the one line
  * per rollover run, and lock lines, from the functions that run rollovers).
  */
-export interface LogMetricSpec {
+interface LogMetricSpec {
   /** Unique per filter; the metric name may be shared by several filters. */
   readonly id: string;
   readonly metricName: string;
@@ -34,7 +34,7 @@ export interface LogMetricSpec {
   readonly unit?: cloudwatch.Unit;
 }
 
-export const LOG_METRICS: readonly LogMetricSpec[] = [
+const LOG_METRICS: readonly LogMetricSpec[] = [
   {
     // A request that failed because of InvoiceXpress, by failure kind (timeout, rate_limited, ...).
     id: 'UpstreamFailures',

@@ -50,41 +50,51 @@ export class RolloverSchedules extends Construct {
 
   constructor(scope: Construct, id: string, props: RolloverSchedulesProps) {
     super(scope, id);
-    const { config, prefix, target } = props;
+    this.deadLetterQueue = this.createDeadLetterQueue(props);
+    // A failed run is not an error for Lambda (the function records it and returns; the next
+    // scheduled time tries again), so Lambda's own retries would only repeat crashes: none. A
+    // crash or timeout goes straight to the queue. Throttled events (reserved concurrency 1) are
+    // retried by Lambda regardless, for up to the maximum event age.
+    props.target.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+    const role = this.createSchedulerRole(props);
+    this.schedules = ROLLOVER_SCHEDULES.map((spec) => this.createSchedule(spec, role, props));
+  }
 
-    // What never ran to the end: events Scheduler could not deliver, and invocations that crashed
-    // or timed out. Either way an operator must look (alarm) and, if needed, run the phase by hand.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      queueName: `${prefix}-rollover-dlq`,
+  /**
+   * What never ran to the end: events Scheduler could not deliver, and invocations that crashed
+   * or timed out. Either way an operator must look (alarm) and, if needed, run the phase by hand.
+   */
+  private createDeadLetterQueue(props: RolloverSchedulesProps): sqs.Queue {
+    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: `${props.prefix}-rollover-dlq`,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: props.removalPolicy,
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
+    Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the rollover schedules and function; nothing consumes it automatically.',
     });
+    return queue;
+  }
 
-    // A failed run is not an error for Lambda (the function records it and returns; the next
-    // scheduled time tries again), so Lambda's own retries would only repeat crashes: none. A
-    // crash or timeout goes straight to the queue. Throttled events (reserved concurrency 1) are
-    // retried by Lambda regardless, for up to the maximum event age.
-    target.configureAsyncInvoke({
-      retryAttempts: 0,
-      maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(this.deadLetterQueue),
-    });
-
-    // Our own role rather than the one LambdaInvoke would create: that one is granted
-    // "<function ARN>:*" (every version/alias), this one only the unqualified function.
+  /**
+   * Our own role rather than the one LambdaInvoke would create: that one is granted
+   * "<function ARN>:*" (every version/alias), this one only the unqualified function.
+   */
+  private createSchedulerRole({ prefix, target }: RolloverSchedulesProps): iam.Role {
     const stack = Stack.of(this);
     // The schedules' ARNs from their names (the default group): referring to the schedules
     // themselves would make the role depend on them and them on the role.
     const scheduleArns = ROLLOVER_SCHEDULES.map((spec) =>
       stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${prefix}-${spec.name}` }),
     );
-    const role = new iam.Role(this, 'SchedulerRole', {
+    return new iam.Role(this, 'SchedulerRole', {
       description: `${prefix} EventBridge Scheduler: invoke the rollover, dead-letter to its queue`,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         // Confused-deputy guard: only this stage's own schedules, in this account, may assume the role.
@@ -99,31 +109,30 @@ export class RolloverSchedules extends Construct {
         }),
       },
     });
+  }
 
-    const timeZone = TimeZone.of(config.scheduleTimeZone);
-    this.schedules = ROLLOVER_SCHEDULES.map((spec) => {
-      const scheduleName = `${prefix}-${spec.name}`;
-      return new scheduler.Schedule(this, `${pascalCase(spec.name)}Schedule`, {
-        scheduleName,
-        description: spec.description,
-        schedule: scheduler.ScheduleExpression.cron({ ...spec.cron, timeZone }),
-        timeWindow: scheduler.TimeWindow.off(),
-        target: new LambdaInvoke(target, {
-          // withoutPolicyUpdates: the grants LambdaInvoke would add are already in the inline policy.
-          role: role.withoutPolicyUpdates(),
-          input: scheduler.ScheduleTargetInput.fromObject({
-            phase: spec.phase,
-            // The rollover derives the year from the schedule's own time, never from the clock,
-            // and records the schedule's name as the run's caller.
-            scheduledTime: scheduler.ContextAttribute.scheduledTime,
-            schedule: scheduleName,
-          }),
-          deadLetterQueue: this.deadLetterQueue,
-          // Scheduler retries only failed deliveries (throttling, Lambda unavailable), with backoff.
-          retryAttempts: 4,
-          maxEventAge: Duration.hours(2),
+  private createSchedule(spec: RolloverScheduleSpec, role: iam.Role, { config, prefix, target }: RolloverSchedulesProps): scheduler.Schedule {
+    const scheduleName = `${prefix}-${spec.name}`;
+    return new scheduler.Schedule(this, `${pascalCase(spec.name)}Schedule`, {
+      scheduleName,
+      description: spec.description,
+      schedule: scheduler.ScheduleExpression.cron({ ...spec.cron, timeZone: TimeZone.of(config.scheduleTimeZone) }),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new LambdaInvoke(target, {
+        // withoutPolicyUpdates: the grants LambdaInvoke would add are already in the inline policy.
+        role: role.withoutPolicyUpdates(),
+        input: scheduler.ScheduleTargetInput.fromObject({
+          phase: spec.phase,
+          // The rollover derives the year from the schedule's own time, never from the clock,
+          // and records the schedule's name as the run's caller.
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          schedule: scheduleName,
         }),
-      });
+        deadLetterQueue: this.deadLetterQueue,
+        // Scheduler retries only failed deliveries (throttling, Lambda unavailable), with backoff.
+        retryAttempts: 4,
+        maxEventAge: Duration.hours(2),
+      }),
     });
   }
 }

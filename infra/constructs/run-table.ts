@@ -22,7 +22,7 @@ export const RUN_TABLE_ACTIONS: Readonly<Record<Exclude<RunTableAccess, 'none'>,
 };
 
 /** `lease` reaches only the account's registration leases (`<account>#sequence#<id>`), never a lock or a run record. */
-export function leasePartitionPattern(account: string): string {
+function leasePartitionPattern(account: string): string {
   return `${account}${REGISTRATION_LEASE_PARTITION}*`;
 }
 
@@ -31,7 +31,7 @@ export function leasePartitionPattern(account: string): string {
  * records, shared/rollover/run-table.ts). A grant limited to them (dynamodb:LeadingKeys) cannot
  * touch another account's items nor any other kind of item the table may hold.
  */
-export function rolloverPartitionPattern(account: string): string {
+function rolloverPartitionPattern(account: string): string {
   return `${account}#????`;
 }
 

@@ -1,6 +1,7 @@
 import { SERVICE_NAME } from '../names.ts';
 import { stageNames } from '../config.ts';
 import * as z from '../../shared/zod.ts';
+import { issueLines } from '../../shared/zod-issues.ts';
 
 /**
  * The one-time AWS setup of the GitHub Actions pipeline (.github/workflows/pipeline.yml), per AWS
@@ -28,7 +29,7 @@ export function diffEnvironment(stage: string): string {
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 
 /** The CDK bootstrap stack's default qualifier (`cdk bootstrap --qualifier` changes it). */
-export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
+const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
 
 const RepositorySchema = z
   .string()
@@ -45,7 +46,7 @@ const StageListSchema = z.pipe(
   ),
 );
 
-export const GitHubOidcConfigSchema = z.strictObject({
+const GitHubOidcConfigSchema = z.strictObject({
   repository: RepositorySchema,
   stages: StageListSchema,
   /** The account's GitHub OIDC provider when it already has one (IAM allows one per issuer URL). */
@@ -62,7 +63,7 @@ export class GitHubOidcConfigError extends Error {
 export function parseGitHubOidcConfig(raw: Record<string, unknown>): GitHubOidcConfig {
   const result = GitHubOidcConfigSchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(context)'}: ${issue.message}`);
+    const problems = issueLines(result.error, { root: '(context)' });
     throw new GitHubOidcConfigError(`Invalid GitHub OIDC setup (-c repository=<owner>/<repo> -c stages=<a,b>): ${problems.join('; ')}`);
   }
   return result.data;

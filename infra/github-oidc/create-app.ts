@@ -5,7 +5,7 @@ import { parseGitHubOidcConfig } from './config.ts';
 import { GitHubOidcStack } from './github-oidc-stack.ts';
 
 /** The stack's name: one per account and region (docs/deploy.md, "The pipeline"). */
-export const GITHUB_OIDC_STACK_NAME = 'IxSequences-GitHubOidc';
+const GITHUB_OIDC_STACK_NAME = 'IxSequences-GitHubOidc';
 
 /** The setup app: the stack for the context's repository and stages, checked by cdk-nag at synth. */
 export function createGitHubOidcApp(appProps?: AppProps): { app: App; stack: GitHubOidcStack } {

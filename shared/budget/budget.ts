@@ -53,7 +53,7 @@ const WINDOW_MS = 61_000;
 /** A wait is started only with at least this much of the deadline left after it. */
 const MIN_AFTER_WAIT_MS = 100;
 
-export function checkLimits(limits: BudgetLimits): BudgetLimits {
+function checkLimits(limits: BudgetLimits): BudgetLimits {
   const { perMinute, burst, rolloverReserve } = limits;
   const whole = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
   if (!whole(perMinute) || !whole(burst) || !whole(rolloverReserve) || !(rolloverReserve < burst && burst < perMinute)) {
@@ -66,7 +66,7 @@ export function checkLimits(limits: BudgetLimits): BudgetLimits {
 export const intervalOf = (limits: BudgetLimits): number => Math.ceil(WINDOW_MS / (limits.perMinute - limits.burst));
 
 /** Tokens a share may use of the bucket. */
-export const tokensOf = (limits: BudgetLimits, share: BudgetShare): number =>
+const tokensOf = (limits: BudgetLimits, share: BudgetShare): number =>
   share === 'rollover' ? limits.burst : limits.burst - limits.rolloverReserve;
 
 export function createRequestBudget(options: {

@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
-import { routeResponses } from './responses.ts';
-import type { RouteResponse } from './responses.ts';
+import { routeResponses } from './response-schemas.ts';
+import type { RouteResponse } from './response-schemas.ts';
 import { routes } from './routes.ts';
 import type { RouteName } from './routes.ts';
 import type { RouteSpec } from './route-spec.ts';

@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import type { RolloverReadiness, RolloverResult, RolloverRunRecordView } from '../rollover/result.ts';
-import { RolloverInputSchema, RUN_ID_PATTERN } from '../rollover/schemas.ts';
+import { RolloverInputSchema, RunIdSchema } from '../rollover/schemas.ts';
 import { route } from './route-spec.ts';
 
 /** The rollover routes. Functions import only the module they serve. */
@@ -15,12 +15,7 @@ const YearParamsSchema = z.strictObject({
 });
 
 const RunIdParamsSchema = z.strictObject({
-  runId: z
-    .string()
-    .check(
-      z.regex(RUN_ID_PATTERN, 'must be a run id such as 2027-20261201T090000000Z-k3f9qa'),
-      z.describe('The run id, as returned by POST /rollover and listed by GET /rollover/{year}'),
-    ),
+  runId: RunIdSchema.check(z.describe('The run id, as returned by POST /rollover and listed by GET /rollover/{year}')),
 });
 
 export const rolloverRoutes = {

@@ -16,7 +16,7 @@ export interface RouteSpec<
   params: Params | undefined;
   body: Body | undefined;
   successStatus: 200 | 201;
-  /** Type only: the success body the handler returns (its schema is in responses.ts). */
+  /** Type only: the success body the handler returns (its schema is in response-schemas.ts). */
   readonly response?: Response;
 }
 

@@ -5,7 +5,7 @@ import { sequenceRoutes } from './sequence-routes.ts';
  * The HTTP API of the contract (section 1 and the rollover routes of section 2), as data: the
  * handlers parse with these schemas, the local gateway routes with them and the OpenAPI document
  * is generated from them, so the three cannot disagree. Success bodies are typed here and
- * described by schemas in responses.ts, which only the OpenAPI generator and the tests load (every
+ * described by schemas in response-schemas.ts, which only the OpenAPI generator and the tests load (every
  * 2xx body the handler tests see is checked against them).
  */
 export const routes = { ...sequenceRoutes, ...rolloverRoutes } as const;

@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
-import { SerieNameSchema } from '../sequence.ts';
-import type { Sequence } from '../sequence.ts';
+import { SerieNameSchema } from '../sequences/sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import { route } from './route-spec.ts';
 
 /** The five sequence routes (contract section 1). Functions import only the module they serve. */
@@ -14,7 +14,7 @@ const IdParamsSchema = z.strictObject({
     .check(z.describe('The sequence id (a positive integer)')),
 });
 
-export const CreateSequenceBodySchema = z.strictObject({
+const CreateSequenceBodySchema = z.strictObject({
   serie: SerieNameSchema,
   default: z._default(z.boolean(), false).check(z.describe('Make it the account default at once (default false)')),
 });

@@ -1,7 +1,7 @@
 import ky from 'ky';
 import type { KyInstance, Options } from 'ky';
 import { Deadline } from '../runtime/deadline.ts';
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import { AttemptPolicy } from './attempt-policy.ts';
 import { DeadlineReached } from './call.ts';
 import type { Call, ResolvedPolicy } from './call.ts';

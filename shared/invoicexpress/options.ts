@@ -1,8 +1,8 @@
 import type { InvoiceXpressClientOptions } from './types.ts';
 
-export const DEFAULT_TIMEOUT_MS = 8_000;
-export const DEFAULT_TOTAL_TIMEOUT_MS = 25_000;
-export const DEFAULT_RETRY = Object.freeze({ limit: 2, baseDelayMs: 200, maxDelayMs: 3_000 });
+const DEFAULT_TIMEOUT_MS = 8_000;
+const DEFAULT_TOTAL_TIMEOUT_MS = 25_000;
+const DEFAULT_RETRY = Object.freeze({ limit: 2, baseDelayMs: 200, maxDelayMs: 3_000 });
 /** A list reporting more pages than this is refused (malformed_response) rather than cut short. */
 export const MAX_LIST_PAGES = 500;
 /** Rate-limit waits one call may make (each up to a minute), on top of the retry limit. */

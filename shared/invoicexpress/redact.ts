@@ -4,7 +4,7 @@
  */
 
 /** Every form the key can take in text we might see: raw, percent-encoded, form-encoded. */
-export function secretForms(secret: string): string[] {
+function secretForms(secret: string): string[] {
   if (secret === '') return [];
   const forms = new Set<string>([
     secret,

@@ -31,7 +31,7 @@ interface Rule {
  * In order of precedence: when answers disagree (a name refusal that blames AT credentials), the
  * rule that changes the least wins.
  */
-export const REFUSAL_RULES: readonly Rule[] = [
+const REFUSAL_RULES: readonly Rule[] = [
   {
     refusal: 'account',
     codes: ['004'],

@@ -1,6 +1,6 @@
 import type { BudgetShare, RequestBudget } from '../budget/budget.ts';
 import type { Deadline } from '../runtime/deadline.ts';
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import type { InvoiceXpressOperation } from './errors.ts';
 
 /** Everything the service needs from InvoiceXpress's sequence API. */

@@ -1,8 +1,9 @@
 import * as z from '../zod.ts';
-import { isRegistered, SequenceSchema } from '../sequence.ts';
-import type { AtcudStatus, DocumentSequence, Sequence } from '../sequence.ts';
+import { isRegistered, SequenceSchema } from '../sequences/sequence.ts';
+import type { AtcudStatus, DocumentSequence, Sequence } from '../sequences/sequence.ts';
 import { InvoiceXpressError } from './errors.ts';
 import type { InvoiceXpressOperation } from './errors.ts';
+import { issueLines } from '../zod-issues.ts';
 
 /**
  * InvoiceXpress's raw answers (snake_case, loosely typed on the live API) and their normalisation
@@ -24,7 +25,7 @@ export interface WireContext {
 // Scalars
 
 /** An integer that may come as a number or as a string of digits ("146090"). */
-export const IntLikeSchema = z.union([
+const IntLikeSchema = z.union([
   z.int(),
   z.pipe(
     z.pipe(
@@ -36,7 +37,7 @@ export const IntLikeSchema = z.union([
 ]);
 
 /** `default_sequence`: 1/0, "1"/"0", true/false, "true"/"false". */
-export const DefaultFlagSchema = z.union([
+const DefaultFlagSchema = z.union([
   z.boolean(),
   z.pipe(
     z.literal([0, 1]),
@@ -49,7 +50,7 @@ export const DefaultFlagSchema = z.union([
 ]);
 
 /** `serie`: "2027", or 2027 when it was sent as a number. */
-export const SerieSchema = z.union([
+const SerieSchema = z.union([
   z.string().check(z.minLength(1, 'expected a non-empty serie')),
   z.pipe(
     z.int(),
@@ -61,15 +62,15 @@ export const SerieSchema = z.union([
 // Objects
 
 /** One sequence as InvoiceXpress sends it. Unknown fields pass through (document types live there). */
-export const RawSequenceSchema = z.looseObject({
+const RawSequenceSchema = z.looseObject({
   id: z.pipe(IntLikeSchema, z.int().check(z.positive())),
   serie: SerieSchema,
   default_sequence: DefaultFlagSchema,
 });
-export type RawSequenceWire = z.infer<typeof RawSequenceSchema>;
+type RawSequenceWire = z.infer<typeof RawSequenceSchema>;
 
 /** `pagination` as other InvoiceXpress lists carry it. Only total_pages is relied upon. */
-export const PaginationSchema = z.looseObject({
+const PaginationSchema = z.looseObject({
   total_pages: z.pipe(IntLikeSchema, z.int().check(z.nonnegative())),
   current_page: z.catch(z.optional(IntLikeSchema), undefined),
   per_page: z.catch(z.optional(z.pipe(IntLikeSchema, z.int().check(z.positive()))), undefined),
@@ -84,12 +85,7 @@ export const DOCUMENT_FIELD = /^current_([a-z0-9]+(?:_[a-z0-9]+)*)_(sequence_id|
 // Normalisation
 
 function describeIssues(error: z.core.$ZodError): string {
-  const parts = error.issues.slice(0, 3).map((issue) => {
-    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-    return `${where}: ${issue.message}`;
-  });
-  const more = error.issues.length > 3 ? ` (+${String(error.issues.length - 3)} more)` : '';
-  return parts.join('; ') + more;
+  return issueLines(error, { limit: 3 }).join('; ');
 }
 
 /** The malformed_response error for a body that does not have the shape we rely on. */

@@ -1,4 +1,4 @@
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import type { RolloverResult } from '../rollover/result.ts';
 import { alarmFor } from '../rollover/notify.ts';
 import type { RolloverTrigger } from '../rollover/schemas.ts';

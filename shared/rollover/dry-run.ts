@@ -1,4 +1,4 @@
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import { decide, markDefault, upsert } from './plan.ts';
 import type { Decision, PlanState } from './plan.ts';
 import type { RolloverStep } from './result.ts';

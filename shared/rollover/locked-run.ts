@@ -55,19 +55,25 @@ export type LockedRun =
   | { type: 'busy'; year: number; holder: RunHolder; heldMs: number };
 
 /** The lease outlives the run's deadline a little: a crashed run's lock expires soon after. */
-export const LEASE_SLACK_MS = 30_000;
+const LEASE_SLACK_MS = 30_000;
 /** Time kept after the run's own deadline to save its record and release the lock. */
-export const RECORD_RESERVE_MS = 1_500;
+const RECORD_RESERVE_MS = 1_500;
 
 function changesAccount(input: RolloverInput): boolean {
   return !input.dryRun && input.phase !== 'verify';
+}
+
+/** The year a request works on: its own, else the one its phase calls for at its scheduled time or now. */
+export function yearOfRequest(request: Pick<RolloverRequest, 'input' | 'scheduledTime'>, at: { now?: (() => Date) | undefined; timeZone?: string | undefined } = {}): number {
+  const { phase, year } = request.input;
+  return year ?? targetYear({ phase, scheduledTime: request.scheduledTime, now: at.now ?? (() => new Date()), timeZone: at.timeZone ?? DEFAULT_TIME_ZONE });
 }
 
 export async function runLocked(deps: RolloverDependencies, request: RolloverRequest): Promise<LockedRun> {
   const now = deps.now ?? (() => new Date());
   const timeZone = deps.timeZone ?? DEFAULT_TIME_ZONE;
   const { input } = request;
-  const year = input.year ?? targetYear({ phase: input.phase, scheduledTime: request.scheduledTime, now, timeZone });
+  const year = yearOfRequest(request, { now, timeZone });
   if (changesAccount(input)) {
     const problem = yearProblem(year, now(), timeZone);
     if (problem !== undefined) throw new RolloverYearError(year, problem);

@@ -12,7 +12,7 @@ export type RolloverAlarm = 'rollover_failed' | 'serie_fallback';
  * Failures the next scheduled activation (every 15 minutes until 05:45) may well not meet: they do
  * not page on their own; the 01:00 verify pages if the year is still not active.
  */
-export const RETRIED_BY_THE_NEXT_ACTIVATION: ReadonlySet<string> = new Set([
+const RETRIED_BY_THE_NEXT_ACTIVATION: ReadonlySet<string> = new Set([
   ...TRANSIENT_KINDS,
   'at_in_progress',
   'at_unclear',
@@ -22,7 +22,7 @@ export const RETRIED_BY_THE_NEXT_ACTIVATION: ReadonlySet<string> = new Set([
 const CHANGES = new Set(['create', 'register', 'set_current']);
 
 /** True when the run itself created, registered or switched something (whatever its outcome). */
-export function changedSomething(result: RolloverResult): boolean {
+function changedSomething(result: RolloverResult): boolean {
   return !result.dryRun && result.steps.some((step) => step.status === 'done' && CHANGES.has(step.action));
 }
 

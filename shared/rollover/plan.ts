@@ -1,5 +1,5 @@
-import { registrationOf } from '../sequence.ts';
-import type { Sequence } from '../sequence.ts';
+import { registrationOf } from '../sequences/sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import type { RolloverPhase } from './schemas.ts';
 
 /**
@@ -48,7 +48,7 @@ export type Decision =
   | { type: 'stop'; kind: 'at_refused' | 'name_limit' | 'not_ready'; message: string; sequence?: Sequence };
 
 /** New series one run may create. */
-export const MAX_CREATES_PER_RUN = 1;
+const MAX_CREATES_PER_RUN = 1;
 
 /**
  * The latest year a serie name names, read from its tokens (maximal runs of digits): a four-digit

@@ -1,7 +1,7 @@
 import type { Deadline } from '../runtime/deadline.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import { checkedAccount } from './account.ts';
-import { RolloverEnvSchema } from './config.ts';
+import { RolloverEnvSchema } from './settings.ts';
 import { readiness } from './readiness.ts';
 import { RolloverRunSummaryViewSchema } from './result.ts';
 import type { RolloverReadiness } from './result.ts';

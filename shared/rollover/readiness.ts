@@ -1,5 +1,5 @@
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
-import { serieNames } from './config.ts';
+import { serieNames } from './settings.ts';
 import { chooseRegistered, findSerie, supersedingDefault } from './plan.ts';
 import type { RolloverReadiness } from './result.ts';
 

@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
-import { SequenceSchema } from '../sequence.ts';
-import { RolloverPhaseSchema, RUN_ID_PATTERN } from './schemas.ts';
+import { SequenceSchema } from '../sequences/sequence.ts';
+import { RolloverPhaseSchema, RolloverTriggerSchema, RunIdSchema } from './schemas.ts';
 
 /**
  * What a rollover run, its record and the readiness report answer. At run time the functions use
@@ -8,10 +8,10 @@ import { RolloverPhaseSchema, RUN_ID_PATTERN } from './schemas.ts';
  * run table's items (run-table.ts).
  */
 
-export const RolloverActionSchema = z.enum(['find', 'read', 'create', 'register', 'set_current', 'verify']);
+const RolloverActionSchema = z.enum(['find', 'read', 'create', 'register', 'set_current', 'verify']);
 export type RolloverAction = z.infer<typeof RolloverActionSchema>;
 
-export const RolloverStepSchema = z
+const RolloverStepSchema = z
   .object({
     action: RolloverActionSchema,
     status: z.enum(['done', 'skipped', 'planned', 'failed']),
@@ -28,7 +28,7 @@ export const RolloverStepSchema = z
   );
 export type RolloverStep = z.infer<typeof RolloverStepSchema>;
 
-export const RolloverOutcomeSchema = z
+const RolloverOutcomeSchema = z
   .enum(['ready', 'activated', 'already_done', 'failed', 'incomplete', 'skipped'])
   .check(
     z.describe(
@@ -40,15 +40,14 @@ export const RolloverOutcomeSchema = z
   );
 export type RolloverOutcome = z.infer<typeof RolloverOutcomeSchema>;
 
-export const RolloverFallbackSchema = z
+const RolloverFallbackSchema = z
   .object({
     from: z.string().check(z.describe('The preferred (first configured) serie name that was not used')),
     reason: z.string().check(z.describe("Why each earlier name was passed over, e.g. AT's refusal messages")),
   })
   .check(z.describe('Present when the serie used is not the first configured name: operators are alarmed'));
-export type RolloverFallback = z.infer<typeof RolloverFallbackSchema>;
 
-export const RolloverFailureSchema = z
+const RolloverFailureSchema = z
   .object({
     action: RolloverActionSchema,
     kind: z
@@ -69,7 +68,7 @@ export const RolloverFailureSchema = z
   .check(z.describe('Why the run failed or stopped (outcomes "failed" and "incomplete")'));
 export type RolloverFailure = z.infer<typeof RolloverFailureSchema>;
 
-export const RolloverCallsSchema = z
+const RolloverCallsSchema = z
   .object({
     list: z.int().check(z.nonnegative()),
     get: z.int().check(z.nonnegative()),
@@ -79,13 +78,6 @@ export const RolloverCallsSchema = z
   })
   .check(z.describe('InvoiceXpress client calls this run made (each may include retried HTTP attempts or pages)'));
 export type RolloverCalls = z.infer<typeof RolloverCallsSchema>;
-
-export const RunIdSchema = z
-  .string()
-  .check(
-    z.regex(RUN_ID_PATTERN, 'must be a run id such as 2027-20261201T090000000Z-k3f9qa'),
-    z.describe('The run id: the year, the start time (UTC) and a random suffix; also the webhook delivery id'),
-  );
 
 export const RolloverResultSchema = z
   .object({
@@ -121,7 +113,6 @@ export const RolloverResultSchema = z
   );
 export type RolloverResult = z.infer<typeof RolloverResultSchema>;
 
-export const RolloverTriggerSchema = z.enum(['schedule', 'api', 'cli']);
 
 /** One real run as the run table keeps it (GET /rollover/runs/{runId}). */
 export const RolloverRunRecordSchema = z.object({
@@ -154,7 +145,6 @@ export type RolloverRunSummary = z.infer<typeof RolloverRunSummarySchema>;
 export const RolloverRunRecordViewSchema = z.omit(RolloverRunRecordSchema, { caller: true });
 export type RolloverRunRecordView = z.infer<typeof RolloverRunRecordViewSchema>;
 export const RolloverRunSummaryViewSchema = z.omit(RolloverRunSummarySchema, { caller: true });
-export type RolloverRunSummaryView = z.infer<typeof RolloverRunSummaryViewSchema>;
 
 
 /** GET /rollover/{year}: read-only readiness of the year's serie, and the last runs on record. */

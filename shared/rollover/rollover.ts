@@ -2,14 +2,14 @@ import { isInvoiceXpressError, TRANSIENT_KINDS } from '../invoicexpress/errors.t
 import { redact } from '../invoicexpress/redact.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
-import { registrationDetail, registrationOf } from '../sequence.ts';
-import type { Sequence } from '../sequence.ts';
+import { registrationDetail, registrationOf } from '../sequences/sequence.ts';
+import type { Sequence } from '../sequences/sequence.ts';
 import { DefaultNotRestoredError, RegistrationInProgressError } from '../sequences/errors.ts';
 import { createSerieKeepingDefault } from '../sequences/operations.ts';
 import { registerSafely } from '../sequences/registration-lease.ts';
 import type { RegistrationLease } from '../sequences/registration-lease.ts';
 import type { Registration } from '../sequences/registration.ts';
-import { serieNames } from './config.ts';
+import { serieNames } from './settings.ts';
 import { simulate } from './dry-run.ts';
 import { decide, findSerie, markDefault, upsert } from './plan.ts';
 import type { Decision, PlanState } from './plan.ts';
@@ -21,7 +21,7 @@ export interface RunRolloverOptions {
   phase: RolloverPhase;
   year: number;
   dryRun: boolean;
-  /** Serie name templates in order of preference (see config.ts). */
+  /** Serie name templates in order of preference (see settings.ts). */
   templates: readonly string[];
   /** The run stops between steps when less than a step's time is left (outcome incomplete). */
   deadline: Deadline;
@@ -45,7 +45,7 @@ export interface RunRolloverOptions {
 const redactUrls = (text: string): string => redact(text, '');
 
 /** A step is not started with less than this left before the deadline. */
-export const STEP_RESERVE_MS = 2_000;
+const STEP_RESERVE_MS = 2_000;
 /** Decisions one run may take; far more than any run needs (guards against a loop). */
 const MAX_DECISIONS = 30;
 /** InvoiceXpress failures that a later run may well not meet: at the deadline they mean "incomplete". */

@@ -1,5 +1,5 @@
 import { parseEnv } from '../runtime/env.ts';
-import { RunTableEnvSchema } from './config.ts';
+import { RunTableEnvSchema } from './settings.ts';
 import { RolloverRunRecordViewSchema } from './result.ts';
 import type { RolloverRunRecordView } from './result.ts';
 import { createRunTable } from './run-table.ts';

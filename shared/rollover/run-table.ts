@@ -3,13 +3,14 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
-import { RolloverPhaseSchema } from './schemas.ts';
-import { RolloverRunRecordSchema, RolloverRunSummarySchema, RolloverTriggerSchema } from './result.ts';
+import { RolloverPhaseSchema, RolloverTriggerSchema } from './schemas.ts';
+import { RolloverRunRecordSchema, RolloverRunSummarySchema } from './result.ts';
 import { yearOfRunId } from './run-store.ts';
 import type { LockAttempt, LockKey, RunHolder, RunStore } from './run-store.ts';
 import type { RolloverRunRecord, RolloverRunSummary } from './result.ts';
 import { NotificationEventSchema } from '../notifications/model.ts';
 import type { OutboxEntry, RunOutboxFields, RunOutboxStore } from '../notifications/run-outbox.ts';
+import { issueFields } from '../zod-issues.ts';
 
 /**
  * The run table: one item per lock (`sk` LOCK) and one per real run (`sk` RUN#<runId>), under the
@@ -34,7 +35,7 @@ const HolderSchema = z.object({
 function parseItem<T>(schema: z.ZodMiniType<T>, item: unknown, what: string): T {
   const parsed = schema.safeParse(item);
   if (parsed.success) return parsed.data;
-  const where = parsed.error.issues.slice(0, 3).map((issue) => issue.path.join('.') || '(root)').join(', ');
+  const where = issueFields(parsed.error, { limit: 3 }).join(', ');
   throw new Error(`The run table holds a ${what} that does not parse (at ${where})`);
 }
 

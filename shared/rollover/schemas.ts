@@ -30,7 +30,15 @@ export const ScheduledRolloverPayloadSchema = z.extend(RolloverInputSchema, {
 export type ScheduledRolloverPayload = z.infer<typeof ScheduledRolloverPayloadSchema>;
 
 /** Who started a run, for the record. */
-export type RolloverTrigger = 'schedule' | 'api' | 'cli';
+export const RolloverTriggerSchema = z.enum(['schedule', 'api', 'cli']);
+export type RolloverTrigger = z.infer<typeof RolloverTriggerSchema>;
 
 /** A run id: the year, the start time (UTC, compact) and a random suffix; sorts by start time within a year. */
 export const RUN_ID_PATTERN = /^(2\d{3})-(\d{8}T\d{9}Z)-([a-z0-9]{6})$/;
+
+export const RunIdSchema = z
+  .string()
+  .check(
+    z.regex(RUN_ID_PATTERN, 'must be a run id such as 2027-20261201T090000000Z-k3f9qa'),
+    z.describe('The run id: the year, the start time (UTC) and a random suffix; also the webhook delivery id'),
+  );

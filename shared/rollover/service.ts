@@ -1,40 +1,26 @@
-import { InvoiceXpressError } from '../invoicexpress/errors.ts';
-import type { InvoiceXpressOperation } from '../invoicexpress/errors.ts';
 import { redact } from '../invoicexpress/redact.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
+import type { ServiceSecret } from '../runtime/secret.ts';
+import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
+import type { RunHolder } from './run-store.ts';
 import { rolloverOutboxFromEnv } from '../notifications/rollover-events.ts';
 import type { PublishReport } from '../notifications/publisher.ts';
-import { RolloverEnvSchema, serieNames } from './config.ts';
+import { RolloverEnvSchema, serieNames } from './settings.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
-import { runLocked } from './locked-run.ts';
+import { runLocked, yearOfRequest } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge } from './notify.ts';
 import { checkedAccount } from './account.ts';
 import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
 import type { RolloverResult } from './result.ts';
-import { targetYear } from './time.ts';
 
 /**
- * The rollover as the functions run it (the schedules and POST /rollover): the cached secret and
- * its 401 re-read, the run table, its events (the outbox), and the one JSON log line per run that metric filters
+ * The rollover as the functions run it (the schedules and POST /rollover): the session (the cached
+ * secret, re-read once when a run ends on a 401), the run table, its events (the outbox), and the one JSON log line per run that metric filters
  * and alarms read (docs/rollover.md). The read routes have their own service (read-service.ts).
  */
-
-/**
- * Lets the session see a 401 (its cue to re-read the secret once, in case the key was rotated)
- * although runs return failures instead of throwing them. Carries the run.
- */
-class UnauthorizedRunError extends InvoiceXpressError {
-  readonly run: LockedRun;
-  constructor(run: LockedRun & { type: 'ran' }) {
-    const action = run.result.failure?.action ?? 'find';
-    const operation: InvoiceXpressOperation = action === 'find' ? 'list' : action === 'verify' || action === 'read' ? 'get' : action;
-    super({ kind: 'unauthorized', operation, status: 401, message: run.result.failure?.message ?? 'unauthorized' });
-    this.run = run;
-  }
-}
 
 /** The result of a run that did not get to InvoiceXpress: skipped, or failed before it started. */
 function unrun(
@@ -50,6 +36,51 @@ function unrun(
   return { ...base, outcome: 'failed', steps: [{ action: 'find', status: 'failed', detail: `${end.kind}: ${end.message}` }], failure };
 }
 
+/** Log lines of the run (docs/rollover.md): no secret, only hosts and counts. */
+const runLogging = {
+  onBusy: (holder: RunHolder, heldMs: number, year: number): void =>
+    logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
+  onStoreError: (what: string, error: unknown): void => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
+};
+
+/** A run that ended on a 401: the session re-reads the secret and, if the key changed, runs again. */
+const refusedKey = ({ run }: { run: LockedRun }): boolean => run.type === 'ran' && run.result.failure?.kind === 'unauthorized';
+
+/** The run's one JSON log line (metric filters and alarms read it); `events`: what its outbox published (runLocked). */
+function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, events?: PublishReport): void {
+  const alarm = alarmFor(result, request.trigger);
+  const ready = readyGauge(result);
+  const line = {
+    rollover: result,
+    trigger: request.trigger,
+    caller: request.caller,
+    ...(ready === undefined ? {} : { ready }),
+    ...(alarm === undefined ? {} : { alarm }),
+    ...(events ? { events } : {}),
+    ...extra,
+  };
+  const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
+  if (alarm !== undefined) logger.error(title, line);
+  else if (result.outcome === 'failed' || result.outcome === 'incomplete' || result.fallback) logger.warn(title, line);
+  else logger.info(title, line);
+}
+
+/** A scheduled run that could not start ends failed (its log line pages or not like any failed run). */
+function notStarted(request: RolloverRequest, at: { year: number; serie: string }, error: unknown): RolloverResult {
+  const end =
+    error instanceof RolloverYearError
+      ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
+      : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
+  return unrun(request, at, end);
+}
+
+/** A scheduled run that found the lock held ends skipped: the holder does the work. */
+function skipped(request: RolloverRequest, run: LockedRun & { type: 'busy' }, serie: string): RolloverResult {
+  const { holder } = run;
+  const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
+  return unrun(request, { year: run.year, serie }, { outcome: 'skipped', note });
+}
+
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
@@ -61,56 +92,16 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
     settle: { settleMs: runtime.env.REGISTER_SETTLE_MS },
   };
-
   const primaryName = (year: number): string => serieNames(settings.templates, year)[0] ?? '';
-  const yearOf = (request: RolloverRequest): number =>
-    request.input.year ?? targetYear({ phase: request.input.phase, scheduledTime: request.scheduledTime, now: () => new Date(), timeZone: settings.timeZone });
 
-  async function lockedRun(request: RolloverRequest): Promise<LockedRun> {
-    try {
-      return await runtime.session.run({ deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' }, async (client, secret) => {
-        const run = await runLocked(
-          {
-            client,
-            store,
-            leases,
-            account: checkedAccount(secret, account),
-            ...settings,
-            redact: (text) => redact(text, secret.apiKey),
-            onBusy: (holder, heldMs, year) =>
-              logger.info('Rollover lock held by another run', { lock: { heldSeconds: heldMs / 1000, holderRunId: holder.runId, year } }),
-            onStoreError: (what, error) => logger.error(`Rollover could not ${what}`, { error: error instanceof Error ? error.name : 'unknown' }),
-            outbox,
-          },
-          request,
-        );
-        if (run.type === 'ran' && run.result.failure?.kind === 'unauthorized') throw new UnauthorizedRunError(run);
-        return run;
-      });
-    } catch (error) {
-      // The key is still refused after re-reading the secret: report the failed run.
-      if (!(error instanceof UnauthorizedRunError)) throw error;
-      return error.run;
-    }
-  }
-
-  /** The run's one log line; `events`: what its outbox published (the events went out with the run, in runLocked). */
-  function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, events?: PublishReport): void {
-    const alarm = alarmFor(result, request.trigger);
-    const ready = readyGauge(result);
-    const line = {
-      rollover: result,
-      trigger: request.trigger,
-      caller: request.caller,
-      ...(ready === undefined ? {} : { ready }),
-      ...(alarm === undefined ? {} : { alarm }),
-      ...(events ? { events } : {}),
-      ...extra,
+  /** One run with the session's client (the session owns the 401 rule: refusedKey). */
+  function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun }> {
+    const policy = { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' } as const;
+    const work = async (client: InvoiceXpressClient, secret: ServiceSecret) => {
+      const deps = { client, store, leases, account: checkedAccount(secret, account), ...settings, redact: (text: string) => redact(text, secret.apiKey), ...runLogging, outbox };
+      return { run: await runLocked(deps, request) };
     };
-    const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
-    if (alarm !== undefined) logger.error(title, line);
-    else if (result.outcome === 'failed' || result.outcome === 'incomplete' || result.fallback) logger.warn(title, line);
-    else logger.info(title, line);
+    return runtime.session.run(policy, work, { refusedKey });
   }
 
   return {
@@ -123,27 +114,22 @@ export function createRolloverService(env: Record<string, string | undefined> = 
      */
     async execute(request: RolloverRequest): Promise<RolloverResult> {
       // The year, computed once: the run works on it and a run that cannot start reports it.
-      const year = yearOf(request);
-      let run: LockedRun;
+      const year = yearOfRequest(request, { timeZone: settings.timeZone });
+      let outcome: { run: LockedRun };
       try {
-        run = await lockedRun({ ...request, input: { ...request.input, year } });
+        outcome = await runWithSession({ ...request, input: { ...request.input, year } });
       } catch (error) {
-        // POST /rollover answers these as errors (400, 500); a scheduled run ends failed, and its
-        // log line pages or not like any failed run (no throw: one notification, not a DLQ too).
+        // POST /rollover answers these as errors (400, 500); a scheduled run ends failed (no throw:
+        // one notification, not a DLQ too).
         if (request.trigger !== 'schedule') throw error;
-        const end =
-          error instanceof RolloverYearError
-            ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
-            : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
-        const result = unrun(request, { year, serie: primaryName(year) }, end);
+        const result = notStarted(request, { year, serie: primaryName(year) }, error);
         report(request, result, {});
         return result;
       }
+      const { run } = outcome;
       if (run.type === 'busy') {
         if (request.trigger !== 'schedule') throw new RolloverInProgressError(run.year, run.holder);
-        const { holder } = run;
-        const note = `run ${holder.runId} (${holder.trigger}, ${holder.phase}) holds the lock since ${holder.acquiredAt}: it does the work`;
-        const result = unrun(request, { year: run.year, serie: primaryName(run.year) }, { outcome: 'skipped', note });
+        const result = skipped(request, run, primaryName(run.year));
         report(request, result, {});
         return result;
       }
@@ -153,4 +139,3 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   };
 }
 
-export type RolloverService = ReturnType<typeof createRolloverService>;

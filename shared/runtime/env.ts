@@ -1,11 +1,15 @@
 import * as z from '../zod.ts';
+import { issueLines } from '../zod-issues.ts';
+
+/** The per-call InvoiceXpress timeout: at most the API functions' 28 s (the stack's configuration checks the same bounds). */
+export const IX_TIMEOUT_MS = { min: 100, max: 28_000, default: 8_000 } as const;
 
 /** Variables every function reads. Parsed once at cold start: a bad value fails loudly by name. */
 export const BaseEnvSchema = z.object({
   IX_SECRET_ID: z.string().check(z.minLength(1)),
   STAGE: z._default(z.string().check(z.minLength(1)), 'local'),
   SECRET_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(86_400)), 300),
-  IX_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100), z.maximum(28_000)), 8_000),
+  IX_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(IX_TIMEOUT_MS.min), z.maximum(IX_TIMEOUT_MS.max)), IX_TIMEOUT_MS.default),
   /** After an unclear register answer, how long the state is read before giving up (AT may be slow). */
   REGISTER_SETTLE_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(60_000)), 8_000),
   /** Only for local runs and tests (the sandbox); unset in AWS. https: unless LOCAL_RUN. */
@@ -47,7 +51,7 @@ export function parseEnv<Schema extends z.ZodMiniType>(
 ): z.output<Schema> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = issueLines(result.error);
   throw new ConfigurationError(`Invalid environment variables: ${problems.join('; ')}`);
 }
 

@@ -18,8 +18,9 @@ export type InvoiceXpressWork<T> = (client: InvoiceXpressClient, secret: Service
 
 /**
  * Gives work a client built from the cached secret. One client per container and key. When
- * InvoiceXpress answers 401, the secret is re-read once: if the key changed (rotation) the work
- * runs once more with the new key; otherwise the 401 stands (an operator problem).
+ * InvoiceXpress answers 401 (thrown, or a result `refusedKey` recognises), the secret is re-read
+ * once: if the key changed (rotation) the work runs once more with the new key; otherwise the 401
+ * stands (an operator problem).
  */
 export function createInvoiceXpressSession(options: InvoiceXpressSessionOptions) {
   let current: { apiKey: string; accountName: string; client: InvoiceXpressConnection } | undefined;
@@ -40,19 +41,36 @@ export function createInvoiceXpressSession(options: InvoiceXpressSessionOptions)
   }
 
   return {
-    /** Runs `work` with a client whose every call keeps to `policy` (the invocation's deadline). */
-    async run<T>(policy: CallPolicy, work: InvoiceXpressWork<T>): Promise<T> {
+    /**
+     * Runs `work` with a client whose every call keeps to `policy` (the invocation's deadline).
+     * `refusedKey` tells the session when a result (not a thrown error) means InvoiceXpress
+     * answered 401: the rollover returns its failures as results.
+     */
+    async run<T>(policy: CallPolicy, work: InvoiceXpressWork<T>, rule: { refusedKey?: (result: T) => boolean } = {}): Promise<T> {
       const secret = await options.secret.get({ deadline: policy.deadline });
-      try {
-        return await work(clientFor(secret, policy), secret);
-      } catch (error) {
-        if (!isInvoiceXpressError(error) || error.kind !== 'unauthorized') throw error;
-        const refreshed = await options.secret.get({ forceRefresh: true, deadline: policy.deadline });
-        if (refreshed.apiKey === secret.apiKey && refreshed.accountName === secret.accountName) throw error;
-        return work(clientFor(refreshed, policy), refreshed);
-      }
+      const outcome = await attempt(() => work(clientFor(secret, policy), secret), rule.refusedKey);
+      if (!outcome.refused) return outcome.settle();
+      const refreshed = await options.secret.get({ forceRefresh: true, deadline: policy.deadline });
+      if (refreshed.apiKey === secret.apiKey && refreshed.accountName === secret.accountName) return outcome.settle();
+      return work(clientFor(refreshed, policy), refreshed);
     },
   };
+}
+
+/** The work's result or error, and whether it is InvoiceXpress refusing the key. */
+async function attempt<T>(work: () => Promise<T>, refusedKey: ((result: T) => boolean) | undefined): Promise<{ refused: boolean; settle: () => T }> {
+  try {
+    const result = await work();
+    return { refused: refusedKey?.(result) ?? false, settle: () => result };
+  } catch (error) {
+    const refused = isInvoiceXpressError(error) && error.kind === 'unauthorized';
+    return {
+      refused,
+      settle: () => {
+        throw error;
+      },
+    };
+  }
 }
 
 export type InvoiceXpressSession = ReturnType<typeof createInvoiceXpressSession>;

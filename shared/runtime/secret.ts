@@ -1,12 +1,13 @@
 import * as z from '../zod.ts';
 import type { Deadline } from './deadline.ts';
+import { issueFields } from '../zod-issues.ts';
 
 /**
  * The one Secrets Manager secret per environment (contract section 4). Webhook endpoints are not
  * here any more (the webhooks secret, read only by the delivery function): an older secret that
  * still has a `webhooks` field parses, the field ignored (zod drops unknown keys).
  */
-export const ServiceSecretSchema = z.object({
+const ServiceSecretSchema = z.object({
   accountName: z.string().check(z.minLength(1)),
   apiKey: z.string().check(z.minLength(1)),
 });
@@ -32,8 +33,7 @@ export function parseServiceSecret(raw: string): ServiceSecret {
   }
   const result = ServiceSecretSchema.safeParse(json);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)');
-    throw new SecretError(`The service secret is invalid at: ${[...new Set(fields)].join(', ')}`);
+    throw new SecretError(`The service secret is invalid at: ${issueFields(result.error).join(', ')}`);
   }
   return result.data;
 }

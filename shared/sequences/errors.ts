@@ -1,4 +1,4 @@
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from './sequence.ts';
 import type { Registration } from './registration.ts';
 
 /** set_current refused by us: a default serie that AT does not know cannot legally issue documents. */

@@ -1,6 +1,6 @@
 import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from './sequence.ts';
 import { DefaultNotRestoredError, RegistrationFailedError, SequenceNotRegisteredError } from './errors.ts';
 import { registerSafely } from './registration-lease.ts';
 import type { RegistrationLease } from './registration-lease.ts';
@@ -21,7 +21,7 @@ import type { RegisterOptions } from './registration.ts';
  */
 
 /** Creates the serie (never the default: see createSequence). A lost answer is resolved by listing. */
-export async function createSerie(client: InvoiceXpressClient, serie: string): Promise<Sequence> {
+async function createSerie(client: InvoiceXpressClient, serie: string): Promise<Sequence> {
   try {
     return await client.create({ serie, isDefault: false });
   } catch (error) {

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { SequenceSchema } from '../sequence.ts';
+import { SequenceSchema } from './sequence.ts';
 import * as z from '../zod.ts';
 import type { LeaseKey, LeaseState, RegistrationLeases, StoredOutcome } from './registration-lease.ts';
 
@@ -18,7 +18,7 @@ import type { LeaseKey, LeaseState, RegistrationLeases, StoredOutcome } from './
 export const REGISTRATION_LEASE_PARTITION = '#sequence#';
 const SORT_KEY = 'REGISTER';
 /** Those waiting read the outcome within their own deadline (at most 28 s behind API Gateway). */
-export const OUTCOME_KEEP_MS = 30_000;
+const OUTCOME_KEEP_MS = 30_000;
 
 const partition = (key: LeaseKey): string => `${key.account}${REGISTRATION_LEASE_PARTITION}${String(key.sequenceId)}`;
 

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressErrorKind } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
-import type { Sequence } from '../sequence.ts';
+import type { Sequence } from './sequence.ts';
 import { RegistrationInProgressError } from './errors.ts';
 import { registerWithAt } from './registration.ts';
 import type { RegisterOptions, Registration } from './registration.ts';
@@ -24,9 +24,9 @@ export interface LeaseKey {
 }
 
 /** Who registers: the route or the rollover. */
-export type LeaseCaller = 'register' | 'create' | 'rollover';
+type LeaseCaller = 'register' | 'create' | 'rollover';
 
-export interface LeaseHolder {
+interface LeaseHolder {
   holderId: string;
   via: LeaseCaller;
   /** ISO time the lease was taken. */
@@ -68,9 +68,9 @@ export interface RegistrationLease {
 }
 
 /** The lease outlives the holder's deadline a little: a crashed holder blocks no longer than that. */
-export const REGISTRATION_LEASE_SLACK_MS = 5_000;
+const REGISTRATION_LEASE_SLACK_MS = 5_000;
 /** Between reads of the lease while another caller registers. */
-export const LEASE_POLL_MS = 200;
+const LEASE_POLL_MS = 200;
 /** Time kept after waiting to answer (409) before the caller's own deadline. */
 const WAIT_RESERVE_MS = 1_000;
 

@@ -3,8 +3,8 @@ import { isInvoiceXpressError, mayHaveBeenApplied } from '../invoicexpress/error
 import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { Deadline } from '../runtime/deadline.ts';
-import { pendingTypes, registrationDetail, registrationOf } from '../sequence.ts';
-import type { Sequence } from '../sequence.ts';
+import { pendingTypes, registrationDetail, registrationOf } from './sequence.ts';
+import type { Sequence } from './sequence.ts';
 
 /**
  * Registering a serie with AT, safely: the register request is sent at most ONCE (AT is behind it,

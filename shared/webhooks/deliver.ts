@@ -39,7 +39,7 @@ export interface DeliverOptions {
 }
 
 /** Of an answer, only this much is read; the rest is cancelled (a receiver's body means nothing to us). */
-export const MAX_ANSWER_BYTES = 1024;
+const MAX_ANSWER_BYTES = 1024;
 
 export interface DeliveryReport {
   delivered: number;

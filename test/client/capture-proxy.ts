@@ -14,7 +14,7 @@ export interface CapturedRequest {
 }
 
 /** An answer the proxy gives instead of forwarding, as API Gateway itself would (throttling, 5xx). */
-export type Interjection = { status: number; headers?: Record<string, string>; body: string } | 'hang';
+type Interjection = { status: number; headers?: Record<string, string>; body: string } | 'hang';
 
 export interface CaptureProxy {
   readonly url: string;

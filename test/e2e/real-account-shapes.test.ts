@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { routeResponses } from '../../shared/http/responses.ts';
+import { routeResponses } from '../../shared/http/response-schemas.ts';
 import { yearIn } from '../../shared/rollover/time.ts';
 import { stackHttp } from '../support/json-http.ts';
 import { startLocalStack } from '../support/local-stack.ts';

@@ -320,6 +320,10 @@ describe('logs', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ message: 'request', route: 'getSequence', status: 200, requestId: 'req-log-1' });
     expect(typeof lines[0]?.['durationMs']).toBe('number');
+    // Powertools' Lambda context on every API line, as on the scheduled function's.
+    expect(lines[0]).toMatchObject({ function_name: 'get-sequence' });
+    expect([typeof lines[0]?.['cold_start'], typeof lines[0]?.['function_request_id']]).toEqual(['boolean', 'string']);
+    expect(lines[1]).toMatchObject({ function_name: 'list-sequences' });
     expect(lines[1]).toMatchObject({ level: 'ERROR', status: 502, upstream: { kind: 'upstream', status: 500 } });
     expect(api.logs.join('')).not.toContain(api.sandbox.apiKey);
   });

@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { STAGES, StageConfigError, loadStageConfig, parseStageConfig, stageNames } from '../../infra/config.ts';
 
 describe('infra/config.ts', () => {
+  it('allows the InvoiceXpress timeout the functions allow (up to 28 s), and its default', () => {
+    expect(parseStageConfig('demo', { invoiceXpressAccount: 'acme', ixTimeoutMs: 28_000 }).ixTimeoutMs).toBe(28_000);
+    expect(() => parseStageConfig('demo', { invoiceXpressAccount: 'acme', ixTimeoutMs: 28_001 })).toThrow(/ixTimeoutMs/);
+    expect(parseStageConfig('demo', { invoiceXpressAccount: 'acme' }).ixTimeoutMs).toBe(8_000);
+    expect(parseStageConfig('demo', { invoiceXpressAccount: 'acme' }).serieTemplates).toEqual(['{year}', '{year}B', '{year}C']);
+  });
+
   it('configures dev, staging and prod, and every configured stage is valid', () => {
     expect(stageNames()).toEqual(expect.arrayContaining(['dev', 'staging', 'prod']));
     for (const stage of stageNames()) expect(() => loadStageConfig(stage)).not.toThrow();

@@ -23,7 +23,7 @@ import {
 import type { CfnTemplate, PolicyStatementJson, Synthesized } from './support.ts';
 
 const BUDGET_ENV = ['IX_BUDGET_TABLE_NAME', 'IX_BUDGET_PER_MINUTE', 'IX_BUDGET_BURST', 'IX_BUDGET_ROLLOVER_RESERVE'];
-const BASE_ENV = ['STAGE', 'LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
+const BASE_ENV = ['STAGE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
 /** Only the functions that call InvoiceXpress get the secret, its settings and the request budget. */
 const INVOICEXPRESS_ENV = ['IX_SECRET_ID', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', ...BUDGET_ENV];
 /** What each kind of notification access adds (infra/constructs/notifications.ts). */
@@ -225,7 +225,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         ...(NOTIFICATION_ENV[spec.notifications ?? 'none'] ?? []),
       ];
       expect(Object.keys(env).sort(), spec.entry).toEqual([...expected].sort());
-      expect(env).toMatchObject({ STAGE: stage, LOG_LEVEL: config.logLevel, POWERTOOLS_SERVICE_NAME: 'ix-sequences' });
+      expect(env).toMatchObject({ STAGE: stage, POWERTOOLS_LOG_LEVEL: config.logLevel, POWERTOOLS_SERVICE_NAME: 'ix-sequences' });
       if (spec.invoiceXpress) {
         expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
         expect(env).toMatchObject({ SECRET_TTL_SECONDS: String(config.secretTtlSeconds), IX_TIMEOUT_MS: String(config.ixTimeoutMs) });

@@ -4,7 +4,7 @@ import type { Sandbox } from '../../sandbox/types.ts';
 import { Deadline } from '../../shared/runtime/deadline.ts';
 import { createInvoiceXpressClient } from '../../shared/invoicexpress/client.ts';
 import type { ClientAttempt, InvoiceXpressClientOptions, InvoiceXpressConnection } from '../../shared/invoicexpress/types.ts';
-import type { Sequence } from '../../shared/sequence.ts';
+import type { Sequence } from '../../shared/sequences/sequence.ts';
 import { closedPortUrl, failure } from '../support/failures.ts';
 
 /** The client against the stateful sandbox over real HTTP. */

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A tiny scripted HTTP server for exact wire-level checks the sandbox does not model. */
-export interface StubRequest {
+interface StubRequest {
   method: string;
   /** Full request target, query included (this is a test double: it may see the key). */
   url: string;
@@ -13,12 +13,12 @@ export interface StubRequest {
   body: string;
 }
 
-export type StubReply =
+type StubReply =
   | { status: number; body?: string; headers?: Record<string, string> }
   | 'hang'
   | 'destroy';
 
-export type StubHandler = (request: StubRequest) => StubReply;
+type StubHandler = (request: StubRequest) => StubReply;
 
 export interface Stub {
   url: string;

@@ -9,8 +9,8 @@ import {
 } from '../../shared/invoicexpress/wire.ts';
 import type { WireContext } from '../../shared/invoicexpress/wire.ts';
 import { parseErrorBody } from '../../shared/invoicexpress/error-body.ts';
-import { pendingTypes, registrationOf } from '../../shared/sequence.ts';
-import { SequenceSchema } from '../../shared/sequence.ts';
+import { pendingTypes, registrationOf } from '../../shared/sequences/sequence.ts';
+import { SequenceSchema } from '../../shared/sequences/sequence.ts';
 
 const docsText = readFileSync(new URL('../fixtures/docs-sequence.json', import.meta.url), 'utf8');
 const docsBody = JSON.parse(docsText) as { sequences: Record<string, unknown> };

@@ -15,7 +15,7 @@ import {
 } from '../../shared/notifications/events.ts';
 import type { EventDraft } from '../../shared/notifications/events.ts';
 import { NotificationEventSchema } from '../../shared/notifications/model.ts';
-import type { Sequence } from '../../shared/sequence.ts';
+import type { Sequence } from '../../shared/sequences/sequence.ts';
 import type { RolloverResult, RolloverStep } from '../../shared/rollover/result.ts';
 
 const at = '2027-01-01T00:00:02.000Z';

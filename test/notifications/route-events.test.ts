@@ -3,7 +3,7 @@ import { draftsOfCreate } from '../../shared/notifications/events.ts';
 import type { NotificationEvent } from '../../shared/notifications/model.ts';
 import { createPublisher } from '../../shared/notifications/publisher.ts';
 import { createRouteEvents } from '../../shared/notifications/route-events.ts';
-import type { Sequence } from '../../shared/sequence.ts';
+import type { Sequence } from '../../shared/sequences/sequence.ts';
 import { silenceOutput } from '../support/log-scan.ts';
 
 /** The write routes' events: one counter write, then queue and bus; a failure never fails the answer. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, parseEnv } from '../../shared/runtime/env.ts';
-import { RolloverEnvSchema, RolloverSettingsSchema, serieNameProblem, serieNames } from '../../shared/rollover/config.ts';
+import { RolloverEnvSchema, RolloverSettingsSchema, serieNameProblem, serieNames } from '../../shared/rollover/settings.ts';
 
 const base = { IX_SECRET_ID: 'ix/test', ROLLOVER_TABLE_NAME: 'ix-sequences-test-runs', IX_ACCOUNT_NAME: 'acme' };
 

@@ -1,7 +1,7 @@
 import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
 import type { Refusal } from '../../shared/invoicexpress/refusals.ts';
 import type { InvoiceXpressClient } from '../../shared/invoicexpress/types.ts';
-import type { Sequence } from '../../shared/sequence.ts';
+import type { Sequence } from '../../shared/sequences/sequence.ts';
 
 /**
  * An in-memory InvoiceXpress with the sandbox's semantics, for fast plan and property tests (the
@@ -10,7 +10,7 @@ import type { Sequence } from '../../shared/sequence.ts';
  * duplicates answer serie_exists; the list can hide the document fields of some sequences, and
  * some sequences can come with an incomplete document type.
  */
-export interface MemoryEntry {
+interface MemoryEntry {
   serie: string;
   registered: boolean;
   isDefault: boolean;

@@ -6,7 +6,7 @@ import type { PlanState } from '../../shared/rollover/plan.ts';
 import { runRollover } from '../../shared/rollover/rollover.ts';
 import type { RolloverPhase } from '../../shared/rollover/schemas.ts';
 import { Deadline } from '../../shared/runtime/deadline.ts';
-import type { Sequence } from '../../shared/sequence.ts';
+import type { Sequence } from '../../shared/sequences/sequence.ts';
 import { memoryAccount } from './memory-client.ts';
 import type { MemoryAccount } from './memory-client.ts';
 

@@ -102,3 +102,31 @@ describe('InvoiceXpress session: 401 → re-read the secret once', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 });
+
+describe('InvoiceXpress session: a result that means 401 (refusedKey)', () => {
+  type Outcome = { refused: boolean; key: string };
+  const work = (keysSeen: string[]) => (_client: InvoiceXpressClient, current: { apiKey: string }) => {
+    keysSeen.push(current.apiKey);
+    return Promise.resolve<Outcome>({ refused: current.apiKey !== 'rotated', key: current.apiKey });
+  };
+  const run = (secret: CachedSecret, keysSeen: string[]) =>
+    createInvoiceXpressSession({ secret }).run({ deadline: Deadline.in(5_000) }, work(keysSeen), { refusedKey: (outcome) => outcome.refused });
+
+  it('runs the work again with the rotated key', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: secretJson('old') })
+      .resolves({ SecretString: secretJson('rotated') });
+    const keysSeen: string[] = [];
+    expect(await run(cached(() => 0), keysSeen)).toEqual({ refused: false, key: 'rotated' });
+    expect(keysSeen).toEqual(['old', 'rotated']);
+  });
+
+  it('returns the refused result when the key did not change, after exactly one re-read', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretJson('old') });
+    const keysSeen: string[] = [];
+    expect(await run(cached(() => 0), keysSeen)).toEqual({ refused: true, key: 'old' });
+    expect(keysSeen).toEqual(['old']);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+});

@@ -8,7 +8,7 @@ import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.t
 import { startSandbox } from '../../sandbox/server.ts';
 import { silenceOutput } from './log-scan.ts';
 import type { Sandbox, SandboxOptions } from '../../sandbox/types.ts';
-import { routeResponses } from '../../shared/http/responses.ts';
+import { routeResponses } from '../../shared/http/response-schemas.ts';
 import { routes } from '../../shared/http/routes.ts';
 import type { RouteName } from '../../shared/http/routes.ts';
 

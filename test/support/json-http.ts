@@ -8,7 +8,7 @@ export interface JsonAnswer {
 }
 
 /** One JSON request over real HTTP. */
-export async function sendJson(url: string, method: string, body?: unknown): Promise<JsonAnswer> {
+async function sendJson(url: string, method: string, body?: unknown): Promise<JsonAnswer> {
   const response = await fetch(url, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },

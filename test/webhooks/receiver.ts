@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** A real webhook receiver on loopback that records what it got and answers as told. */
-export interface ReceivedWebhook {
+interface ReceivedWebhook {
   method: string;
   /** Path and query as received. */
   url: string;

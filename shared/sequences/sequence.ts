@@ -1,10 +1,10 @@
-import * as z from './zod.ts';
+import * as z from '../zod.ts';
 
 /**
  * The Sequence of the service contract (camelCase, stable). This schema is the single source for
  * the TypeScript type, the HTTP responses and the OpenAPI document.
  */
-export const AtcudStatusSchema = z
+const AtcudStatusSchema = z
   .enum(['registered', 'pending', 'not_applicable', 'unknown'])
   .check(
     z.describe(
@@ -14,7 +14,7 @@ export const AtcudStatusSchema = z
     ),
   );
 
-export const DocumentSequenceSchema = z.object({
+const DocumentSequenceSchema = z.object({
   sequenceId: z
     .nullable(z.int())
     .check(

@@ -1,11 +1,12 @@
 import * as z from '../zod.ts';
 import { BaseEnvSchema, RunTableNameSchema } from '../runtime/env.ts';
-import { SerieNameSchema } from '../sequence.ts';
+import { SerieNameSchema } from '../sequences/sequence.ts';
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from './time.ts';
 
 /** The primary name, then the fallbacks used when AT refuses to register an earlier one. */
-export const DEFAULT_SERIE_TEMPLATES = '{year},{year}B,{year}C';
-export const YEAR_PLACEHOLDER = '{year}';
+export const DEFAULT_SERIE_TEMPLATE_LIST: readonly string[] = ['{year}', '{year}B', '{year}C'];
+const DEFAULT_SERIE_TEMPLATES = DEFAULT_SERIE_TEMPLATE_LIST.join(',');
+const YEAR_PLACEHOLDER = '{year}';
 /** Years are four digits (the input allows 2000-2999): checking with the widest year checks them all. */
 const WIDEST_YEAR = 2999;
 
@@ -19,24 +20,34 @@ export function serieNames(templates: readonly string[], year: number): string[]
   return templates.map((template) => template.replaceAll(YEAR_PLACEHOLDER, String(year)));
 }
 
-export const SerieTemplatesSchema = z
+/** What is wrong with one serie name template, or undefined (the functions' rule; the stack's configuration checks with it too). */
+export function serieTemplateProblem(template: string): string | undefined {
+  if (!template.includes(YEAR_PLACEHOLDER)) return `must contain ${YEAR_PLACEHOLDER}`;
+  if (/[{}]/.test(template.replaceAll(YEAR_PLACEHOLDER, ''))) return `may use no placeholder but ${YEAR_PLACEHOLDER}`;
+  const nameProblem = serieNameProblem(serieNames([template], WIDEST_YEAR)[0] ?? '');
+  return nameProblem === undefined ? undefined : `gives a serie name InvoiceXpress would refuse: ${nameProblem}`;
+}
+
+/** What is wrong with the list as a whole (each template is checked on its own by serieTemplateProblem). */
+export function serieTemplateListProblems(templates: readonly string[]): string[] {
+  return [
+    ...(templates.length > 10 ? ['at most 10 templates'] : []),
+    ...(new Set(templates).size === templates.length ? [] : ['templates must differ']),
+  ];
+}
+
+const SerieTemplatesSchema = z
   .pipe(
     z._default(z.string(), DEFAULT_SERIE_TEMPLATES),
     z.transform((text: string) => text.split(',').map((part) => part.trim())),
   )
   .check(
     z.superRefine((templates, context) => {
-      if (templates.length > 10) context.addIssue({ code: 'custom', message: 'at most 10 templates' });
+      for (const message of serieTemplateListProblems(templates)) context.addIssue({ code: 'custom', message });
       templates.forEach((template, index) => {
-        const problem = (message: string): void => {
-          context.addIssue({ code: 'custom', message: `template ${String(index + 1)} "${template}" ${message}` });
-        };
-        if (!template.includes(YEAR_PLACEHOLDER)) return problem(`must contain ${YEAR_PLACEHOLDER}`);
-        if (/[{}]/.test(template.replaceAll(YEAR_PLACEHOLDER, ''))) return problem(`may use no placeholder but ${YEAR_PLACEHOLDER}`);
-        const nameProblem = serieNameProblem(serieNames([template], WIDEST_YEAR)[0] ?? '');
-        if (nameProblem !== undefined) problem(`gives a serie name InvoiceXpress would refuse: ${nameProblem}`);
+        const problem = serieTemplateProblem(template);
+        if (problem !== undefined) context.addIssue({ code: 'custom', message: `template ${String(index + 1)} "${template}" ${problem}` });
       });
-      if (new Set(templates).size !== templates.length) context.addIssue({ code: 'custom', message: 'templates must differ' });
     }),
     z.describe('Comma-separated serie name templates, tried in order; each contains {year}'),
   );
@@ -50,7 +61,6 @@ export const RolloverSettingsSchema = z.object({
   SERIE_TEMPLATES: SerieTemplatesSchema,
   ROLLOVER_TIME_ZONE: TimeZoneSchema,
 });
-export type RolloverSettings = z.infer<typeof RolloverSettingsSchema>;
 
 /** An InvoiceXpress account's name: the host label before `.app.invoicexpress.com`. */
 export const AccountNameSchema = z
@@ -70,4 +80,3 @@ export const RolloverEnvSchema = z.extend(BaseEnvSchema, {
   ...RolloverSettingsSchema.shape,
   ...RunTableEnvSchema.shape,
 });
-export type RolloverEnv = z.infer<typeof RolloverEnvSchema>;

@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import { RolloverReadinessSchema, RolloverResultSchema, RolloverRunRecordViewSchema } from '../rollover/result.ts';
-import { SequenceSchema } from '../sequence.ts';
+import { SequenceSchema } from '../sequences/sequence.ts';
 import type { RouteName } from './routes.ts';
 
 /**
