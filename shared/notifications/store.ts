@@ -31,8 +31,12 @@ export interface NotificationStore {
    * untouched) when another delivery of the same notification got there first.
    */
   recordAttempt(notification: Notification, attempt: DeliveryAttempt): Promise<boolean>;
-  /** Saves a notification whose state changed without an attempt (a redelivery, a disabled endpoint). */
-  save(notification: Notification): Promise<void>;
+  /**
+   * Saves a notification whose state changed without an attempt (a redelivery, a disabled
+   * endpoint). With `expected`: only if the stored one still has that status and attempt count
+   * (false otherwise, nothing written).
+   */
+  save(notification: Notification, expected?: { status: NotificationStatus; attempts: number }): Promise<boolean>;
   list(query: NotificationListQuery): Promise<NotificationPage>;
   endpointState(endpointId: string): Promise<EndpointState | undefined>;
   saveEndpointState(state: EndpointState): Promise<void>;
