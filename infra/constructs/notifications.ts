@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 import { SERVICE_NAME } from '../names.ts';
 import type { ServiceEventBus } from './event-bus.ts';
+import { NOTIFICATIONS_TABLE_KEY } from '../../shared/notifications/dynamodb-store.ts';
 
 /**
  * What a function may do with notifications: `publish` (the functions that change the account:
@@ -19,14 +20,6 @@ import type { ServiceEventBus } from './event-bus.ts';
  */
 export type NotificationAccess = 'none' | 'publish' | 'read' | 'redeliver' | 'deliver';
 
-/** The notifications table's keys (the store, shared/notifications/dynamodb-store.ts, writes its items with these names). */
-export const NOTIFICATIONS_TABLE_KEY = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  timeToLive: 'expiresAt',
-  /** The delivery log by status and time (GET /notifications?status=&since=). */
-  listIndex: { indexName: 'byStatus', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-} as const;
 
 /** Exactly the table calls each access needs. */
 export const NOTIFICATIONS_TABLE_ACTIONS: Readonly<Record<Exclude<NotificationAccess, 'none'>, readonly string[]>> = {
@@ -115,23 +108,25 @@ export class ServiceNotifications extends Construct {
   }
 
   private createTable(props: ServiceNotificationsProps): dynamodb.Table {
-    const { partitionKey, sortKey, timeToLive, listIndex } = NOTIFICATIONS_TABLE_KEY;
+    const { partitionKey, sortKey, indexes } = NOTIFICATIONS_TABLE_KEY;
     const table = new dynamodb.Table(this, 'Table', {
       tableName: `${props.prefix}-notifications`,
       partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: timeToLive,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
     });
-    table.addGlobalSecondaryIndex({
-      indexName: listIndex.indexName,
-      partitionKey: { name: listIndex.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: listIndex.sortKey, type: dynamodb.AttributeType.STRING },
-    });
+    // The delivery log, newest first: by status (GET /notifications?status=), and all of it.
+    for (const index of indexes) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+      });
+    }
     return table;
   }
 
@@ -174,8 +169,7 @@ export class ServiceNotifications extends Construct {
   /** Grants `role` what `access` needs, and nothing of the rest. */
   grant(role: iam.Role, access: NotificationAccess): void {
     if (access === 'none') return;
-    const indexArn = `${this.table.tableArn}/index/${NOTIFICATIONS_TABLE_KEY.listIndex.indexName}`;
-    const onIndex = access === 'publish' ? [] : [indexArn];
+    const onIndex = access === 'publish' ? [] : NOTIFICATIONS_TABLE_KEY.indexes.map((index) => `${this.table.tableArn}/index/${index.indexName}`);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...NOTIFICATIONS_TABLE_ACTIONS[access]], resources: [this.table.tableArn, ...onIndex] }));
     if (access === 'publish' || access === 'redeliver' || access === 'deliver') this.grantSend(role, this.queue);
     if (access === 'publish') this.bus.grantPut(role);

@@ -29,8 +29,8 @@ export function sqsEventQueue(options: { queueUrl: string; client?: SQSClient })
   };
 }
 
-/** The counter's item in the notifications table: one per account, never read but by this update. */
-export const sequenceCounterKey = (account: string): { pk: string; sk: string } => ({ pk: `SEQUENCE#${account}`, sk: 'SEQUENCE' });
+/** The counter's item in the notifications table (the same as dynamodb-store.ts's nextSequenceNumber). */
+const sequenceCounterKey = (account: string): { pk: string; sk: string } => ({ pk: `SEQ#${account}`, sk: 'SEQ' });
 
 /** One UpdateItem (ADD) reserves `count` numbers: increasing per account, gaps when a reservation is not used. */
 export function dynamoDbSequenceNumbers(options: { tableName: string; client?: DynamoDBClient }): SequenceNumbers {
@@ -41,13 +41,13 @@ export function dynamoDbSequenceNumbers(options: { tableName: string; client?: D
         new UpdateCommand({
           TableName: options.tableName,
           Key: sequenceCounterKey(account),
-          UpdateExpression: 'ADD #last :count',
-          ExpressionAttributeNames: { '#last': 'last' },
+          UpdateExpression: 'ADD #value :count',
+          ExpressionAttributeNames: { '#value': 'value' },
           ExpressionAttributeValues: { ':count': count },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      const last = z.object({ last: z.number() }).parse(answer.Attributes).last;
+      const last = z.object({ value: z.number() }).parse(answer.Attributes).value;
       return Array.from({ length: count }, (_, index) => last - count + 1 + index);
     },
   };

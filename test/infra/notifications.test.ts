@@ -106,14 +106,10 @@ describe.each(STAGES_UNDER_TEST)('notifications of stage %s', (stage) => {
     expect(flatten(envOf(json, name('notification-delivery'))['NOTIFICATIONS_DLQ_URL'])).toContain(dlqId);
   });
 
-  it('the notifications table: on demand, point-in-time recovery, TTL, a list index; kept in a retained stage', () => {
+  it('the notifications table: on demand, point-in-time recovery, the store\'s two list indexes; kept in a retained stage', () => {
     const [, table] = named(json, 'AWS::DynamoDB::Table', 'TableName', name('notifications'));
-    expect(props(table)).toMatchObject({
-      BillingMode: 'PAY_PER_REQUEST',
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-    });
-    expect(props<{ GlobalSecondaryIndexes: { IndexName: string }[] }>(table).GlobalSecondaryIndexes.map((i) => i.IndexName)).toEqual(['byStatus']);
+    expect(props(table)).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+    expect(props<{ GlobalSecondaryIndexes: { IndexName: string }[] }>(table).GlobalSecondaryIndexes.map((i) => i.IndexName)).toEqual(['byStatus', 'byCreatedAt']);
     expect(table.DeletionPolicy).toBe(stage === 'prod' ? 'Retain' : 'Delete');
   });
 });

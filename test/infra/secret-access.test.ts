@@ -113,7 +113,8 @@ describe.each(STAGES_UNDER_TEST)("who can read the InvoiceXpress secret (stage %
     expect(readers).toEqual(expected);
     expect(readers).not.toContain(roleOf(json, `ix-sequences-${stage}-rollover-run-record`));
     const others = FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).map((spec) => spec.entry).sort();
-    expect(others).toEqual(['notification-delivery', 'notification-get', 'notification-redeliver', 'notifications-list', 'notifications-redeliver', 'rollover-run-record']);
+    expect(others).toEqual(expect.arrayContaining(['notification-delivery', 'rollover-run-record']));
+    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).every((spec) => spec.entry === 'rollover-run-record' || spec.notifications !== undefined)).toBe(true);
   });
 
   it('the webhooks secret: only the delivery function, never a function that calls InvoiceXpress nor an administrator', () => {
