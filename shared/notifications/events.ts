@@ -4,7 +4,7 @@ import { alarmFor } from '../rollover/notify.ts';
 import type { RolloverTrigger } from '../rollover/schemas.ts';
 import * as z from '../zod.ts';
 import { EVENT_TYPES, MAX_EVENT_BYTES, eventBody } from './model.ts';
-import type { EventType, NotificationEvent } from './model.ts';
+import type { EventType } from './model.ts';
 
 /**
  * The events the service tells (docs/contract.md, "Events"): what each type's `data` holds, and
@@ -193,9 +193,4 @@ export function sealEvents(drafts: readonly EventDraft[], context: EventContext,
 
 export function eventBytes(event: ServiceEvent): number {
   return Buffer.byteLength(eventBody(event));
-}
-
-/** A sealed event is a NotificationEvent (model.ts) with its type's data. */
-export function asNotificationEvent(event: ServiceEvent): NotificationEvent {
-  return event;
 }
