@@ -65,7 +65,13 @@ export class IxSequencesStack extends Stack {
       removalPolicy,
     });
     this.logMetrics = new LogMetrics(this, 'LogMetrics', { prefix, namespace: `IxSequences/${config.stage}`, functions: this.functions });
-    this.alarms = new ServiceAlarms(this, 'Alarms', {
+    this.alarms = this.createAlarms(config, prefix, removalPolicy);
+    this.dashboard = this.createDashboard(config, prefix);
+    this.addOutputs(prefix);
+  }
+
+  private createAlarms(config: StageConfig, prefix: string, removalPolicy: RemovalPolicy): ServiceAlarms {
+    return new ServiceAlarms(this, 'Alarms', {
       config,
       prefix,
       stage: this.api.api.deploymentStage,
@@ -74,7 +80,10 @@ export class IxSequencesStack extends Stack {
       logMetrics: this.logMetrics,
       removalPolicy,
     });
-    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
+  }
+
+  private createDashboard(config: StageConfig, prefix: string): ServiceDashboard {
+    return new ServiceDashboard(this, 'Dashboard', {
       prefix,
       api: this.api.api,
       routes: this.functions.apiFunctions.flatMap((f) => f.routes),
@@ -86,6 +95,10 @@ export class IxSequencesStack extends Stack {
       lockHeldSeconds: config.alarms.lockHeldSeconds,
     });
 
+  }
+
+  /** What operators and callers look up after a deploy. */
+  private addOutputs(prefix: string): void {
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the IAM-signed API (also in SSM, ApiUrlParameterName)' });
     new CfnOutput(this, 'ApiUrlParameterName', { value: this.api.urlParameter.parameterName, description: 'SSM parameter holding the API URL' });
     for (const level of ACCESS_LEVELS) {
