@@ -12,7 +12,8 @@ import { createNotificationsTable } from './dynamodb-store.ts';
 import { endpointsFromEnvironment } from './endpoints.ts';
 import { NotificationMessageSchema } from './model.ts';
 import { retryWaits } from './schedule.ts';
-import { hideMessage, sqsClient, sqsDeadLetterQueue } from './sqs-queue.ts';
+import { hideMessage, sqsClient, sqsDeadLetterQueue, sqsNotificationQueue } from './sqs-queue.ts';
+import { EventMessageSchema, fanOut } from './publisher.ts';
 
 /** The delivery function's configuration (parsed at cold start; a bad value fails it by name). */
 const DeliveryEnvSchema = z.object({
@@ -65,8 +66,16 @@ function createDeliveryService(options: DeliveryServiceOptions): DeliveryService
     logger: options.logger,
     ...options.deps,
   };
+  const queue = sqsNotificationQueue(env.NOTIFICATIONS_QUEUE_URL, sqs);
   return {
     async processRecord(record) {
+      // A new event (publisher.ts): one notification per endpoint that wants it, each queued on its own schedule.
+      const published = EventMessageSchema.safeParse(safeJson(record.body));
+      if (published.success) {
+        const notifications = await fanOut(published.data.event, await deps.endpoints.all(), deps.store, (deps.now ?? (() => new Date()))());
+        await Promise.all(notifications.map((notification) => queue.send(notification.id)));
+        return;
+      }
       const message = NotificationMessageSchema.safeParse(safeJson(record.body));
       if (!message.success) {
         // Never a notification of ours: kept out of the retries (the body is not logged).

@@ -98,6 +98,9 @@ export const RolloverResultSchema = z
       .check(z.describe('Why the run left the account as it is although it is not what the run would make it')),
     fallback: z.optional(RolloverFallbackSchema),
     failure: z.optional(RolloverFailureSchema),
+    previousDefault: z
+      .optional(z.object({ id: z.int(), serie: z.string() }))
+      .check(z.describe('The serie that was the default before this run made its serie the default (set only by that run)')),
     calls: z.optional(RolloverCallsSchema),
   })
   .check(

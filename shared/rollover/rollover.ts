@@ -105,6 +105,8 @@ class Run {
   #sequence: Sequence | null = null;
   #serie: string;
   #note: string | undefined;
+  /** The default this run switched away from (for the serie.activated event). */
+  #previousDefault: { id: number; serie: string } | undefined;
 
   constructor(options: RunRolloverOptions) {
     this.options = options;
@@ -183,6 +185,8 @@ class Run {
   }
 
   switchedDefault(sequence: Sequence): void {
+    const before = this.#state.sequences.find((known) => known.isDefault && known.id !== sequence.id);
+    if (before !== undefined) this.#previousDefault = { id: before.id, serie: before.serie };
     this.#state = { ...this.#state, sequences: markDefault(this.#state.sequences, sequence.id), fresh: new Set() };
     this.#sequence = { ...sequence, isDefault: true };
     this.#serie = sequence.serie;
@@ -221,6 +225,7 @@ class Run {
       ...(this.#note === undefined ? {} : { note: this.#note }),
       ...(fallback === undefined ? {} : { fallback }),
       ...(failure === undefined ? {} : { failure }),
+      ...(this.#previousDefault === undefined ? {} : { previousDefault: this.#previousDefault }),
       calls: this.#calls,
     };
   }

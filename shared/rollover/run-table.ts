@@ -8,6 +8,8 @@ import { RolloverRunRecordSchema, RolloverRunSummarySchema } from './result.ts';
 import { yearOfRunId } from './run-store.ts';
 import type { LockAttempt, LockKey, RunHolder, RunStore } from './run-store.ts';
 import type { RolloverRunRecord, RolloverRunSummary } from './result.ts';
+import { NotificationEventSchema } from '../notifications/model.ts';
+import type { OutboxEntry, RunOutboxFields, RunOutboxStore } from '../notifications/run-outbox.ts';
 import { issueFields } from '../zod-issues.ts';
 
 /**
@@ -82,7 +84,38 @@ async function acquireLock(table: Table, key: LockKey, holder: RunHolder, leaseM
   throw new Error('The run lock was released twice while this run tried to take it');
 }
 
-export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore {
+const OutboxEntrySchema = z.object({
+  runId: z.string(),
+  status: z.enum(['running', 'finished']),
+  phase: z.string(),
+  events: z.optional(z.array(NotificationEventSchema)),
+  eventsPublishedAt: z.optional(z.string()),
+  recoveredBy: z.optional(z.string()),
+});
+
+/** Every run of the year with its outbox fields (shared/notifications/run-outbox.ts), every page. */
+async function outboxOf({ documents, TableName }: Table, key: LockKey): Promise<OutboxEntry[]> {
+  const entries: OutboxEntry[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const answer = await documents.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+        ExpressionAttributeValues: { ':pk': partition(key), ':run': 'RUN#' },
+        ProjectionExpression: 'runId, #status, phase, events, eventsPublishedAt, recoveredBy',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of answer.Items ?? []) entries.push(parseItem(OutboxEntrySchema, item, 'run record'));
+    ExclusiveStartKey = answer.LastEvaluatedKey;
+  } while (ExclusiveStartKey !== undefined);
+  return entries;
+}
+
+export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore & RunOutboxStore {
   const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -108,8 +141,17 @@ export function createRunTable(options: { tableName: string; client?: DynamoDBCl
       }
     },
 
-    async saveRun(account, record): Promise<void> {
-      await documents.send(new PutCommand({ TableName, Item: { pk: partition({ account, year: record.year }), sk: runKey(record.runId), ...record } }));
+    async saveRun(account, record, outbox?: RunOutboxFields): Promise<void> {
+      const item = { pk: partition({ account, year: record.year }), sk: runKey(record.runId), ...record, ...outbox };
+      await documents.send(new PutCommand({ TableName, Item: item }));
+    },
+
+    outboxOf: (key) => outboxOf(table, key),
+
+    async markRun(account, year, runId, fields): Promise<void> {
+      const answer = await documents.send(new GetCommand({ TableName, Key: { pk: partition({ account, year }), sk: runKey(runId) }, ConsistentRead: true }));
+      if (answer.Item === undefined) return;
+      await documents.send(new PutCommand({ TableName, Item: { ...answer.Item, ...fields } }));
     },
 
     async getRun(account, runId): Promise<RolloverRunRecord | undefined> {
