@@ -3,18 +3,20 @@ import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalDynamo } from '../local/dynamodb.ts';
 import { startLocalDelivery, startLocalNotificationQueues } from '../local/notifications.ts';
-import { createNotificationsTable } from '../shared/notifications/dynamodb-store.ts';
-import { parseEndpoints } from '../shared/notifications/endpoints.ts';
-import { newNotification, NotificationEventSchema } from '../shared/notifications/model.ts';
-import { sqsNotificationQueue } from '../shared/notifications/sqs-queue.ts';
+import { printingBus } from '../shared/notifications/event-bus.ts';
+import { NotificationEventSchema } from '../shared/notifications/model.ts';
+import { dynamoDbSequenceNumbers, sqsEventQueue } from '../shared/notifications/publish-adapters.ts';
+import { createPublisher } from '../shared/notifications/publisher.ts';
 import { median, percentile } from './stats.ts';
 
 /**
  * From change to first attempt, through the local queue: for each event, the clock starts when
- * the publisher's work starts (the notification put in the table on dynalite, then its message
- * sent to the loopback SQS, both through the real SDK) and stops when the local receiver gets the
- * first POST, after the poller has handed the message to the delivery function's own handler
- * (functions/notification-delivery.ts, one container) and it has read the table, signed and sent.
+ * the publisher's work starts (its sequence number reserved in the notifications table on
+ * dynalite, the event's message sent to the loopback SQS, the bus: all as publisher.ts does, through
+ * the real SDK) and stops when the local receiver gets the first POST: the poller has handed the
+ * event's message to the delivery function's own handler (functions/notification-delivery.ts, one
+ * container), which fanned it out (a notification put, its message queued), got that message back,
+ * read the table, signed and sent.
  * Events are spaced (`--gap-ms`) so each one measures latency, not a queue backlog.
  * `node bench/notifications.ts [--events 300] [--gap-ms 20]`.
  */
@@ -24,7 +26,7 @@ export interface ChangeToFirstAttempt {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** Of it, the publisher's part (put + send). */
+  /** Of it, the publisher's part (counter, queue, bus). */
   publishP50Ms: number;
   publishP99Ms: number;
 }
@@ -37,19 +39,19 @@ export async function measureChangeToFirstAttempt(options: { events: number; gap
   Object.assign(process.env, { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, LOCAL_RUN: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' });
   const delivery = await startLocalDelivery({ queues, dynamo, handler: 'module' });
   const sqs = new SQSClient({ endpoint: queues.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const store = createNotificationsTable({ tableName: queues.tableName, client: dynamo.client });
-  const queue = sqsNotificationQueue(queues.queueUrl, sqs);
-  const [endpoint] = parseEndpoints(delivery.environment['IX_WEBHOOKS'] ?? '[]');
+  const numbers = dynamoDbSequenceNumbers({ tableName: queues.tableName, client: dynamo.client });
+  const publisher = createPublisher({ queue: sqsEventQueue({ queueUrl: queues.queueUrl, client: sqs }), bus: printingBus(() => undefined), numbers });
   const receiver = delivery.receiver;
-  if (endpoint === undefined || receiver === undefined) throw new Error('no local endpoint');
+  if (receiver === undefined) throw new Error('no local receiver');
   const started = new Map<string, number>();
   const published: number[] = [];
   const total = options.events + (options.warmup ?? 20);
   for (let index = 0; index < total; index++) {
-    const event = NotificationEventSchema.parse({ id: `evt_bench_${String(index)}`, type: 'serie.activated', timestamp: new Date().toISOString(), data: { version: 1, account: 'bench', stage: 'bench', sequenceNumber: index + 1 } });
     const t0 = performance.now();
-    await store.putNew(newNotification(event, endpoint, new Date()));
-    await queue.send(`${event.id}.${endpoint.id}`);
+    const [sequenceNumber] = await numbers.reserve('bench', 1);
+    const event = NotificationEventSchema.parse({ id: `evt_bench_${String(index)}`, type: 'serie.activated', timestamp: new Date().toISOString(), data: { version: 1, account: 'bench', stage: 'bench', sequenceNumber } });
+    const report = await publisher.publish([event]);
+    if (!report.queued) throw new Error(`not queued: ${(report.problems ?? []).join('; ')}`);
     if (index >= total - options.events) {
       started.set(event.id, t0);
       published.push(performance.now() - t0);
@@ -82,6 +84,6 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   console.log(`Change to first attempt through the local queue (Node ${process.version}, ${String(cpus().length)} cores, load ${loadavg()[0]?.toFixed(2) ?? '?'}), ${String(result.events)} events:`);
   console.log('| | p50 | p99 | max |\n|---|---|---|---|');
   console.log(`| change → first attempt received | ${ms(result.p50Ms)} | ${ms(result.p99Ms)} | ${ms(result.maxMs)} |`);
-  console.log(`| of which the publisher (put + send) | ${ms(result.publishP50Ms)} | ${ms(result.publishP99Ms)} | |`);
+  console.log(`| of which the publisher (counter + queue + bus) | ${ms(result.publishP50Ms)} | ${ms(result.publishP99Ms)} | |`);
   process.exit(0);
 }

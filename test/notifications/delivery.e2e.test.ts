@@ -7,16 +7,19 @@ import { createNotificationsTable } from '../../shared/notifications/dynamodb-st
 import { parseEndpoints } from '../../shared/notifications/endpoints.ts';
 import { newNotification } from '../../shared/notifications/model.ts';
 import type { Notification, NotificationStatus } from '../../shared/notifications/model.ts';
-import { sqsNotificationQueue } from '../../shared/notifications/sqs-queue.ts';
+import { printingBus } from '../../shared/notifications/event-bus.ts';
+import { dynamoDbSequenceNumbers, sqsEventQueue } from '../../shared/notifications/publish-adapters.ts';
+import { createPublisher } from '../../shared/notifications/publisher.ts';
 import type { NotificationStore } from '../../shared/notifications/store.ts';
 import type { ReceiverBehaviour } from '../../local/webhook-receiver.ts';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { capturingLogger, eventually, seededRandom, testEvent } from './support.ts';
 
 /**
- * Delivery end to end, as `npm start` runs it: notifications put in the table (dynalite) and
- * queued on the loopback SQS, the delivery function's handler run over it by the local poller with
- * real SQS events, the local receiver verifying every signature with standardwebhooks.
+ * Delivery end to end, as `npm start` runs it: events published as the service does (publisher.ts:
+ * event messages on the loopback SQS), the delivery function's handler run over the queue by the
+ * local poller with real SQS events (fanning each event out into a notification in the table on
+ * dynalite, then attempting it), the local receiver verifying every signature with standardwebhooks.
  */
 
 interface Rig {
@@ -38,19 +41,21 @@ async function startRig(options: { schedule: string; behaviour: ReceiverBehaviou
   });
   const store = createNotificationsTable({ tableName: queues.tableName, client: dynamo.client });
   const sqs = new SQSClient({ endpoint: queues.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const queue = sqsNotificationQueue(queues.queueUrl, sqs);
+  const publisher = createPublisher({
+    queue: sqsEventQueue({ queueUrl: queues.queueUrl, client: sqs }),
+    bus: printingBus(() => undefined),
+    numbers: dynamoDbSequenceNumbers({ tableName: queues.tableName, client: dynamo.client }),
+  });
   const [endpoint] = parseEndpoints(delivery.environment['IX_WEBHOOKS'] ?? '[]');
   if (endpoint === undefined) throw new Error('no endpoint');
-  // What the publisher does: the notification in the table, then its message on the queue.
+  // As the service publishes: event messages on the queue (publisher.ts), fanned out by the delivery function.
   const publish = async (count: number): Promise<Notification[]> => {
-    const made = Array.from({ length: count }, () => newNotification(testEvent(), endpoint, new Date()));
-    for (let index = 0; index < made.length; index += 50) {
-      await Promise.all(made.slice(index, index + 50).map(async (n) => {
-        await store.putNew(n);
-        await queue.send(n.id);
-      }));
+    const events = Array.from({ length: count }, () => testEvent());
+    for (let index = 0; index < events.length; index += 100) {
+      const report = await publisher.publish(events.slice(index, index + 100));
+      if (!report.queued) throw new Error(`not queued: ${(report.problems ?? []).join('; ')}`);
     }
-    return made;
+    return events.map((event) => newNotification(event, endpoint, new Date()));
   };
   return {
     dynamo, queues, delivery, store, log, publish,
