@@ -38,18 +38,7 @@ export class ServiceDashboard extends Construct {
     const { logMetrics } = props;
     const fiveMinutes = Duration.minutes(5);
     const quarterHour = Duration.minutes(15);
-    const perRoute = (metricName: string, statistic: string): cloudwatch.IMetric[] =>
-      props.routes.map(
-        (route) =>
-          new cloudwatch.Metric({
-            namespace: 'AWS/ApiGateway',
-            metricName,
-            statistic,
-            period: fiveMinutes,
-            label: `${route.method} ${route.path}`,
-            dimensionsMap: { ApiName: props.api.restApiName, Stage: API_STAGE_NAME, Method: route.method, Resource: route.path },
-          }),
-      );
+    const perRoute = (metricName: string, statistic: string): cloudwatch.IMetric[] => routeMetrics(props, metricName, statistic);
     const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}): cloudwatch.GraphWidget =>
       new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT, ...extra });
 
@@ -94,6 +83,21 @@ export class ServiceDashboard extends Construct {
       ],
     });
   }
+}
+
+/** One API Gateway metric per route (the stage has per-method metrics enabled). */
+function routeMetrics(props: ServiceDashboardProps, metricName: string, statistic: string): cloudwatch.IMetric[] {
+  return props.routes.map(
+    (route) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        statistic,
+        period: Duration.minutes(5),
+        label: `${route.method} ${route.path}`,
+        dimensionsMap: { ApiName: props.api.restApiName, Stage: API_STAGE_NAME, Method: route.method, Resource: route.path },
+      }),
+  );
 }
 
 type Graph = (title: string, left: cloudwatch.IMetric[], extra?: Partial<cloudwatch.GraphWidgetProps>) => cloudwatch.GraphWidget;

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../runtime/dynamodb.ts';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
 import { RolloverPhaseSchema, RolloverTriggerSchema } from './schemas.ts';
 import { RolloverRunRecordSchema, RolloverRunSummarySchema } from './result.ts';
@@ -115,6 +115,43 @@ async function outboxOf({ documents, TableName }: Table, key: LockKey): Promise<
   return entries;
 }
 
+/** Frees the lock if this run still holds it. */
+async function releaseLock({ documents, TableName }: Table, key: LockKey, runId: string): Promise<void> {
+  try {
+    await documents.send(
+      new DeleteCommand({
+        TableName,
+        Key: { pk: partition(key), sk: LOCK },
+        ConditionExpression: 'runId = :runId',
+        ExpressionAttributeValues: { ':runId': runId },
+      }),
+    );
+  } catch (error) {
+    // Our lease expired and another run took the lock: it is theirs now.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Sets outbox fields on a run record in one conditional update (a record that is gone stays gone). */
+async function markRun({ documents, TableName }: Table, key: LockKey, runId: string, fields: RunOutboxFields): Promise<void> {
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  if (entries.length === 0) return;
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName,
+        Key: { pk: partition(key), sk: runKey(runId) },
+        UpdateExpression: `SET ${entries.map((_, index) => `#f${String(index)} = :v${String(index)}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#f${String(index)}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], index) => [`:v${String(index)}`, value])),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
 export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore & RunOutboxStore {
   const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), {
     marshallOptions: { removeUndefinedValues: true },
@@ -125,21 +162,7 @@ export function createRunTable(options: { tableName: string; client?: DynamoDBCl
   return {
     acquire: (key, holder, leaseMs) => acquireLock(table, key, holder, leaseMs),
 
-    async release(key, runId): Promise<void> {
-      try {
-        await documents.send(
-          new DeleteCommand({
-            TableName,
-            Key: { pk: partition(key), sk: LOCK },
-            ConditionExpression: 'runId = :runId',
-            ExpressionAttributeValues: { ':runId': runId },
-          }),
-        );
-      } catch (error) {
-        // Our lease expired and another run took the lock: it is theirs now.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    },
+    release: (key, runId) => releaseLock(table, key, runId),
 
     async saveRun(account, record, outbox?: RunOutboxFields): Promise<void> {
       const item = { pk: partition({ account, year: record.year }), sk: runKey(record.runId), ...record, ...outbox };
@@ -148,11 +171,7 @@ export function createRunTable(options: { tableName: string; client?: DynamoDBCl
 
     outboxOf: (key) => outboxOf(table, key),
 
-    async markRun(account, year, runId, fields): Promise<void> {
-      const answer = await documents.send(new GetCommand({ TableName, Key: { pk: partition({ account, year }), sk: runKey(runId) }, ConsistentRead: true }));
-      if (answer.Item === undefined) return;
-      await documents.send(new PutCommand({ TableName, Item: { ...answer.Item, ...fields } }));
-    },
+    markRun: (account, year, runId, fields) => markRun(table, { account, year }, runId, fields),
 
     async getRun(account, runId): Promise<RolloverRunRecord | undefined> {
       const year = yearOfRunId(runId);
