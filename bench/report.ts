@@ -3,6 +3,7 @@ import { OWN_COST_TARGET } from './attribution.ts';
 import type { BundleReport } from './bundle.ts';
 import { median } from './stats.ts';
 import type { WarmRequest, WarmResult } from './warm.ts';
+import type { ChangeToFirstAttempt } from './notifications.ts';
 
 /**
  * docs/benchmarks.md from one bench run: the tables are built here, the prose (and what the figures
@@ -52,6 +53,7 @@ export interface BenchData {
   /** First Intl.DateTimeFormat with a time zone in a fresh process, ms (median of TIME_ZONE_PROBES). */
   timeZoneFormatterMs?: number | undefined;
   warmPlan: Pick<WarmRequest, 'warmupRequests' | 'timedRequests' | 'heapRequests'>;
+  notifications: ChangeToFirstAttempt & { gapMs: number };
 }
 
 /** Fresh processes the time-zone probe runs. */
@@ -192,6 +194,18 @@ function attributionSection(data: BenchData): string[] {
   ];
 }
 
+function notificationsSection({ notifications: n }: BenchData): string[] {
+  return [
+    prose('notifications', { events: String(n.events), gapMs: String(n.gapMs) }),
+    '',
+    '| | p50 | p99 | max |',
+    '|---|---|---|---|',
+    `| change → first attempt | ${n.p50Ms.toFixed(1)} ms | ${n.p99Ms.toFixed(1)} ms | ${n.maxMs.toFixed(1)} ms |`,
+    `| of which the publisher | ${n.publishP50Ms.toFixed(1)} ms | ${n.publishP99Ms.toFixed(1)} ms | |`,
+    '',
+  ];
+}
+
 function warmSection(data: BenchData): string[] {
   const { warm } = data;
   const lines = [prose('warmHeading'), ''];
@@ -298,6 +312,7 @@ export function renderReport(data: BenchData): string {
     ...attributionSection(data),
     ...warmSection(data),
     ...missedSection(data),
+    ...notificationsSection(data),
     ...bundlesSection(data),
     prose('symbolication'),
     '',

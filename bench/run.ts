@@ -18,6 +18,7 @@ import { startDelayingProxy } from './delaying-proxy.ts';
 import { CHANGE_FUNCTION, CHANGE_VARIANTS, SECRETS_LATENCY_MS } from './variants.ts';
 import { measureWarm } from './warm.ts';
 import { BENCH_BUDGET } from './budget-env.ts';
+import { measureChangeToFirstAttempt } from './notifications.ts';
 
 /**
  * `npm run bench`: what callers feel. For every function, the first response of a fresh process
@@ -136,6 +137,9 @@ try {
   await Promise.all([sandbox.close(), localAws.close(), slowSecrets.close()]);
 }
 const timeZoneFormatterMs = probeTimeZoneFormatter(quick ? 1 : TIME_ZONE_PROBES);
+const NOTIFICATION_PLAN = { events: quick ? 30 : 300, gapMs: 20 };
+log(`notifications: ${String(NOTIFICATION_PLAN.events)} events, change to first attempt through the local queue…`);
+const notifications = { ...(await measureChangeToFirstAttempt(NOTIFICATION_PLAN)), gapMs: NOTIFICATION_PLAN.gapMs };
 
 const rowOf = (variant: ColdVariant, report?: BundleReport): ColdRow => {
   const samples = cold.get(variant) ?? [];
@@ -173,6 +177,7 @@ const data: BenchData = {
     return { ...rowOf(variant, parts[index]), part: part?.part ?? '', how: part?.how ?? 'removed' };
   }),
   warm,
+  notifications,
   warmPlan: WARM,
   timeZoneFormatterMs,
 };

@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { dynamoDbClient } from '../runtime/dynamodb.ts';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput , DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb';
+import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
 import * as z from '../zod.ts';
 import { DeliveryAttemptSchema, EndpointStateSchema, NotificationEventSchema, NotificationSchema } from './model.ts';
 import type { DeliveryAttempt, Notification } from './model.ts';
@@ -165,7 +165,7 @@ async function nextSequenceNumber({ documents, TableName }: Table, account: stri
 }
 
 export function createNotificationsTable(options: { tableName: string; client?: DynamoDBClient }): NotificationStore {
-  const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), { marshallOptions: { removeUndefinedValues: true } });
+  const documents = dynamoDbDocuments(options.client);
   const TableName = options.tableName;
   const table: Table = { documents, TableName };
   return {

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoDbClient } from '../runtime/dynamodb.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
 import { parseEnv } from '../runtime/env.ts';
 import * as z from '../zod.ts';
 import { eventBridgeBus, printingBus } from './event-bus.ts';
@@ -34,7 +34,7 @@ const sequenceCounterKey = (account: string): { pk: string; sk: string } => ({ p
 
 /** One UpdateItem (ADD) reserves `count` numbers: increasing per account, gaps when a reservation is not used. */
 export function dynamoDbSequenceNumbers(options: { tableName: string; client?: DynamoDBClient }): SequenceNumbers {
-  const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient());
+  const documents = dynamoDbDocuments(options.client);
   return {
     async reserve(account, count) {
       const answer = await documents.send(

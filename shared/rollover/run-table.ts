@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../runtime/dynamodb.ts';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
+import type { DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
 import { RolloverPhaseSchema, RolloverTriggerSchema } from './schemas.ts';
 import { RolloverRunRecordSchema, RolloverRunSummarySchema } from './result.ts';
@@ -153,9 +154,7 @@ async function markRun({ documents, TableName }: Table, key: LockKey, runId: str
 }
 
 export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore & RunOutboxStore {
-  const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const documents = dynamoDbDocuments(options.client);
   const TableName = options.tableName;
   const table: Table = { documents, TableName, now: options.now ?? Date.now };
 

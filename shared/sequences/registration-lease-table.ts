@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../runtime/dynamodb.ts';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SequenceSchema } from './sequence.ts';
 import * as z from '../zod.ts';
 import type { LeaseKey, LeaseState, RegistrationLeases, StoredOutcome } from './registration-lease.ts';
@@ -61,7 +61,7 @@ function stateOf(item: Record<string, unknown> | undefined, nowMs: number): Leas
 }
 
 export function createRegistrationLeaseTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RegistrationLeases {
-  const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), { marshallOptions: { removeUndefinedValues: true } });
+  const documents = dynamoDbDocuments(options.client);
   const TableName = options.tableName;
   const now = options.now ?? Date.now;
   const Key = (key: LeaseKey) => ({ pk: partition(key), sk: SORT_KEY });
