@@ -26,8 +26,10 @@ const context = {
 const wallClock = (): number => performance.timeOrigin + performance.now();
 const { handler } = (await import(pathToFileURL(bundleFile).href)) as { handler: Handler };
 const loadedAt = wallClock();
-const result = (await handler(JSON.parse(eventJson), context)) as { statusCode?: number; outcome?: string } | undefined;
+const result = (await handler(JSON.parse(eventJson), context)) as { statusCode?: number; outcome?: string; batchItemFailures?: unknown[] } | undefined;
+// An SQS handler answers its partial batch failures.
+const batch = result?.batchItemFailures === undefined ? undefined : `batch:${String(result.batchItemFailures.length)} failed`;
 const answeredAt = wallClock();
-writeSync(3, JSON.stringify({ loadedAt, answeredAt, answer: result?.statusCode ?? result?.outcome ?? null }));
+writeSync(3, JSON.stringify({ loadedAt, answeredAt, answer: result?.statusCode ?? result?.outcome ?? batch ?? null }));
 // Open sockets and timers would keep the process alive; the sample is over.
 process.exit(0);

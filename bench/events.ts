@@ -60,16 +60,65 @@ export const FUNCTION_EVENTS: Record<string, EventFactory> = {
   'rollover-status': () => apiEvent('rolloverStatus', `/rollover/${String(DONE_YEAR)}`, { year: String(DONE_YEAR) }),
   'rollover-run-record': () =>
     apiEvent('rolloverRunRecord', `/rollover/runs/${NO_SUCH_RUN}`, { runId: NO_SUCH_RUN }),
+  // The delivery log: an empty one lists nothing, an unknown id is 404 (one read of the table each).
+  'notifications-list': () => apiEvent('listNotifications', '/notifications', null),
+  'notification-get': () => apiEvent('getNotification', `/notifications/${NO_SUCH_NOTIFICATION}`, { id: NO_SUCH_NOTIFICATION }),
+  'notification-redeliver': () => apiEvent('redeliverNotification', `/notifications/${NO_SUCH_NOTIFICATION}/redeliver`, { id: NO_SUCH_NOTIFICATION }),
+  'notifications-redeliver': () => apiEvent('redeliverNotifications', '/notifications/redeliver', null, { status: 'failed', since: '2026-01-01T00:00:00Z' }),
+  // An SQS batch of one new event; the bench configures no endpoint, so the fan-out puts nothing.
+  'notification-delivery': (sample) => sqsEvent({ event: benchEvent(sample) }),
   // EventBridge Scheduler's payload (the schedule's input with <aws.scheduler.scheduled-time>).
   'rollover-scheduled': () => ({ phase: 'verify', scheduledTime: `${String(DONE_YEAR)}-01-01T01:00:00Z`, schedule: 'ix-sequences-bench-verify' }),
 };
+
+const NO_SUCH_NOTIFICATION = 'evt_bench_1.ep_nosuch';
+
+function benchEvent(sample: number): unknown {
+  return {
+    id: `evt_bench-${String(sample)}_1`,
+    type: 'serie.created',
+    timestamp: '2026-12-01T09:00:00.000Z',
+    data: { version: 1, account: 'sandbox', stage: 'bench', sequenceNumber: sample + 1 },
+  };
+}
+
+/** An SQS event source batch of one message, as Lambda hands it over. */
+function sqsEvent(body: unknown): unknown {
+  return {
+    Records: [
+      {
+        messageId: '059f36b4-87a3-44ab-83d2-661975830a7d',
+        receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
+        body: JSON.stringify(body),
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1764579600000', SenderId: 'AIDAIENQZJOLO23YVJ4VO', ApproximateFirstReceiveTimestamp: '1764579600001' },
+        messageAttributes: {},
+        md5OfBody: 'e4e68fb7bd0e697a0ae8f1bb342846b3',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:ix-sequences-prod-notifications',
+        awsRegion: 'eu-west-1',
+      },
+    ],
+  };
+}
 
 /** A run id that is well formed and not on record: the record route reads the table (and the secret, for the account). */
 const NO_SUCH_RUN = `${String(DONE_YEAR)}-20220101T000000000Z-nosuch`;
 
 /** InvoiceXpress calls one first response makes, where not one. */
 // create: list (the default before), create, get (did InvoiceXpress make it the default?).
-export const INVOICEXPRESS_CALLS: Record<string, number> = { 'create-sequence': 3, 'rollover-run': 2, 'rollover-scheduled': 2, 'rollover-run-record': 0 };
+export const INVOICEXPRESS_CALLS: Record<string, number> = {
+  'create-sequence': 3,
+  // set_current: the get, and the list beside it (the previous default, for serie.activated).
+  'set-current-sequence': 2,
+  'rollover-run': 2,
+  'rollover-scheduled': 2,
+  'rollover-run-record': 0,
+  'notifications-list': 0,
+  'notification-get': 0,
+  'notification-redeliver': 0,
+  'notifications-redeliver': 0,
+  'notification-delivery': 0,
+};
 
 /** What a function's first response must be, for the sample to count. */
 export const EXPECTED_ANSWER: Record<string, number | string> = {
@@ -82,4 +131,9 @@ export const EXPECTED_ANSWER: Record<string, number | string> = {
   'rollover-status': 200,
   'rollover-run-record': 404,
   'rollover-scheduled': 'already_done',
+  'notifications-list': 200,
+  'notification-get': 404,
+  'notification-redeliver': 404,
+  'notifications-redeliver': 200,
+  'notification-delivery': 'batch:0 failed',
 };

@@ -82,6 +82,8 @@ const functionEnv: Record<string, string> = {
   SECRET_TTL_SECONDS: '300',
   IX_TIMEOUT_MS: '8000',
   POWERTOOLS_LOG_LEVEL: 'INFO',
+  // The delivery function's endpoints: none, so its sample is the fan-out's table write without a POST.
+  IX_WEBHOOKS: '[]',
   BENCH_FLOOR_API_KEY: sandbox.apiKey,
 };
 const counters = { invoiceXpress: () => sandbox.requests.length, secretReads: () => secrets.calls };
