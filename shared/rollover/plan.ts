@@ -101,7 +101,7 @@ function describeDefault(sequence: Sequence, year: number): string {
   const status = sequence.registered ? 'registered with AT' : 'NOT registered with AT (documents cannot be issued legally)';
   return (
     `the default serie '${sequence.serie}' names ${String(yearNamedBy(sequence.serie))}, not earlier than ${String(year)}, ` +
-    `and is not one of the configured names: a later year's serie or a person's choice, left as it is (${status})`
+    `and is not one of the default family's configured names: a later year's serie, another family's, or a person's choice, left as it is (${status})`
   );
 }
 
