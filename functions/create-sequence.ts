@@ -1,5 +1,7 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
 import { sequenceRoutes } from '../shared/http/sequence-routes.ts';
+import { draftsOfCreate } from '../shared/notifications/events.ts';
+import { routeEventsFromEnv } from '../shared/notifications/route-events.ts';
 import { RegistrationEnvSchema } from '../shared/runtime/env.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 import { createSequence } from '../shared/sequences/operations.ts';
@@ -7,18 +9,23 @@ import { createRegistrationLeaseTable } from '../shared/sequences/registration-l
 
 const runtime = createServiceRuntime(RegistrationEnvSchema);
 const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+const events = routeEventsFromEnv();
 
 /**
  * POST /sequences (with `default: true` it registers, holding the sequence's lease in the run
  * table). A default InvoiceXpress moved to the new serie is put back and named in `restoredDefault`.
+ * Events: serie.created; with `default: true` also serie.registered and serie.activated.
  */
-export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body, deadline }) => {
-  const { sequence, restoredDefault } = await runtime.session.run({ deadline }, (client, secret) =>
-    createSequence(client, { serie: body.serie, isDefault: body.default }, {
+export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body, deadline, requestId }) => {
+  const { created, account } = await runtime.session.run({ deadline }, async (client, secret) => ({
+    account: secret.accountName,
+    created: await createSequence(client, { serie: body.serie, isDefault: body.default }, {
       deadline,
       settleMs: runtime.env.REGISTER_SETTLE_MS,
       lease: { leases, account: secret.accountName, via: 'create' },
     }),
-  );
+  }));
+  const { sequence, restoredDefault, previousDefault } = created;
+  await events.publish(draftsOfCreate({ sequence }, { isDefault: body.default, previousDefault }, new Date().toISOString()), { account, requestId });
   return restoredDefault === undefined ? { sequence } : { sequence, restoredDefault };
 });

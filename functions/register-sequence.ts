@@ -1,5 +1,7 @@
 import { createHttpHandler } from '../shared/http/handler.ts';
 import { sequenceRoutes } from '../shared/http/sequence-routes.ts';
+import { draftsOfRegister } from '../shared/notifications/events.ts';
+import { routeEventsFromEnv } from '../shared/notifications/route-events.ts';
 import { RegistrationEnvSchema } from '../shared/runtime/env.ts';
 import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 import { registerSequence } from '../shared/sequences/operations.ts';
@@ -7,14 +9,14 @@ import { createRegistrationLeaseTable } from '../shared/sequences/registration-l
 
 const runtime = createServiceRuntime(RegistrationEnvSchema);
 const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+const events = routeEventsFromEnv();
 
-/** PUT /sequences/{id}/register: one registration per sequence at a time (its lease in the run table). */
-export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ params, deadline }) => ({
-  sequence: await runtime.session.run({ deadline }, (client, secret) =>
-    registerSequence(client, params.id, {
-      deadline,
-      settleMs: runtime.env.REGISTER_SETTLE_MS,
-      lease: { leases, account: secret.accountName, via: 'register' },
-    }),
-  ),
-}));
+/** PUT /sequences/{id}/register: one registration per sequence at a time (its lease in the run table); serie.registered when this request sent it. */
+export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ params, deadline, requestId }) => {
+  const { outcome, account } = await runtime.session.run({ deadline }, async (client, secret) => ({
+    account: secret.accountName,
+    outcome: await registerSequence(client, params.id, { deadline, settleMs: runtime.env.REGISTER_SETTLE_MS, lease: { leases, account: secret.accountName, via: 'register' } }),
+  }));
+  await events.publish(draftsOfRegister(outcome, new Date().toISOString()), { account, requestId });
+  return { sequence: outcome.sequence };
+});

@@ -2,9 +2,9 @@ import { routes } from '../shared/http/routes.ts';
 import type { RouteSpec } from '../shared/http/route-spec.ts';
 
 /**
- * Access levels of the API, each including the ones before it: `read` (every GET), `write`
- * (+ the mutating sequence routes: create, register, set_current), `rollover` (+ the mutating
- * rollover routes, i.e. POST /rollover). The one place that decides which level a route needs;
+ * Access levels of the API, each including the ones before it: `read` (every GET, the delivery
+ * log included), `write` (+ the mutating sequence routes: create, register, set_current),
+ * `rollover` (+ the mutating rollover and notification routes: POST /rollover, the redeliveries). The one place that decides which level a route needs;
  * the resource policy, the managed policies and the tests all derive from it.
  */
 export const ACCESS_LEVELS = ['read', 'write', 'rollover'] as const;
@@ -12,10 +12,13 @@ export type AccessLevel = (typeof ACCESS_LEVELS)[number];
 
 type RouteKey = Pick<RouteSpec, 'method' | 'path'>;
 
+/** Paths whose mutating routes need `rollover`: running the rollover, and redelivering notifications (operators' tools). */
+const ROLLOVER_LEVEL_PATHS = ['/rollover', '/notifications'];
+
 /** The level a route needs, from its method and path alone. */
 export function routeAccessLevel(route: RouteKey): AccessLevel {
   if (route.method === 'GET') return 'read';
-  if (route.path === '/rollover' || route.path.startsWith('/rollover/')) return 'rollover';
+  if (ROLLOVER_LEVEL_PATHS.some((path) => route.path === path || route.path.startsWith(`${path}/`))) return 'rollover';
   return 'write';
 }
 

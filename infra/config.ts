@@ -90,6 +90,11 @@ const AlarmConfigSchema = z.strictObject({
   api5xxPeriods: z._default(z.int().check(z.minimum(2), z.maximum(12)), 3),
   /** A rollover lock held (or found held) longer than this raises the lock alarm. */
   lockHeldSeconds: z._default(z.int().check(z.minimum(30), z.maximum(3_600)), 240),
+  /**
+   * The notification queue's oldest message older than this raises an alarm. A message lives
+   * through its whole retry schedule (4 days), so the default is that and 4 hours.
+   */
+  notificationAgeHours: z._default(z.int().check(z.minimum(1), z.maximum(336)), 100),
 });
 
 const StageConfigSchema = z.strictObject({

@@ -6,6 +6,8 @@ import type { StageConfig } from './config.ts';
 import { ServiceAlarms } from './constructs/alarms.ts';
 import { ServiceApi } from './constructs/api.ts';
 import { ServiceDashboard } from './constructs/dashboard.ts';
+import { ServiceEventBus } from './constructs/event-bus.ts';
+import { ServiceNotifications } from './constructs/notifications.ts';
 import { ServiceFunctions } from './constructs/functions.ts';
 import { LogMetrics } from './constructs/log-metrics.ts';
 import { RolloverRunTable } from './constructs/run-table.ts';
@@ -23,6 +25,8 @@ export interface IxSequencesStackProps extends StackProps {
 export class IxSequencesStack extends Stack {
   readonly secret: ServiceSecret;
   readonly runTable: RolloverRunTable;
+  readonly eventBus: ServiceEventBus;
+  readonly notifications: ServiceNotifications;
   readonly functions: ServiceFunctions;
   readonly api: ServiceApi;
   readonly rollover: RolloverSchedules;
@@ -40,8 +44,19 @@ export class IxSequencesStack extends Stack {
 
     this.secret = new ServiceSecret(this, 'Secret', { config, removalPolicy });
     this.runTable = new RolloverRunTable(this, 'RunTable', { prefix, removalPolicy });
-    this.functions = new ServiceFunctions(this, 'Functions', { config, prefix, secret: this.secret, runTable: this.runTable, removalPolicy });
+    this.eventBus = new ServiceEventBus(this, 'EventBus', { prefix, removalPolicy });
+    this.notifications = new ServiceNotifications(this, 'Notifications', { config, prefix, bus: this.eventBus, removalPolicy });
+    this.functions = new ServiceFunctions(this, 'Functions', {
+      config,
+      prefix,
+      secret: this.secret,
+      runTable: this.runTable,
+      notifications: this.notifications,
+      removalPolicy,
+    });
     this.secret.restrictDecryptTo(this.functions.invoiceXpressCallers.map((f) => f.fn.role).filter((role) => role !== undefined));
+    this.notifications.attachDelivery(this.functions.delivery.fn);
+    this.notifications.restrictSecretTo([this.functions.delivery.fn.role].filter((role) => role !== undefined));
     this.api = new ServiceApi(this, 'Api', { config, prefix, functions: this.functions, removalPolicy });
     this.rollover = new RolloverSchedules(this, 'Rollover', {
       config,
@@ -50,24 +65,40 @@ export class IxSequencesStack extends Stack {
       removalPolicy,
     });
     this.logMetrics = new LogMetrics(this, 'LogMetrics', { prefix, namespace: `IxSequences/${config.stage}`, functions: this.functions });
-    this.alarms = new ServiceAlarms(this, 'Alarms', {
+    this.alarms = this.createAlarms(config, prefix, removalPolicy);
+    this.dashboard = this.createDashboard(config, prefix);
+    this.addOutputs(prefix);
+  }
+
+  private createAlarms(config: StageConfig, prefix: string, removalPolicy: RemovalPolicy): ServiceAlarms {
+    return new ServiceAlarms(this, 'Alarms', {
       config,
       prefix,
       stage: this.api.api.deploymentStage,
       deadLetterQueue: this.rollover.deadLetterQueue,
+      notifications: this.notifications,
       logMetrics: this.logMetrics,
       removalPolicy,
     });
-    this.dashboard = new ServiceDashboard(this, 'Dashboard', {
+  }
+
+  private createDashboard(config: StageConfig, prefix: string): ServiceDashboard {
+    return new ServiceDashboard(this, 'Dashboard', {
       prefix,
       api: this.api.api,
       routes: this.functions.apiFunctions.flatMap((f) => f.routes),
       logMetrics: this.logMetrics,
       deadLetterQueue: this.rollover.deadLetterQueue,
+      notifications: this.notifications,
+      deliveryFunction: this.functions.delivery.fn,
       alarms: this.alarms.alarms,
       lockHeldSeconds: config.alarms.lockHeldSeconds,
     });
 
+  }
+
+  /** What operators and callers look up after a deploy. */
+  private addOutputs(prefix: string): void {
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the IAM-signed API (also in SSM, ApiUrlParameterName)' });
     new CfnOutput(this, 'ApiUrlParameterName', { value: this.api.urlParameter.parameterName, description: 'SSM parameter holding the API URL' });
     for (const level of ACCESS_LEVELS) {
@@ -77,7 +108,10 @@ export class IxSequencesStack extends Stack {
         exportName: `${prefix}-invoke-${level}-policy-arn`,
       });
     }
-    new CfnOutput(this, 'SecretId', { value: this.secret.secretId, description: 'Secret holding {"accountName","apiKey","webhooks"?}' });
+    new CfnOutput(this, 'SecretId', { value: this.secret.secretId, description: 'Secret holding {"accountName","apiKey"}' });
+    new CfnOutput(this, 'WebhooksSecretId', { value: this.notifications.webhooksSecret.secretArn, description: 'Secret holding the webhook endpoints (a JSON array)' });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName, description: 'Custom event bus of the serie and rollover events (source ix-sequences)' });
+    new CfnOutput(this, 'NotificationsDlqUrl', { value: this.notifications.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'RolloverTableName', { value: this.runTable.table.tableName, description: 'Rollover lock and run records' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'RolloverDlqUrl', { value: this.rollover.deadLetterQueue.queueUrl });

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 import { pascalCase } from '../names.ts';
 import type { LogMetrics } from './log-metrics.ts';
+import type { ServiceNotifications } from './notifications.ts';
 
 /** Where each alarm's description sends the reader for the full procedure. */
 const RUNBOOK = 'docs/deploy.md, "Alarms"';
@@ -21,6 +22,7 @@ export interface ServiceAlarmsProps {
   readonly prefix: string;
   readonly stage: apigw.Stage;
   readonly deadLetterQueue: sqs.IQueue;
+  readonly notifications: ServiceNotifications;
   readonly logMetrics: LogMetrics;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -41,7 +43,7 @@ export class ServiceAlarms extends Construct {
       new SnsAction(this.topic),
       ...config.alarms.topicArns.map((arn, index) => new SnsAction(sns.Topic.fromTopicArn(this, `ExistingTopic${index + 1}`, arn))),
     ];
-    this.alarms = [...rolloverAlarms(props), ...serviceHealthAlarms(props)].map(([name, options]) => this.createAlarm(prefix, name, options, actions));
+    this.alarms = [...rolloverAlarms(props), ...serviceHealthAlarms(props), ...notificationAlarms(props)].map(([name, options]) => this.createAlarm(prefix, name, options, actions));
 
     const subscribed = config.alarms.emails.length + config.alarms.topicArns.length > 0;
     if (config.alarms.expectSubscription && !subscribed) {
@@ -166,5 +168,31 @@ function serviceHealthAlarms({ config, logMetrics, stage }: ServiceAlarmsProps):
           'Rollover runs ended "incomplete" (stopped before finishing, to be resumed) in two consecutive 15-minute periods: the rollover is not getting through. ' +
           `What to do: read the runs' steps (GET /rollover/runs/{runId}) for the step that keeps stopping; usually InvoiceXpress is slow or rate-limiting. The schedules keep retrying; the 01:00 verify pages if the year is still not active. See ${RUNBOOK}.`,
       }],
+  ];
+}
+
+/** Notifications: deliveries whose schedule ran out (dead-letter queue), and a queue that stopped moving. */
+function notificationAlarms({ config, notifications }: ServiceAlarmsProps): AlarmSpec[] {
+  const ageHours = config.alarms.notificationAgeHours;
+  return [
+    ['notifications-dlq-not-empty', {
+      metric: notifications.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      alarmDescription:
+        'A webhook notification exhausted its retry schedule (4 days) and is recorded as failed: a receiver is down or refusing. ' +
+        `What to do: GET /notifications?status=failed names them and their last problem; fix the receiver, then POST /notifications/redeliver {"status":"failed","since":...}; then purge the dead-letter queue. See ${RUNBOOK}.`,
+    }],
+    ['notifications-oldest-message-age', {
+      // A message lives across its retries (waits are visibility timeouts): older than the whole
+      // schedule means deliveries stopped moving (the delivery function failing, or disabled).
+      metric: notifications.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES }),
+      threshold: ageHours * 3600,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      alarmDescription:
+        `The oldest message of the notification queue is older than ${String(ageHours)} h, longer than a delivery's whole schedule: deliveries are stuck. ` +
+        `What to do: read the notification-delivery function's log and errors (the webhooks secret, the table), fix it; messages are kept 14 days. See ${RUNBOOK}.`,
+    }],
   ];
 }

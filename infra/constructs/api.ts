@@ -33,7 +33,7 @@ export function throttlingFor(requestsPerMinute: number): StageThrottling {
 
 /**
  * InvoiceXpress requests one call of each route makes on its usual path (no retries, one list
- * page): set_current and create-as-default read before and after, register reads the state
+ * page): set_current reads (and lists) before and reads after, create-as-default reads before and after, register reads the state
  * before and after, an activation lists, reads and switches. 0: the route never calls InvoiceXpress.
  */
 export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> = {
@@ -41,11 +41,21 @@ export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> =
   getSequence: 1,
   createSequence: 3,
   registerSequence: 3,
-  setCurrentSequence: 3,
+  // get and list (the previous default, for serie.activated) side by side, set_current, get.
+  setCurrentSequence: 4,
   runRollover: 8,
   rolloverStatus: 1,
   rolloverRunRecord: 0,
 };
+
+/** Routes under these paths never call InvoiceXpress (the delivery log and redelivery: the notifications table). */
+const WITHOUT_INVOICEXPRESS = ['/notifications'];
+
+/** What one request of `route` costs InvoiceXpress; undefined when nobody said. */
+export function invoiceXpressCallsOf(route: { operationId: string; path: string }): number | undefined {
+  if (WITHOUT_INVOICEXPRESS.some((path) => route.path === path || route.path.startsWith(`${path}/`))) return 0;
+  return INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId];
+}
 
 /**
  * The API's share of the account's budget a minute: everything but the rollover's reserve
@@ -309,7 +319,7 @@ function assertPolicySize(stack: Stack, policy: iam.PolicyDocument): void {
 function methodThrottling(functions: ServiceFunctions, apiShare: number): Record<string, apigw.MethodDeploymentOptions> {
   const entries = functions.apiFunctions.flatMap((served) =>
     served.routes.flatMap((route) => {
-      const calls = INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId];
+      const calls = invoiceXpressCallsOf(route);
       if (calls === undefined) throw new Error(`${route.operationId}: say how many InvoiceXpress calls it makes (INVOICEXPRESS_CALLS_PER_REQUEST)`);
       if (calls === 0) return [];
       const { rateLimit, burstLimit } = methodThrottlingFor(apiShare, calls);

@@ -1,12 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RouteSpec } from '../../shared/http/route-spec.ts';
 import { API_STAGE_NAME } from '../names.ts';
 import type { LogMetrics } from './log-metrics.ts';
 import { ROLLOVER_OUTCOMES, ROLLOVER_PHASES, UPSTREAM_TROUBLE_KINDS } from './log-metrics.ts';
+import type { ServiceNotifications } from './notifications.ts';
 
 export interface ServiceDashboardProps {
   readonly prefix: string;
@@ -14,6 +16,8 @@ export interface ServiceDashboardProps {
   readonly routes: readonly RouteSpec[];
   readonly logMetrics: LogMetrics;
   readonly deadLetterQueue: sqs.IQueue;
+  readonly notifications: ServiceNotifications;
+  readonly deliveryFunction: lambda.IFunction;
   readonly alarms: readonly cloudwatch.IAlarm[];
   readonly lockHeldSeconds: number;
 }
@@ -34,18 +38,7 @@ export class ServiceDashboard extends Construct {
     const { logMetrics } = props;
     const fiveMinutes = Duration.minutes(5);
     const quarterHour = Duration.minutes(15);
-    const perRoute = (metricName: string, statistic: string): cloudwatch.IMetric[] =>
-      props.routes.map(
-        (route) =>
-          new cloudwatch.Metric({
-            namespace: 'AWS/ApiGateway',
-            metricName,
-            statistic,
-            period: fiveMinutes,
-            label: `${route.method} ${route.path}`,
-            dimensionsMap: { ApiName: props.api.restApiName, Stage: API_STAGE_NAME, Method: route.method, Resource: route.path },
-          }),
-      );
+    const perRoute = (metricName: string, statistic: string): cloudwatch.IMetric[] => routeMetrics(props, metricName, statistic);
     const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}): cloudwatch.GraphWidget =>
       new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT, ...extra });
 
@@ -80,6 +73,7 @@ export class ServiceDashboard extends Construct {
             leftAnnotations: [{ value: props.lockHeldSeconds, label: 'alarm' }],
           }),
         ],
+        notificationWidgets(props, graph),
         [
           graph('Rollover dead-letter queue (messages)', [
             props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
@@ -89,4 +83,41 @@ export class ServiceDashboard extends Construct {
       ],
     });
   }
+}
+
+/** One API Gateway metric per route (the stage has per-method metrics enabled). */
+function routeMetrics(props: ServiceDashboardProps, metricName: string, statistic: string): cloudwatch.IMetric[] {
+  return props.routes.map(
+    (route) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        statistic,
+        period: Duration.minutes(5),
+        label: `${route.method} ${route.path}`,
+        dimensionsMap: { ApiName: props.api.restApiName, Stage: API_STAGE_NAME, Method: route.method, Resource: route.path },
+      }),
+  );
+}
+
+type Graph = (title: string, left: cloudwatch.IMetric[], extra?: Partial<cloudwatch.GraphWidgetProps>) => cloudwatch.GraphWidget;
+
+/** Notifications: what goes into the queue and how old its oldest message is, the delivery function, the dead letters. */
+function notificationWidgets(props: ServiceDashboardProps, graph: Graph): cloudwatch.GraphWidget[] {
+  const fiveMinutes = Duration.minutes(5);
+  const { queue, deadLetterQueue } = props.notifications;
+  return [
+    graph('Notification queue (messages)', [
+      queue.metricNumberOfMessagesSent({ statistic: 'Sum', period: fiveMinutes, label: 'sent' }),
+      queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'waiting' }),
+      queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'in flight or waiting to retry' }),
+    ], { right: [queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes, label: 'oldest (s)' })] }),
+    graph('Webhook delivery function', [
+      props.deliveryFunction.metricInvocations({ statistic: 'Sum', period: fiveMinutes }),
+      props.deliveryFunction.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
+    ], { right: [props.deliveryFunction.metricDuration({ statistic: 'p99', period: fiveMinutes, label: 'duration p99 (ms)' })] }),
+    graph('Notification dead-letter queue (failed notifications)', [
+      deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
+    ]),
+  ];
 }

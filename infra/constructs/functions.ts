@@ -12,6 +12,8 @@ import { apiRoutes } from '../access.ts';
 import { FUNCTION_BUNDLING } from '../bundling.ts';
 import type { StageConfig } from '../config.ts';
 import { PROJECT_ROOT, SERVICE_NAME, pascalCase } from '../names.ts';
+import { DELIVERY_TIMEOUT } from './notifications.ts';
+import type { NotificationAccess, ServiceNotifications } from './notifications.ts';
 import type { ServiceSecret } from './secret.ts';
 import type { RolloverRunTable, RunTableAccess } from './run-table.ts';
 
@@ -30,6 +32,8 @@ export interface FunctionSpec {
   readonly description?: string;
   /** Reserved (and maximum) concurrency. */
   readonly concurrency?: number;
+  /** What it does with notifications (infra/constructs/notifications.ts); default none. */
+  readonly notifications?: NotificationAccess;
 }
 
 // API Gateway gives up after 29 s: 28 s lets every API function answer its own 504 first (each
@@ -46,15 +50,20 @@ const MEMORY_MB = 512;
 export const FUNCTION_SPECS: readonly FunctionSpec[] = [
   { entry: 'list-sequences', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true },
   { entry: 'get-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true },
-  { entry: 'create-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false, invoiceXpress: true },
-  { entry: 'register-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false, invoiceXpress: true },
-  { entry: 'set-current-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true },
-  { entry: 'rollover-run', timeout: API_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true },
+  // The functions that change the account publish its events (sequence numbers, queue, bus).
+  { entry: 'create-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false, invoiceXpress: true, notifications: 'publish' },
+  { entry: 'register-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false, invoiceXpress: true, notifications: 'publish' },
+  { entry: 'set-current-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true, notifications: 'publish' },
+  { entry: 'rollover-run', timeout: API_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true, notifications: 'publish' },
   { entry: 'rollover-status', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: true, invoiceXpress: true },
   // Reads a run record by key: needs the account's name (configuration), not its API key.
   { entry: 'rollover-run-record', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: false, invoiceXpress: false },
   // One run at a time: a second scheduled event waits (Lambda retries throttled events itself).
-  { entry: 'rollover-scheduled', timeout: SCHEDULED_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true, concurrency: 1, description: 'yearly rollover, invoked by EventBridge Scheduler' },
+  { entry: 'rollover-scheduled', timeout: SCHEDULED_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true, concurrency: 1, notifications: 'publish', description: 'yearly rollover, invoked by EventBridge Scheduler' },
+  // The delivery log and redelivery routes (notifications-list, notification-get: 'read';
+  // notification-redeliver, notifications-redeliver: 'redeliver') get their lines with their functions.
+  // The only reader of the webhooks secret: signs and POSTs every attempt, from the notification queue.
+  { entry: 'notification-delivery', timeout: DELIVERY_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'deliver', description: 'webhook deliveries, from the notification queue' },
 ];
 
 function assertLocalEsbuild(): void {
@@ -80,6 +89,7 @@ export interface ServiceFunctionsProps {
   readonly prefix: string;
   readonly secret: ServiceSecret;
   readonly runTable: RolloverRunTable;
+  readonly notifications: ServiceNotifications;
   readonly removalPolicy: RemovalPolicy;
   readonly specs?: readonly FunctionSpec[];
 }
@@ -121,6 +131,13 @@ export class ServiceFunctions extends Construct {
   /** The functions that call InvoiceXpress: the only roles that may read the secret. */
   get invoiceXpressCallers(): readonly ServiceFunction[] {
     return this.all.filter((f) => f.spec.invoiceXpress);
+  }
+
+  /** The function that delivers webhooks: the only role that may read the webhooks secret. */
+  get delivery(): ServiceFunction {
+    const found = this.all.filter((f) => f.spec.notifications === 'deliver');
+    if (found.length !== 1 || found[0] === undefined) throw new Error(`expected one delivery function, found ${String(found.length)}`);
+    return found[0];
   }
 
   /** The functions that run rollovers (they write one log line per run). */
@@ -184,6 +201,7 @@ export class ServiceFunctions extends Construct {
       props.runTable.grantBudget(role, config.invoiceXpressAccount);
     }
     props.runTable.grant(role, spec.runTable, config.invoiceXpressAccount);
+    props.notifications.grant(role, spec.notifications ?? 'none');
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -194,7 +212,7 @@ export class ServiceFunctions extends Construct {
 }
 
 /** What a function reads from its environment, as its spec says (shared/runtime/env.ts parses it). */
-function environmentOf(spec: FunctionSpec, { config, secret, runTable }: ServiceFunctionsProps): Record<string, string> {
+function environmentOf(spec: FunctionSpec, { config, secret, runTable, notifications }: ServiceFunctionsProps): Record<string, string> {
   const environment: Record<string, string> = {
     STAGE: config.stage,
     POWERTOOLS_LOG_LEVEL: config.logLevel,
@@ -216,6 +234,7 @@ function environmentOf(spec: FunctionSpec, { config, secret, runTable }: Service
     // The run table's keys start with the account's name (shared/rollover/run-table.ts).
     environment['IX_ACCOUNT_NAME'] = config.invoiceXpressAccount;
   }
+  Object.assign(environment, notifications.environment(spec.notifications ?? 'none'));
   return environment;
 }
 

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from '../zod.ts';
 import { logger } from '../runtime/logger.ts';
-import { httpContract } from './middleware.ts';
+import { httpContract, requestIdFor } from './middleware.ts';
 import { parseRequest, requestContextOf } from './request.ts';
 import type { ApiGatewayEvent, ParsedRequest, RequestContext } from './request.ts';
 import { jsonResponse } from './response.ts';
@@ -28,7 +28,7 @@ export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.Z
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpContract(route.operationId))
     .handler(async (event, context) => {
-      const request = { ...parseRequest(route, event ?? {}), ...requestContextOf(event ?? {}, context) };
+      const request = { ...parseRequest(route, event ?? {}), ...requestContextOf(event ?? {}, context), requestId: requestIdFor(context) ?? 'unknown' };
       return jsonResponse(route.successStatus, await work(request));
     });
 }

@@ -22,8 +22,15 @@ function requestIdOf(event: ApiGatewayEvent): string {
   return typeof fromGateway === 'string' && fromGateway.length > 0 ? fromGateway : randomUUID();
 }
 
+/** Per invocation (keyed by the Lambda context): the request id the answer carries, and when it started. */
+const state = new WeakMap<object, RequestState>();
+
+/** The x-request-id of the invocation `context` belongs to (its events' origin: evt_<requestId>_<n>). */
+export function requestIdFor(context: object): string | undefined {
+  return state.get(context)?.requestId;
+}
+
 export function httpContract(operationId: string): MiddlewareObj<ApiGatewayEvent, APIGatewayProxyResult> {
-  const state = new WeakMap<object, RequestState>();
   const stateOf = (context: object): RequestState =>
     state.get(context) ?? { requestId: 'unknown', startedAt: Date.now() };
 

@@ -91,12 +91,14 @@ export interface RequestContext {
   deadline: Deadline;
   /** The IAM principal that signed the request (API Gateway's identity), for the record. */
   caller: string;
+  /** The answer's x-request-id: the origin of the events the request makes (evt_<requestId>_<n>). */
+  requestId: string;
 }
 
 /** A function that was never given a Lambda context (a script) gets the API functions' limit. */
 const DEFAULT_REMAINING_MS = 28_000;
 
-export function requestContextOf(event: ApiGatewayEvent, context: Partial<Context> | undefined): RequestContext {
+export function requestContextOf(event: ApiGatewayEvent, context: Partial<Context> | undefined): Omit<RequestContext, 'requestId'> {
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : DEFAULT_REMAINING_MS;
   const identity = event.requestContext?.identity;
   const caller = identity?.userArn ?? identity?.caller ?? identity?.accountId ?? 'unknown';

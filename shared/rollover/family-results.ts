@@ -83,6 +83,7 @@ export function combineFamilies(frame: RunFrame, families: readonly RolloverFami
     ...(lead?.note === undefined ? {} : { note: lead.note }),
     ...(lead?.fallback === undefined ? {} : { fallback: lead.fallback }),
     ...(failure === undefined ? {} : { failure }),
+    ...(lead?.previousDefault === undefined ? {} : { previousDefault: lead.previousDefault }),
     calls: families.reduce((total, family) => addCalls(total, family.calls), frame.calls),
     families: [...families],
   };

@@ -10,6 +10,8 @@ import type { LockKey, RunHolder, RunStore } from './run-store.ts';
 import type { RolloverInput, RolloverTrigger } from './schemas.ts';
 import type { RolloverResult, RolloverRunRecord } from './result.ts';
 import { DEFAULT_TIME_ZONE, targetYear, yearProblem } from './time.ts';
+import type { CollectedEvents, RunOutbox } from '../notifications/run-outbox.ts';
+import type { PublishReport } from '../notifications/publisher.ts';
 
 /**
  * One rollover at a time, on record: every trigger (schedules, POST /rollover, the CLI) runs
@@ -47,10 +49,12 @@ export interface RolloverDependencies {
   onBusy?: ((holder: RunHolder, heldMs: number, year: number) => void) | undefined;
   /** Called when saving the record or releasing the lock failed after the run (the run stands). */
   onStoreError?: ((what: string, error: unknown) => void) | undefined;
+  /** The run's events: recorded with its finished record, published while it still holds the lock. */
+  outbox?: { outbox: RunOutbox; stage: string } | undefined;
 }
 
 export type LockedRun =
-  | { type: 'ran'; result: RolloverResult; lockHeldMs: number | undefined }
+  | { type: 'ran'; result: RolloverResult; lockHeldMs: number | undefined; events?: PublishReport | undefined }
   /** Another run holds the lock: it does the work. */
   | { type: 'busy'; year: number; holder: RunHolder; heldMs: number };
 
@@ -114,12 +118,29 @@ export async function runLocked(deps: RolloverDependencies, request: RolloverReq
   try {
     await store.saveRun(deps.account, base);
     const result = await run(request.deadline.earlier(RECORD_RESERVE_MS));
+    const collected = await collectEvents(deps, { key, runId, trigger: request.trigger, result });
     const finishedAt = now();
     const record = { ...base, status: 'finished' as const, finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(), outcome: result.outcome, result };
-    await store.saveRun(deps.account, record).catch((error: unknown) => deps.onStoreError?.('save the run record', error));
-    return { type: 'ran', result, lockHeldMs: locks ? now().getTime() - startedAt.getTime() : undefined };
+    // The outbox: the events go in the same write as the record, and out only once it is saved.
+    const saved = await store.saveRun(deps.account, record, collected === undefined ? undefined : { events: collected.events }).then(
+      () => true,
+      (error: unknown) => (deps.onStoreError?.('save the run record', error), false),
+    );
+    const events = saved && collected !== undefined ? await collected.publish() : undefined;
+    return { type: 'ran', result, lockHeldMs: locks ? now().getTime() - startedAt.getTime() : undefined, events };
   } finally {
     if (locks) await store.release(key, runId).catch((error: unknown) => deps.onStoreError?.('release the lock', error));
   }
 }
 
+
+/** The run's events (and what a dead run left untold); undefined without an outbox or when it cannot be read (the run stands). */
+async function collectEvents(deps: RolloverDependencies, input: Omit<Parameters<RunOutbox['collect']>[0], 'stage'>): Promise<CollectedEvents | undefined> {
+  if (deps.outbox === undefined) return undefined;
+  try {
+    return await deps.outbox.outbox.collect({ ...input, stage: deps.outbox.stage });
+  } catch (error) {
+    deps.onStoreError?.('collect the run\'s events', error);
+    return undefined;
+  }
+}

@@ -91,6 +91,7 @@ const RolloverFamilyResultSchema = z
     note: z.optional(z.string()),
     fallback: z.optional(RolloverFallbackSchema),
     failure: z.optional(RolloverFailureSchema),
+    previousDefault: z.optional(z.object({ id: z.int(), serie: z.string() })).check(z.describe('Default family only: as the run\'s previousDefault')),
     calls: RolloverCallsSchema.check(z.describe("The family's own calls (the run's one list is counted only in the run's calls)")),
   })
   .check(
@@ -120,6 +121,9 @@ export const RolloverResultSchema = z
       .check(z.describe('Why the run left the account as it is although it is not what the run would make it')),
     fallback: z.optional(RolloverFallbackSchema),
     failure: z.optional(RolloverFailureSchema),
+    previousDefault: z
+      .optional(z.object({ id: z.int(), serie: z.string() }))
+      .check(z.describe('The serie that was the default before this run made its serie the default (set only by that run)')),
     calls: z.optional(RolloverCallsSchema),
     families: z
       .optional(z.array(RolloverFamilyResultSchema))

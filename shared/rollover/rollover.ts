@@ -131,6 +131,8 @@ class Run {
   #sequence: Sequence | null = null;
   #serie: string;
   #note: string | undefined;
+  /** The default this run switched away from (for the serie.activated event). */
+  #previousDefault: { id: number; serie: string } | undefined;
 
   constructor(options: RunRolloverOptions, family: SerieFamily, journal: Journal) {
     this.options = options;
@@ -205,6 +207,8 @@ class Run {
   }
 
   switchedDefault(sequence: Sequence): void {
+    const before = this.#state.sequences.find((known) => known.isDefault && known.id !== sequence.id);
+    if (before !== undefined) this.#previousDefault = { id: before.id, serie: before.serie };
     this.#state = { ...this.#state, sequences: markDefault(this.#state.sequences, sequence.id), fresh: new Set() };
     this.#sequence = { ...sequence, isDefault: true };
     this.#serie = sequence.serie;
@@ -238,6 +242,7 @@ class Run {
       ...(this.#note === undefined ? {} : { note: this.#note }),
       ...(fallback === undefined ? {} : { fallback }),
       ...(failure === undefined ? {} : { failure: { ...failure, family: this.family.name } }),
+      ...(this.#previousDefault === undefined ? {} : { previousDefault: this.#previousDefault }),
       calls: this.#calls,
     };
   }

@@ -1,6 +1,7 @@
 import { RUN_ID_PATTERN } from './schemas.ts';
 import type { RolloverPhase, RolloverTrigger } from './schemas.ts';
 import type { RolloverRunRecord, RolloverRunSummary } from './result.ts';
+import type { RunOutboxFields } from '../notifications/run-outbox.ts';
 
 /**
  * Where runs take their lock and leave their record (one DynamoDB table per environment in AWS,
@@ -29,7 +30,8 @@ export interface RunStore {
   acquire(key: LockKey, holder: RunHolder, leaseMs: number): Promise<LockAttempt>;
   /** Releases the lock if this run still holds it. */
   release(key: LockKey, runId: string): Promise<void>;
-  saveRun(account: string, record: RolloverRunRecord): Promise<void>;
+  /** `outbox`: the run's events, in the same write (shared/notifications/run-outbox.ts). */
+  saveRun(account: string, record: RolloverRunRecord, outbox?: RunOutboxFields): Promise<void>;
   getRun(account: string, runId: string): Promise<RolloverRunRecord | undefined>;
   /** The newest runs for the year first. */
   recentRuns(key: LockKey, limit: number): Promise<RolloverRunSummary[]>;

@@ -1,13 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../runtime/dynamodb.ts';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
 import { RolloverPhaseSchema, RolloverTriggerSchema } from './schemas.ts';
 import { RolloverRunRecordSchema, RolloverRunSummarySchema } from './result.ts';
 import { yearOfRunId } from './run-store.ts';
 import type { LockAttempt, LockKey, RunHolder, RunStore } from './run-store.ts';
 import type { RolloverRunRecord, RolloverRunSummary } from './result.ts';
+import { NotificationEventSchema } from '../notifications/model.ts';
+import type { OutboxEntry, RunOutboxFields, RunOutboxStore } from '../notifications/run-outbox.ts';
 import { issueFields } from '../zod-issues.ts';
 
 /**
@@ -82,7 +84,75 @@ async function acquireLock(table: Table, key: LockKey, holder: RunHolder, leaseM
   throw new Error('The run lock was released twice while this run tried to take it');
 }
 
-export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore {
+const OutboxEntrySchema = z.object({
+  runId: z.string(),
+  status: z.enum(['running', 'finished']),
+  phase: z.string(),
+  events: z.optional(z.array(NotificationEventSchema)),
+  eventsPublishedAt: z.optional(z.string()),
+  recoveredBy: z.optional(z.string()),
+});
+
+/** Every run of the year with its outbox fields (shared/notifications/run-outbox.ts), every page. */
+async function outboxOf({ documents, TableName }: Table, key: LockKey): Promise<OutboxEntry[]> {
+  const entries: OutboxEntry[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const answer = await documents.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+        ExpressionAttributeValues: { ':pk': partition(key), ':run': 'RUN#' },
+        ProjectionExpression: 'runId, #status, phase, events, eventsPublishedAt, recoveredBy',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of answer.Items ?? []) entries.push(parseItem(OutboxEntrySchema, item, 'run record'));
+    ExclusiveStartKey = answer.LastEvaluatedKey;
+  } while (ExclusiveStartKey !== undefined);
+  return entries;
+}
+
+/** Frees the lock if this run still holds it. */
+async function releaseLock({ documents, TableName }: Table, key: LockKey, runId: string): Promise<void> {
+  try {
+    await documents.send(
+      new DeleteCommand({
+        TableName,
+        Key: { pk: partition(key), sk: LOCK },
+        ConditionExpression: 'runId = :runId',
+        ExpressionAttributeValues: { ':runId': runId },
+      }),
+    );
+  } catch (error) {
+    // Our lease expired and another run took the lock: it is theirs now.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Sets outbox fields on a run record in one conditional update (a record that is gone stays gone). */
+async function markRun({ documents, TableName }: Table, key: LockKey, runId: string, fields: RunOutboxFields): Promise<void> {
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  if (entries.length === 0) return;
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName,
+        Key: { pk: partition(key), sk: runKey(runId) },
+        UpdateExpression: `SET ${entries.map((_, index) => `#f${String(index)} = :v${String(index)}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([name], index) => [`#f${String(index)}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], index) => [`:v${String(index)}`, value])),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+export function createRunTable(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): RunStore & RunOutboxStore {
   const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -92,25 +162,16 @@ export function createRunTable(options: { tableName: string; client?: DynamoDBCl
   return {
     acquire: (key, holder, leaseMs) => acquireLock(table, key, holder, leaseMs),
 
-    async release(key, runId): Promise<void> {
-      try {
-        await documents.send(
-          new DeleteCommand({
-            TableName,
-            Key: { pk: partition(key), sk: LOCK },
-            ConditionExpression: 'runId = :runId',
-            ExpressionAttributeValues: { ':runId': runId },
-          }),
-        );
-      } catch (error) {
-        // Our lease expired and another run took the lock: it is theirs now.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+    release: (key, runId) => releaseLock(table, key, runId),
+
+    async saveRun(account, record, outbox?: RunOutboxFields): Promise<void> {
+      const item = { pk: partition({ account, year: record.year }), sk: runKey(record.runId), ...record, ...outbox };
+      await documents.send(new PutCommand({ TableName, Item: item }));
     },
 
-    async saveRun(account, record): Promise<void> {
-      await documents.send(new PutCommand({ TableName, Item: { pk: partition({ account, year: record.year }), sk: runKey(record.runId), ...record } }));
-    },
+    outboxOf: (key) => outboxOf(table, key),
+
+    markRun: (account, year, runId, fields) => markRun(table, { account, year }, runId, fields),
 
     async getRun(account, runId): Promise<RolloverRunRecord | undefined> {
       const year = yearOfRunId(runId);

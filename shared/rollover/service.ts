@@ -1,18 +1,17 @@
 import { redact } from '../invoicexpress/redact.ts';
-import { isLocalRun } from '../runtime/env.ts';
 import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
-import type { ServiceSecret, WebhookTarget } from '../runtime/secret.ts';
+import type { ServiceSecret } from '../runtime/secret.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { RunHolder } from './run-store.ts';
-import { deliverWebhooks } from '../webhooks/deliver.ts';
-import type { DeliveryReport } from '../webhooks/deliver.ts';
+import { rolloverOutboxFromEnv } from '../notifications/rollover-events.ts';
+import type { PublishReport } from '../notifications/publisher.ts';
 import { familiesOf, RolloverEnvSchema, serieNames } from './settings.ts';
 import { runOrder } from './families.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked, yearOfRequest } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
-import { alarmFor, readyGauge, shouldNotify } from './notify.ts';
+import { alarmFor, readyGauge } from './notify.ts';
 import { checkedAccount } from './account.ts';
 import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
@@ -20,7 +19,7 @@ import type { RolloverResult } from './result.ts';
 
 /**
  * The rollover as the functions run it (the schedules and POST /rollover): the session (the cached
- * secret, re-read once when a run ends on a 401), the run table, webhooks, and the one JSON log line per run that metric filters
+ * secret, re-read once when a run ends on a 401), the run table, its events (the outbox), and the one JSON log line per run that metric filters
  * and alarms read (docs/rollover.md). The read routes have their own service (read-service.ts).
  */
 
@@ -48,18 +47,9 @@ const runLogging = {
 /** A run that ended on a 401: the session re-reads the secret and, if the key changed, runs again. */
 const refusedKey = ({ run }: { run: LockedRun }): boolean => run.type === 'ran' && run.result.failure?.kind === 'unauthorized';
 
-/** The run's one JSON log line (metric filters and alarms read it), after its webhooks went out. */
-async function report(
-  request: RolloverRequest,
-  result: RolloverResult,
-  extra: Record<string, unknown>,
-  delivery: { targets: readonly WebhookTarget[]; localRun: boolean },
-): Promise<void> {
+/** The run's one JSON log line (metric filters and alarms read it); `events`: what its outbox published (runLocked). */
+function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, events?: PublishReport): void {
   const alarm = alarmFor(result, request.trigger);
-  let webhooks: DeliveryReport | undefined;
-  if (shouldNotify(result, alarm) && delivery.targets.length > 0) {
-    webhooks = await deliverWebhooks(result, delivery.targets, { logger, deadline: request.deadline, localRun: delivery.localRun });
-  }
   const ready = readyGauge(result);
   const line = {
     rollover: result,
@@ -67,7 +57,7 @@ async function report(
     caller: request.caller,
     ...(ready === undefined ? {} : { ready }),
     ...(alarm === undefined ? {} : { alarm }),
-    ...(webhooks ? { webhooks } : {}),
+    ...(events ? { events } : {}),
     ...extra,
   };
   const title = `Rollover ${result.phase} ${String(result.year)}${result.dryRun ? ' (dry run)' : ''}: ${result.outcome}`;
@@ -96,8 +86,8 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const outbox = rolloverOutboxFromEnv(store, env);
   const account = runtime.env.IX_ACCOUNT_NAME;
-  const localRun = isLocalRun(runtime.env);
   const settings = {
     families: familiesOf(runtime.env),
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
@@ -107,11 +97,11 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   const primaryName = (year: number): string => serieNames(runOrder(settings.families)[0]?.templates ?? [], year)[0] ?? '';
 
   /** One run with the session's client (the session owns the 401 rule: refusedKey). */
-  function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun; webhooks: readonly WebhookTarget[] }> {
+  function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun }> {
     const policy = { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' } as const;
     const work = async (client: InvoiceXpressClient, secret: ServiceSecret) => {
-      const deps = { client, store, leases, account: checkedAccount(secret, account), ...settings, redact: (text: string) => redact(text, secret.apiKey), ...runLogging };
-      return { run: await runLocked(deps, request), webhooks: secret.webhooks };
+      const deps = { client, store, leases, account: checkedAccount(secret, account), ...settings, redact: (text: string) => redact(text, secret.apiKey), ...runLogging, outbox };
+      return { run: await runLocked(deps, request) };
     };
     return runtime.session.run(policy, work, { refusedKey });
   }
@@ -127,7 +117,7 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     async execute(request: RolloverRequest): Promise<RolloverResult> {
       // The year, computed once: the run works on it and a run that cannot start reports it.
       const year = yearOfRequest(request, { timeZone: settings.timeZone });
-      let outcome: { run: LockedRun; webhooks: readonly WebhookTarget[] };
+      let outcome: { run: LockedRun };
       try {
         outcome = await runWithSession({ ...request, input: { ...request.input, year } });
       } catch (error) {
@@ -135,17 +125,17 @@ export function createRolloverService(env: Record<string, string | undefined> = 
         // one notification, not a DLQ too).
         if (request.trigger !== 'schedule') throw error;
         const result = notStarted(request, { year, serie: primaryName(year) }, error);
-        await report(request, result, {}, { targets: [], localRun });
+        report(request, result, {});
         return result;
       }
-      const { run, webhooks } = outcome;
+      const { run } = outcome;
       if (run.type === 'busy') {
         if (request.trigger !== 'schedule') throw new RolloverInProgressError(run.year, run.holder);
         const result = skipped(request, run, primaryName(run.year));
-        await report(request, result, {}, { targets: [], localRun });
+        report(request, result, {});
         return result;
       }
-      await report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, { targets: webhooks, localRun });
+      report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, run.events);
       return run.result;
     },
   };

@@ -2,14 +2,16 @@ import * as z from '../zod.ts';
 import type { Deadline } from './deadline.ts';
 import { issueFields } from '../zod-issues.ts';
 
-/** The one Secrets Manager secret per environment (contract section 4). */
+/**
+ * The one Secrets Manager secret per environment (contract section 4). Webhook endpoints are not
+ * here any more (the webhooks secret, read only by the delivery function): an older secret that
+ * still has a `webhooks` field parses, the field ignored (zod drops unknown keys).
+ */
 const ServiceSecretSchema = z.object({
   accountName: z.string().check(z.minLength(1)),
   apiKey: z.string().check(z.minLength(1)),
-  webhooks: z._default(z.array(z.object({ url: z.url(), secret: z.string().check(z.minLength(1)) })), []),
 });
 export type ServiceSecret = z.infer<typeof ServiceSecretSchema>;
-export type WebhookTarget = ServiceSecret['webhooks'][number];
 
 /** Where the secret's raw JSON string comes from: Secrets Manager in AWS, a local source otherwise. */
 export interface SecretSource {

@@ -74,33 +74,39 @@ export async function createSequence(
   client: InvoiceXpressClient,
   input: { serie: string; isDefault: boolean },
   context: RegisterOptions & { lease?: RegistrationLease | undefined },
-): Promise<CreatedSerie> {
+): Promise<CreatedSerie & { previousDefault: Sequence | undefined }> {
   const previousDefault = (await client.list()).find((sequence) => sequence.isDefault);
   const created = await createSerieKeepingDefault(client, input.serie, previousDefault);
-  if (!input.isDefault) return created;
+  if (!input.isDefault) return { ...created, previousDefault };
   const registration = await registerSafely(client, created.sequence, context, context.lease);
   if (registration.status !== 'registered') {
     throw new RegistrationFailedError(registration, `it was created (id ${String(created.sequence.id)}) but not made the default`);
   }
   await client.setCurrent(created.sequence.id);
   // Made the default as asked: nothing was put back in the end.
-  return { sequence: await client.get(created.sequence.id), read: true, restoredDefault: undefined };
+  return { sequence: await client.get(created.sequence.id), read: true, restoredDefault: undefined, previousDefault };
 }
 
+/** The registered sequence; `sent`: this request registered it (its event), rather than finding it registered. */
 export async function registerSequence(
   client: InvoiceXpressClient,
   id: number,
   context: RegisterOptions & { lease?: RegistrationLease | undefined },
-): Promise<Sequence> {
+): Promise<{ sequence: Sequence; sent: boolean }> {
   const registration = await registerSafely(client, await client.get(id), context, context.lease);
-  if (registration.status === 'registered') return registration.sequence;
+  if (registration.status === 'registered') return { sequence: registration.sequence, sent: registration.sent };
   throw new RegistrationFailedError(registration);
 }
 
-export async function setCurrentSequence(client: InvoiceXpressClient, id: number): Promise<Sequence> {
-  const before = await client.get(id);
-  if (before.isDefault) return before;
+/**
+ * The sequence once the default; `switched`: this request moved the default, from
+ * `previousDefault` (the list, read beside the get: the serie.activated event names both).
+ */
+export async function setCurrentSequence(client: InvoiceXpressClient, id: number): Promise<{ sequence: Sequence; switched: boolean; previousDefault: Sequence | undefined }> {
+  const [before, listed] = await Promise.all([client.get(id), client.list()]);
+  const previousDefault = listed.find((sequence) => sequence.isDefault && sequence.id !== id);
+  if (before.isDefault) return { sequence: before, switched: false, previousDefault: undefined };
   if (!before.registered) throw new SequenceNotRegisteredError(id);
   await client.setCurrent(id);
-  return client.get(id);
+  return { sequence: await client.get(id), switched: true, previousDefault };
 }

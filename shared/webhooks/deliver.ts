@@ -3,10 +3,15 @@ import ky, { isHTTPError, isTimeoutError } from 'ky';
 import type { RolloverResult } from '../rollover/result.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { systemErrorCode } from '../runtime/system-error.ts';
-import type { WebhookTarget } from '../runtime/secret.ts';
 import { checkWebhookDestination, WebhookDestinationError } from './destination.ts';
 import type { Resolve } from './destination.ts';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signBody } from './sign.ts';
+
+/** One receiver of the old direct POST (goes with this file once notifications/attempt.ts replaces it). */
+export interface WebhookTarget {
+  url: string;
+  secret: string;
+}
 
 /** The part of a logger delivery needs (Powertools' Logger fits). */
 export interface WebhookLogger {

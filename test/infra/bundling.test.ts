@@ -52,7 +52,9 @@ describe('bundling (dev, real esbuild)', () => {
       expect(imports.every((path) => path.startsWith('node:') || isBuiltin(path)), `${name}: ${imports.join(', ')}`).toBe(true);
       // …because the Secrets Manager client is in the bundle itself (its signing name and endpoints),
       // in every function that reads the secret; the others do not carry it at all.
-      const readsSecret = FUNCTION_SPECS.find((spec) => spec.entry === name)?.invoiceXpress === true;
+      const spec = FUNCTION_SPECS.find((candidate) => candidate.entry === name);
+      // The delivery function reads the webhooks secret.
+      const readsSecret = spec?.invoiceXpress === true || spec?.notifications === 'deliver';
       expect(code.includes('defaultSigningName:"secretsmanager"'), name).toBe(readsSecret);
       expect(code.includes('https://secretsmanager-fips.'), name).toBe(readsSecret);
       // CommonJS code in an ESM bundle calls `require`: the banner defines it.

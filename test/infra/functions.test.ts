@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseStageConfig } from '../../infra/config.ts';
 import { FUNCTION_SPECS, ServiceFunctions } from '../../infra/constructs/functions.ts';
 import type { FunctionSpec } from '../../infra/constructs/functions.ts';
+import { ServiceEventBus } from '../../infra/constructs/event-bus.ts';
+import { ServiceNotifications } from '../../infra/constructs/notifications.ts';
 import { RolloverRunTable } from '../../infra/constructs/run-table.ts';
 import { ServiceSecret } from '../../infra/constructs/secret.ts';
 import { cdkJsonContext, synthOutdir } from './support.ts';
@@ -15,7 +17,9 @@ function build(specs: readonly FunctionSpec[]): ServiceFunctions {
   const removalPolicy = RemovalPolicy.DESTROY;
   const secret = new ServiceSecret(stack, 'Secret', { config, removalPolicy });
   const runTable = new RolloverRunTable(stack, 'RunTable', { prefix: 'ix-sequences-test', removalPolicy });
-  return new ServiceFunctions(stack, 'Functions', { config, prefix: 'ix-sequences-test', secret, runTable, removalPolicy, specs });
+  const bus = new ServiceEventBus(stack, 'EventBus', { prefix: 'ix-sequences-test', removalPolicy });
+  const notifications = new ServiceNotifications(stack, 'Notifications', { config, prefix: 'ix-sequences-test', bus, removalPolicy });
+  return new ServiceFunctions(stack, 'Functions', { config, prefix: 'ix-sequences-test', secret, runTable, notifications, removalPolicy, specs });
 }
 
 describe('the one list of functions (FUNCTION_SPECS)', () => {

@@ -26,7 +26,16 @@ const ALARM_SUFFIXES = [
   'api-5xx-rate',
   'rollover-lock-held-too-long',
   'rollover-incomplete-twice',
+  'notifications-dlq-not-empty',
+  'notifications-oldest-message-age',
 ];
+
+/** The logical id of the queue named `name`. */
+function queueNamed(json: CfnTemplate, name: string): string {
+  const found = resourcesOfType(json, 'AWS::SQS::Queue').find(([, q]) => props(q)['QueueName'] === name);
+  if (found === undefined) throw new Error(`no queue ${name}`);
+  return found[0];
+}
 
 interface AlarmJson {
   AlarmName: string;
@@ -182,9 +191,21 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
       ComparisonOperator: 'GreaterThanThreshold',
     });
     expect(byName['rollover-failed']).toMatchObject({ Namespace: namespace, MetricName: 'RolloverFailed', Threshold: 1, EvaluationPeriods: 1 });
-    const dlqId = resourcesOfType(json, 'AWS::SQS::Queue')[0]![0];
+    const dlqId = queueNamed(json, `ix-sequences-${stage}-rollover-dlq`);
     expect(byName['rollover-dlq-not-empty']).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
     expect(JSON.stringify(byName['rollover-dlq-not-empty']!.Dimensions)).toContain(dlqId);
+  });
+
+  it('alarms on a notification in the dead-letter queue, and on a queue whose oldest message outlived the whole schedule', () => {
+    const byName = Object.fromEntries(alarms(json).map((a) => [a.AlarmName.replace(`ix-sequences-${stage}-`, ''), a]));
+    const dlq = queueNamed(json, `ix-sequences-${stage}-notifications-dlq`);
+    const queue = queueNamed(json, `ix-sequences-${stage}-notifications`);
+    expect(byName['notifications-dlq-not-empty']).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, EvaluationPeriods: 1 });
+    expect(JSON.stringify(byName['notifications-dlq-not-empty']!.Dimensions)).toContain(dlq);
+    // Longer than the 4-day schedule (a message lives through its retries), several periods in a row.
+    expect(byName['notifications-oldest-message-age']).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Statistic: 'Maximum', Threshold: 100 * 3600, EvaluationPeriods: 3 });
+    expect(JSON.stringify(byName['notifications-oldest-message-age']!.Dimensions)).toContain(queue);
+    expect(byName['notifications-oldest-message-age']!.Threshold).toBeGreaterThan(4 * 24 * 3600);
   });
 
   it('every alarm on a log metric has a metric filter publishing it with the same dimensions', () => {
@@ -249,7 +270,8 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
     const restApiName = props(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1])['Name'];
     const stageName = props(resourcesOfType(json, 'AWS::ApiGateway::Stage')[0]![1])['StageName'];
     const methods = new Set(apiRoutes().map((r) => `${r.method} ${r.path}`));
-    const dlqId = resourcesOfType(json, 'AWS::SQS::Queue')[0]![0];
+    const queueIds = resourcesOfType(json, 'AWS::SQS::Queue').map(([id]) => `<GetAtt:${id}.QueueName>`);
+    const deliveryName = `ix-sequences-${stage}-notification-delivery`;
     const filters = metricFilters(json);
     const alarmIds = new Set(resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([id]) => id));
     let metricCount = 0;
@@ -269,7 +291,10 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
           expect(dims, where).toEqual({ ApiName: restApiName, Stage: stageName, Method: expect.any(String) as unknown, Resource: expect.any(String) as unknown });
           expect(methods.has(`${dims['Method']} ${dims['Resource']}`), where).toBe(true);
         } else if (namespace === 'AWS/SQS') {
-          expect(dims, where).toEqual({ QueueName: `<GetAtt:${dlqId}.QueueName>` });
+          expect(Object.keys(dims), where).toEqual(['QueueName']);
+          expect(queueIds, where).toContain(dims['QueueName']);
+        } else if (namespace === 'AWS/Lambda') {
+          expect(dims, where).toEqual({ FunctionName: `<Ref:${functionLogicalId(json, deliveryName)}>` });
         } else {
           expect(namespace, where).toBe(`IxSequences/${stage}`);
           const publishing = filters.filter((f) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StageConfigInput } from '../../infra/config.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import { STAGES_UNDER_TEST, asArray, flatten, functionLogicalId, props, refTarget, resourcesOfType, synthStage } from './support.ts';
-import type { CfnTemplate, PolicyStatementJson } from './support.ts';
+import type { CfnResource, CfnTemplate, PolicyStatementJson } from './support.ts';
 
 /**
  * Who can read the InvoiceXpress key, evaluated on the template: reading the secret needs
@@ -70,8 +70,15 @@ function canDecrypt(keyPolicy: readonly PolicyStatementJson[], keyArn: string, w
   });
 }
 
-function canReadSecret(json: CfnTemplate, who: Principal): boolean {
-  const [secretId, secret] = resourcesOfType(json, 'AWS::SecretsManager::Secret')[0]!;
+/** The secret named `name` (default: the InvoiceXpress one, `ix-sequences/<stage>`). */
+function secretNamed(json: CfnTemplate, suffix: 'service' | 'webhooks'): [string, CfnResource] {
+  const found = resourcesOfType(json, 'AWS::SecretsManager::Secret').find(([, r]) => String(props(r)['Name']).endsWith('/webhooks') === (suffix === 'webhooks'));
+  if (found === undefined) throw new Error(`no ${suffix} secret`);
+  return found;
+}
+
+function canReadSecret(json: CfnTemplate, who: Principal, which: 'service' | 'webhooks' = 'service'): boolean {
+  const [secretId, secret] = secretNamed(json, which);
   if (!allows(who.identity, 'secretsmanager:GetSecretValue', `<Ref:${secretId}>`)) return false;
   const keyId = refTarget(props(secret)['KmsKeyId']);
   // Without a key of its own the secret is under aws/secretsmanager: any principal of the account allowed GetSecretValue decrypts.
@@ -105,7 +112,16 @@ describe.each(STAGES_UNDER_TEST)("who can read the InvoiceXpress secret (stage %
     const expected = FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).map((spec) => roleOf(json, `ix-sequences-${stage}-${spec.entry}`)).sort();
     expect(readers).toEqual(expected);
     expect(readers).not.toContain(roleOf(json, `ix-sequences-${stage}-rollover-run-record`));
-    expect(expected).toHaveLength(FUNCTION_SPECS.length - 1);
+    const others = FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).map((spec) => spec.entry).sort();
+    expect(others).toEqual(expect.arrayContaining(['notification-delivery', 'rollover-run-record']));
+    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).every((spec) => spec.entry === 'rollover-run-record' || spec.notifications !== undefined)).toBe(true);
+  });
+
+  it('the webhooks secret: only the delivery function, never a function that calls InvoiceXpress nor an administrator', () => {
+    const readers = [...templateRoles(json)].filter(([, who]) => canReadSecret(json, who, 'webhooks')).map(([id]) => id);
+    expect(readers).toEqual([roleOf(json, `ix-sequences-${stage}-notification-delivery`)]);
+    expect(canReadSecret(json, { arn: ADMIN, identity: ADMIN_IDENTITY }, 'webhooks')).toBe(false);
+    expect(props(secretNamed(json, 'webhooks')[1])['Name']).toBe(`ix-sequences/${stage}/webhooks`);
   });
 
   it('not an administrator of the same account, whatever its IAM policies allow', () => {
@@ -113,7 +129,7 @@ describe.each(STAGES_UNDER_TEST)("who can read the InvoiceXpress secret (stage %
   });
 
   it('keeps the account administering the key (kms:* for the root), denies only decrypting, and rotates the key', () => {
-    const [, secret] = resourcesOfType(json, 'AWS::SecretsManager::Secret')[0]!;
+    const [, secret] = secretNamed(json, 'service');
     const key = json.Resources[refTarget(props(secret)['KmsKeyId'])!]!;
     expect(props(key)['EnableKeyRotation']).toBe(true);
     const statements = props<{ KeyPolicy: { Statement: PolicyStatementJson[] } }>(key).KeyPolicy.Statement;

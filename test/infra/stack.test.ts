@@ -26,6 +26,14 @@ const BUDGET_ENV = ['IX_BUDGET_TABLE_NAME', 'IX_BUDGET_PER_MINUTE', 'IX_BUDGET_B
 const BASE_ENV = ['STAGE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
 /** Only the functions that call InvoiceXpress get the secret, its settings and the request budget. */
 const INVOICEXPRESS_ENV = ['IX_SECRET_ID', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', ...BUDGET_ENV];
+/** What each kind of notification access adds (infra/constructs/notifications.ts). */
+const NOTIFICATION_ENV: Partial<Record<string, string[]>> = {
+  none: [],
+  publish: ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL', 'EVENT_BUS_NAME'],
+  read: ['NOTIFICATIONS_TABLE_NAME'],
+  redeliver: ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL'],
+  deliver: ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL', 'NOTIFICATIONS_DLQ_URL', 'WEBHOOKS_SECRET_ID'],
+};
 
 function statementActions(s: PolicyStatementJson): string[] {
   return asArray(s.Action);
@@ -82,12 +90,13 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     synthesized = synthStage(stage);
     json = synthesized.json;
     config = loadStageConfig(stage);
+    // The InvoiceXpress secret and the run table; the webhooks secret and the notifications table are notifications.test.ts's.
     const secrets = resourcesOfType(json, 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(1);
-    secretId = secrets[0]![0];
+    expect(secrets.map(([, r]) => props(r)['Name']).sort()).toEqual([`ix-sequences/${stage}`, `ix-sequences/${stage}/webhooks`]);
+    secretId = secrets.find(([, r]) => props(r)['Name'] === `ix-sequences/${stage}`)![0];
     const tables = resourcesOfType(json, 'AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(1);
-    tableId = tables[0]![0];
+    expect(tables.map(([, r]) => props(r)['TableName']).sort()).toEqual([`ix-sequences-${stage}-notifications`, `ix-sequences-${stage}-rollover-runs`]);
+    tableId = tables.find(([, r]) => props(r)['TableName'] === `ix-sequences-${stage}-rollover-runs`)![0];
   });
 
   it('is named after the stage and synthesizes without an account or region (env-agnostic)', () => {
@@ -187,6 +196,9 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       if (p.FunctionName === name('rollover-scheduled')) {
         expect(p.Timeout, id).toBe(300);
         expect(p.ReservedConcurrentExecutions, id).toBe(1);
+      } else if (p.FunctionName === name('notification-delivery')) {
+        // Not behind API Gateway: a batch of 15 s attempts and their records.
+        expect(p.Timeout, id).toBe(60);
       } else {
         // Every API function answers before API Gateway's 29 s integration limit.
         expect(p.Timeout, id).toBe(28);
@@ -210,6 +222,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         ...(spec.invoiceXpress ? INVOICEXPRESS_ENV : []),
         ...(spec.rolloverSettings ? ['SERIE_TEMPLATES', 'ROLLOVER_TIME_ZONE'] : []),
         ...(spec.runTable !== 'none' ? ['ROLLOVER_TABLE_NAME', 'IX_ACCOUNT_NAME'] : []),
+        ...(NOTIFICATION_ENV[spec.notifications ?? 'none'] ?? []),
       ];
       expect(Object.keys(env).sort(), spec.entry).toEqual([...expected].sort());
       expect(env).toMatchObject({ STAGE: stage, POWERTOOLS_LOG_LEVEL: config.logLevel, POWERTOOLS_SERVICE_NAME: 'ix-sequences' });
@@ -237,7 +250,8 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     const byEntry = Object.fromEntries(FUNCTION_SPECS.map((s) => [s.entry, s.runTable]));
     expect(byEntry).toMatchObject({ 'rollover-run': 'write', 'rollover-scheduled': 'write', 'rollover-status': 'read', 'list-sequences': 'none' });
     // The run records' function reads the table by the configured account: it never calls InvoiceXpress.
-    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).map((spec) => spec.entry)).toEqual(['rollover-run-record']);
+    // The notification routes and the delivery function read the notifications table, not InvoiceXpress.
+    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress && spec.notifications === undefined).map((spec) => spec.entry)).toEqual(['rollover-run-record']);
   });
 
   it('keeps the run table as specified: pk/sk strings, on demand, point-in-time recovery, TTL on expiresAt', () => {
@@ -263,7 +277,8 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   it('grants the run table to the rollover and registering functions only, with exactly the calls their level needs', () => {
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     for (const spec of FUNCTION_SPECS) {
-      const all = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')));
+      const onRunTable = (s: PolicyStatementJson): boolean => JSON.stringify(s.Resource).includes(`"${tableId}"`);
+      const all = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')) && onRunTable(s));
       const isBudget = (s: PolicyStatementJson): boolean => JSON.stringify(s.Condition ?? {}).includes('BUDGET#');
       // The budget's grant, for the functions that call InvoiceXpress: the account's budget item only, read and conditional update.
       const budget = all.filter(isBudget);
@@ -291,7 +306,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     // Nothing updates an item in place (shared/rollover/run-table.ts puts and deletes whole items).
     expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     // Nothing else in the stack touches DynamoDB.
-    const allDynamo = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')));
+    const allDynamo = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')) && JSON.stringify(statement.Resource).includes(`"${tableId}"`));
     expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length + FUNCTION_SPECS.filter((s) => s.invoiceXpress).length);
   });
 
@@ -301,12 +316,14 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       const roleId = refTarget(props(json.Resources[fnId]!)['Role']);
       // No AWS managed policy (e.g. AWSLambdaBasicExecutionRole) on function roles.
       expect(props(json.Resources[roleId!]!)['ManagedPolicyArns'], spec.entry).toBeUndefined();
-      const secretReads = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).includes('secretsmanager:GetSecretValue'));
+      const onServiceSecret = (s: PolicyStatementJson): boolean => JSON.stringify(s.Resource).includes(`"${secretId}"`);
+      const secretReads = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).includes('secretsmanager:GetSecretValue') && onServiceSecret(s));
       expect(secretReads, spec.entry).toHaveLength(spec.invoiceXpress ? 1 : 0);
       if (spec.invoiceXpress) expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
     }
     const allSecretReads = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('secretsmanager:')));
-    expect(allSecretReads.length).toBe(FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).length);
+    // ...and the delivery function reads the webhooks secret (notifications.test.ts, secret-access.test.ts).
+    expect(allSecretReads.length).toBe(FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).length + 1);
   });
 
   it('has no IAM statement with a wildcard action, and a "*" resource only for X-Ray or a route path parameter', () => {
@@ -335,7 +352,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   });
 
   it('schedules prepare, activate every 15 minutes and three verifies, in Europe/Lisbon, each naming itself in its payload', () => {
-    const queues = resourcesOfType(json, 'AWS::SQS::Queue');
+    const queues = resourcesOfType(json, 'AWS::SQS::Queue').filter(([, q]) => props(q)['QueueName'] === name('rollover-dlq'));
     expect(queues).toHaveLength(1);
     const [dlqId, dlq] = queues[0]!;
     expect(props(dlq)['SqsManagedSseEnabled']).toBe(true);

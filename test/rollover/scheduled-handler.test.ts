@@ -1,5 +1,6 @@
-import { createHmac } from 'node:crypto';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../local/api-gateway-event.ts';
 import type { LocalDynamo } from '../../local/dynamodb.ts';
@@ -10,14 +11,15 @@ import type { Sandbox } from '../../sandbox/types.ts';
 import type { RolloverResult } from '../../shared/rollover/result.ts';
 import { createRunTable } from '../../shared/rollover/run-table.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
+import { EventMessageSchema } from '../../shared/notifications/publisher.ts';
+import type { NotificationEvent } from '../../shared/notifications/model.ts';
 import { silenceOutput } from '../support/log-scan.ts';
-import { startReceiver } from '../webhooks/receiver.ts';
-import type { Receiver } from '../webhooks/receiver.ts';
 
 /**
  * The scheduled function end to end on loopback: the real SDK reads the secret from a loopback
  * Secrets Manager and keeps its lock and records in dynalite, the client talks to the sandbox,
- * webhooks go to a real receiver. Env vars are set before the module is imported (it builds its
+ * its events go to the notification queue (the SQS client mocked: the delivery is H-delivery's
+ * side, tested on its own local queue). Env vars are set before the module is imported (it builds its
  * runtime at cold start). The clock is faked (Date only, advancing with real time) so that every
  * invocation happens at its schedule's time, whatever today's date.
  */
@@ -28,7 +30,9 @@ const WEBHOOK_TOKEN = 'hook-query-token';
 
 let sandbox: Sandbox;
 let secrets: LocalSecretsManager;
-let receiver: Receiver;
+/** What the function sent to the notification queue. */
+const queued: NotificationEvent[] = [];
+const sqs = mockClient(SQSClient);
 let dynamo: LocalDynamo;
 let localAws: LocalAws;
 let handler: (event: unknown, context: Context) => Promise<RolloverResult>;
@@ -38,7 +42,8 @@ function secretJson(apiKey: string): string {
   return JSON.stringify({
     accountName: sandbox.accountName,
     apiKey,
-    webhooks: [{ url: `${receiver.url}/ix/rollover?token=${WEBHOOK_TOKEN}`, secret: WEBHOOK_SECRET }],
+    // An old secret still naming webhooks parses and is ignored (endpoints live in the webhooks secret now).
+    webhooks: [{ url: `https://hooks.example.com/ix/rollover?token=${WEBHOOK_TOKEN}`, secret: WEBHOOK_SECRET }],
   });
 }
 
@@ -66,12 +71,16 @@ function parsed(chunks: string[]): { logs: Record<string, unknown>[]; raw: strin
 
 beforeAll(async () => {
   sandbox = await startSandbox({ apiKey: API_KEY });
-  receiver = await startReceiver();
+  sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string; MessageBody: string }[] }) => {
+    for (const entry of input.Entries) queued.push(EventMessageSchema.parse(JSON.parse(entry.MessageBody)).event);
+    return { Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: entry.Id, MD5OfMessageBody: '' })), Failed: [] };
+  });
   localAws = await startLocalAws(sandbox, 'test');
   ({ secretsManager: secrets, dynamo } = localAws);
   // The secret starts with a stale key: the first test covers the 401 → re-read path.
   secrets.setSecretString(secretJson('stale-key-before-rotation'));
-  Object.assign(process.env, localAws.environment, { IX_TIMEOUT_MS: '2000' });
+  // The counter lives in the notifications table; here the run table stands in for it (its own item).
+  Object.assign(process.env, localAws.environment, { IX_TIMEOUT_MS: '2000', NOTIFICATIONS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q', NOTIFICATIONS_TABLE_NAME: dynamo.tableName });
   output = silenceOutput();
   const module = await import('../../functions/rollover-scheduled.ts');
   handler = module.handler;
@@ -80,11 +89,12 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.useRealTimers();
   output.restore();
-  await Promise.all([sandbox.close(), receiver.close(), localAws.close()]);
+  sqs.restore();
+  await Promise.all([sandbox.close(), localAws.close()]);
 });
 beforeEach(() => {
   sandbox.reset();
-  receiver.received.length = 0;
+  queued.length = 0;
   at('2026-12-15T09:00:00Z');
 });
 
@@ -125,42 +135,42 @@ describe('rollover-scheduled handler', () => {
     }
   });
 
-  it('prepare from the Scheduler payload: year from scheduledTime, one log line, on record, a signed webhook with the run id', async () => {
+  it('prepare from the Scheduler payload: year from scheduledTime, one log line, on record, its events queued with the run id', async () => {
     const { result, logs, raw } = await invoke(prepare());
     expect(result).toMatchObject({ outcome: 'ready', year: 2027, serie: '2027', phase: 'prepare' });
     const line = rolloverLine(logs);
-    expect(line).toMatchObject({ level: 'INFO', service: 'ix-sequences', trigger: 'schedule', caller: 'ix-sequences-test-prepare', ready: 1, webhooks: { delivered: 1, failed: 0 } });
+    expect(line).toMatchObject({ level: 'INFO', service: 'ix-sequences', trigger: 'schedule', caller: 'ix-sequences-test-prepare', ready: 1, events: { events: 2, queued: true, onBus: true } });
     expect(line['lockHeldSeconds']).toBeTypeOf('number');
     expect(line['function_request_id']).toBeTypeOf('string'); // Lambda context injected
     expect(line['alarm']).toBeUndefined();
     expect(raw).not.toContain(API_KEY);
 
-    expect(receiver.received).toHaveLength(1);
-    const hook = receiver.received[0];
-    expect(hook?.url).toBe(`/ix/rollover?token=${WEBHOOK_TOKEN}`);
-    expect(hook?.headers['x-ix-event']).toBe('rollover.ready');
-    expect(hook?.headers['x-ix-delivery']).toBe(result?.runId);
-    const expected = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(hook?.body ?? '').digest('hex')}`;
-    expect(hook?.headers['x-ix-signature']).toBe(expected);
-    expect(JSON.parse(hook?.body ?? '')).toEqual(result);
+    // AT registered the serie at its create: created and registered, with the run's id.
+    expect(queued.map((event) => event.type)).toEqual(['serie.created', 'serie.registered']);
+    expect(queued.map((event) => event.id)).toEqual([`evt_${result?.runId ?? ''}_1`, `evt_${result?.runId ?? ''}_2`]);
+    expect(queued[0]?.data).toMatchObject({ version: 1, account: sandbox.accountName, stage: 'test', runId: result?.runId, sequence: { serie: '2027', id: result?.sequence?.id } });
+    // The local bus prints each event as EventBridge would get it.
+    expect(raw).toContain('[event bus] serie.created');
 
     const record = await createRunTable({ tableName: dynamo.tableName, client: dynamo.client }).getRun(sandbox.accountName, result?.runId ?? '');
     expect(record).toMatchObject({ trigger: 'schedule', caller: 'ix-sequences-test-prepare', status: 'finished', outcome: 'ready' });
   });
 
-  it('a repeat is a no-op: one list call, no webhook; activate at 00:00 on 1 January switches', async () => {
+  it('a repeat is a no-op: one list call, no event; activate at 00:00 on 1 January switches', async () => {
     await invoke(prepare());
-    receiver.received.length = 0;
+    queued.length = 0;
     const before = sandbox.requests.length;
     const repeat = await invoke(prepare('2026-12-16T09:00:00Z'));
     expect(repeat.result?.outcome).toBe('already_done');
     expect(sandbox.requests.slice(before).map((request) => request.operation)).toEqual(['list']);
-    expect(receiver.received).toHaveLength(0);
+    expect(queued).toHaveLength(0);
 
     at('2027-01-01T00:00:00Z');
     const switched = await invoke(activate());
     expect(switched.result).toMatchObject({ outcome: 'activated', year: 2027, serie: '2027' });
-    expect(receiver.received.map((hook) => hook.headers['x-ix-event'])).toEqual(['rollover.activated']);
+    expect(queued.map((event) => event.type)).toEqual(['serie.activated']);
+    expect(queued[0]?.data).toMatchObject({ previous: { serie: '2022' }, current: { serie: '2027', isDefault: true } });
+    expect(queued[0]?.data.sequenceNumber).toBeGreaterThan(2);
     expect(sandbox.sequences().find((sequence) => sequence.default_sequence === 1)?.serie).toBe('2027');
   });
 
@@ -173,12 +183,13 @@ describe('rollover-scheduled handler', () => {
     expect(result?.failure).toMatchObject({ action: 'register', kind: 'at_account' });
     expect(result?.failure?.message).toContain('check the AT credentials');
     const line = rolloverLine(logs);
-    expect(line).toMatchObject({ level: 'ERROR', alarm: 'rollover_failed', ready: 0, webhooks: { delivered: 1, failed: 0 } });
-    expect(receiver.received[0]?.headers['x-ix-event']).toBe('rollover.failed');
+    expect(line).toMatchObject({ level: 'ERROR', alarm: 'rollover_failed', ready: 0, events: { events: 2, queued: true } });
+    expect(queued.map((event) => event.type)).toEqual(['serie.created', 'rollover.failed']);
+    expect(queued[1]?.data).toMatchObject({ phase: 'activate', failure: { action: 'register', kind: 'at_account' } });
     expect(sandbox.sequences().map((sequence) => sequence.serie)).toEqual(['2022', '2027']);
   });
 
-  it('InvoiceXpress down at an activation: failed, logged as a warning, no page and no webhook (the next quarter hour retries)', async () => {
+  it('InvoiceXpress down at an activation: failed, logged as a warning, no page and no event (the next quarter hour retries)', async () => {
     at('2027-01-01T00:15:00Z');
     sandbox.addFault({ fault: { kind: 'status', status: 503 } });
     const { error, result, logs } = await invoke(activate('2027-01-01T00:15:00Z'));
@@ -187,7 +198,7 @@ describe('rollover-scheduled handler', () => {
     const line = rolloverLine(logs);
     expect(line).toMatchObject({ level: 'WARN', ready: 0 });
     expect(line['alarm']).toBeUndefined();
-    expect(receiver.received).toHaveLength(0);
+    expect(queued).toHaveLength(0);
   });
 
   it('a fallback name logs the serie_fallback alarm; the daily no-ops after it do not', async () => {

@@ -5,7 +5,7 @@ import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
 import type { InvoiceXpressClient } from '../../shared/invoicexpress/types.ts';
 import { Deadline } from '../../shared/runtime/deadline.ts';
 import { createInvoiceXpressSession } from '../../shared/runtime/invoicexpress-session.ts';
-import { CachedSecret, SecretError } from '../../shared/runtime/secret.ts';
+import { CachedSecret, parseServiceSecret, SecretError } from '../../shared/runtime/secret.ts';
 import { secretsManagerSource } from '../../shared/runtime/secrets-manager.ts';
 
 /** The Secrets Manager path with the SDK's own mock: cache, TTL, rotation on 401. */
@@ -21,13 +21,22 @@ function cached(now: () => number, ttlMs = 300_000): CachedSecret {
   return new CachedSecret(secretsManagerSource('ix-sequences/test', new SecretsManagerClient({})), { ttlMs, now });
 }
 
+describe('parseServiceSecret', () => {
+  it('parses an older secret that still names webhooks, and drops them (they live in the webhooks secret now)', () => {
+    const old = JSON.stringify({ accountName: 'acme', apiKey: 'k', webhooks: [{ url: 'https://hooks.example.com/x?token=t', secret: 's3cr3t' }] });
+    expect(parseServiceSecret(old)).toEqual({ accountName: 'acme', apiKey: 'k' });
+    // Even a malformed old field does not make the secret invalid.
+    expect(parseServiceSecret(JSON.stringify({ accountName: 'acme', apiKey: 'k', webhooks: 'nonsense' }))).toEqual({ accountName: 'acme', apiKey: 'k' });
+  });
+});
+
 describe('CachedSecret over Secrets Manager', () => {
   it('reads once per TTL, asks for the configured secret id, shares one in-flight read', async () => {
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretJson('key-1') });
     let now = 0;
     const secret = cached(() => now);
     const [a, b] = await Promise.all([secret.get(), secret.get()]);
-    expect(a).toEqual({ accountName: 'acme', apiKey: 'key-1', webhooks: [] });
+    expect(a).toEqual({ accountName: 'acme', apiKey: 'key-1' });
     expect(b).toBe(a);
     now = 299_999;
     await secret.get();

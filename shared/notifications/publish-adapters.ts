@@ -1,0 +1,80 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDbClient } from '../runtime/dynamodb.ts';
+import { parseEnv } from '../runtime/env.ts';
+import * as z from '../zod.ts';
+import { eventBridgeBus, printingBus } from './event-bus.ts';
+import type { EventBus } from './event-bus.ts';
+import { createPublisher } from './publisher.ts';
+import type { EventMessage, EventQueue, Publisher, SequenceNumbers } from './publisher.ts';
+
+/** The AWS side of publishing: the queue (SQS), the account's counter (DynamoDB), the bus (EventBridge). */
+
+/** SendMessageBatch takes at most this many messages. */
+const MESSAGES_PER_CALL = 10;
+
+export function sqsEventQueue(options: { queueUrl: string; client?: SQSClient }): EventQueue {
+  const client = options.client ?? new SQSClient({});
+  return {
+    async sendEvents(events) {
+      for (let start = 0; start < events.length; start += MESSAGES_PER_CALL) {
+        const batch = events.slice(start, start + MESSAGES_PER_CALL);
+        const entries = batch.map((event, index) => ({ Id: String(index), MessageBody: JSON.stringify({ event } satisfies EventMessage) }));
+        const answer = await client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }));
+        const failed = answer.Failed ?? [];
+        if (failed.length > 0) throw new Error(`SQS refused ${String(failed.length)} of ${String(batch.length)} event messages (${[...new Set(failed.map((f) => f.Code))].join(', ')})`);
+      }
+    },
+  };
+}
+
+/** The counter's item in the notifications table (the same as dynamodb-store.ts's nextSequenceNumber). */
+const sequenceCounterKey = (account: string): { pk: string; sk: string } => ({ pk: `SEQ#${account}`, sk: 'SEQ' });
+
+/** One UpdateItem (ADD) reserves `count` numbers: increasing per account, gaps when a reservation is not used. */
+export function dynamoDbSequenceNumbers(options: { tableName: string; client?: DynamoDBClient }): SequenceNumbers {
+  const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient());
+  return {
+    async reserve(account, count) {
+      const answer = await documents.send(
+        new UpdateCommand({
+          TableName: options.tableName,
+          Key: sequenceCounterKey(account),
+          UpdateExpression: 'ADD #value :count',
+          ExpressionAttributeNames: { '#value': 'value' },
+          ExpressionAttributeValues: { ':count': count },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const last = z.object({ value: z.number() }).parse(answer.Attributes).value;
+      return Array.from({ length: count }, (_, index) => last - count + 1 + index);
+    },
+  };
+}
+
+const TableName = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'));
+
+/** What a publishing function reads (deployed: all three; npm start: the bus is printed when EVENT_BUS_NAME is unset). */
+export const PublishEnvSchema = z.object({
+  NOTIFICATIONS_TABLE_NAME: TableName,
+  NOTIFICATIONS_QUEUE_URL: z.url(),
+  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
+  STAGE: z._default(z.string().check(z.minLength(1)), 'local'),
+  LOCAL_RUN: z._default(z.enum(['true', 'false']), 'false'),
+});
+
+/** The publisher of a function, from its environment; a bad variable fails at cold start, by name. */
+export function publisherFromEnv(env: Record<string, string | undefined> = process.env, options: { print?: (line: string) => void } = {}): { publisher: Publisher; stage: string } {
+  const parsed = parseEnv(PublishEnvSchema, env);
+  if (parsed.EVENT_BUS_NAME === undefined && parsed.LOCAL_RUN !== 'true') {
+    throw new Error('Invalid environment variables: EVENT_BUS_NAME: required outside local runs');
+  }
+  const bus: EventBus = parsed.EVENT_BUS_NAME === undefined ? printingBus(options.print ?? ((line) => process.stdout.write(`${line}\n`))) : eventBridgeBus({ busName: parsed.EVENT_BUS_NAME });
+  const publisher = createPublisher({
+    queue: sqsEventQueue({ queueUrl: parsed.NOTIFICATIONS_QUEUE_URL }),
+    bus,
+    numbers: dynamoDbSequenceNumbers({ tableName: parsed.NOTIFICATIONS_TABLE_NAME }),
+  });
+  return { publisher, stage: parsed.STAGE };
+}
