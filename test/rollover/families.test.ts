@@ -161,3 +161,58 @@ describe('rollover runs over three families (in-memory account)', () => {
     );
   });
 });
+
+describe('runs over families, case by case (in-memory account)', () => {
+  const run = (account: MemoryAccount, phase: RolloverPhase, families: SerieFamily[] = FAMILIES) =>
+    runRollover({ client: account.client, phase, year: 2027, dryRun: false, families, deadline: Deadline.in(60_000), now, settle: { settleMs: 0, pollMs: 0 } });
+
+  it('an account-wide AT failure stops the run for every family: the others are not run, and say so', async () => {
+    const account = memoryAccount({ registerOnCreate: false, accountFailure: true });
+    account.add('2026', { registered: true, isDefault: true });
+    const result = await run(account, 'prepare');
+    expect(result).toMatchObject({ outcome: 'failed', failure: { family: 'main', kind: 'at_account' } });
+    expect(result.families?.map((family) => [family.family, family.outcome, family.failure?.kind])).toEqual([
+      ['main', 'failed', 'at_account'],
+      ['web', 'failed', 'at_account'],
+      ['b2b', 'failed', 'at_account'],
+    ]);
+    expect(result.families?.[1]?.failure?.message).toContain("not run: the run stopped at family 'main'");
+    expect(account.calls.filter((call) => call === 'create')).toHaveLength(1);
+  });
+
+  it('a family already registered is left as it is: prepare costs it no call', async () => {
+    const account = memoryAccount();
+    account.add('2026', { registered: true, isDefault: true });
+    account.add('FR2027', { registered: true });
+    const result = await run(account, 'prepare');
+    expect(result.families?.find((family) => family.family === 'web')).toMatchObject({
+      serie: 'FR2027',
+      outcome: 'already_done',
+      calls: { list: 0, get: 0, create: 0, register: 0, set_current: 0 },
+    });
+    expect(result.outcome).toBe('ready');
+  });
+
+  it('without a default family, activate switches nothing and checks every family', async () => {
+    const account = memoryAccount();
+    account.add('2026', { registered: true, isDefault: true });
+    account.add('FR2027', { registered: true });
+    const noDefault = FAMILIES.filter((family) => family.name !== 'main');
+    const result = await run(account, 'activate', noDefault);
+    expect(account.calls.some((call) => call.startsWith('set_current') || call === 'create' || call === 'register')).toBe(false);
+    expect(account.defaultSerie()).toBe('2026');
+    expect(result).toMatchObject({ outcome: 'failed', serie: 'FR2027', failure: { family: 'b2b', kind: 'not_ready' } });
+    expect(result.families?.map((family) => `${family.family}:${family.outcome}`)).toEqual(['web:already_done', 'b2b:failed']);
+  });
+
+  it('one family failing for itself (its create answers 5xx) does not stop the next one', async () => {
+    const account = memoryAccount();
+    account.add('2026', { registered: true, isDefault: true });
+    const create = account.client.create.bind(account.client);
+    account.client.create = (input) => (input.serie === 'FR2027' ? Promise.reject(new Error('boom')) : create(input));
+    const result = await run(account, 'prepare');
+    expect(result.families?.map((family) => `${family.family}:${family.outcome}`)).toEqual(['main:ready', 'web:failed', 'b2b:ready']);
+    expect(result.failure).toMatchObject({ family: 'web', action: 'create' });
+    expect(account.series()).toEqual(expect.arrayContaining(['2027', 'B2B27']));
+  });
+});
