@@ -512,13 +512,16 @@ async function runFamilies(runs: readonly Run[], listed: readonly Sequence[]): P
 export async function runRollover(options: RunRolloverOptions): Promise<RolloverResult> {
   const startedAt = options.now().toISOString();
   const journal = new Journal(options.onStep);
-  const runs = runOrder(options.families ?? singleFamily(options.templates ?? [])).map((family) => new Run(options, family, journal));
+  // No family at all is the one family without templates: refused below like an empty SERIE_TEMPLATES.
+  const families = options.families !== undefined && options.families.length > 0 ? options.families : singleFamily(options.templates ?? []);
+  const runs = runOrder(families).map((family) => new Run(options, family, journal));
   let results: RolloverFamilyResult[];
-  const unconfigured = runs.length === 0 || runs.some((run) => run.state.candidates.length === 0);
+  const unconfigured = runs.some((run) => run.state.candidates.length === 0);
   const listed = unconfigured ? new RunStopped('failed', { action: 'find', kind: 'internal', message: 'no serie name templates configured' }) : await listAll(options, journal, runs);
   if (listed instanceof RunStopped) results = runs.map((run) => run.result(listed.outcome, listed.failure));
   else results = await runFamilies(runs, listed);
   const frame = { runId: options.runId, year: options.year, phase: options.phase, dryRun: options.dryRun, startedAt, steps: journal.steps, calls: journal.calls };
   const result = combineFamilies({ ...frame, finishedAt: options.now().toISOString() }, results);
-  return listed instanceof RunStopped && runs.length === 0 ? { ...result, failure: listed.failure, outcome: 'failed' } : result;
+  // A run that did not get past its list failed as a whole, not in a family.
+  return listed instanceof RunStopped ? { ...result, failure: listed.failure } : result;
 }

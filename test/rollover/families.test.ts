@@ -216,3 +216,15 @@ describe('runs over families, case by case (in-memory account)', () => {
     expect(account.series()).toEqual(expect.arrayContaining(['2027', 'B2B27']));
   });
 });
+
+describe('a run whose list fails', () => {
+  it('fails as a whole: the failure names no family, every family says it failed', async () => {
+    const account = memoryAccount();
+    account.client.list = () => Promise.reject(new Error('list down'));
+    const result = await runRollover({ client: account.client, phase: 'prepare', year: 2027, dryRun: false, families: FAMILIES, deadline: Deadline.in(60_000), now });
+    expect(result.failure).toMatchObject({ action: 'find', kind: 'internal' });
+    expect(result.failure?.family).toBeUndefined();
+    expect(result.families?.map((family) => family.outcome)).toEqual(['failed', 'failed', 'failed']);
+    expect(result.steps).toEqual([{ action: 'find', status: 'failed', detail: 'internal: Error: list down' }]);
+  });
+});
