@@ -51,12 +51,17 @@ type BodyInput<B> = unknown extends SchemaInput<B>
     ? Empty
     : SchemaInput<B>;
 
+/** Query parameters; a free-form string one also takes a number (`limit: 20`). */
+type QueryInput<Q> = unknown extends SchemaInput<Q>
+  ? Empty
+  : { [K in keyof SchemaInput<Q>]: string extends SchemaInput<Q>[K] ? SchemaInput<Q>[K] | number : SchemaInput<Q>[K] };
+
 /** A body field named like a path parameter could not be told apart from it: no function then. */
 type Merge<P, B> = [keyof P & keyof B] extends [never] ? { [K in keyof (P & B)]: (P & B)[K] } : never;
 
 /** A route's input: its path parameters and body fields in one object, e.g. `{ id }`, `{ serie }`. */
 export type RouteInput<N extends RouteName> =
-  RouteOf<N> extends RouteSpec<infer P, infer B, unknown> ? Merge<PathInput<P>, BodyInput<B>> : never;
+  RouteOf<N> extends RouteSpec<infer P, infer B, unknown, infer Q> ? Merge<PathInput<P>, BodyInput<B> & QueryInput<Q>> : never;
 /** A route's success body: the `Response` type the route table gives it. */
 export type RouteResult<N extends RouteName> = RouteOf<N> extends RouteSpec<z.ZodMiniType, z.ZodMiniType, infer R> ? R : never;
 
@@ -131,16 +136,18 @@ function splitInput(path: string, input: Record<string, unknown>): { path: strin
 
 async function call(http: KyInstance, name: RouteName, args: unknown[]): Promise<unknown> {
   const route: RouteSpec = routes[name];
-  const takesInput = route.params !== undefined || route.body !== undefined;
+  const takesInput = route.params !== undefined || route.body !== undefined || route.query !== undefined;
   const input = (takesInput ? args[0] : undefined) ?? {};
   const callOptions = (takesInput ? args[1] : args[0]) as CallOptions | undefined;
   const { path, rest } = splitInput(route.path, input as Record<string, unknown>);
   // A route whose body is optional gets none when no field is left (register, set_current).
   const sendsBody = route.body !== undefined && (Object.keys(rest).length > 0 || !route.body.safeParse(undefined).success);
 
+  const searchParams = route.query === undefined ? undefined : queryOf(rest);
   const answer = http(path.replace(/^\//, ''), {
     method: route.method,
     ...(sendsBody ? { json: rest } : {}),
+    ...(searchParams === undefined ? {} : { searchParams }),
     ...(callOptions?.signal ? { signal: callOptions.signal } : {}),
     ...(callOptions?.timeoutMs !== undefined ? { timeout: callOptions.timeoutMs } : {}),
   });
@@ -153,6 +160,15 @@ async function call(http: KyInstance, name: RouteName, args: unknown[]): Promise
     throw toIxSequencesError(name, error) ?? error;
   }
   return parseSuccess(name, response, text);
+}
+
+/** A query route's fields that are set, as query parameters. */
+function queryOf(input: Record<string, unknown>): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(input)) {
+    if (typeof value === 'string' || typeof value === 'number') query.set(name, String(value));
+  }
+  return query;
 }
 
 function parseSuccess(name: RouteName, response: Response, text: string): unknown {

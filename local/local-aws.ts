@@ -1,6 +1,8 @@
 import type { Sandbox } from '../sandbox/types.ts';
 import { startLocalDynamo } from './dynamodb.ts';
 import type { LocalDynamo } from './dynamodb.ts';
+import { startLocalNotificationQueues } from './notifications.ts';
+import type { LocalNotificationQueues } from './notifications.ts';
 import { localFunctionEnvironment, startLocalSecretsManager } from './secrets-manager-endpoint.ts';
 import type { LocalSecretsManager } from './secrets-manager-endpoint.ts';
 
@@ -13,6 +15,8 @@ import type { LocalSecretsManager } from './secrets-manager-endpoint.ts';
 export interface LocalAws {
   readonly secretsManager: LocalSecretsManager;
   readonly dynamo: LocalDynamo;
+  /** The notifications table and the delivery queues (loopback SQS); the delivery itself: startLocalDelivery. */
+  readonly notifications: LocalNotificationQueues;
   readonly environment: Record<string, string>;
   close(): Promise<void>;
 }
@@ -24,11 +28,17 @@ export async function startLocalAws(sandbox: Sandbox, stage: string, options: { 
     }),
     startLocalDynamo(),
   ]);
+  const notifications = await startLocalNotificationQueues(dynamo);
   return {
     secretsManager,
     dynamo,
-    environment: localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, accountName: sandbox.accountName, stage }),
+    notifications,
+    environment: {
+      ...localFunctionEnvironment({ secretsManagerUrl: secretsManager.url, invoiceXpressUrl: sandbox.url, dynamo, accountName: sandbox.accountName, stage }),
+      ...notifications.environment,
+    },
     close: async () => {
+      await notifications.close();
       await Promise.all([secretsManager.close(), dynamo.close()]);
     },
   };

@@ -2,7 +2,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NOTIFICATIONS_TABLE_KEY } from '../shared/notifications/dynamodb-store.ts';
 
-export const LOCAL_NOTIFICATIONS_TABLE_NAME = 'ix-sequences-local-notifications';
+const LOCAL_NOTIFICATIONS_TABLE_NAME = 'ix-sequences-local-notifications';
 
 /** Creates the notifications table in the local DynamoDB (dynalite) the way the stack does: keys and both indexes. */
 export async function createLocalNotificationsTable(client: DynamoDBClient, tableName = LOCAL_NOTIFICATIONS_TABLE_NAME): Promise<string> {

@@ -11,7 +11,7 @@ import { lambdaContext } from './api-gateway-event.ts';
  * nothing.
  */
 
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
+type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 export interface QueuePollerOptions {
   sqs: SQSClient;
@@ -35,7 +35,7 @@ export interface QueuePoller {
   stop(): Promise<void>;
 }
 
-export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
+function toSqsRecord(message: Message, queueArn: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId ?? '',

@@ -5,7 +5,7 @@ import { listenOnLoopback, readBody } from '../sandbox/loopback.ts';
 
 /**
  * A loopback stand-in for the SQS calls the service and its local poller make (AWS JSON 1.0, as
- * @aws-sdk/client-sqs speaks it): SendMessage (DelaySeconds), ReceiveMessage (long polling,
+ * @aws-sdk/client-sqs speaks it): SendMessage(Batch) (DelaySeconds), ReceiveMessage (long polling,
  * visibility timeout), DeleteMessage(Batch), ChangeMessageVisibility, GetQueueAttributes,
  * PurgeQueue, and a redrive to a dead-letter queue after maxReceiveCount receives. Pointing
  * AWS_ENDPOINT_URL_SQS at it lets `npm start`, the tests and the bench use the real SDK path.
@@ -99,6 +99,11 @@ function operate(queue: LocalQueue, operation: string, input: Input, changed: Ev
       queue.messages.push({ id, body, md5: md5(body), sentAt: now, visibleAt: now + seconds(input['DelaySeconds'], 0) * 1000, receiveCount: 0 });
       changed.emit('changed');
       return { MessageId: id, MD5OfMessageBody: md5(body) };
+    }
+    case 'SendMessageBatch': {
+      const entries = (input['Entries'] ?? []) as { Id: string; MessageBody?: unknown; DelaySeconds?: unknown }[];
+      const successful = entries.map((entry) => ({ Id: entry.Id, ...operate(queue, 'SendMessage', { MessageBody: entry.MessageBody, DelaySeconds: entry.DelaySeconds }, changed) }));
+      return { Successful: successful, Failed: [] };
     }
     case 'DeleteMessage':
       queue.messages.splice(queue.messages.indexOf(byHandle(queue, input['ReceiptHandle'])), 1);

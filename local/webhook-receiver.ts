@@ -22,7 +22,7 @@ export interface ReceiverBehaviour {
   status?: number;
 }
 
-export interface ReceivedDelivery {
+interface ReceivedDelivery {
   webhookId: string;
   timestamp: number;
   type: string | undefined;

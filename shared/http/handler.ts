@@ -15,14 +15,14 @@ import type { RouteSpec } from './route-spec.ts';
  * (request.ts), the route's success status and JSON (response.ts).
  */
 
-export type RouteWork<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response> = (
-  request: ParsedRequest<z.output<Params>, z.output<Body>> & RequestContext,
+export type RouteWork<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response, Query extends z.ZodMiniType = z.ZodMiniType> = (
+  request: ParsedRequest<z.output<Params>, z.output<Body>, z.output<Query>> & RequestContext,
 ) => Promise<Response>;
 
 /** A Lambda handler for one route: parse → work → the route's success status and JSON. */
-export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response>(
-  route: RouteSpec<Params, Body, Response>,
-  work: RouteWork<Params, Body, Response>,
+export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response, Query extends z.ZodMiniType = z.ZodMiniType>(
+  route: RouteSpec<Params, Body, Response, Query>,
+  work: RouteWork<Params, Body, Response, Query>,
 ) {
   return middy<ApiGatewayEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -57,7 +57,7 @@ function jsonContent(schema: JsonSchema): JsonSchema {
 }
 
 function operationOf(route: RouteSpec, response: RouteResponse): JsonSchema {
-  const parameters = route.params ? pathParameters(route.params) : [];
+  const parameters = [...(route.params ? pathParameters(route.params) : []), ...(route.query ? queryParameters(route.query) : [])];
   const errorStatuses = [...new Set([...COMMON_ERRORS, ...response.errors])].sort((a, b) => a - b);
   const errorBody = schemaOf(ErrorBodySchema, 'output');
   return {
@@ -101,6 +101,16 @@ function pathParameters(schema: z.core.$ZodType): JsonSchema[] {
     description: property['description'],
     schema: { type: 'string', pattern: property['pattern'] },
   }));
+}
+
+function queryParameters(schema: z.core.$ZodType): JsonSchema[] {
+  const json = schemaOf(schema, 'input');
+  const properties = (json['properties'] ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json['required'] ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return { name, in: 'query', required: required.has(name), description, schema: rest };
+  });
 }
 
 export function buildOpenApiDocument(): JsonSchema {

@@ -35,7 +35,7 @@ function unknownFieldsMessage(keys: readonly string[]): string {
   return `unknown field(s): ${named}${more}`;
 }
 
-function detailsOf(error: z.core.$ZodError, prefix: 'path' | 'body'): ApiErrorDetail[] {
+function detailsOf(error: z.core.$ZodError, prefix: 'path' | 'body' | 'query'): ApiErrorDetail[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return { path: issuePath(issue, { prefix }), message: unknownFieldsMessage(issue.keys) };
@@ -80,9 +80,11 @@ function decodedPathParameters(event: ApiGatewayEvent): { values: Record<string,
   return { values, problems };
 }
 
-export interface ParsedRequest<Params, Body> {
+export interface ParsedRequest<Params, Body, Query = unknown> {
   params: Params;
   body: Body;
+  /** The parsed query string (routes that declare `query`). */
+  query: Query;
 }
 
 /** What a route's work gets besides its input: when it must be done, and who asked. */
@@ -108,11 +110,33 @@ export function requestContextOf(event: ApiGatewayEvent, context: Partial<Contex
   };
 }
 
-export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response>(
-  route: RouteSpec<Params, Body, Response>,
+/** The query string's parameters, each decoded when it is still percent-encoded. */
+function queryParameters(event: ApiGatewayEvent): Record<string, string> {
+  const raw = event.queryStringParameters;
+  if (!raw || typeof raw !== 'object') return {};
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== 'string') continue;
+    try {
+      values[name] = decodeURIComponent(value);
+    } catch {
+      values[name] = value;
+    }
+  }
+  return values;
+}
+
+export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response, Query extends z.ZodMiniType = z.ZodMiniType>(
+  route: RouteSpec<Params, Body, Response, Query>,
   event: ApiGatewayEvent,
-): ParsedRequest<z.output<Params>, z.output<Body>> {
+): ParsedRequest<z.output<Params>, z.output<Body>, z.output<Query>> {
   const details: ApiErrorDetail[] = [];
+  let query: unknown;
+  if (route.query) {
+    const result = route.query.safeParse(queryParameters(event));
+    if (result.success) query = result.data;
+    else details.push(...detailsOf(result.error, 'query'));
+  }
   let params: unknown;
   if (route.params) {
     const decoded = decodedPathParameters(event);
@@ -146,6 +170,6 @@ export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMin
   }
 
   if (details.length > 0) throw invalid(details);
-  return { params: params as z.output<Params>, body: body as z.output<Body> };
+  return { params: params as z.output<Params>, body: body as z.output<Body>, query: query as z.output<Query> };
 }
 

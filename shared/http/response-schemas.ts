@@ -1,6 +1,7 @@
 import * as z from '../zod.ts';
 import { RolloverReadinessSchema, RolloverResultSchema, RolloverRunRecordViewSchema } from '../rollover/result.ts';
 import { SequenceSchema } from '../sequences/sequence.ts';
+import { BulkRedeliveredSchema, NotificationDetailSchema, NotificationListSchema, RedeliveredSchema } from '../notifications/views.ts';
 import type { RouteName } from './routes.ts';
 
 /**
@@ -46,4 +47,8 @@ export const routeResponses: Record<RouteName, RouteResponse> = {
   },
   rolloverStatus: { schema: RolloverReadinessSchema, description: 'The readiness report and the last runs', errors: [429] },
   rolloverRunRecord: { schema: RolloverRunRecordViewSchema, description: 'The run as recorded', errors: [404] },
+  listNotifications: { schema: NotificationListSchema, description: 'A page of the delivery log', errors: [] },
+  getNotification: { schema: NotificationDetailSchema, description: 'The notification and its delivery attempts', errors: [404] },
+  redeliverNotification: { schema: RedeliveredSchema, description: 'Queued again (pending, a fresh round of the schedule)', errors: [404, 409] },
+  redeliverNotifications: { schema: BulkRedeliveredSchema, description: 'The failed notifications queued again', errors: [] },
 };

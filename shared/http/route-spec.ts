@@ -5,6 +5,7 @@ export interface RouteSpec<
   Params extends z.ZodMiniType = z.ZodMiniType,
   Body extends z.ZodMiniType = z.ZodMiniType,
   Response = unknown,
+  Query extends z.ZodMiniType = z.ZodMiniType,
 > {
   operationId: string;
   /** The function serving it: functions/<entry>.ts, one Lambda per route. */
@@ -15,6 +16,8 @@ export interface RouteSpec<
   summary: string;
   params: Params | undefined;
   body: Body | undefined;
+  /** The query string's parameters (GET /notifications); routes without it ignore the query. */
+  query?: Query | undefined;
   successStatus: 200 | 201;
   /** Type only: the success body the handler returns (its schema is in response-schemas.ts). */
   readonly response?: Response;
@@ -22,7 +25,7 @@ export interface RouteSpec<
 
 /** `route<SuccessBody>()({...})`: the body type is given, the schemas are inferred. */
 export function route<Response>() {
-  return <Params extends z.ZodMiniType, Body extends z.ZodMiniType>(
-    spec: RouteSpec<Params, Body, Response>,
-  ): RouteSpec<Params, Body, Response> => spec;
+  return <Params extends z.ZodMiniType, Body extends z.ZodMiniType, Query extends z.ZodMiniType = z.ZodMiniType>(
+    spec: RouteSpec<Params, Body, Response, Query>,
+  ): RouteSpec<Params, Body, Response, Query> => spec;
 }

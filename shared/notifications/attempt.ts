@@ -11,9 +11,9 @@ import { secretForms, signatureHeaders, WEBHOOK_SIGNATURE_HEADER } from './signi
  * the endpoint is gone; 429 and 503 pass their Retry-After on. Never throws.
  */
 
-export const ATTEMPT_TIMEOUT_MS = 15_000;
+const ATTEMPT_TIMEOUT_MS = 15_000;
 /** Of an answer, only this much is read (and recorded, redacted); the rest is cancelled. */
-export const MAX_ANSWER_BYTES = 1024;
+const MAX_ANSWER_BYTES = 1024;
 /** The longest Retry-After honoured (SQS's longest visibility timeout). */
 const MAX_RETRY_AFTER_SECONDS = 12 * 3_600;
 
@@ -60,7 +60,7 @@ async function firstBytesOf(response: Response, max = MAX_ANSWER_BYTES): Promise
 }
 
 /** Retry-After as seconds (delta or HTTP date), within [0, 12 h]; undefined when absent or unreadable. */
-export function retryAfterSeconds(value: string | null, now: Date): number | undefined {
+function retryAfterSeconds(value: string | null, now: Date): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   const seconds = /^\d+$/.test(value.trim()) ? Number(value.trim()) : (Date.parse(value) - now.getTime()) / 1000;
   if (!Number.isFinite(seconds)) return undefined;

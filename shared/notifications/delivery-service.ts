@@ -16,7 +16,7 @@ import { hideMessage, sqsClient, sqsDeadLetterQueue, sqsNotificationQueue } from
 import { EventMessageSchema, fanOut } from './publisher.ts';
 
 /** The delivery function's configuration (parsed at cold start; a bad value fails it by name). */
-export const DeliveryEnvSchema = z.object({
+const DeliveryEnvSchema = z.object({
   NOTIFICATIONS_TABLE_NAME: RunTableNameSchema,
   NOTIFICATIONS_QUEUE_URL: z.url(),
   NOTIFICATIONS_DLQ_URL: z.url(),
@@ -31,7 +31,7 @@ export const DeliveryEnvSchema = z.object({
 });
 
 /** A message whose attempt must wait: reported as a batch item failure after hiding it that long. */
-export class DeliveryWait extends Error {
+class DeliveryWait extends Error {
   override readonly name = 'DeliveryWait';
   readonly seconds: number;
   constructor(seconds: number) {
@@ -40,7 +40,7 @@ export class DeliveryWait extends Error {
   }
 }
 
-export interface DeliveryService {
+interface DeliveryService {
   processRecord(record: SQSRecord): Promise<void>;
 }
 
@@ -53,7 +53,7 @@ export interface DeliveryServiceOptions {
   deps?: Partial<DeliveryDeps>;
 }
 
-export function createDeliveryService(options: DeliveryServiceOptions): DeliveryService {
+function createDeliveryService(options: DeliveryServiceOptions): DeliveryService {
   const env = parseEnv(DeliveryEnvSchema, options.env ?? process.env);
   const sqs = options.sqs ?? sqsClient();
   const localRun = env.LOCAL_RUN === 'true';

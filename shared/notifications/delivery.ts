@@ -76,7 +76,7 @@ function where(notification: Notification): Record<string, unknown> {
 }
 
 /** The notification, its attempt and the endpoint's state after one attempt (pure). */
-export function decide(deps: Pick<DeliveryDeps, 'waits' | 'random'>, notification: Notification, state: EndpointState | undefined, result: AttemptResult, now: Date): Outcome {
+function decide(deps: Pick<DeliveryDeps, 'waits' | 'random'>, notification: Notification, state: EndpointState | undefined, result: AttemptResult, now: Date): Outcome {
   const at = now.toISOString();
   const number = notification.attempts + 1;
   const roundAttempts = (notification.roundAttempts ?? notification.attempts) + 1;

@@ -5,7 +5,7 @@ import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbClient } from '../runtime/dynamodb.ts';
 import * as z from '../zod.ts';
 import { DeliveryAttemptSchema, EndpointStateSchema, NotificationEventSchema, NotificationSchema } from './model.ts';
-import type { Notification } from './model.ts';
+import type { DeliveryAttempt, Notification } from './model.ts';
 import type { NotificationListQuery, NotificationPage, NotificationStore } from './store.ts';
 
 /**
@@ -63,7 +63,7 @@ function encodeToken(key: Record<string, unknown> | undefined): string | undefin
 }
 
 /** A token the caller changed is their error: RangeError, which the routes answer as 400. */
-export function decodeToken(token: string): Record<string, string> {
+function decodeToken(token: string): Record<string, string> {
   try {
     return StartKeySchema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
   } catch {
@@ -106,57 +106,78 @@ async function conditional(write: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+interface Table {
+  documents: DynamoDBDocumentClient;
+  TableName: string;
+}
+
+async function attemptsOf({ documents, TableName }: Table, id: string) {
+  const answer = await documents.send(
+    new QueryCommand({
+      TableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :attempt)',
+      ExpressionAttributeValues: { ':pk': notificationKey(id).pk, ':attempt': 'A#' },
+      ConsistentRead: true,
+    }),
+  );
+  return (answer.Items ?? []).map((item) => parseItem(DeliveryAttemptSchema, withoutKeys(item), 'delivery attempt'));
+}
+
+/**
+ * The notification first, conditional on the attempt count it was read with: of two deliveries of
+ * one notification, one records its attempt. Dying in between loses a log line, not the notification.
+ */
+async function recordAttempt({ documents, TableName }: Table, notification: Notification, attempt: DeliveryAttempt): Promise<boolean> {
+  const won = await conditional(() =>
+    documents.send(
+      new PutCommand({
+        TableName,
+        Item: toItem(notification),
+        ConditionExpression: 'attempts = :previous AND #status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':previous': attempt.number - 1, ':pending': 'pending' },
+      }),
+    ),
+  );
+  if (won) await documents.send(new PutCommand({ TableName, Item: { pk: notificationKey(notification.id).pk, sk: attemptSortKey(attempt.number), ...attempt } }));
+  return won;
+}
+
+function save({ documents, TableName }: Table, notification: Notification, expected?: { status: string; attempts: number }): Promise<boolean> {
+  const condition = expected === undefined
+    ? {}
+    : { ConditionExpression: '#status = :status AND attempts = :attempts', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts } };
+  return conditional(() => documents.send(new PutCommand({ TableName, Item: toItem(notification), ...condition })));
+}
+
+async function nextSequenceNumber({ documents, TableName }: Table, account: string): Promise<number> {
+  const answer = await documents.send(
+    new UpdateCommand({
+      TableName,
+      Key: { pk: `SEQ#${account}`, sk: 'SEQ' },
+      UpdateExpression: 'ADD #value :one',
+      ExpressionAttributeNames: { '#value': 'value' },
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return z.number().parse(answer.Attributes?.['value']);
+}
+
 export function createNotificationsTable(options: { tableName: string; client?: DynamoDBClient }): NotificationStore {
   const documents = DynamoDBDocumentClient.from(options.client ?? dynamoDbClient(), { marshallOptions: { removeUndefinedValues: true } });
   const TableName = options.tableName;
-  const get = async (id: string): Promise<Notification | undefined> => {
-    const answer = await documents.send(new GetCommand({ TableName, Key: notificationKey(id), ConsistentRead: true }));
-    return answer.Item === undefined ? undefined : fromItem(answer.Item);
-  };
+  const table: Table = { documents, TableName };
   return {
     putNew: (notification) =>
       conditional(() => documents.send(new PutCommand({ TableName, Item: toItem(notification), ConditionExpression: 'attribute_not_exists(pk)' }))),
-    get,
-    async attempts(id) {
-      const answer = await documents.send(
-        new QueryCommand({
-          TableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :attempt)',
-          ExpressionAttributeValues: { ':pk': notificationKey(id).pk, ':attempt': 'A#' },
-          ConsistentRead: true,
-        }),
-      );
-      return (answer.Items ?? []).map((item) => parseItem(DeliveryAttemptSchema, withoutKeys(item), 'delivery attempt'));
+    async get(id) {
+      const answer = await documents.send(new GetCommand({ TableName, Key: notificationKey(id), ConsistentRead: true }));
+      return answer.Item === undefined ? undefined : fromItem(answer.Item);
     },
-    async recordAttempt(notification, attempt) {
-      // The notification first, conditional on the attempt count it was read with: of two deliveries
-      // of one notification, one records its attempt. Dying in between loses a log line, not the notification.
-      const won = await conditional(() =>
-        documents.send(
-          new PutCommand({
-            TableName,
-            Item: toItem(notification),
-            ConditionExpression: 'attempts = :previous AND #status = :pending',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':previous': attempt.number - 1, ':pending': 'pending' },
-          }),
-        ),
-      );
-      if (won) await documents.send(new PutCommand({ TableName, Item: { pk: notificationKey(notification.id).pk, sk: attemptSortKey(attempt.number), ...attempt } }));
-      return won;
-    },
-    save: (notification, expected) =>
-      conditional(() =>
-        documents.send(
-          new PutCommand({
-            TableName,
-            Item: toItem(notification),
-            ...(expected === undefined
-              ? {}
-              : { ConditionExpression: '#status = :status AND attempts = :attempts', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts } }),
-          }),
-        ),
-      ),
+    attempts: (id) => attemptsOf(table, id),
+    recordAttempt: (notification, attempt) => recordAttempt(table, notification, attempt),
+    save: (notification, expected) => save(table, notification, expected),
     async list(query): Promise<NotificationPage> {
       const answer = await documents.send(new QueryCommand(listQuery(TableName, query)));
       const nextToken = encodeToken(answer.LastEvaluatedKey);
@@ -164,24 +185,11 @@ export function createNotificationsTable(options: { tableName: string; client?: 
     },
     async endpointState(endpointId) {
       const answer = await documents.send(new GetCommand({ TableName, Key: endpointKey(endpointId), ConsistentRead: true }));
-      if (answer.Item === undefined) return undefined;
-      return parseItem(EndpointStateSchema, withoutKeys(answer.Item), 'endpoint state');
+      return answer.Item === undefined ? undefined : parseItem(EndpointStateSchema, withoutKeys(answer.Item), 'endpoint state');
     },
     async saveEndpointState(state) {
       await documents.send(new PutCommand({ TableName, Item: { ...endpointKey(state.endpointId), ...state } }));
     },
-    async nextSequenceNumber(account) {
-      const answer = await documents.send(
-        new UpdateCommand({
-          TableName,
-          Key: { pk: `SEQ#${account}`, sk: 'SEQ' },
-          UpdateExpression: 'ADD #value :one',
-          ExpressionAttributeNames: { '#value': 'value' },
-          ExpressionAttributeValues: { ':one': 1 },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return z.number().parse(answer.Attributes?.['value']);
-    },
+    nextSequenceNumber: (account) => nextSequenceNumber(table, account),
   };
 }

@@ -9,7 +9,7 @@ import type { WebhookEndpoint } from './model.ts';
  * for `ttlMs`, so a rotation reaches deliveries within that time.
  */
 
-export class EndpointConfigurationError extends Error {
+class EndpointConfigurationError extends Error {
   override readonly name = 'EndpointConfigurationError';
 }
 
@@ -32,7 +32,7 @@ export interface EndpointDirectory {
   byId(id: string): Promise<WebhookEndpoint | undefined>;
 }
 
-export function cachedEndpoints(source: SecretSource, options: { ttlMs: number; now?: () => number }): EndpointDirectory {
+function cachedEndpoints(source: SecretSource, options: { ttlMs: number; now?: () => number }): EndpointDirectory {
   const now = options.now ?? Date.now;
   let cached: { endpoints: WebhookEndpoint[]; readAt: number } | undefined;
   let inFlight: Promise<WebhookEndpoint[]> | undefined;

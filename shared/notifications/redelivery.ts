@@ -10,9 +10,9 @@ import type { NotificationQueue, NotificationStore } from './store.ts';
  */
 
 /** A pending notification this far past its next attempt has lost its message. */
-export const STALE_PENDING_MS = 15 * 60 * 1000;
+const STALE_PENDING_MS = 15 * 60 * 1000;
 /** At most this many notifications per bulk request (the function answers within API Gateway's time). */
-export const MAX_BULK_REDELIVERIES = 500;
+const MAX_BULK_REDELIVERIES = 500;
 
 export interface RedeliveryDeps {
   store: NotificationStore;
@@ -67,12 +67,15 @@ export async function redeliverFailed(deps: RedeliveryDeps, range: { since: stri
   let nextToken: string | undefined;
   do {
     const page = await deps.store.list({ status: 'failed', since: range.since, until: range.until, limit: 100, nextToken });
-    for (const notification of page.notifications) {
-      if (result.redelivered.length >= MAX_BULK_REDELIVERIES) return { ...result, truncated: true };
-      const outcome = await redeliverOne(deps, notification.id);
-      if (outcome.kind === 'queued') result.redelivered.push(notification.id);
+    const room = MAX_BULK_REDELIVERIES - result.redelivered.length;
+    const batch = page.notifications.slice(0, room);
+    // One page at a time, its notifications at once: 500 within API Gateway's time.
+    const outcomes = await Promise.all(batch.map((notification) => redeliverOne(deps, notification.id)));
+    outcomes.forEach((outcome, index) => {
+      if (outcome.kind === 'queued') result.redelivered.push(batch[index]?.id ?? '');
       else result.skipped += 1;
-    }
+    });
+    if (page.notifications.length > room) return { ...result, truncated: true };
     nextToken = page.nextToken;
   } while (nextToken !== undefined);
   return result;

@@ -8,14 +8,14 @@ import type { WebhookEndpoint } from './model.ts';
  * follows, space-separated, so a receiver still on the old secret verifies too.
  */
 
-export const WEBHOOK_ID_HEADER = 'webhook-id';
-export const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
+const WEBHOOK_ID_HEADER = 'webhook-id';
+const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
 export const WEBHOOK_SIGNATURE_HEADER = 'webhook-signature';
 
 export type SigningKeys = Pick<WebhookEndpoint, 'secret' | 'previousSecret' | 'previousSecretUntil'>;
 
 /** The secrets that sign at `at`: the current one, and the previous one while it is still valid. */
-export function signingSecrets(keys: SigningKeys, at: Date): string[] {
+function signingSecrets(keys: SigningKeys, at: Date): string[] {
   const previousValid = keys.previousSecret !== undefined && keys.previousSecretUntil !== undefined && at.getTime() < Date.parse(keys.previousSecretUntil);
   return previousValid && keys.previousSecret !== undefined ? [keys.secret, keys.previousSecret] : [keys.secret];
 }

@@ -7,8 +7,8 @@ import type { NotificationDeadLetterQueue, NotificationQueue } from './store.ts'
  */
 
 /** SQS's longest DelaySeconds and visibility timeout. */
-export const MAX_DELAY_SECONDS = 900;
-export const MAX_VISIBILITY_SECONDS = 12 * 3_600;
+const MAX_DELAY_SECONDS = 900;
+const MAX_VISIBILITY_SECONDS = 12 * 3_600;
 
 let client: SQSClient | undefined;
 /** The container's one SQS client. */

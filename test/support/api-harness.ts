@@ -2,6 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-event.ts';
 import type { ApiEventInput } from '../../local/api-gateway-event.ts';
 import type { LocalDynamo } from '../../local/dynamodb.ts';
+import type { LocalNotificationQueues } from '../../local/notifications.ts';
 import { startLocalAws } from '../../local/local-aws.ts';
 import { moduleLoader } from '../../local/gateway.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager-endpoint.ts';
@@ -22,6 +23,8 @@ export interface ApiHarness {
   secretsManager: LocalSecretsManager;
   /** The run table's DynamoDB API (dynalite), reached by the functions through the real SDK. */
   dynamo: LocalDynamo;
+  /** The notifications table and the delivery queues (loopback SQS). */
+  notifications: LocalNotificationQueues;
   /** Every stdout/stderr chunk written since the harness started (the functions' JSON logs). */
   readonly logs: string[];
   /** `timeoutMs`: the function's remaining time as its Lambda context reports it (default 28 s). */
@@ -41,7 +44,7 @@ export async function startApiHarness(
 ): Promise<ApiHarness> {
   const sandbox = await startSandbox({ apiKey: 'k-handler-tests-9f2c41d0e7', ...options.sandbox });
   const localAws = await startLocalAws(sandbox, 'test', { secretApiKey: options.secretApiKey });
-  const { secretsManager, dynamo } = localAws;
+  const { secretsManager, dynamo, notifications } = localAws;
   Object.assign(process.env, localAws.environment, {
     IX_TIMEOUT_MS: '300',
     REGISTER_SETTLE_MS: '400',
@@ -58,6 +61,7 @@ export async function startApiHarness(
     sandbox,
     secretsManager,
     dynamo,
+    notifications,
     get logs() {
       return output.lines();
     },
