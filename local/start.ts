@@ -6,6 +6,7 @@ import { changeableYears, DEFAULT_TIME_ZONE, isValidTimeZone } from '../shared/r
 import { startLocalGateway } from './gateway.ts';
 import type { LocalDynamo } from './dynamodb.ts';
 import { startLocalAws } from './local-aws.ts';
+import { startNpmStartDelivery } from './notifications.ts';
 
 /**
  * `npm start`: the service's own function modules behind a local API Gateway, with the
@@ -79,10 +80,13 @@ async function main(): Promise<void> {
   const gateway = await listeningOn('PORT', apiPort, () =>
     startLocalGateway({ port: apiPort, documents: { '/openapi.json': openApiText } }),
   );
+  // Webhooks: the same delivery function over a local queue, to IX_WEBHOOKS or a local verifying receiver.
+  const notifications = await startNpmStartDelivery(localAws.notifications, localAws.dynamo);
   console.log(banner(gateway.url, sandbox, localAws.dynamo, new Date()));
+  console.log(notifications.banner.join('\n'));
 
   const stop = (): void => {
-    void Promise.all([gateway.close(), sandbox.close(), localAws.close()]).then(() => process.exit(0));
+    void Promise.all([gateway.close(), sandbox.close(), notifications.delivery.close(), localAws.close()]).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

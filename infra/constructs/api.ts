@@ -52,7 +52,7 @@ export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> =
 const WITHOUT_INVOICEXPRESS = ['/notifications'];
 
 /** What one request of `route` costs InvoiceXpress; undefined when nobody said. */
-export function invoiceXpressCallsOf(route: { operationId: string; path: string }): number | undefined {
+function invoiceXpressCallsOf(route: { operationId: string; path: string }): number | undefined {
   if (WITHOUT_INVOICEXPRESS.some((path) => route.path === path || route.path.startsWith(`${path}/`))) return 0;
   return INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId];
 }

@@ -60,8 +60,11 @@ export const FUNCTION_SPECS: readonly FunctionSpec[] = [
   { entry: 'rollover-run-record', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: false, invoiceXpress: false },
   // One run at a time: a second scheduled event waits (Lambda retries throttled events itself).
   { entry: 'rollover-scheduled', timeout: SCHEDULED_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true, concurrency: 1, notifications: 'publish', description: 'yearly rollover, invoked by EventBridge Scheduler' },
-  // The delivery log and redelivery routes (notifications-list, notification-get: 'read';
-  // notification-redeliver, notifications-redeliver: 'redeliver') get their lines with their functions.
+  // The delivery log (read) and redelivery (it re-enqueues): no InvoiceXpress, no run table.
+  { entry: 'notifications-list', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'read' },
+  { entry: 'notification-get', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'read' },
+  { entry: 'notification-redeliver', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'redeliver' },
+  { entry: 'notifications-redeliver', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'redeliver' },
   // The only reader of the webhooks secret: signs and POSTs every attempt, from the notification queue.
   { entry: 'notification-delivery', timeout: DELIVERY_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'deliver', description: 'webhook deliveries, from the notification queue' },
 ];

@@ -31,7 +31,7 @@ export const NOTIFICATIONS_TABLE_ACTIONS: Readonly<Record<Exclude<NotificationAc
 };
 
 /** Retention of the queue and its dead-letter queue: SQS's longest, well past the 4-day schedule. */
-export const NOTIFICATION_RETENTION = Duration.days(14);
+const NOTIFICATION_RETENTION = Duration.days(14);
 /** The delivery function's timeout: a batch of attempts of 15 s each, in parallel, and their records. */
 export const DELIVERY_TIMEOUT = Duration.seconds(60);
 /**

@@ -16,7 +16,7 @@ export interface EventBus {
 /** PutEvents takes at most this many entries per call. */
 const ENTRIES_PER_CALL = 10;
 
-export function eventEntry(event: NotificationEvent, busName: string): PutEventsRequestEntry {
+function eventEntry(event: NotificationEvent, busName: string): PutEventsRequestEntry {
   return {
     EventBusName: busName,
     Source: EVENT_SOURCE,

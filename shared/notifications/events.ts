@@ -14,11 +14,10 @@ import type { EventType } from './model.ts';
  * halves (the type list, the size limit, the body) are model.ts's.
  */
 
-export { EVENT_TYPES, MAX_EVENT_BYTES };
-export type { EventType };
+export { MAX_EVENT_BYTES };
 /** EventBridge `source` of every event. */
 export const EVENT_SOURCE = 'ix-sequences';
-export const EVENT_VERSION = 1;
+const EVENT_VERSION = 1;
 /** Longest free text (AT's words, a failure message, a note) an event carries. */
 export const MAX_TEXT_CHARS = 1_000;
 
@@ -64,7 +63,7 @@ export const EVENT_DATA_SCHEMAS = {
   }),
 } as const;
 
-export type EventData<T extends EventType = EventType> = z.infer<(typeof EVENT_DATA_SCHEMAS)[T]>;
+type EventData<T extends EventType = EventType> = z.infer<(typeof EVENT_DATA_SCHEMAS)[T]>;
 type CommonKey = keyof typeof common;
 export interface EventContext {
   account: string;
@@ -84,7 +83,7 @@ export const ServiceEventSchema = z.union(
 
 const cut = (value: string): string => (value.length <= MAX_TEXT_CHARS ? value : `${value.slice(0, MAX_TEXT_CHARS - 1)}…`);
 
-export function serieSummary(sequence: Sequence): z.infer<typeof SerieSummarySchema> {
+function serieSummary(sequence: Sequence): z.infer<typeof SerieSummarySchema> {
   const sequenceIds = Object.fromEntries(Object.entries(sequence.documents).map(([type, document]) => [type, document.sequenceId]));
   return { id: sequence.id, serie: sequence.serie, isDefault: sequence.isDefault, registered: sequence.registered, sequenceIds };
 }
@@ -163,7 +162,7 @@ export function draftsOfSetCurrent(outcome: { sequence: Sequence; previousDefaul
 }
 
 /** The id of the n-th event (from 1) of a run or a request: the same on every attempt and redelivery. */
-export function eventId(origin: string, n: number | string): string {
+function eventId(origin: string, n: number | string): string {
   return `evt_${origin}_${String(n)}`;
 }
 

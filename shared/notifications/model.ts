@@ -21,14 +21,14 @@ const NOTIFICATION_ID_PATTERN = /^[A-Za-z0-9_:-]{1,200}\.[A-Za-z0-9_-]{1,64}$/;
 
 const IsoSchema = z.iso.datetime({ offset: true });
 
-export const EventIdSchema = z.string().check(z.regex(EVENT_ID_PATTERN, 'letters, digits, "_", ":" and "-" only (1-200)'));
-export const EndpointIdSchema = z.string().check(z.regex(ENDPOINT_ID_PATTERN, 'letters, digits, "_" and "-" only (1-64)'));
+const EventIdSchema = z.string().check(z.regex(EVENT_ID_PATTERN, 'letters, digits, "_", ":" and "-" only (1-200)'));
+const EndpointIdSchema = z.string().check(z.regex(ENDPOINT_ID_PATTERN, 'letters, digits, "_" and "-" only (1-64)'));
 export const NotificationIdSchema = z
   .string()
   .check(z.regex(NOTIFICATION_ID_PATTERN, 'an event id, a ".", an endpoint id'), z.describe('`<eventId>.<endpointId>`'));
 
 /** What every event's data carries; each type adds its own fields (events.ts, H-publish). */
-export const EventDataSchema = z.looseObject({
+const EventDataSchema = z.looseObject({
   version: z.literal(1),
   account: z.string().check(z.minLength(1)),
   stage: z.string().check(z.minLength(1)),
@@ -52,21 +52,24 @@ export const NotificationEventSchema = z
   .check(z.refine((event) => eventBytes(event) < MAX_EVENT_BYTES, `an event serialises to less than ${String(MAX_EVENT_BYTES)} bytes`));
 export type NotificationEvent = z.infer<typeof NotificationEventSchema>;
 
-/** The exact body sent to endpoints (and the one that is signed). */
+/**
+ * The exact body sent to endpoints (and the one that is signed): `{"type","timestamp","data"}`.
+ * The event's id travels in the `webhook-id` header (Standard Webhooks), the receivers' dedupe key.
+ */
 export function eventBody(event: NotificationEvent): string {
-  return JSON.stringify(event);
+  return JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
 }
 function eventBytes(event: unknown): number {
   return Buffer.byteLength(JSON.stringify(event));
 }
 
 /** A Standard Webhooks secret: `whsec_` and the base64 of the key. */
-export const WebhookSecretSchema = z
+const WebhookSecretSchema = z
   .string()
   .check(z.regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'whsec_ followed by base64 (at least 12 bytes)'));
 
 /** A stable id for an endpoint that names none: the same URL gives the same id across deploys. */
-export function endpointIdForUrl(url: string): string {
+function endpointIdForUrl(url: string): string {
   return `ep_${createHash('sha256').update(url).digest('hex').slice(0, 16)}`;
 }
 
@@ -107,7 +110,7 @@ export function endpointWants(endpoint: WebhookEndpoint, type: EventType): boole
 }
 
 /** Only the host of a webhook URL is ever stored, logged or answered: paths and queries carry tokens. */
-export function hostOf(url: string): string {
+function hostOf(url: string): string {
   try {
     return new URL(url).host;
   } catch {
@@ -139,7 +142,7 @@ export const NotificationSchema = z.object({
 });
 export type Notification = z.infer<typeof NotificationSchema>;
 
-export function notificationId(eventId: string, endpointId: string): string {
+function notificationId(eventId: string, endpointId: string): string {
   return `${eventId}.${endpointId}`;
 }
 
@@ -159,7 +162,7 @@ export function newNotification(event: NotificationEvent, endpoint: WebhookEndpo
   };
 }
 
-export const ATTEMPT_OUTCOMES = ['delivered', 'retry', 'failed', 'gone'] as const;
+const ATTEMPT_OUTCOMES = ['delivered', 'retry', 'failed', 'gone'] as const;
 
 /** One POST, as the delivery log records it. */
 export const DeliveryAttemptSchema = z.object({
@@ -186,4 +189,3 @@ export type EndpointState = z.infer<typeof EndpointStateSchema>;
 
 /** The queue message body (the delivery function parses it with this). */
 export const NotificationMessageSchema = z.strictObject({ notificationId: NotificationIdSchema });
-export type NotificationMessage = z.infer<typeof NotificationMessageSchema>;

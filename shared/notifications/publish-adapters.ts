@@ -56,7 +56,7 @@ export function dynamoDbSequenceNumbers(options: { tableName: string; client?: D
 const TableName = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'));
 
 /** What a publishing function reads (deployed: all three; npm start: the bus is printed when EVENT_BUS_NAME is unset). */
-export const PublishEnvSchema = z.object({
+const PublishEnvSchema = z.object({
   NOTIFICATIONS_TABLE_NAME: TableName,
   NOTIFICATIONS_QUEUE_URL: z.url(),
   EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),

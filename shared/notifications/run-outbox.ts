@@ -64,12 +64,12 @@ function toldFacts(entries: readonly OutboxEntry[], events: readonly Notificatio
 }
 
 /** The dead runs of the year that nobody recovered yet (a verify never changes the account: not one of them). */
-export function deadRuns(entries: readonly OutboxEntry[], self: string): OutboxEntry[] {
+function deadRuns(entries: readonly OutboxEntry[], self: string): OutboxEntry[] {
   return entries.filter((entry) => entry.runId !== self && entry.status === 'running' && entry.phase !== 'verify' && entry.recoveredBy === undefined);
 }
 
 /** The recovered drafts: what the serie this run found is, that no record told. */
-export function recoveryDrafts(result: RolloverResult, told: ReadonlySet<string>): EventDraft[] {
+function recoveryDrafts(result: RolloverResult, told: ReadonlySet<string>): EventDraft[] {
   const sequence = result.sequence;
   if (result.dryRun || sequence === null || sequence.serie !== result.serie) return [];
   const missing = (type: string): boolean => !told.has(`${type}#${String(sequence.id)}`);

@@ -35,7 +35,7 @@ export const RunTableNameSchema = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,25
 export const RegistrationEnvSchema = z.extend(BaseEnvSchema, { ROLLOVER_TABLE_NAME: RunTableNameSchema });
 
 /** True only in `npm start` and the tests. */
-export const isLocalRun = (env: Pick<BaseEnv, 'LOCAL_RUN'>): boolean => env.LOCAL_RUN === 'true';
+const isLocalRun = (env: Pick<BaseEnv, 'LOCAL_RUN'>): boolean => env.LOCAL_RUN === 'true';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';

@@ -146,7 +146,7 @@ describe('sealEvents', () => {
     for (const event of events) {
       expect(event.data).toMatchObject({ version: 1, account: 'acme', stage: 'prod', requestId: 'req-1' });
       expect(event.data).not.toHaveProperty('runId');
-      expect(Object.keys(JSON.parse(eventBody(event)) as object)).toEqual(['id', 'type', 'timestamp', 'data']);
+      expect(Object.keys(JSON.parse(eventBody(event)) as object)).toEqual(['type', 'timestamp', 'data']);
       expect(NotificationEventSchema.safeParse(event).success).toBe(true);
       expect(ServiceEventSchema.safeParse(event).success).toBe(true);
     }

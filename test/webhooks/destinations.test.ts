@@ -2,23 +2,12 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RolloverResult } from '../../shared/rollover/result.ts';
-import { deliverWebhooks } from '../../shared/webhooks/deliver.ts';
+import { attemptDelivery } from '../../shared/notifications/attempt.ts';
+import type { AttemptOptions } from '../../shared/notifications/attempt.ts';
+import { testEndpoint, testEvent } from '../notifications/support.ts';
 
-/** Issue 21 item 4: where webhooks may go, what is read of an answer, and no redirects. */
-const SECRET = 'whsec-destinations-test';
-const RESULT = {
-  runId: '2027-20261201T000000000Z-abc123',
-  year: 2027,
-  serie: '2027',
-  phase: 'prepare',
-  dryRun: false,
-  outcome: 'ready',
-  steps: [],
-  startedAt: '2026-12-01T00:00:00.000Z',
-  finishedAt: '2026-12-01T00:00:01.000Z',
-  calls: { list: 1, get: 0, create: 0, register: 0, set_current: 0 },
-} as unknown as RolloverResult;
+/** Issue 21 item 4, on the delivery attempt of issue 17: where webhooks may go, what is read of an answer, and no redirects. */
+const EVENT = testEvent();
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -35,12 +24,10 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<stri
   return `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
 }
 
-function logged() {
-  const lines: Record<string, unknown>[] = [];
-  return { lines, logger: { warn: (_message: string, attributes: Record<string, unknown>) => void lines.push(attributes) } };
+/** The URL set after parsing: the attempt checks the destination itself (the endpoint schema already refuses ftp: and file:). */
+function attempt(url: string, options: Partial<AttemptOptions> = {}) {
+  return attemptDelivery({ ...testEndpoint({ url: 'https://placeholder.example/x' }), url }, EVENT, { localRun: false, timeoutMs: 5_000, ...options });
 }
-
-const FAST = { baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 5_000, retries: 0 };
 
 describe('a receiver answering 300 MB', () => {
   it.each([200, 500])('with status %i is read for its first kilobyte only, the rest cancelled', { timeout: 60_000 }, async (status) => {
@@ -62,10 +49,11 @@ describe('a receiver answering 300 MB', () => {
       pump();
     });
     const before = process.memoryUsage().rss;
-    const report = await deliverWebhooks(RESULT, [{ url, secret: SECRET }], { ...FAST, localRun: true });
+    const result = await attempt(url, { localRun: true });
     const grown = process.memoryUsage().rss - before;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(report).toEqual(status === 200 ? { delivered: 1, failed: 0 } : { delivered: 0, failed: 1 });
+    expect(result.outcome).toBe(status === 200 ? 'delivered' : 'retry');
+    expect(Buffer.byteLength(result.answer ?? '')).toBeLessThanOrEqual(1024);
     // What the socket buffers hold, not the answer: far below 300 MB (and below ky's 10 MB for error bodies).
     expect(written).toBeLessThan(8 * 1024 * 1024);
     expect(closed).toBe(true);
@@ -89,17 +77,16 @@ describe('webhook destinations', () => {
     ['IPv4-mapped IPv6', 'https://[::ffff:169.254.169.254]/x', /refused/],
     ['credentials in the URL', 'https://user:pw@hooks.example.com/x', /credentials/],
   ])('refuses %s with a clear error', async (_label, url, problem) => {
-    const { lines, logger } = logged();
-    const report = await deliverWebhooks(RESULT, [{ url, secret: SECRET }], { ...FAST, logger, resolve: (host) => Promise.resolve([host]) });
-    expect(report).toEqual({ delivered: 0, failed: 1 });
-    expect(String(lines[0]?.['problem'])).toMatch(problem);
+    const result = await attempt(url, { resolve: (host) => Promise.resolve([host]) });
+    expect(result.outcome).toBe('retry');
+    expect(result.status).toBeUndefined();
+    expect(String(result.problem)).toMatch(problem);
   });
 
   it('checks the addresses a name resolves to, every one of them', async () => {
-    const { lines, logger } = logged();
     const resolve = () => Promise.resolve(['93.184.215.14', '169.254.169.254']);
-    await deliverWebhooks(RESULT, [{ url: 'https://hooks.example.com/x', secret: SECRET }], { ...FAST, logger, resolve });
-    expect(String(lines[0]?.['problem'])).toMatch(/address 169\.254\.169\.254 refused/);
+    const result = await attempt('https://hooks.example.com/x', { resolve });
+    expect(String(result.problem)).toMatch(/address 169\.254\.169\.254 refused/);
   });
 
   it('refuses loopback outside local runs, and anything but loopback in them', async () => {
@@ -108,10 +95,10 @@ describe('webhook destinations', () => {
       hits++;
       response.writeHead(204).end();
     });
-    expect(await deliverWebhooks(RESULT, [{ url, secret: SECRET }], FAST)).toEqual({ delivered: 0, failed: 1 });
-    expect(await deliverWebhooks(RESULT, [{ url: 'http://10.0.0.1/x', secret: SECRET }], { ...FAST, localRun: true })).toEqual({ delivered: 0, failed: 1 });
+    expect((await attempt(url)).outcome).toBe('retry');
+    expect((await attempt('http://10.0.0.1/x', { localRun: true })).outcome).toBe('retry');
     expect(hits).toBe(0);
-    expect(await deliverWebhooks(RESULT, [{ url, secret: SECRET }], { ...FAST, localRun: true })).toEqual({ delivered: 1, failed: 0 });
+    expect((await attempt(url, { localRun: true })).outcome).toBe('delivered');
   });
 
   it('does not follow a redirect', async () => {
@@ -124,10 +111,8 @@ describe('webhook destinations', () => {
       request.resume();
       response.writeHead(307, { location: `${elsewhere}/stolen` }).end();
     });
-    const { lines, logger } = logged();
-    const report = await deliverWebhooks(RESULT, [{ url, secret: SECRET }], { ...FAST, logger, localRun: true });
-    expect(report).toEqual({ delivered: 0, failed: 1 });
+    const result = await attempt(url, { localRun: true });
+    expect(result).toMatchObject({ outcome: 'retry', status: 307, problem: 'answered 307 (redirects are not followed)' });
     expect(followed).toBe(0);
-    expect(String(lines[0]?.['problem'])).toBe('answered 307');
   });
 });
