@@ -12,16 +12,9 @@ export interface SerieFamily {
   default: boolean;
 }
 
-/** The one family SERIE_TEMPLATES describes (today's configurations). */
-export const MAIN_FAMILY = 'main';
-
+/** The one family SERIE_TEMPLATES describes (today's configurations): "main", the default. */
 export function singleFamily(templates: readonly string[]): SerieFamily[] {
-  return [{ name: MAIN_FAMILY, templates, default: true }];
-}
-
-/** The default family, else none (activate then switches nothing and checks every family). */
-export function defaultFamily(families: readonly SerieFamily[]): SerieFamily | undefined {
-  return families.find((family) => family.default);
+  return [{ name: 'main', templates, default: true }];
 }
 
 /** The order a run works in: the default family first (its switch matters most at 00:00), then the others as configured. */
