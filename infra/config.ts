@@ -1,4 +1,11 @@
-import { AccountNameSchema, DEFAULT_SERIE_TEMPLATE_LIST, serieTemplateListProblems, serieTemplateProblem, TimeZoneSchema } from '../shared/rollover/settings.ts';
+import {
+  AccountNameSchema,
+  DEFAULT_SERIE_TEMPLATE_LIST,
+  SerieFamilyListSchema,
+  serieTemplateListProblems,
+  serieTemplateProblem,
+  TimeZoneSchema,
+} from '../shared/rollover/settings.ts';
 import { IX_TIMEOUT_MS } from '../shared/runtime/env.ts';
 import { ACCESS_LEVELS } from './access.ts';
 import * as z from '../shared/zod.ts';
@@ -118,6 +125,12 @@ const StageConfigSchema = z.strictObject({
     ),
     [...DEFAULT_SERIE_TEMPLATE_LIST],
   ),
+  /**
+   * Several families of series, each rolled over every year (docs/rollover.md, "Families"):
+   * [{ name, templates, default?: true }], at most one default. Replaces serieTemplates (set one
+   * of the two); passed to the functions as SERIE_FAMILIES and checked with the functions' own rules.
+   */
+  serieFamilies: z.optional(SerieFamilyListSchema),
   logRetentionDays: z._default(
     z.number().check(
       z.refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`),
@@ -219,6 +232,9 @@ export function parseStageConfig(stage: string, raw: StageConfigInput): StageCon
   if (!result.success) {
     const problems = issueLines(result.error);
     throw new StageConfigError(`Invalid configuration for stage "${stage}": ${problems.join('; ')}`);
+  }
+  if (raw.serieTemplates !== undefined && raw.serieFamilies !== undefined) {
+    throw new StageConfigError(`Invalid configuration for stage "${stage}": set serieTemplates or serieFamilies, not both`);
   }
   const { invoiceXpressRequestsPerMinute: perMinute, invoiceXpressBudget: budget } = result.data;
   if (!(budget.rolloverReserve < budget.burst && budget.burst < perMinute)) {

@@ -2,13 +2,16 @@ import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Sandbox } from '../sandbox/types.ts';
 import type { InvoiceXpressClient } from '../shared/invoicexpress/types.ts';
-import { RolloverSettingsSchema } from '../shared/rollover/settings.ts';
+import { familiesOf, RolloverSettingsSchema } from '../shared/rollover/settings.ts';
 import type { RunStore } from '../shared/rollover/run-store.ts';
 import type { RegistrationLeases } from '../shared/sequences/registration-lease.ts';
 import { RolloverInputSchema } from '../shared/rollover/schemas.ts';
 import type { RolloverInput } from '../shared/rollover/schemas.ts';
 import type { RolloverStep } from '../shared/rollover/result.ts';
 import type { LocalDynamo } from './dynamodb.ts';
+import type * as z from '../shared/zod.ts';
+
+type RolloverSettings = z.infer<typeof RolloverSettingsSchema>;
 import { issueLines } from '../shared/zod-issues.ts';
 
 /**
@@ -37,6 +40,7 @@ Environment:
   ROLLOVER_TABLE_NAME           with a real account: the stage's run table (stack output RolloverTableName),
                                 reached with your AWS credentials, so this run shares the service's lock
   SERIE_TEMPLATES               serie names to try, in order (default "{year},{year}B,{year}C")
+  SERIE_FAMILIES                families of series, JSON (docs/rollover.md); replaces SERIE_TEMPLATES
   ROLLOVER_TIME_ZONE            time zone that decides the year (default Europe/Lisbon)
 
 Exit codes: 0 done or nothing to do, 1 the run failed or stopped, 2 bad usage or settings,
@@ -87,7 +91,8 @@ const MARK: Record<RolloverStep['status'], string> = { done: 'done', skipped: 's
 
 function printStep(step: RolloverStep): void {
   const serie = step.serie === undefined ? '' : ` '${step.serie}'`;
-  console.log(`  [${MARK[step.status]}] ${step.action}${serie}: ${step.detail}`);
+  const family = step.family === undefined || step.family === 'main' ? '' : ` (${step.family})`;
+  console.log(`  [${MARK[step.status]}] ${step.action}${serie}${family}: ${step.detail}`);
 }
 
 interface Target {
@@ -180,21 +185,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function rollover(input: CliInput, target: Target, settings: { SERIE_TEMPLATES: string[]; ROLLOVER_TIME_ZONE: string }): Promise<number> {
+async function rollover(input: CliInput, target: Target, settings: RolloverSettings): Promise<number> {
   const [{ runLocked }, { RolloverYearError }, { Deadline }] = await Promise.all([
     import('../shared/rollover/locked-run.ts'),
     import('../shared/rollover/errors.ts'),
     import('../shared/runtime/deadline.ts'),
   ]);
-  const { SERIE_TEMPLATES: templates, ROLLOVER_TIME_ZONE: timeZone } = settings;
-  console.log(
-    `Rollover ${input.phase}${input.year === undefined ? '' : ` ${String(input.year)}`}${input.dryRun ? ' (dry run)' : ''}; ` +
-      `names ${templates.join(', ')}; time zone ${timeZone}`,
-  );
+  const { ROLLOVER_TIME_ZONE: timeZone } = settings;
+  const families = familiesOf(settings);
+  const names = families.map((family) => (families.length === 1 ? family.templates.join(', ') : `${family.name}: ${family.templates.join(', ')}`)).join('; ');
+  console.log(`Rollover ${input.phase}${input.year === undefined ? '' : ` ${String(input.year)}`}${input.dryRun ? ' (dry run)' : ''}; names ${names}; time zone ${timeZone}`);
   const client = target.client;
   try {
     const run = await runLocked(
-      { client, store: target.store, leases: target.leases, account: target.account, templates, timeZone, onStep: printStep },
+      { client, store: target.store, leases: target.leases, account: target.account, families, timeZone, onStep: printStep },
       { input, trigger: 'cli', caller: `cli:${userInfo().username}@${hostname()}`, deadline: Deadline.in(CLI_DEADLINE_MS) },
     );
     if (run.type === 'busy') {

@@ -228,7 +228,8 @@ function environmentOf(spec: FunctionSpec, { config, secret, runTable, notificat
     environment['IX_TIMEOUT_MS'] = String(config.ixTimeoutMs);
   }
   if (spec.rolloverSettings) {
-    environment['SERIE_TEMPLATES'] = config.serieTemplates.join(',');
+    if (config.serieFamilies === undefined) environment['SERIE_TEMPLATES'] = config.serieTemplates.join(',');
+    else environment['SERIE_FAMILIES'] = JSON.stringify(config.serieFamilies);
     environment['ROLLOVER_TIME_ZONE'] = config.scheduleTimeZone;
   }
   if (spec.runTable !== 'none') {

@@ -3,6 +3,7 @@ import type { RegistrationLeases } from '../sequences/registration-lease.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { RolloverYearError } from './errors.ts';
 import { runRollover } from './rollover.ts';
+import type { SerieFamily } from './families.ts';
 import type { RunRolloverOptions } from './rollover.ts';
 import { newRunId } from './run-store.ts';
 import type { LockKey, RunHolder, RunStore } from './run-store.ts';
@@ -35,7 +36,10 @@ export interface RolloverDependencies {
   leases?: RegistrationLeases | undefined;
   /** The InvoiceXpress account: part of the lock's key. */
   account: string;
-  templates: readonly string[];
+  /** The one family "main" (SERIE_TEMPLATES), when `families` is absent. */
+  templates?: readonly string[] | undefined;
+  /** The families of series (families.ts); replaces `templates`. */
+  families?: readonly SerieFamily[] | undefined;
   timeZone?: string | undefined;
   now?: (() => Date) | undefined;
   settle?: RunRolloverOptions['settle'];
@@ -87,6 +91,7 @@ export async function runLocked(deps: RolloverDependencies, request: RolloverReq
       year,
       dryRun: input.dryRun,
       templates: deps.templates,
+      families: deps.families,
       deadline,
       now,
       runId,

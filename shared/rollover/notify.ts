@@ -33,8 +33,13 @@ export function alarmFor(result: RolloverResult, trigger: RolloverTrigger): Roll
     return retried ? undefined : 'rollover_failed';
   }
   // The run that fell back, and the activation that puts the fallback in use; not the no-ops after.
-  if ((result.outcome === 'ready' || result.outcome === 'activated') && result.fallback !== undefined) return 'serie_fallback';
+  if ((result.outcome === 'ready' || result.outcome === 'activated') && fellBack(result)) return 'serie_fallback';
   return undefined;
+}
+
+/** The default family's fallback, or another family's that this run itself made ready. */
+function fellBack(result: RolloverResult): boolean {
+  return result.fallback !== undefined || (result.families ?? []).some((family) => family.fallback !== undefined && family.outcome === 'ready');
 }
 
 /** Webhooks: a run that changed something, and a failure that pages. Never a dry run or a no-op. */

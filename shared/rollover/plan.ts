@@ -19,6 +19,11 @@ import type { RolloverPhase } from './schemas.ts';
  *    is registered; a missing one is created, unless this run already created one (at most one new
  *    serie per run: a misjudged refusal cannot burn every name at once).
  * 4. verify only reads: it stops unless the year's serie is registered and the default.
+ *
+ * Every family of series (families.ts) has its own state and its own decisions: nothing a family
+ * decides names another family's series. A family other than the default one (`role` 'other')
+ * never makes its serie the default: rule 1 does not apply to it (the default is not its own), and
+ * verify (which is what activate does for it: a check) only asks for its serie to be registered.
  */
 
 export interface PlanState {
@@ -32,9 +37,13 @@ export interface PlanState {
   fresh: ReadonlySet<number>;
   /** Names refused in this run (AT refused the name, or registered it only partly), with why. */
   refused: ReadonlyMap<string, string>;
-  /** Series this run created. */
+  /** Series this run created (for this family). */
   created: number;
+  /** 'default' (absent): the family whose serie becomes the default; 'other': never made the default. */
+  role?: 'default' | 'other' | undefined;
 }
+
+const isOther = (state: PlanState): boolean => state.role === 'other';
 
 export type Decision =
   /** Nothing (more) to do: the serie is registered, and for activate/verify the default. */
@@ -92,12 +101,12 @@ function describeDefault(sequence: Sequence, year: number): string {
   const status = sequence.registered ? 'registered with AT' : 'NOT registered with AT (documents cannot be issued legally)';
   return (
     `the default serie '${sequence.serie}' names ${String(yearNamedBy(sequence.serie))}, not earlier than ${String(year)}, ` +
-    `and is not one of the configured names: a later year's serie or a person's choice, left as it is (${status})`
+    `and is not one of the default family's configured names: a later year's serie, another family's, or a person's choice, left as it is (${status})`
   );
 }
 
 function decideChosen(state: PlanState, chosen: Sequence): Decision {
-  if (state.phase === 'prepare' || chosen.isDefault) return { type: 'done', sequence: chosen };
+  if (state.phase === 'prepare' || chosen.isDefault || isOther(state)) return { type: 'done', sequence: chosen };
   if (state.phase === 'verify') {
     return { type: 'stop', kind: 'not_ready', message: `'${chosen.serie}' is registered but not the default serie`, sequence: chosen };
   }
@@ -108,7 +117,7 @@ function decideChosen(state: PlanState, chosen: Sequence): Decision {
 function decideUnregistered(state: PlanState): Decision {
   if (state.phase === 'verify') {
     const names = state.candidates.map((name) => `'${name}'`).join(', ');
-    return { type: 'stop', kind: 'not_ready', message: `none of ${names} is registered with AT and the default` };
+    return { type: 'stop', kind: 'not_ready', message: `none of ${names} is registered with AT${isOther(state) ? '' : ' and the default'}` };
   }
   for (const serie of state.candidates) {
     if (state.refused.has(serie)) continue;
@@ -139,7 +148,7 @@ function unread(state: PlanState): Sequence | undefined {
 
 /** What to do next (see the rules above). */
 export function decide(state: PlanState): Decision {
-  const superseding = supersedingDefault(state.sequences, state.candidates, state.year);
+  const superseding = isOther(state) ? undefined : supersedingDefault(state.sequences, state.candidates, state.year);
   if (superseding !== undefined) return { type: 'leave_alone', sequence: superseding, note: describeDefault(superseding, state.year) };
   // Before choosing among the names, know them all: an unknown one may be the registered default.
   const unknown = unread(state);

@@ -17,6 +17,7 @@ const RolloverStepSchema = z
     status: z.enum(['done', 'skipped', 'planned', 'failed']),
     detail: z.string(),
     serie: z.optional(z.string()).check(z.describe('The serie name the step concerned (absent for find)')),
+    family: z.optional(z.string()).check(z.describe('The family of series the step concerned (absent for the run\'s one list)')),
   })
   .check(
     z.describe(
@@ -64,6 +65,7 @@ const RolloverFailureSchema = z
         ),
       ),
     message: z.string().check(z.describe('Free of secrets and URLs; says what to fix when a person must act')),
+    family: z.optional(z.string()).check(z.describe('The family of series that failed (absent when the run failed as a whole, e.g. its list)')),
   })
   .check(z.describe('Why the run failed or stopped (outcomes "failed" and "incomplete")'));
 export type RolloverFailure = z.infer<typeof RolloverFailureSchema>;
@@ -78,6 +80,27 @@ const RolloverCallsSchema = z
   })
   .check(z.describe('InvoiceXpress client calls this run made (each may include retried HTTP attempts or pages)'));
 export type RolloverCalls = z.infer<typeof RolloverCallsSchema>;
+
+const RolloverFamilyResultSchema = z
+  .object({
+    family: z.string(),
+    default: z.boolean().check(z.describe('The default family: its serie is the one activate makes the default')),
+    serie: z.string().check(z.describe("The family's serie name used (a fallback name when an earlier one failed AT registration)")),
+    outcome: RolloverOutcomeSchema,
+    sequence: z.nullable(SequenceSchema).check(z.describe("The family's sequence as last read (its documents carry the per-document-type sequence ids)")),
+    note: z.optional(z.string()),
+    fallback: z.optional(RolloverFallbackSchema),
+    failure: z.optional(RolloverFailureSchema),
+    previousDefault: z.optional(z.object({ id: z.int(), serie: z.string() })).check(z.describe('Default family only: as the run\'s previousDefault')),
+    calls: RolloverCallsSchema.check(z.describe("The family's own calls (the run's one list is counted only in the run's calls)")),
+  })
+  .check(
+    z.describe(
+      'One family of series in the run. prepare makes every family ready; activate makes the default family\'s serie ' +
+        'the default and checks (reads) every other family: outcome already_done when ready, failed (not_ready) when not',
+    ),
+  );
+export type RolloverFamilyResult = z.infer<typeof RolloverFamilyResultSchema>;
 
 export const RolloverResultSchema = z
   .object({
@@ -102,6 +125,15 @@ export const RolloverResultSchema = z
       .optional(z.object({ id: z.int(), serie: z.string() }))
       .check(z.describe('The serie that was the default before this run made its serie the default (set only by that run)')),
     calls: z.optional(RolloverCallsSchema),
+    families: z
+      .optional(z.array(RolloverFamilyResultSchema))
+      .check(
+        z.describe(
+          'Every configured family, the default family first. The top-level serie, sequence, note and fallback are the ' +
+            "default family's (with no default family, the first family's); outcome and failure are the run's (the first " +
+            "family that failed); calls are the run's total",
+        ),
+      ),
   })
   .check(
     z.describe(
@@ -147,6 +179,18 @@ export type RolloverRunRecordView = z.infer<typeof RolloverRunRecordViewSchema>;
 export const RolloverRunSummaryViewSchema = z.omit(RolloverRunSummarySchema, { caller: true });
 
 
+const RolloverFamilyReadinessSchema = z.object({
+  family: z.string(),
+  default: z.boolean(),
+  serie: z.nullable(z.string()).check(z.describe("The family's serie the rollover would use (as the top-level serie, within the family)")),
+  exists: z.boolean(),
+  registered: z.boolean(),
+  isDefault: z.optional(z.boolean()).check(z.describe('Default family only: its serie is the account\'s default')),
+  ready: z.boolean().check(z.describe('Registered, and for the default family also the default')),
+  sequence: z.nullable(SequenceSchema),
+});
+export type RolloverFamilyReadiness = z.infer<typeof RolloverFamilyReadinessSchema>;
+
 /** GET /rollover/{year}: read-only readiness of the year's serie, and the last runs on record. */
 export const RolloverReadinessSchema = z.object({
   year: z.int(),
@@ -163,6 +207,9 @@ export const RolloverReadinessSchema = z.object({
   current: z.boolean(),
   sequence: z.nullable(SequenceSchema),
   note: z.optional(z.string()).check(z.describe('Set when the default is a serie the rollover leaves alone')),
+  families: z
+    .optional(z.array(RolloverFamilyReadinessSchema))
+    .check(z.describe('Every configured family, the default family first; the top-level fields are the default family\'s')),
   runs: z.array(RolloverRunSummaryViewSchema).check(z.describe('The last real runs for the year, newest first (without their caller)')),
 });
 export type RolloverReadiness = z.infer<typeof RolloverReadinessSchema>;

@@ -10,19 +10,24 @@ import { registerSafely } from '../sequences/registration-lease.ts';
 import type { RegistrationLease } from '../sequences/registration-lease.ts';
 import type { Registration } from '../sequences/registration.ts';
 import { serieNames } from './settings.ts';
+import { runOrder, singleFamily } from './families.ts';
+import type { SerieFamily } from './families.ts';
+import { combineFamilies, emptyCalls, familyPhase, stopsEveryFamily } from './family-results.ts';
 import { simulate } from './dry-run.ts';
 import { decide, findSerie, markDefault, upsert } from './plan.ts';
 import type { Decision, PlanState } from './plan.ts';
 import type { RolloverPhase } from './schemas.ts';
-import type { RolloverAction, RolloverCalls, RolloverFailure, RolloverOutcome, RolloverResult, RolloverStep } from './result.ts';
+import type { RolloverAction, RolloverCalls, RolloverFailure, RolloverFamilyResult, RolloverOutcome, RolloverResult, RolloverStep } from './result.ts';
 
 export interface RunRolloverOptions {
   client: InvoiceXpressClient;
   phase: RolloverPhase;
   year: number;
   dryRun: boolean;
-  /** Serie name templates in order of preference (see settings.ts). */
-  templates: readonly string[];
+  /** Serie name templates in order of preference (see settings.ts): the one family "main", when `families` is absent. */
+  templates?: readonly string[] | undefined;
+  /** The families of series (families.ts); replaces `templates`. */
+  families?: readonly SerieFamily[] | undefined;
   /** The run stops between steps when less than a step's time is left (outcome incomplete). */
   deadline: Deadline;
   now: () => Date;
@@ -88,16 +93,37 @@ function countingClient(client: InvoiceXpressClient, calls: RolloverCalls): Invo
   };
 }
 
+/** What the families of one run share: its steps, in order, and the one list call's count. */
+class Journal {
+  readonly steps: RolloverStep[] = [];
+  readonly calls: RolloverCalls = emptyCalls();
+  readonly onStep: RunRolloverOptions['onStep'];
+  constructor(onStep: RunRolloverOptions['onStep']) {
+    this.onStep = onStep;
+  }
+
+  record(step: RolloverStep): void {
+    this.steps.push(step);
+    try {
+      this.onStep?.(step);
+    } catch {
+      // Progress reporting must never change the run.
+    }
+  }
+}
+
 /**
- * One run's record and the state its decisions are taken from. Its state changes only through the
+ * One family's part of a run: its record and the state its decisions are taken from. Its state changes only through the
  * named transitions below; a step that cannot go on throws a RunStopped (the one way a run stops).
  */
 class Run {
   readonly client: InvoiceXpressClient;
   readonly options: RunRolloverOptions;
-  readonly #steps: RolloverStep[] = [];
-  readonly #calls: RolloverCalls = { list: 0, get: 0, create: 0, register: 0, set_current: 0 };
-  readonly #startedAt: string;
+  readonly family: SerieFamily;
+  /** The phase this family runs: activate is a check (verify) for a family other than the default. */
+  readonly phase: RolloverPhase;
+  readonly #journal: Journal;
+  readonly #calls: RolloverCalls = emptyCalls();
   #state: PlanState;
   /** True once this run itself changed the account (created, registered, switched the default). */
   #changed = false;
@@ -108,13 +134,16 @@ class Run {
   /** The default this run switched away from (for the serie.activated event). */
   #previousDefault: { id: number; serie: string } | undefined;
 
-  constructor(options: RunRolloverOptions) {
+  constructor(options: RunRolloverOptions, family: SerieFamily, journal: Journal) {
     this.options = options;
+    this.family = family;
+    this.phase = familyPhase(options.phase, family.default);
+    this.#journal = journal;
     this.client = countingClient(options.client, this.#calls);
-    this.#startedAt = options.now().toISOString();
-    const candidates = serieNames(options.templates, options.year);
+    const candidates = serieNames(family.templates, options.year);
     this.#serie = candidates[0] ?? '';
-    this.#state = { phase: options.phase, year: options.year, candidates, sequences: [], fresh: new Set(), refused: new Map(), created: 0 };
+    const role = family.default ? 'default' : 'other';
+    this.#state = { phase: this.phase, year: options.year, candidates, sequences: [], fresh: new Set(), refused: new Map(), created: 0, role };
   }
 
   get state(): PlanState {
@@ -126,22 +155,15 @@ class Run {
   }
 
   record(step: RolloverStep): void {
-    this.#steps.push(step);
-    try {
-      this.options.onStep?.(step);
-    } catch {
-      // Progress reporting must never change the run.
-    }
+    this.#journal.record({ ...step, family: this.family.name });
   }
 
   /** Records the failed step; the stop to throw: incomplete when time ran out, failed otherwise. */
   failed(action: RolloverAction, error: unknown, serie?: string): RunStopped {
     if (error instanceof RunStopped) return error;
-    const kind = isInvoiceXpressError(error) ? error.kind : 'internal';
-    const message = isInvoiceXpressError(error) ? error.message : unexpectedText(error, this.options.redact);
+    const { kind, message, outcome } = stopOf(error, this.options);
     this.record({ action, status: 'failed', ...(serie === undefined ? {} : { serie }), detail: `${kind}: ${message}` });
-    const outOfTime = TRANSIENT.has(kind) && this.options.deadline.expired(STEP_RESERVE_MS);
-    return new RunStopped(outOfTime ? 'incomplete' : 'failed', { action, kind, message });
+    return new RunStopped(outcome, { action, kind, message });
   }
 
   /** The account's series as the list gives them (nothing read with get yet). */
@@ -209,22 +231,17 @@ class Run {
     this.#note = note;
   }
 
-  result(outcome: RolloverOutcome, failure?: RolloverFailure): RolloverResult {
+  result(outcome: RolloverOutcome, failure?: RolloverFailure): RolloverFamilyResult {
     const fallback = this.#fallback();
     return {
-      ...(this.options.runId === undefined ? {} : { runId: this.options.runId }),
-      year: this.options.year,
+      family: this.family.name,
+      default: this.family.default,
       serie: this.#serie,
-      phase: this.options.phase,
-      dryRun: this.options.dryRun,
       outcome,
-      steps: this.#steps,
       sequence: this.#sequence,
-      startedAt: this.#startedAt,
-      finishedAt: this.options.now().toISOString(),
       ...(this.#note === undefined ? {} : { note: this.#note }),
       ...(fallback === undefined ? {} : { fallback }),
-      ...(failure === undefined ? {} : { failure }),
+      ...(failure === undefined ? {} : { failure: { ...failure, family: this.family.name } }),
       ...(this.#previousDefault === undefined ? {} : { previousDefault: this.#previousDefault }),
       calls: this.#calls,
     };
@@ -358,8 +375,8 @@ async function setCurrent(run: Run, sequence: Sequence): Promise<void> {
 }
 
 /** The end of a run that found its serie: read it back when this run changed it (or for verify). */
-async function conclude(run: Run, sequence: Sequence): Promise<RolloverResult> {
-  const { phase } = run.options;
+async function conclude(run: Run, sequence: Sequence): Promise<RolloverFamilyResult> {
+  const { phase } = run;
   run.settledOn(sequence.serie, sequence);
   if (!run.changed && phase !== 'verify') {
     run.record({ action: 'verify', status: 'skipped', serie: sequence.serie, detail: `nothing changed: '${sequence.serie}' is ${stateOf(sequence)}` });
@@ -368,7 +385,7 @@ async function conclude(run: Run, sequence: Sequence): Promise<RolloverResult> {
   const readBack = run.state.fresh.has(sequence.id) ? sequence : await read(run, sequence, 'verify');
   const problems: string[] = [];
   if (!readBack.registered) problems.push(`not registered with AT (${registrationDetail(readBack)})`);
-  if (phase !== 'prepare' && !readBack.isDefault) problems.push('not the default sequence');
+  if (phase !== 'prepare' && run.family.default && !readBack.isDefault) problems.push('not the default sequence');
   if (problems.length > 0) {
     const kind = phase === 'verify' ? 'not_ready' : 'verify_mismatch';
     const message = `'${sequence.serie}' read back ${problems.join('; ')}`;
@@ -380,9 +397,9 @@ async function conclude(run: Run, sequence: Sequence): Promise<RolloverResult> {
 }
 
 /** A default that supersedes the year is left alone; verify still checks it can issue documents. */
-async function leaveAlone(run: Run, decision: Extract<Decision, { type: 'leave_alone' }>): Promise<RolloverResult> {
+async function leaveAlone(run: Run, decision: Extract<Decision, { type: 'leave_alone' }>): Promise<RolloverFamilyResult> {
   run.settledOn(decision.sequence.serie, decision.sequence, decision.note);
-  if (run.options.phase !== 'verify') {
+  if (run.phase !== 'verify') {
     run.record({ action: 'verify', status: 'skipped', serie: decision.sequence.serie, detail: `no change: ${decision.note}` });
     return run.result('already_done');
   }
@@ -398,14 +415,14 @@ function stop(run: Run, decision: Extract<Decision, { type: 'stop' }>): never {
   throw new RunStopped('failed', { action, kind: decision.kind, message: decision.message });
 }
 
-function planned(run: Run): RolloverResult {
+function planned(run: Run): RolloverFamilyResult {
   const { steps, end } = simulate(run.state);
   for (const step of steps) run.record(step);
   if (end.type === 'stop') stop(run, end);
   // The account as it is, not as the simulation imagined it.
   run.settledOn(end.sequence.serie, findSerie(run.state.sequences, end.sequence.serie) ?? null, end.type === 'leave_alone' ? end.note : undefined);
-  if (steps.length === 0 || run.options.phase === 'verify') return run.result('already_done');
-  return run.result(run.options.phase === 'prepare' ? 'ready' : 'activated');
+  if (steps.length === 0 || run.phase === 'verify') return run.result('already_done');
+  return run.result(run.phase === 'prepare' ? 'ready' : 'activated');
 }
 
 /** An unexpected error's name and message, scrubbed. */
@@ -414,16 +431,35 @@ function unexpectedText(error: unknown, scrub: ((text: string) => string) | unde
   return (scrub ?? redactUrls)(text);
 }
 
-/**
- * One rollover run: find the account's series, then ask the plan what to do after every step
- * until it is done. Never throws for InvoiceXpress failures: a failed or incomplete run returns
- * the step it stopped at, and every state it can leave behind is picked up by the next run.
- */
-export async function runRollover(options: RunRolloverOptions): Promise<RolloverResult> {
-  const run = new Run(options);
+/** How an InvoiceXpress failure (or an unexpected error) stops a run: its kind, words, and whether time ran out. */
+function stopOf(error: unknown, options: RunRolloverOptions): { kind: string; message: string; outcome: 'failed' | 'incomplete' } {
+  const kind = isInvoiceXpressError(error) ? error.kind : 'internal';
+  const message = isInvoiceXpressError(error) ? error.message : unexpectedText(error, options.redact);
+  return { kind, message, outcome: TRANSIENT.has(kind) && options.deadline.expired(STEP_RESERVE_MS) ? 'incomplete' : 'failed' };
+}
+
+function lookedFor(runs: readonly Run[]): string {
+  const namesOf = (run: Run): string => run.state.candidates.map((name) => `'${name}'`).join(', ');
+  return runs.length === 1 ? namesOf(runs[0] as Run) : runs.map((run) => `${namesOf(run)} (${run.family.name})`).join('; ');
+}
+
+/** The run's one list, shared by every family (counted in the run's calls, not a family's). */
+async function listAll(options: RunRolloverOptions, journal: Journal, runs: readonly Run[]): Promise<readonly Sequence[] | RunStopped> {
   try {
-    if (run.state.candidates.length === 0) throw new RunStopped('failed', { action: 'find', kind: 'internal', message: 'no serie name templates configured' });
-    await find(run);
+    const sequences = await countingClient(options.client, journal.calls).list();
+    journal.record({ action: 'find', status: 'done', detail: `looked for ${lookedFor(runs)}: ${String(sequences.length)} sequences read` });
+    return sequences;
+  } catch (error) {
+    const { kind, message, outcome } = stopOf(error, options);
+    journal.record({ action: 'find', status: 'failed', detail: `${kind}: ${message}` });
+    return new RunStopped(outcome, { action: 'find', kind, message });
+  }
+}
+
+/** One family's part, after the list: ask the plan what to do after every step until it is done. */
+async function runFamily(run: Run): Promise<RolloverFamilyResult> {
+  const { options } = run;
+  try {
     if (options.dryRun) return planned(run);
     for (let count = 0; count < MAX_DECISIONS; count++) {
       const decision = decide(run.state);
@@ -444,4 +480,48 @@ export async function runRollover(options: RunRolloverOptions): Promise<Rollover
     if (error instanceof RunStopped) return run.result(error.outcome, error.failure);
     return run.result('failed', { action: 'find', kind: 'internal', message: unexpectedText(error, options.redact) });
   }
+}
+
+/** Every family in turn on the account as the previous one left it; an account-wide stop ends them all. */
+async function runFamilies(runs: readonly Run[], listed: readonly Sequence[]): Promise<RolloverFamilyResult[]> {
+  const results: RolloverFamilyResult[] = [];
+  let sequences = listed;
+  let stopped: RolloverFamilyResult | undefined;
+  for (const run of runs) {
+    if (stopped?.failure !== undefined) {
+      const { action, kind } = stopped.failure;
+      const message = `not run: the run stopped at family '${stopped.family}' (${kind}); the next run does this family`;
+      results.push(run.result(stopped.outcome, { action, kind, message }));
+      continue;
+    }
+    run.listed(sequences);
+    const result = await runFamily(run);
+    sequences = run.state.sequences;
+    results.push(result);
+    if (stopsEveryFamily(result)) stopped = result;
+  }
+  return results;
+}
+
+/**
+ * One rollover run: find the account's series (one list), then each family of series in turn
+ * (the default family first), each asking the plan what to do after every step until it is done.
+ * Never throws for InvoiceXpress failures: a failed or incomplete run returns the step it stopped
+ * at, and every state it can leave behind is picked up by the next run.
+ */
+export async function runRollover(options: RunRolloverOptions): Promise<RolloverResult> {
+  const startedAt = options.now().toISOString();
+  const journal = new Journal(options.onStep);
+  // No family at all is the one family without templates: refused below like an empty SERIE_TEMPLATES.
+  const families = options.families !== undefined && options.families.length > 0 ? options.families : singleFamily(options.templates ?? []);
+  const runs = runOrder(families).map((family) => new Run(options, family, journal));
+  let results: RolloverFamilyResult[];
+  const unconfigured = runs.some((run) => run.state.candidates.length === 0);
+  const listed = unconfigured ? new RunStopped('failed', { action: 'find', kind: 'internal', message: 'no serie name templates configured' }) : await listAll(options, journal, runs);
+  if (listed instanceof RunStopped) results = runs.map((run) => run.result(listed.outcome, listed.failure));
+  else results = await runFamilies(runs, listed);
+  const frame = { runId: options.runId, year: options.year, phase: options.phase, dryRun: options.dryRun, startedAt, steps: journal.steps, calls: journal.calls };
+  const result = combineFamilies({ ...frame, finishedAt: options.now().toISOString() }, results);
+  // A run that did not get past its list failed as a whole, not in a family.
+  return listed instanceof RunStopped ? { ...result, failure: listed.failure } : result;
 }

@@ -6,7 +6,8 @@ import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { RunHolder } from './run-store.ts';
 import { rolloverOutboxFromEnv } from '../notifications/rollover-events.ts';
 import type { PublishReport } from '../notifications/publisher.ts';
-import { RolloverEnvSchema, serieNames } from './settings.ts';
+import { familiesOf, RolloverEnvSchema, serieNames } from './settings.ts';
+import { runOrder } from './families.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked, yearOfRequest } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
@@ -88,11 +89,12 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   const outbox = rolloverOutboxFromEnv(store, env);
   const account = runtime.env.IX_ACCOUNT_NAME;
   const settings = {
-    templates: runtime.env.SERIE_TEMPLATES,
+    families: familiesOf(runtime.env),
     timeZone: runtime.env.ROLLOVER_TIME_ZONE,
     settle: { settleMs: runtime.env.REGISTER_SETTLE_MS },
   };
-  const primaryName = (year: number): string => serieNames(settings.templates, year)[0] ?? '';
+  /** The default family's first name (else the first family's): the serie a run that could not start names. */
+  const primaryName = (year: number): string => serieNames(runOrder(settings.families)[0]?.templates ?? [], year)[0] ?? '';
 
   /** One run with the session's client (the session owns the 401 rule: refusedKey). */
   function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun }> {

@@ -26,6 +26,10 @@ const STAGES: Record<string, StageConfigInput> = {
   byarn: {
     invoiceXpressAccount: 'acme',
     secret: { mode: 'importArn', arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ix-sequences/byarn-AbC123' },
+    serieFamilies: [
+      { name: 'main', templates: ['{year}', '{year}B'], default: true },
+      { name: 'web', templates: ['W{yy}'] },
+    ],
   },
 };
 
@@ -101,6 +105,15 @@ describe('a stage importing its secret by complete ARN', () => {
     for (const r of secretReads(s)) expect(r.Resource).toBe(arn);
     const fnId = functionLogicalId(s.json, 'ix-sequences-byarn-get-sequence');
     expect(props<{ Environment: { Variables: Record<string, unknown> } }>(s.json.Resources[fnId]!).Environment.Variables['IX_SECRET_ID']).toBe(arn);
+    // Its serie families go to the rollover functions as SERIE_FAMILIES (and SERIE_TEMPLATES not at all).
+    const rolloverVariables = props<{ Environment: { Variables: Record<string, unknown> } }>(
+      s.json.Resources[functionLogicalId(s.json, 'ix-sequences-byarn-rollover-scheduled')]!,
+    ).Environment.Variables;
+    expect(JSON.parse(String(rolloverVariables['SERIE_FAMILIES']))).toEqual([
+      { name: 'main', templates: ['{year}', '{year}B'], default: true },
+      { name: 'web', templates: ['W{yy}'], default: false },
+    ]);
+    expect(rolloverVariables['SERIE_TEMPLATES']).toBeUndefined();
     expect(new AwsSolutionsChecks().validateScope(s.app).violations).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, parseEnv } from '../../shared/runtime/env.ts';
-import { RolloverEnvSchema, RolloverSettingsSchema, serieNameProblem, serieNames } from '../../shared/rollover/settings.ts';
+import { familiesOf, RolloverEnvSchema, RolloverSettingsSchema, serieNameProblem, serieNames } from '../../shared/rollover/settings.ts';
 
 const base = { IX_SECRET_ID: 'ix/test', ROLLOVER_TABLE_NAME: 'ix-sequences-test-runs', IX_ACCOUNT_NAME: 'acme' };
 
@@ -71,5 +71,45 @@ describe('serieNameProblem', () => {
   });
   it.each(['', 'AT2027', '2027 B', 'é2027', 'x'.repeat(36)])('refuses %j', (name) => {
     expect(serieNameProblem(name)).toBeDefined();
+  });
+});
+
+describe('SERIE_FAMILIES', () => {
+  const WORKED_EXAMPLE = [
+    { name: 'main', templates: ['{year}', '{year}B', '{year}C'], default: true },
+    { name: 'store1', templates: ['LJ1-{yy}', 'LJ1-{yy}B'] },
+    { name: 'store2', templates: ['LJ2-{yy}', 'LJ2-{yy}B'] },
+    { name: 'web', templates: ['WEB{year}', 'WEB{year}B'] },
+  ];
+
+  it('without it, SERIE_TEMPLATES is the one default family "main"', () => {
+    expect(familiesOf(parseEnv(RolloverEnvSchema, base))).toEqual([{ name: 'main', templates: ['{year}', '{year}B', '{year}C'], default: true }]);
+    expect(familiesOf(parseEnv(RolloverEnvSchema, { ...base, SERIE_TEMPLATES: 'FT{year}' }))).toEqual([{ name: 'main', templates: ['FT{year}'], default: true }]);
+  });
+
+  it("reads docs/rollover.md's worked example (two stores and a web shop), {yy} the two-digit year", () => {
+    const families = familiesOf(parseEnv(RolloverEnvSchema, { ...base, SERIE_FAMILIES: JSON.stringify(WORKED_EXAMPLE) }));
+    expect(families.map((family) => [family.name, family.default, serieNames(family.templates, 2027)])).toEqual([
+      ['main', true, ['2027', '2027B', '2027C']],
+      ['store1', false, ['LJ1-27', 'LJ1-27B']],
+      ['store2', false, ['LJ2-27', 'LJ2-27B']],
+      ['web', false, ['WEB2027', 'WEB2027B']],
+    ]);
+    expect(serieNames(['B2B{yy}'], 2005)).toEqual(['B2B05']);
+  });
+
+  it.each([
+    ['not JSON', 'main:{year}'],
+    ['no family', '[]'],
+    ['two defaults', JSON.stringify([{ name: 'a', templates: ['A{year}'], default: true }, { name: 'b', templates: ['B{year}'], default: true }])],
+    ['the same name twice', JSON.stringify([{ name: 'a', templates: ['A{year}'] }, { name: 'A', templates: ['B{year}'] }])],
+    ['names that can collide', JSON.stringify([{ name: 'a', templates: ['{year}'] }, { name: 'b', templates: ['20{yy}'] }])],
+    ['a family name with a space', JSON.stringify([{ name: 'web shop', templates: ['W{year}'] }])],
+    ['a template without a year', JSON.stringify([{ name: 'a', templates: ['WEB'] }])],
+    ['a serie name starting with AT', JSON.stringify([{ name: 'a', templates: ['AT{yy}'] }])],
+    ['a serie name longer than 35 characters', JSON.stringify([{ name: 'a', templates: [`${'X'.repeat(34)}{yy}`] }])],
+    ['an unknown field', JSON.stringify([{ name: 'a', templates: ['A{year}'], fallbacks: [] }])],
+  ])('refuses %s, naming the variable', (_why, value) => {
+    expect(() => parseEnv(RolloverEnvSchema, { ...base, SERIE_FAMILIES: value })).toThrow(/SERIE_FAMILIES/);
   });
 });

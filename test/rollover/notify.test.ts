@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alarmFor, readyGauge, shouldNotify } from '../../shared/rollover/notify.ts';
-import type { RolloverResult } from '../../shared/rollover/result.ts';
+import type { RolloverFamilyResult, RolloverOutcome, RolloverResult } from '../../shared/rollover/result.ts';
 import type { RolloverTrigger } from '../../shared/rollover/schemas.ts';
 
 /** Who hears about a run: the alarm on its log line, webhooks, and the readiness gauge. */
@@ -22,6 +22,11 @@ function result(overrides: Partial<RolloverResult> = {}): RolloverResult {
   };
 }
 
+function family(name: string, outcome: RolloverOutcome, fellBack: boolean): RolloverFamilyResult {
+  const calls = { list: 0, get: 1, create: 0, register: 0, set_current: 0 };
+  return { family: name, default: false, serie: 'FR2027B', outcome, sequence: null, calls, ...(fellBack ? { fallback: { from: 'FR2027', reason: 'r' } } : {}) };
+}
+
 const failed = (kind: string, phase: RolloverResult['phase'] = 'activate'): RolloverResult =>
   result({ outcome: 'failed', phase, steps: [], failure: { action: 'find', kind, message: 'm' } });
 
@@ -30,6 +35,8 @@ describe('alarmFor', () => {
     ['a successful run', result(), 'schedule', undefined],
     ['a fallback in use', result({ fallback: { from: '2027', reason: 'r' } }), 'schedule', 'serie_fallback'],
     ['a no-op with a fallback', result({ outcome: 'already_done', fallback: { from: '2027', reason: 'r' } }), 'schedule', undefined],
+    ['another family fell back in this run', result({ outcome: 'ready', phase: 'prepare', families: [family('web', 'ready', true)] }), 'schedule', 'serie_fallback'],
+    ["another family's earlier fallback, checked", result({ families: [family('web', 'already_done', true)] }), 'schedule', undefined],
     ['a scheduled activation InvoiceXpress timed out: the next quarter hour retries', failed('timeout'), 'schedule', undefined],
     ['a scheduled activation AT refused for the account', failed('at_account'), 'schedule', 'rollover_failed'],
     ['the same timeout asked by hand', failed('timeout'), 'api', 'rollover_failed'],

@@ -237,6 +237,18 @@ describe('seeding (PUT /_sandbox/sequences) and a person acting', () => {
     expect(sequenceOf(await create('2028')).id).toBeGreaterThan(900001);
   });
 
+  it('seeds families of series (FR2026, B2B26 beside 2026), and AT refuses per name: FR2027 only', async () => {
+    const seeded = await control('PUT', '/sequences', { seed: [{ serie: '2026', default: true }, { serie: 'FR2026' }, { serie: 'B2B26' }] });
+    expect((seeded.json['sequences'] as RawSequence[]).map((s) => [s.serie, s.default_sequence])).toEqual([['2026', 1], ['FR2026', 0], ['B2B26', 0]]);
+    await control('PATCH', '/at', { onCreate: 'pending', onRegister: 'reject', rejectSeries: ['FR2027'] });
+    const web = sequenceOf(await create('FR2027'));
+    const b2b = sequenceOf(await create('B2B27'));
+    expect((await ix('PUT', `/sequences/${String(web.id)}/register.json`)).status).toBe(422);
+    expect((await ix('PUT', `/sequences/${String(b2b.id)}/register.json`)).status).toBe(200);
+    expect(invoiceCode(await readSequence(web.id))).toBe('N/D');
+    expect(invoiceCode(await readSequence(b2b.id))).toMatch(/^SBX/);
+  });
+
   it("seeds 'incomplete': registered, the invoice type with its number only (as a real account answered)", async () => {
     await control('PUT', '/sequences', { seed: [{ serie: 'A', default: true, documents: 'incomplete', id: 201 }] });
     const [raw] = (await ix('GET', '/sequences.json')).json['sequences'] as RawSequence[];
