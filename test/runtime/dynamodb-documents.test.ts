@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDynamo } from '../../local/dynamodb.ts';
 import type { LocalDynamo } from '../../local/dynamodb.ts';
 import { dynamoDbSequenceNumbers } from '../../shared/notifications/publish-adapters.ts';
-import type { Sequence } from '../../shared/sequences/sequence.ts';
 import { createRegistrationLeaseTable } from '../../shared/sequences/registration-lease-table.ts';
 
 /**
@@ -26,7 +25,7 @@ describe('one document client per DynamoDB client', () => {
     const key = { account: 'acme', sequenceId: 42 };
     const holder = { holderId: 'h-1', via: 'register' as const, acquiredAt: new Date().toISOString() };
     expect(await leases.acquire(key, holder, 30_000)).toEqual({ acquired: true });
-    const sequence = { id: 42, serie: '2027', isDefault: false, registered: false, documents: {} } as unknown as Sequence;
+    const sequence = { id: 42, serie: '2027', isDefault: false, registered: false, documents: {} };
     const outcome = { status: 'not_registered' as const, sequence, why: 'in_progress' as const, reason: 'AT left it pending', messages: [], error: undefined };
     await leases.release(key, holder.holderId, outcome);
     expect((await leases.read(key)).state).toBe('finished');
