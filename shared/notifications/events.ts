@@ -47,12 +47,16 @@ const common = {
   /** Set when a later run told what a run that died had done (docs/rollover.md). */
   recovered: z.optional(z.literal(true)),
 };
+/** The family of series (SERIE_FAMILIES) a run's serie belongs to; absent with one family. */
+const familyField = { family: z.optional(z.string()) };
 const runFields = { year: z.int(), phase: z.enum(['prepare', 'activate', 'verify']) };
 
 export const EVENT_DATA_SCHEMAS = {
-  'serie.created': z.object({ ...common, sequence: SerieSummarySchema }),
-  'serie.registered': z.object({ ...common, sequence: SerieSummarySchema, validationCodes: z.record(z.string(), z.nullable(z.string())) }),
-  'serie.activated': z.object({ ...common, previous: z.nullable(SerieRefSchema), current: SerieSummarySchema }),
+  'serie.created': z.object({ ...common, ...familyField, sequence: SerieSummarySchema }),
+  'serie.registered': z.object({ ...common, ...familyField, sequence: SerieSummarySchema, validationCodes: z.record(z.string(), z.nullable(z.string())) }),
+  'serie.activated': z.object({ ...common, ...familyField, previous: z.nullable(SerieRefSchema), current: SerieSummarySchema }),
+  /** At the turn of the year, each other family's serie for the year, ready (registered) beside the new default. */
+  'serie.ready': z.object({ ...common, ...runFields, family: z.string(), sequence: SerieSummarySchema }),
   'rollover.fallback': z.object({ ...common, ...runFields, serie: z.string(), from: z.string(), reason: text }),
   'rollover.failed': z.object({
     ...common,
@@ -105,22 +109,47 @@ export function activatedDraft(sequence: Sequence, previous: Pick<Sequence, 'id'
   return { type: 'serie.activated', timestamp, data: { previous: before, current: serieSummary({ ...sequence, isDefault: true }) } };
 }
 
-/** Done steps of `action` on the run's own serie (a put-back of the previous default is not an activation). */
-function didOwn(result: RolloverResult, action: 'create' | 'register' | 'set_current'): boolean {
-  return result.steps.some((step) => step.action === action && step.status === 'done' && step.serie === result.serie);
+/** Done steps of `action` on a family's serie (a put-back of the previous default is not an activation). */
+function didOwn(result: RolloverResult, action: 'create' | 'register' | 'set_current', serie = result.serie, family?: string): boolean {
+  return result.steps.some((step) => step.action === action && step.status === 'done' && step.serie === serie && (family === undefined || step.family === family));
 }
 
-/** The serie events of a run: what it created, registered and made the default, as its result shows it. */
-function serieDrafts(result: RolloverResult): EventDraft[] {
-  const sequence = result.sequence;
-  if (result.dryRun || sequence === null || sequence.serie !== result.serie) return [];
+/** The serie events of one serie: what the run created, registered and made the default. */
+function serieDraftsOf(result: RolloverResult, sequence: Sequence, family: string | undefined, isDefaultFamily: boolean): EventDraft[] {
   const at = result.finishedAt;
+  const tag = <T extends EventDraft>(draft: T): T => (family === undefined ? draft : ({ ...draft, data: { ...draft.data, family } }));
   const drafts: EventDraft[] = [];
-  if (didOwn(result, 'create')) drafts.push(createdDraft(sequence, at));
+  if (didOwn(result, 'create', sequence.serie, family)) drafts.push(tag(createdDraft(sequence, at)));
   // AT may register a serie at its create: that run registered it too.
-  if ((didOwn(result, 'register') || didOwn(result, 'create')) && sequence.registered) drafts.push(registeredDraft(sequence, at));
-  if (didOwn(result, 'set_current') && sequence.isDefault) drafts.push(activatedDraft(sequence, result.previousDefault, at));
+  if ((didOwn(result, 'register', sequence.serie, family) || didOwn(result, 'create', sequence.serie, family)) && sequence.registered) drafts.push(tag(registeredDraft(sequence, at)));
+  if (isDefaultFamily && didOwn(result, 'set_current', sequence.serie, family) && sequence.isDefault) drafts.push(tag(activatedDraft(sequence, result.previousDefault, at)));
   return drafts;
+}
+
+/**
+ * The serie events of a run, family by family (the default family first), and, in the run that
+ * made the default family's serie the default, a serie.ready per other family that is ready: the
+ * services that pass those families' sequence ids switch at the same moment.
+ */
+function serieDrafts(result: RolloverResult): EventDraft[] {
+  if (result.dryRun) return [];
+  const families = result.families ?? [];
+  if (families.length <= 1) {
+    const sequence = result.sequence;
+    return sequence === null || sequence.serie !== result.serie ? [] : serieDraftsOf(result, sequence, undefined, true);
+  }
+  const drafts = families.flatMap((entry) => (entry.sequence === null || entry.sequence.serie !== entry.serie ? [] : serieDraftsOf(result, entry.sequence, entry.family, entry.default)));
+  const activated = drafts.some((draft) => draft.type === 'serie.activated');
+  if (!activated) return drafts;
+  const ready = families.filter((entry) => !entry.default && entry.sequence !== null && entry.sequence.registered && entry.outcome !== 'failed');
+  return [
+    ...drafts,
+    ...ready.map((entry): EventDraft => ({
+      type: 'serie.ready',
+      timestamp: result.finishedAt,
+      data: { family: entry.family, year: result.year, phase: result.phase, sequence: serieSummary(entry.sequence as Sequence) },
+    })),
+  ];
 }
 
 /**

@@ -7,7 +7,7 @@ import * as z from '../zod.ts';
  * these: queue messages, the endpoints' configuration, the store's items.
  */
 
-export const EVENT_TYPES = ['serie.created', 'serie.registered', 'serie.activated', 'rollover.fallback', 'rollover.failed'] as const;
+export const EVENT_TYPES = ['serie.created', 'serie.registered', 'serie.activated', 'serie.ready', 'rollover.fallback', 'rollover.failed'] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES);
 export type EventType = z.infer<typeof EventTypeSchema>;
 

@@ -16,7 +16,7 @@ import {
 import type { EventDraft } from '../../shared/notifications/events.ts';
 import { NotificationEventSchema } from '../../shared/notifications/model.ts';
 import type { Sequence } from '../../shared/sequences/sequence.ts';
-import type { RolloverResult, RolloverStep } from '../../shared/rollover/result.ts';
+import type { RolloverFamilyResult, RolloverResult, RolloverStep } from '../../shared/rollover/result.ts';
 
 const at = '2027-01-01T00:00:02.000Z';
 const context = { account: 'acme', stage: 'test', runId: '2027-20270101T000000000Z-abcdef' };
@@ -116,6 +116,45 @@ describe('draftsOfRun', () => {
     expect(event.data.failure.message).toHaveLength(MAX_TEXT_CHARS);
     expect(event.data.failure.message.endsWith('…')).toBe(true);
     expect(eventBytes(event)).toBeLessThan(MAX_EVENT_BYTES);
+  });
+});
+
+describe('draftsOfRun over families (issue 19)', () => {
+  const calls = { list: 0, get: 1, create: 0, register: 0, set_current: 0 };
+  const family = (name: string, serie: string, isDefault: boolean, overrides: Partial<RolloverFamilyResult> = {}): RolloverFamilyResult => ({
+    family: name,
+    default: isDefault,
+    serie,
+    outcome: isDefault ? 'activated' : 'already_done',
+    sequence: sequence({ id: isDefault ? 146200 : 146300, serie, isDefault }),
+    calls,
+    ...overrides,
+  });
+  const familyStep = (action: RolloverStep['action'], serie: string, name: string): RolloverStep => ({ ...done(action, serie), family: name });
+
+  it('the activation tells serie.activated for the default family and serie.ready for each other family that is ready', () => {
+    const families = [family('main', '2027', true), family('b2b', 'B2B2027', false), family('store', 'LJ27', false, { outcome: 'failed', sequence: null })];
+    const drafts = draftsOfRun(result({ families, steps: [{ action: 'find', status: 'done', detail: 'listed' }, familyStep('set_current', '2027', 'main')] }), 'schedule');
+    expect(types(drafts)).toEqual(['serie.activated', 'serie.ready']);
+    expect(drafts[0]?.data).toMatchObject({ family: 'main', current: { serie: '2027' } });
+    expect(drafts[1]?.data).toMatchObject({ family: 'b2b', year: 2027, sequence: { id: 146300, serie: 'B2B2027', sequenceIds: { invoice: 146200 } } });
+  });
+
+  it('a prepare tells each family its own created and registered events, and no serie.ready', () => {
+    const families = [family('main', '2027', true, { outcome: 'ready' }), family('b2b', 'B2B2027', false, { outcome: 'ready' })];
+    const steps = [familyStep('create', '2027', 'main'), familyStep('create', 'B2B2027', 'b2b')];
+    const drafts = draftsOfRun(result({ phase: 'prepare', outcome: 'ready', families, steps }), 'schedule');
+    expect(drafts.map((draft) => [draft.type, (draft.data as { family?: string }).family])).toEqual([
+      ['serie.created', 'main'],
+      ['serie.registered', 'main'],
+      ['serie.created', 'b2b'],
+      ['serie.registered', 'b2b'],
+    ]);
+  });
+
+  it('an activation that switched nothing tells no serie.ready', () => {
+    const families = [family('main', '2027', true, { outcome: 'already_done' }), family('b2b', 'B2B2027', false)];
+    expect(draftsOfRun(result({ outcome: 'already_done', families, steps: [] }), 'schedule')).toEqual([]);
   });
 });
 
