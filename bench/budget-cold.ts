@@ -24,7 +24,13 @@ const [harness, deployed, withoutBudget] = await Promise.all([
 ]);
 const sandbox = await startSandbox({ apiKey: 'bench-key' });
 const localAws = await startLocalAws(sandbox, 'bench');
-const env = { ...localAws.environment, ...BENCH_BUDGET(localAws.dynamo.tableName), SECRET_TTL_SECONDS: '300', IX_TIMEOUT_MS: '8000', POWERTOOLS_LOG_LEVEL: 'INFO' };
+const env = {
+  ...localAws.environment,
+  ...BENCH_BUDGET(localAws.dynamo.tableName),
+  SECRET_TTL_SECONDS: '300',
+  IX_TIMEOUT_MS: '8000',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+};
 const variant = (label: string, file: string): ColdVariant => ({
   label,
   functionName: 'get-sequence',
@@ -39,9 +45,14 @@ try {
   const samples = await coldRounds(harness.file, variants, rounds, env, counters, { fillCache: true });
   const [withIt, without] = variants.map((v) => (samples.get(v) ?? []).map((s) => s.firstResponseMs));
   const paired = (withIt ?? []).map((ms, i) => ms - (without?.[i] ?? ms));
-  for (const [v, report] of [[variants[0], deployed], [variants[1], withoutBudget]] as const) {
+  for (const [v, report] of [
+    [variants[0], deployed],
+    [variants[1], withoutBudget],
+  ] as const) {
     const first = (samples.get(v!) ?? []).map((s) => s.firstResponseMs);
-    console.log(`${v!.label}: first response median ${median(first).toFixed(1)} ms, p90 ${percentile(first, 90).toFixed(1)} ms; bundle ${(report.bytes / 1024).toFixed(0)} KiB`);
+    console.log(
+      `${v!.label}: first response median ${median(first).toFixed(1)} ms, p90 ${percentile(first, 90).toFixed(1)} ms; bundle ${(report.bytes / 1024).toFixed(0)} KiB`,
+    );
   }
   console.log(`budget check costs (median of paired differences over ${String(rounds)} rounds): ${median(paired).toFixed(1)} ms`);
 } finally {

@@ -29,7 +29,14 @@ if (child) {
   const dynamo = await startLocalDynamo();
   const results: { importMs: number; firstMs: number; secondMs: number }[] = [];
   try {
-    const env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', TABLE: dynamo.tableName };
+    const env = {
+      ...process.env,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      TABLE: dynamo.tableName,
+    };
     for (let i = 0; i < samples; i++) {
       // spawnSync would block dynalite (in this process): run the child asynchronously.
       const { spawn } = await import('node:child_process');

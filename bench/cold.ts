@@ -41,13 +41,7 @@ export interface ColdSample {
   firstResponseMs: number;
 }
 
-async function coldSample(
-  harness: string,
-  variant: ColdVariant,
-  sample: number,
-  env: Record<string, string>,
-  counters: CallCounters,
-): Promise<ColdSample> {
+async function coldSample(harness: string, variant: ColdVariant, sample: number, env: Record<string, string>, counters: CallCounters): Promise<ColdSample> {
   const before = { invoiceXpress: counters.invoiceXpress(), secretReads: counters.secretReads() };
   const args = [harness, variant.file, JSON.stringify(variant.event(sample)), variant.functionName];
   const started = wallClock();

@@ -21,8 +21,7 @@ function gatewayHeaders(body: boolean): Record<string, string> {
     host: 'abc123.execute-api.eu-west-1.amazonaws.com',
     'user-agent': 'caller-service/1.0 node/24',
     'x-amz-date': '20261124T090000Z',
-    authorization:
-      'AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261124/eu-west-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000',
+    authorization: 'AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261124/eu-west-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000',
     'x-amzn-trace-id': 'Root=1-67890abc-0123456789abcdef01234567',
     'x-forwarded-for': '10.0.0.1',
     'x-forwarded-port': '443',
@@ -51,15 +50,12 @@ export const FUNCTION_EVENTS: Record<string, EventFactory> = {
   'list-sequences': () => apiEvent('listSequences', '/sequences', null),
   'get-sequence': () => apiEvent('getSequence', `/sequences/${String(SEEDED_ID)}`, { id: String(SEEDED_ID) }),
   'create-sequence': (sample) => apiEvent('createSequence', '/sequences', null, { serie: `B${String(sample)}` }),
-  'register-sequence': () =>
-    apiEvent('registerSequence', `/sequences/${String(SEEDED_ID)}/register`, { id: String(SEEDED_ID) }),
-  'set-current-sequence': () =>
-    apiEvent('setCurrentSequence', `/sequences/${String(SEEDED_ID)}/set_current`, { id: String(SEEDED_ID) }),
+  'register-sequence': () => apiEvent('registerSequence', `/sequences/${String(SEEDED_ID)}/register`, { id: String(SEEDED_ID) }),
+  'set-current-sequence': () => apiEvent('setCurrentSequence', `/sequences/${String(SEEDED_ID)}/set_current`, { id: String(SEEDED_ID) }),
   // A real run that changes the account may only work on this year or the next: verify reads only.
   'rollover-run': () => apiEvent('runRollover', '/rollover', null, { phase: 'verify', year: DONE_YEAR }),
   'rollover-status': () => apiEvent('rolloverStatus', `/rollover/${String(DONE_YEAR)}`, { year: String(DONE_YEAR) }),
-  'rollover-run-record': () =>
-    apiEvent('rolloverRunRecord', `/rollover/runs/${NO_SUCH_RUN}`, { runId: NO_SUCH_RUN }),
+  'rollover-run-record': () => apiEvent('rolloverRunRecord', `/rollover/runs/${NO_SUCH_RUN}`, { runId: NO_SUCH_RUN }),
   // The delivery log: an empty one lists nothing, an unknown id is 404 (one read of the table each).
   'notifications-list': () => apiEvent('listNotifications', '/notifications', null),
   'notification-get': () => apiEvent('getNotification', `/notifications/${NO_SUCH_NOTIFICATION}`, { id: NO_SUCH_NOTIFICATION }),
@@ -90,7 +86,12 @@ function sqsEvent(body: unknown): unknown {
         messageId: '059f36b4-87a3-44ab-83d2-661975830a7d',
         receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a',
         body: JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1764579600000', SenderId: 'AIDAIENQZJOLO23YVJ4VO', ApproximateFirstReceiveTimestamp: '1764579600001' },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '1764579600000',
+          SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+          ApproximateFirstReceiveTimestamp: '1764579600001',
+        },
         messageAttributes: {},
         md5OfBody: 'e4e68fb7bd0e697a0ae8f1bb342846b3',
         eventSource: 'aws:sqs',

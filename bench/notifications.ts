@@ -36,7 +36,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export async function measureChangeToFirstAttempt(options: { events: number; gapMs: number; warmup?: number }): Promise<ChangeToFirstAttempt> {
   const dynamo = await startLocalDynamo();
   const queues = await startLocalNotificationQueues(dynamo);
-  Object.assign(process.env, { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_ENDPOINT_URL_DYNAMODB: dynamo.url, LOCAL_RUN: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  Object.assign(process.env, {
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    LOCAL_RUN: 'true',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
   const delivery = await startLocalDelivery({ queues, dynamo, handler: 'module' });
   const sqs = new SQSClient({ endpoint: queues.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const numbers = dynamoDbSequenceNumbers({ tableName: queues.tableName, client: dynamo.client });
@@ -49,7 +56,12 @@ export async function measureChangeToFirstAttempt(options: { events: number; gap
   for (let index = 0; index < total; index++) {
     const t0 = performance.now();
     const [sequenceNumber] = await numbers.reserve('bench', 1);
-    const event = NotificationEventSchema.parse({ id: `evt_bench_${String(index)}`, type: 'serie.activated', timestamp: new Date().toISOString(), data: { version: 1, account: 'bench', stage: 'bench', sequenceNumber } });
+    const event = NotificationEventSchema.parse({
+      id: `evt_bench_${String(index)}`,
+      type: 'serie.activated',
+      timestamp: new Date().toISOString(),
+      data: { version: 1, account: 'bench', stage: 'bench', sequenceNumber },
+    });
     const report = await publisher.publish([event]);
     if (!report.queued) throw new Error(`not queued: ${(report.problems ?? []).join('; ')}`);
     if (index >= total - options.events) {
@@ -72,8 +84,12 @@ export async function measureChangeToFirstAttempt(options: { events: number; gap
   await queues.close();
   await dynamo.close();
   return {
-    events: options.events, p50Ms: median(latencies), p99Ms: percentile(latencies, 99), maxMs: Math.max(...latencies),
-    publishP50Ms: median(published), publishP99Ms: percentile(published, 99),
+    events: options.events,
+    p50Ms: median(latencies),
+    p99Ms: percentile(latencies, 99),
+    maxMs: Math.max(...latencies),
+    publishP50Ms: median(published),
+    publishP99Ms: percentile(published, 99),
   };
 }
 
@@ -81,7 +97,9 @@ if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   const { values } = parseArgs({ options: { events: { type: 'string', default: '300' }, 'gap-ms': { type: 'string', default: '20' } } });
   const result = await measureChangeToFirstAttempt({ events: Number(values.events), gapMs: Number(values['gap-ms']) });
   const ms = (value: number): string => `${value.toFixed(1)} ms`;
-  console.log(`Change to first attempt through the local queue (Node ${process.version}, ${String(cpus().length)} cores, load ${loadavg()[0]?.toFixed(2) ?? '?'}), ${String(result.events)} events:`);
+  console.log(
+    `Change to first attempt through the local queue (Node ${process.version}, ${String(cpus().length)} cores, load ${loadavg()[0]?.toFixed(2) ?? '?'}), ${String(result.events)} events:`,
+  );
   console.log('| | p50 | p99 | max |\n|---|---|---|---|');
   console.log(`| change → first attempt received | ${ms(result.p50Ms)} | ${ms(result.p99Ms)} | ${ms(result.maxMs)} |`);
   console.log(`| of which the publisher (counter + queue + bus) | ${ms(result.publishP50Ms)} | ${ms(result.publishP99Ms)} | |`);

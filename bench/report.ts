@@ -70,7 +70,7 @@ const EVENTS: Record<string, string> = {
   'register-sequence': 'PUT /sequences/{id}/register (already registered)',
   'set-current-sequence': 'PUT /sequences/{id}/set_current (already default)',
   'rollover-run': 'POST /rollover verify 2022 (list and get; the run recorded)',
-  'rollover-status': 'GET /rollover/{year} (list; the year\'s runs queried)',
+  'rollover-status': "GET /rollover/{year} (list; the year's runs queried)",
   'rollover-run-record': 'GET /rollover/runs/{runId} (not on record: the table only)',
   'rollover-scheduled': 'Scheduler payload, verify 2022 (list and get; the run recorded)',
 };
@@ -186,7 +186,10 @@ function attributionSection(data: BenchData): string[] {
     '| part | measured by | variant median | cost (paired) | share of own cost |',
     '|---|---|---|---|---|',
     `| own cost: get-sequence − floor + secret read | | ${ms(deployed.median)} | ${signed(own)} | 100 % |`,
-    ...data.attribution.map((r) => `| ${r.part} | ${r.how === 'removed' ? 'removed' : 'added to floor + secret read'} | ${ms(r.median)} | ${signed(costOf(r))} | ${share(costOf(r))} |`),
+    ...data.attribution.map(
+      (r) =>
+        `| ${r.part} | ${r.how === 'removed' ? 'removed' : 'added to floor + secret read'} | ${ms(r.median)} | ${signed(costOf(r))} | ${share(costOf(r))} |`,
+    ),
     `| the handler (the rest) | own cost − the parts | | ${signed(handler)} | ${share(handler)} |`,
     '',
     prose('attributionVerdict', { ratio: ratio(ownRatio), target: ratio(OWN_COST_TARGET), met }),

@@ -64,9 +64,7 @@ const [harness, floor, floorSecret, bare, functions, changes, parts] = await Pro
 /** One bundle per distinct variant name; the deployed function's own bundle is built above. */
 async function bundleChangeVariants(): Promise<Map<string, BundleReport>> {
   const distinct = new Map(CHANGE_VARIANTS.filter((v) => v.bundle || v.entry).map((v) => [v.name, v]));
-  const built = await Promise.all(
-    [...distinct.values()].map((v) => bundle(v.name, v.entry ?? `functions/${CHANGE_FUNCTION}.ts`, v.bundle)),
-  );
+  const built = await Promise.all([...distinct.values()].map((v) => bundle(v.name, v.entry ?? `functions/${CHANGE_FUNCTION}.ts`, v.bundle)));
   return new Map(built.map((report) => [report.name, report]));
 }
 

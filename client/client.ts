@@ -45,16 +45,11 @@ type SchemaInput<S> = S extends z.ZodMiniType ? NonNullable<z.input<S>> : never;
 
 /** A route without params or body has the unconstrained schema type, whose input is unknown. */
 type PathInput<P> = unknown extends SchemaInput<P> ? Empty : { [K in keyof SchemaInput<P>]: string | number };
-type BodyInput<B> = unknown extends SchemaInput<B>
-  ? Empty
-  : SchemaInput<B> extends Record<string, never>
-    ? Empty
-    : SchemaInput<B>;
+type BodyInput<B> = unknown extends SchemaInput<B> ? Empty : SchemaInput<B> extends Record<string, never> ? Empty : SchemaInput<B>;
 
 /** Query parameters; a free-form string one also takes a number (`limit: 20`). */
-type QueryInput<Q> = unknown extends SchemaInput<Q>
-  ? Empty
-  : { [K in keyof SchemaInput<Q>]: string extends SchemaInput<Q>[K] ? SchemaInput<Q>[K] | number : SchemaInput<Q>[K] };
+type QueryInput<Q> =
+  unknown extends SchemaInput<Q> ? Empty : { [K in keyof SchemaInput<Q>]: string extends SchemaInput<Q>[K] ? SchemaInput<Q>[K] | number : SchemaInput<Q>[K] };
 
 /** A body field named like a path parameter could not be told apart from it: no function then. */
 type Merge<P, B> = [keyof P & keyof B] extends [never] ? { [K in keyof (P & B)]: (P & B)[K] } : never;
@@ -65,11 +60,7 @@ export type RouteInput<N extends RouteName> =
 /** A route's success body: the `Response` type the route table gives it. */
 export type RouteResult<N extends RouteName> = RouteOf<N> extends RouteSpec<z.ZodMiniType, z.ZodMiniType, infer R> ? R : never;
 
-type Args<I> = [keyof I] extends [never]
-  ? [options?: CallOptions]
-  : Empty extends I
-    ? [input?: I, options?: CallOptions]
-    : [input: I, options?: CallOptions];
+type Args<I> = [keyof I] extends [never] ? [options?: CallOptions] : Empty extends I ? [input?: I, options?: CallOptions] : [input: I, options?: CallOptions];
 
 export type IxSequencesClient = {
   readonly [N in RouteName]: (...args: Args<RouteInput<N>>) => Promise<RouteResult<N>>;
@@ -99,10 +90,7 @@ export function createIxSequencesClient(options: IxSequencesClientOptions): IxSe
     },
   });
 
-  const entries = (Object.keys(routes) as RouteName[]).map((name) => [
-    name,
-    (...args: unknown[]) => call(http, name, args),
-  ]);
+  const entries = (Object.keys(routes) as RouteName[]).map((name) => [name, (...args: unknown[]) => call(http, name, args)]);
   return Object.fromEntries(entries) as IxSequencesClient;
 }
 

@@ -18,10 +18,7 @@ export type ClientErrorCode =
  * The contract's codes (api-error.ts) and the client's own codes. Open to codes a newer service
  * adds: they reach the caller as sent.
  */
-export type IxSequencesErrorCode =
-  | ApiErrorCode
-  | ClientErrorCode
-  | (string & Record<never, never>);
+export type IxSequencesErrorCode = ApiErrorCode | ClientErrorCode | (string & Record<never, never>);
 
 export interface IxSequencesErrorInit {
   route: RouteName;

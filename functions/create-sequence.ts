@@ -19,11 +19,15 @@ const events = routeEventsFromEnv();
 export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body, deadline, requestId }) => {
   const { created, account } = await runtime.session.run({ deadline }, async (client, secret) => ({
     account: secret.accountName,
-    created: await createSequence(client, { serie: body.serie, isDefault: body.default }, {
-      deadline,
-      settleMs: runtime.env.REGISTER_SETTLE_MS,
-      lease: { leases, account: secret.accountName, via: 'create' },
-    }),
+    created: await createSequence(
+      client,
+      { serie: body.serie, isDefault: body.default },
+      {
+        deadline,
+        settleMs: runtime.env.REGISTER_SETTLE_MS,
+        lease: { leases, account: secret.accountName, via: 'create' },
+      },
+    ),
   }));
   const { sequence, restoredDefault, previousDefault } = created;
   await events.publish(draftsOfCreate({ sequence }, { isDefault: body.default, previousDefault }, new Date().toISOString()), { account, requestId });

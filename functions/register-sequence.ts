@@ -15,7 +15,11 @@ const events = routeEventsFromEnv();
 export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ params, deadline, requestId }) => {
   const { outcome, account } = await runtime.session.run({ deadline }, async (client, secret) => ({
     account: secret.accountName,
-    outcome: await registerSequence(client, params.id, { deadline, settleMs: runtime.env.REGISTER_SETTLE_MS, lease: { leases, account: secret.accountName, via: 'register' } }),
+    outcome: await registerSequence(client, params.id, {
+      deadline,
+      settleMs: runtime.env.REGISTER_SETTLE_MS,
+      lease: { leases, account: secret.accountName, via: 'register' },
+    }),
   }));
   await events.publish(draftsOfRegister(outcome, new Date().toISOString()), { account, requestId });
   return { sequence: outcome.sequence };

@@ -36,9 +36,7 @@ export function createApp(options: CreateAppOptions = {}): CreatedApp {
   const stack = new IxSequencesStack(app, stackName(stage), {
     config,
     // Without account/region the template is environment-agnostic: synth needs no credentials.
-    ...(config.account !== undefined || config.region !== undefined
-      ? { env: { account: config.account, region: config.region } }
-      : {}),
+    ...(config.account !== undefined || config.region !== undefined ? { env: { account: config.account, region: config.region } } : {}),
     description: `ix-sequences (${stage}): InvoiceXpress sequences API and yearly serie rollover`,
     terminationProtection: config.removalPolicy === 'retain',
   });

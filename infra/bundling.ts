@@ -59,13 +59,8 @@ const TRANSLATED = new Set<string>([
  * command line gets), for bundling outside CDK (the benchmarks). An option not translated here
  * throws, so adding one to FUNCTION_BUNDLING cannot silently make the two differ.
  */
-export function esbuildBuildOptions(
-  bundling: BundlingOptions,
-  paths: { entry: string; outfile: string },
-): BuildOptions & { outfile: string } {
-  const untranslated = Object.keys(bundling).filter(
-    (key) => !TRANSLATED.has(key) && bundling[key as keyof BundlingOptions] !== undefined,
-  );
+export function esbuildBuildOptions(bundling: BundlingOptions, paths: { entry: string; outfile: string }): BuildOptions & { outfile: string } {
+  const untranslated = Object.keys(bundling).filter((key) => !TRANSLATED.has(key) && bundling[key as keyof BundlingOptions] !== undefined);
   if (untranslated.length > 0) throw new Error(`esbuildBuildOptions does not translate: ${untranslated.join(', ')}`);
   if (bundling.target === undefined || bundling.externalModules === undefined) {
     // NodejsFunction derives both from the runtime when unset; set them on purpose instead.

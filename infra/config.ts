@@ -21,16 +21,12 @@ import { issueLines } from '../shared/zod-issues.ts';
  */
 
 /** Log retention values CloudWatch Logs accepts (days). */
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 const AccountIdSchema = z.string().check(z.regex(/^\d{12}$/, 'an AWS account id is 12 digits'));
 const RoleArnSchema = z
   .string()
-  .check(
-    z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)'),
-  );
+  .check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)'));
 
 const SecretConfigSchema = z.discriminatedUnion('mode', [
   /** The stack creates `ix-sequences/<stage>`; its value is set out of band (docs/deploy.md). */
@@ -45,17 +41,15 @@ const SecretConfigSchema = z.discriminatedUnion('mode', [
 ]);
 
 /** One template; the functions' own rules are checked on the whole list (serieTemplates below). */
-const SerieTemplateSchema = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.refine((t) => !t.includes(','), 'a serie template cannot contain a comma (the list is passed comma-separated)'),
-    // The functions' own rule: fail at synth, not at the first cold start after a deploy.
-    z.superRefine((t, context) => {
-      const problem = serieTemplateProblem(t);
-      if (problem !== undefined) context.addIssue({ code: 'custom', message: `a serie template ${problem}` });
-    }),
-  );
+const SerieTemplateSchema = z.string().check(
+  z.minLength(1),
+  z.refine((t) => !t.includes(','), 'a serie template cannot contain a comma (the list is passed comma-separated)'),
+  // The functions' own rule: fail at synth, not at the first cold start after a deploy.
+  z.superRefine((t, context) => {
+    const problem = serieTemplateProblem(t);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: `a serie template ${problem}` });
+  }),
+);
 
 const positiveInt = (max: number) => z.int().check(z.positive(), z.maximum(max));
 
@@ -132,9 +126,7 @@ const StageConfigSchema = z.strictObject({
    */
   serieFamilies: z.optional(SerieFamilyListSchema),
   logRetentionDays: z._default(
-    z.number().check(
-      z.refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`),
-    ),
+    z.number().check(z.refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)),
     30,
   ),
   logLevel: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO'),
@@ -151,10 +143,7 @@ const StageConfigSchema = z.strictObject({
    * perMinute - burst), and `rolloverReserve` of them only the rollover may spend, so API callers
    * cannot starve the year-end. rolloverReserve < burst < invoiceXpressRequestsPerMinute.
    */
-  invoiceXpressBudget: z.prefault(
-    z.strictObject({ burst: z._default(positiveInt(100_000), 20), rolloverReserve: z._default(positiveInt(100_000), 10) }),
-    {},
-  ),
+  invoiceXpressBudget: z.prefault(z.strictObject({ burst: z._default(positiveInt(100_000), 20), rolloverReserve: z._default(positiveInt(100_000), 10) }), {}),
   /**
    * Who may call the API, and how far (infra/access.ts): `read` (GET routes), `write` (+ create,
    * register, set_current), `rollover` (+ POST /rollover). Needed for callers in other accounts;
@@ -192,9 +181,7 @@ export type StageConfigInput = z.input<typeof StageConfigSchema>;
 export type StageConfig = z.output<typeof StageConfigSchema> & { readonly stage: string };
 
 /** Stage names end up in stack, function, log group and schedule names: keep them short and plain. */
-const StageNameSchema = z
-  .string()
-  .check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, 'a stage name is lowercase letters, digits and dashes, at most 16 characters'));
+const StageNameSchema = z.string().check(z.regex(/^[a-z][a-z0-9-]{0,15}$/, 'a stage name is lowercase letters, digits and dashes, at most 16 characters'));
 
 /** The environments. Add one here (only what differs from the defaults above). */
 export const STAGES: Record<string, StageConfigInput> = {

@@ -94,7 +94,6 @@ export class IxSequencesStack extends Stack {
       alarms: this.alarms.alarms,
       lockHeldSeconds: config.alarms.lockHeldSeconds,
     });
-
   }
 
   /** What operators and callers look up after a deploy. */
@@ -109,8 +108,14 @@ export class IxSequencesStack extends Stack {
       });
     }
     new CfnOutput(this, 'SecretId', { value: this.secret.secretId, description: 'Secret holding {"accountName","apiKey"}' });
-    new CfnOutput(this, 'WebhooksSecretId', { value: this.notifications.webhooksSecret.secretArn, description: 'Secret holding the webhook endpoints (a JSON array)' });
-    new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName, description: 'Custom event bus of the serie and rollover events (source ix-sequences)' });
+    new CfnOutput(this, 'WebhooksSecretId', {
+      value: this.notifications.webhooksSecret.secretArn,
+      description: 'Secret holding the webhook endpoints (a JSON array)',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.eventBus.bus.eventBusName,
+      description: 'Custom event bus of the serie and rollover events (source ix-sequences)',
+    });
     new CfnOutput(this, 'NotificationsDlqUrl', { value: this.notifications.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'RolloverTableName', { value: this.runTable.table.tableName, description: 'Rollover lock and run records' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });

@@ -40,9 +40,7 @@ export function apiGatewayEvent(input: ApiEventInput): APIGatewayProxyEvent {
     httpMethod: input.method,
     headers,
     multiValueHeaders,
-    queryStringParameters: hasQuery
-      ? Object.fromEntries(Object.entries(query).map(([key, values]) => [key, values.at(-1) ?? '']))
-      : null,
+    queryStringParameters: hasQuery ? Object.fromEntries(Object.entries(query).map(([key, values]) => [key, values.at(-1) ?? ''])) : null,
     multiValueQueryStringParameters: hasQuery ? query : null,
     pathParameters: input.pathParameters ?? null,
     stageVariables: null,

@@ -37,7 +37,12 @@ export async function startLocalNotificationQueues(dynamo: LocalDynamo): Promise
   const deadLetterQueueUrl = sqs.createQueue('ix-sequences-local-notifications-dlq');
   // As the stack sets it: high enough that the retry schedule, not the receive count, decides.
   const queueUrl = sqs.createQueue('ix-sequences-local-notifications', { deadLetterQueueUrl, maxReceiveCount: 100 });
-  const environment = { AWS_ENDPOINT_URL_SQS: sqs.url, NOTIFICATIONS_TABLE_NAME: tableName, NOTIFICATIONS_QUEUE_URL: queueUrl, NOTIFICATIONS_DLQ_URL: deadLetterQueueUrl };
+  const environment = {
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    NOTIFICATIONS_TABLE_NAME: tableName,
+    NOTIFICATIONS_QUEUE_URL: queueUrl,
+    NOTIFICATIONS_DLQ_URL: deadLetterQueueUrl,
+  };
   return { sqs, tableName, queueUrl, deadLetterQueueUrl, environment, close: () => sqs.close() };
 }
 
@@ -82,17 +87,23 @@ async function loadHandlers(options: LocalDeliveryOptions, env: Record<string, s
 export async function startLocalDelivery(options: LocalDeliveryOptions): Promise<LocalDelivery> {
   const { queues } = options;
   const ownSecret = newSecret();
-  const secrets = options.webhooks === undefined ? [ownSecret] : parseEndpoints(options.webhooks).flatMap((e) => [e.secret, ...(e.previousSecret ? [e.previousSecret] : [])]);
+  const secrets =
+    options.webhooks === undefined ? [ownSecret] : parseEndpoints(options.webhooks).flatMap((e) => [e.secret, ...(e.previousSecret ? [e.previousSecret] : [])]);
   const receiver = options.receiver === false ? undefined : await startLocalReceiver({ secrets, ...options.receiver });
   const webhooks = options.webhooks ?? JSON.stringify(receiver ? [{ url: receiver.url, secret: ownSecret }] : []);
-  const environment: Record<string, string> = { IX_WEBHOOKS: webhooks, ...(options.retrySchedule === undefined ? {} : { WEBHOOK_RETRY_SCHEDULE: options.retrySchedule }) };
+  const environment: Record<string, string> = {
+    IX_WEBHOOKS: webhooks,
+    ...(options.retrySchedule === undefined ? {} : { WEBHOOK_RETRY_SCHEDULE: options.retrySchedule }),
+  };
   const target = options.target ?? process.env;
   Object.assign(target, queues.environment, environment);
   const client = new SQSClient({ endpoint: queues.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const handlers = await loadHandlers(options, { ...process.env, ...target, LOCAL_RUN: 'true' }, client);
   const poller = startQueuePoller({ sqs: client, queueUrl: queues.queueUrl, queueArn: queues.sqs.arnOf(queues.queueUrl), handlers });
   return {
-    receiver, poller, environment,
+    receiver,
+    poller,
+    environment,
     async close() {
       await poller.stop();
       client.destroy();
@@ -119,7 +130,10 @@ export async function startNpmStartDelivery(
   const port = Number(env['RECEIVER_PORT'] ?? '0');
   const webhooks = env['IX_WEBHOOKS'] === undefined || env['IX_WEBHOOKS'].trim() === '' ? undefined : env['IX_WEBHOOKS'];
   const delivery = await startLocalDelivery({
-    queues, dynamo, webhooks, retrySchedule: env['WEBHOOK_RETRY_SCHEDULE'],
+    queues,
+    dynamo,
+    webhooks,
+    retrySchedule: env['WEBHOOK_RETRY_SCHEDULE'],
     receiver: { port: Number.isInteger(port) ? port : 0, behaviour: { refuseFirst: Number.isInteger(refuseFirst) ? refuseFirst : 0 }, print },
   });
   const endpoints = parseEndpoints(delivery.environment['IX_WEBHOOKS'] ?? '[]');

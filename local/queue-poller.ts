@@ -63,7 +63,13 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
 
   async function pollOnce(handler: SqsHandler): Promise<void> {
     const answer = await options.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: options.queueUrl, MaxNumberOfMessages: options.batchSize ?? 10, WaitTimeSeconds: 1, VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: options.batchSize ?? 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     const messages = answer.Messages ?? [];
     if (messages.length === 0 || !running) return;
@@ -73,7 +79,12 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
     const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     const done = records.filter((record) => !failed.has(record.messageId));
     if (done.length > 0) {
-      await options.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })) }));
+      await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: done.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+        }),
+      );
     }
   }
 

@@ -114,7 +114,7 @@ async function openTarget(input: CliInput, env: NodeJS.ProcessEnv): Promise<Targ
   if (accountName === '' && baseUrl !== '') return 'IX_BASE_URL needs IX_ACCOUNT_NAME and IX_API_KEY (the key of the account at that URL)';
   const readOnly = input.dryRun || input.phase === 'verify';
   if (accountName !== '' && tableName === '' && !readOnly && !input.noLock) {
-    return 'a real account needs ROLLOVER_TABLE_NAME (the stage\'s run table, stack output RolloverTableName) so this run shares the lock with the deployed service; or pass --no-lock when no deployed ix-sequences works on this account';
+    return "a real account needs ROLLOVER_TABLE_NAME (the stage's run table, stack output RolloverTableName) so this run shares the lock with the deployed service; or pass --no-lock when no deployed ix-sequences works on this account";
   }
 
   // Loaded only once the arguments are good: usage errors answer fast.
@@ -194,7 +194,9 @@ async function rollover(input: CliInput, target: Target, settings: RolloverSetti
   const { ROLLOVER_TIME_ZONE: timeZone } = settings;
   const families = familiesOf(settings);
   const names = families.map((family) => (families.length === 1 ? family.templates.join(', ') : `${family.name}: ${family.templates.join(', ')}`)).join('; ');
-  console.log(`Rollover ${input.phase}${input.year === undefined ? '' : ` ${String(input.year)}`}${input.dryRun ? ' (dry run)' : ''}; names ${names}; time zone ${timeZone}`);
+  console.log(
+    `Rollover ${input.phase}${input.year === undefined ? '' : ` ${String(input.year)}`}${input.dryRun ? ' (dry run)' : ''}; names ${names}; time zone ${timeZone}`,
+  );
   const client = target.client;
   try {
     const run = await runLocked(
@@ -203,11 +205,15 @@ async function rollover(input: CliInput, target: Target, settings: RolloverSetti
     );
     if (run.type === 'busy') {
       const { holder } = run;
-      console.error(`Another ${holder.phase} run for ${String(run.year)} holds the lock: run ${holder.runId}, started ${holder.acquiredAt} by ${holder.trigger} (${holder.caller}). It does the work; run again when it ends.`);
+      console.error(
+        `Another ${holder.phase} run for ${String(run.year)} holds the lock: run ${holder.runId}, started ${holder.acquiredAt} by ${holder.trigger} (${holder.caller}). It does the work; run again when it ends.`,
+      );
       return 3;
     }
     const { result } = run;
-    console.log(`Outcome: ${result.outcome} (serie '${result.serie}', year ${String(result.year)})${result.runId === undefined ? '' : `, run ${result.runId}`}`);
+    console.log(
+      `Outcome: ${result.outcome} (serie '${result.serie}', year ${String(result.year)})${result.runId === undefined ? '' : `, run ${result.runId}`}`,
+    );
     if (result.note !== undefined) console.log(`Note: ${result.note}`);
     if (result.fallback) console.log(`Fallback: '${result.serie}' used instead of '${result.fallback.from}': ${result.fallback.reason}`);
     console.log(JSON.stringify(result, null, 2));

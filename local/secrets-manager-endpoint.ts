@@ -16,10 +16,7 @@ export interface LocalSecretsManager {
   close(): Promise<void>;
 }
 
-export async function startLocalSecretsManager(options: {
-  secretString: string;
-  secretName?: string;
-}): Promise<LocalSecretsManager> {
+export async function startLocalSecretsManager(options: { secretString: string; secretName?: string }): Promise<LocalSecretsManager> {
   let secretString = options.secretString;
   let failure: string | undefined;
   let calls = 0;

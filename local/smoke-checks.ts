@@ -84,7 +84,11 @@ export function rolloverReadinessCheck(ix: IxSequencesClient, year: number): Smo
       const readiness = await ix.rolloverStatus({ year });
       if (readiness.year !== year) throw new Error(`answered the readiness of ${String(readiness.year)}, not ${String(year)}`);
       if (readiness.serie === null) return `${String(year)}: no serie yet (the prepare schedule creates it in December)`;
-      const state = [readiness.exists ? 'exists' : 'missing', readiness.registered ? 'registered' : 'not registered', readiness.current ? 'the default' : 'not the default'];
+      const state = [
+        readiness.exists ? 'exists' : 'missing',
+        readiness.registered ? 'registered' : 'not registered',
+        readiness.current ? 'the default' : 'not the default',
+      ];
       return `${String(year)}: serie "${readiness.serie}" ${state.join(', ')}; ${String(readiness.runs.length)} runs on record`;
     },
   };

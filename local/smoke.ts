@@ -74,7 +74,10 @@ async function stageTarget(stage: string, regionOption: string | undefined): Pro
     region,
     timeZone: config.scheduleTimeZone,
     stageChecks: [
-      schedulesCheck(new SchedulerClient(aws), ROLLOVER_SCHEDULES.map((spec) => `${prefix}${spec.name}`)),
+      schedulesCheck(
+        new SchedulerClient(aws),
+        ROLLOVER_SCHEDULES.map((spec) => `${prefix}${spec.name}`),
+      ),
       alarmsCheck(new CloudWatchClient(aws), new SNSClient(aws), { prefix, expectSubscription: config.alarms.expectSubscription }),
     ],
   };

@@ -102,7 +102,10 @@ function operate(queue: LocalQueue, operation: string, input: Input, changed: Ev
     }
     case 'SendMessageBatch': {
       const entries = (input['Entries'] ?? []) as { Id: string; MessageBody?: unknown; DelaySeconds?: unknown }[];
-      const successful = entries.map((entry) => ({ Id: entry.Id, ...operate(queue, 'SendMessage', { MessageBody: entry.MessageBody, DelaySeconds: entry.DelaySeconds }, changed) }));
+      const successful = entries.map((entry) => ({
+        Id: entry.Id,
+        ...operate(queue, 'SendMessage', { MessageBody: entry.MessageBody, DelaySeconds: entry.DelaySeconds }, changed),
+      }));
       return { Successful: successful, Failed: [] };
     }
     case 'DeleteMessage':
@@ -123,7 +126,14 @@ function operate(queue: LocalQueue, operation: string, input: Input, changed: Ev
     case 'GetQueueAttributes': {
       const visible = queue.messages.filter((message) => message.visibleAt <= now).length;
       const hidden = queue.messages.filter((message) => message.visibleAt > now && message.receiveCount > 0).length;
-      return { Attributes: { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: String(hidden), ApproximateNumberOfMessagesDelayed: String(queue.messages.length - visible - hidden), QueueArn: queue.arn } };
+      return {
+        Attributes: {
+          ApproximateNumberOfMessages: String(visible),
+          ApproximateNumberOfMessagesNotVisible: String(hidden),
+          ApproximateNumberOfMessagesDelayed: String(queue.messages.length - visible - hidden),
+          QueueArn: queue.arn,
+        },
+      };
     }
     case 'PurgeQueue':
       queue.messages.length = 0;
@@ -182,7 +192,10 @@ export async function startLocalSqs(): Promise<LocalSqs> {
       const queueUrl = `${url}/000000000000/${name}`;
       const deadLetter = options.deadLetterQueueUrl === undefined ? undefined : queues.get(options.deadLetterQueueUrl);
       queues.set(queueUrl, {
-        name, url: queueUrl, arn: `arn:aws:sqs:eu-west-1:000000000000:${name}`, messages: [],
+        name,
+        url: queueUrl,
+        arn: `arn:aws:sqs:eu-west-1:000000000000:${name}`,
+        messages: [],
         ...(deadLetter === undefined ? {} : { deadLetter: { queue: deadLetter, maxReceiveCount: options.maxReceiveCount ?? 100 } }),
       });
       return queueUrl;

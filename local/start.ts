@@ -29,11 +29,11 @@ function banner(apiUrl: string, sandbox: Sandbox, dynamo: LocalDynamo, now: Date
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
   };
-  const cliCommand = `${Object.entries(cliEnvironment).map(([name, value]) => `${name}=${value}`).join(' ')} npm run rollover -- --phase prepare --year ${next}`;
+  const cliCommand = `${Object.entries(cliEnvironment)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ')} npm run rollover -- --phase prepare --year ${next}`;
   const seeded = sandbox.sequences().find((sequence) => sequence.default_sequence === 1);
-  const seededLine = seeded
-    ? `seeded with the docs' example serie "${seeded.serie}" (id ${String(seeded.id)}), the default`
-    : 'no sequences yet';
+  const seededLine = seeded ? `seeded with the docs' example serie "${seeded.serie}" (id ${String(seeded.id)}), the default` : 'no sequences yet';
   const json = "-H 'content-type: application/json'";
   const captureId = `grep -o '"id":[0-9]*' | head -n 1 | cut -d: -f2`;
   return `ix-sequences local API: ${apiUrl}   (OpenAPI document: ${apiUrl}/openapi.json)
@@ -77,9 +77,7 @@ async function main(): Promise<void> {
   Object.assign(process.env, localAws.environment, {
     POWERTOOLS_LOG_LEVEL: process.env['POWERTOOLS_LOG_LEVEL'] ?? 'INFO',
   });
-  const gateway = await listeningOn('PORT', apiPort, () =>
-    startLocalGateway({ port: apiPort, documents: { '/openapi.json': openApiText } }),
-  );
+  const gateway = await listeningOn('PORT', apiPort, () => startLocalGateway({ port: apiPort, documents: { '/openapi.json': openApiText } }));
   // Webhooks: the same delivery function over a local queue, to IX_WEBHOOKS or a local verifying receiver.
   const notifications = await startNpmStartDelivery(localAws.notifications, localAws.dynamo);
   console.log(banner(gateway.url, sandbox, localAws.dynamo, new Date()));

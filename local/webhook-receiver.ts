@@ -95,11 +95,20 @@ export async function startLocalReceiver(options: ReceiverOptions): Promise<Loca
       const verified = verifies(options.secrets, body, headers);
       const answered = statusFor(behaviour, attempt, verified);
       const delivery: ReceivedDelivery = {
-        webhookId, timestamp: Number(headers['webhook-timestamp']), type: typeOf(body), verified,
-        signatures: (headers['webhook-signature'] ?? '').split(' ').filter(Boolean).length, attempt, answered, receivedAt: performance.now(), headers,
+        webhookId,
+        timestamp: Number(headers['webhook-timestamp']),
+        type: typeOf(body),
+        verified,
+        signatures: (headers['webhook-signature'] ?? '').split(' ').filter(Boolean).length,
+        attempt,
+        answered,
+        receivedAt: performance.now(),
+        headers,
       };
       received.push(delivery);
-      options.print?.(`receiver: ${delivery.type ?? '?'} ${webhookId} attempt ${String(attempt)}: ${verified ? `signature verified (${String(delivery.signatures)} signature${delivery.signatures === 1 ? '' : 's'})` : 'SIGNATURE REFUSED'}, answered ${String(answered)}`);
+      options.print?.(
+        `receiver: ${delivery.type ?? '?'} ${webhookId} attempt ${String(attempt)}: ${verified ? `signature verified (${String(delivery.signatures)} signature${delivery.signatures === 1 ? '' : 's'})` : 'SIGNATURE REFUSED'}, answered ${String(answered)}`,
+      );
       response.writeHead(answered, { 'content-type': 'text/plain' });
       response.end(answered < 300 ? '' : 'not now');
     });

@@ -145,8 +145,11 @@ export async function handleControl(sandbox: SandboxControls, request: IncomingM
   const text = (await readBody(request)).toString('utf8');
   const route = CONTROL_ROUTES[`${method} ${path}`];
   if (!route) {
-    const allowed = Object.keys(CONTROL_ROUTES).filter((key) => key.endsWith(` ${path}`)).map((key) => key.split(' ')[0] ?? '');
-    if (allowed.length > 0) return reply(response, 405, { error: `${method} is not allowed on ${path}; use ${allowed.join(', ')}` }, { allow: allowed.join(', ') });
+    const allowed = Object.keys(CONTROL_ROUTES)
+      .filter((key) => key.endsWith(` ${path}`))
+      .map((key) => key.split(' ')[0] ?? '');
+    if (allowed.length > 0)
+      return reply(response, 405, { error: `${method} is not allowed on ${path}; use ${allowed.join(', ')}` }, { allow: allowed.join(', ') });
     return reply(response, 404, { error: `no control route ${method} ${path}`, routes: routeList() });
   }
   const body = parseJson(text);

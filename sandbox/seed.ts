@@ -52,9 +52,7 @@ export function docsExampleSequence(): RawSequence {
   DOCUMENT_TYPES.forEach((type, index) => {
     sequence[`current_${type}_number`] = 0;
     sequence[`current_${type}_sequence_id`] = EXAMPLE_IDS[type];
-    sequence[`current_${type}_validation_code`] = NOT_APPLICABLE.has(type)
-      ? 'N/A'
-      : `ABCD${String(1230 + index)}`;
+    sequence[`current_${type}_validation_code`] = NOT_APPLICABLE.has(type) ? 'N/A' : `ABCD${String(1230 + index)}`;
   });
   return sequence;
 }

@@ -11,7 +11,6 @@ import type { Sandbox, SandboxControls, SandboxFault, SandboxOperation, SandboxO
 import { errors } from './wire.ts';
 import type { Answer } from './wire.ts';
 
-
 /**
  * A stateful InvoiceXpress stand-in on loopback. It speaks the API's paths and shapes for the five
  * sequence operations (see ../shared/reference), checks `api_key`, and injects faults on demand.

@@ -11,8 +11,7 @@ export const json = (status: number, value: unknown): Answer => ({
 });
 
 /** InvoiceXpress's recorded error shape: {"errors": [{"error": "message"}]}. */
-export const errors = (status: number, ...messages: string[]): Answer =>
-  json(status, { errors: messages.map((error) => ({ error })) });
+export const errors = (status: number, ...messages: string[]): Answer => json(status, { errors: messages.map((error) => ({ error })) });
 
 const CURRENT_FIELD = /^current_/;
 
@@ -55,8 +54,6 @@ export function actionAnswer(operation: 'register' | 'set_current', sequence: Ra
       return { status: 200, body: 'OK', headers: { 'content-type': 'text/plain' } };
     case 'docs':
       // Register documents a one-element list; set_current documents no body.
-      return operation === 'register'
-        ? json(200, { sequences: [wireSequence(sequence, variants, 'single')] })
-        : { status: 200, body: '' };
+      return operation === 'register' ? json(200, { sequences: [wireSequence(sequence, variants, 'single')] }) : { status: 200, body: '' };
   }
 }

@@ -43,7 +43,9 @@ export class ServiceAlarms extends Construct {
       new SnsAction(this.topic),
       ...config.alarms.topicArns.map((arn, index) => new SnsAction(sns.Topic.fromTopicArn(this, `ExistingTopic${index + 1}`, arn))),
     ];
-    this.alarms = [...rolloverAlarms(props), ...serviceHealthAlarms(props), ...notificationAlarms(props)].map(([name, options]) => this.createAlarm(prefix, name, options, actions));
+    this.alarms = [...rolloverAlarms(props), ...serviceHealthAlarms(props), ...notificationAlarms(props)].map(([name, options]) =>
+      this.createAlarm(prefix, name, options, actions),
+    );
 
     const subscribed = config.alarms.emails.length + config.alarms.topicArns.length > 0;
     if (config.alarms.expectSubscription && !subscribed) {
@@ -109,30 +111,39 @@ const FIVE_MINUTES = Duration.minutes(5);
 /** The rollover's own incidents: a run that failed or fell back, a run that never ran to the end. */
 function rolloverAlarms({ logMetrics, deadLetterQueue }: ServiceAlarmsProps): AlarmSpec[] {
   return [
-      ['rollover-failed', {
+    [
+      'rollover-failed',
+      {
         metric: logMetrics.metric('RolloverFailed', { statistic: 'Sum', period: FIVE_MINUTES }),
         threshold: 1,
         evaluationPeriods: 1,
         alarmDescription:
           'A rollover run failed where it must not: a verify found the year not active, a prepare or a manual run failed, or a run could not start. ' +
           `What to do: find the log line with "alarm":"rollover_failed" (the failed step and its detail), fix the cause (InvoiceXpress down, the API key, AT refusing), then run the phase by hand with POST /rollover; re-running never duplicates. See ${RUNBOOK}.`,
-      }],
-      ['serie-fallback', {
+      },
+    ],
+    [
+      'serie-fallback',
+      {
         metric: logMetrics.metric('SerieFallback', { statistic: 'Sum', period: FIVE_MINUTES }),
         threshold: 1,
         evaluationPeriods: 1,
         alarmDescription:
           'AT refused the configured serie name and the rollover used the next one in the list (the run itself succeeded). ' +
           `What to do: no rush, in office hours tell whoever issues invoices which serie is now in use; the "alarm":"serie_fallback" log line names it and why AT refused. See ${RUNBOOK}.`,
-      }],
-      ['rollover-dlq-not-empty', {
+      },
+    ],
+    [
+      'rollover-dlq-not-empty',
+      {
         metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES }),
         threshold: 1,
         evaluationPeriods: 1,
         alarmDescription:
           'A scheduled rollover never ran to the end: Scheduler could not invoke the function, or it crashed or timed out. ' +
           `What to do: read the message (it names the phase and time) and the rollover-scheduled log; fix the cause, check GET /rollover/{year}, run the phase by hand if needed, then purge the queue. See ${RUNBOOK}.`,
-      }],
+      },
+    ],
   ];
 }
 
@@ -140,7 +151,9 @@ function rolloverAlarms({ logMetrics, deadLetterQueue }: ServiceAlarmsProps): Al
 function serviceHealthAlarms({ config, logMetrics, stage }: ServiceAlarmsProps): AlarmSpec[] {
   const { api5xxRatePercent, api5xxPeriods, lockHeldSeconds } = config.alarms;
   return [
-      ['api-5xx-rate', {
+    [
+      'api-5xx-rate',
+      {
         // API Gateway counts each answer as 0 or 1 in 5XXError: the average is the share of 5XX.
         metric: stage.metricServerError({ statistic: 'Average', period: FIVE_MINUTES }),
         threshold: api5xxRatePercent / 100,
@@ -149,8 +162,11 @@ function serviceHealthAlarms({ config, logMetrics, stage }: ServiceAlarmsProps):
         alarmDescription:
           `At least ${api5xxRatePercent}% of API answers were 5XX in each of ${api5xxPeriods} consecutive 5-minute periods: InvoiceXpress failing or slow (502/504), or the service broken (500). ` +
           `What to do: check InvoiceXpress's status and the dashboard's InvoiceXpress panel; if every call fails, check the secret (JSON, account name, API key); for 500s read the function logs. See ${RUNBOOK}.`,
-      }],
-      ['rollover-lock-held-too-long', {
+      },
+    ],
+    [
+      'rollover-lock-held-too-long',
+      {
         metric: logMetrics.metric('RolloverLockHeldSeconds', { statistic: 'Maximum', period: FIVE_MINUTES }),
         threshold: lockHeldSeconds,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -158,8 +174,11 @@ function serviceHealthAlarms({ config, logMetrics, stage }: ServiceAlarmsProps):
         alarmDescription:
           `A rollover run held the run lock for more than ${lockHeldSeconds} s, or found it held that long by another run: InvoiceXpress very slow, or a run crashed holding it (the lock expires by itself). ` +
           `What to do: look up the holder's run id (GET /rollover/runs/{runId}) and the rollover logs; once the lock has expired, check GET /rollover/{year} and run the phase by hand if needed. See ${RUNBOOK}.`,
-      }],
-      ['rollover-incomplete-twice', {
+      },
+    ],
+    [
+      'rollover-incomplete-twice',
+      {
         metric: logMetrics.metric('RolloverRuns', { dimensions: { outcome: 'incomplete' }, statistic: 'Sum', period: Duration.minutes(15) }),
         threshold: 1,
         evaluationPeriods: 2,
@@ -167,7 +186,8 @@ function serviceHealthAlarms({ config, logMetrics, stage }: ServiceAlarmsProps):
         alarmDescription:
           'Rollover runs ended "incomplete" (stopped before finishing, to be resumed) in two consecutive 15-minute periods: the rollover is not getting through. ' +
           `What to do: read the runs' steps (GET /rollover/runs/{runId}) for the step that keeps stopping; usually InvoiceXpress is slow or rate-limiting. The schedules keep retrying; the 01:00 verify pages if the year is still not active. See ${RUNBOOK}.`,
-      }],
+      },
+    ],
   ];
 }
 
@@ -175,24 +195,30 @@ function serviceHealthAlarms({ config, logMetrics, stage }: ServiceAlarmsProps):
 function notificationAlarms({ config, notifications }: ServiceAlarmsProps): AlarmSpec[] {
   const ageHours = config.alarms.notificationAgeHours;
   return [
-    ['notifications-dlq-not-empty', {
-      metric: notifications.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      alarmDescription:
-        'A webhook notification exhausted its retry schedule (4 days) and is recorded as failed: a receiver is down or refusing. ' +
-        `What to do: GET /notifications?status=failed names them and their last problem; fix the receiver, then POST /notifications/redeliver {"status":"failed","since":...}; then purge the dead-letter queue. See ${RUNBOOK}.`,
-    }],
-    ['notifications-oldest-message-age', {
-      // A message lives across its retries (waits are visibility timeouts): older than the whole
-      // schedule means deliveries stopped moving (the delivery function failing, or disabled).
-      metric: notifications.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES }),
-      threshold: ageHours * 3600,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      alarmDescription:
-        `The oldest message of the notification queue is older than ${String(ageHours)} h, longer than a delivery's whole schedule: deliveries are stuck. ` +
-        `What to do: read the notification-delivery function's log and errors (the webhooks secret, the table), fix it; messages are kept 14 days. See ${RUNBOOK}.`,
-    }],
+    [
+      'notifications-dlq-not-empty',
+      {
+        metric: notifications.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        alarmDescription:
+          'A webhook notification exhausted its retry schedule (4 days) and is recorded as failed: a receiver is down or refusing. ' +
+          `What to do: GET /notifications?status=failed names them and their last problem; fix the receiver, then POST /notifications/redeliver {"status":"failed","since":...}; then purge the dead-letter queue. See ${RUNBOOK}.`,
+      },
+    ],
+    [
+      'notifications-oldest-message-age',
+      {
+        // A message lives across its retries (waits are visibility timeouts): older than the whole
+        // schedule means deliveries stopped moving (the delivery function failing, or disabled).
+        metric: notifications.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: ageHours * 3600,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        alarmDescription:
+          `The oldest message of the notification queue is older than ${String(ageHours)} h, longer than a delivery's whole schedule: deliveries are stuck. ` +
+          `What to do: read the notification-delivery function's log and errors (the webhooks secret, the table), fix it; messages are kept 14 days. See ${RUNBOOK}.`,
+      },
+    ],
   ];
 }

@@ -127,7 +127,11 @@ export class ServiceApi extends Construct {
     this.acknowledgeFindings(config);
   }
 
-  private createRestApi({ config, prefix, removalPolicy, functions }: ServiceApiProps, policy: iam.PolicyDocument, retention: logs.RetentionDays): apigw.RestApi {
+  private createRestApi(
+    { config, prefix, removalPolicy, functions }: ServiceApiProps,
+    policy: iam.PolicyDocument,
+    retention: logs.RetentionDays,
+  ): apigw.RestApi {
     const apiShare = apiShareOf(config);
     const throttling = throttlingFor(apiShare);
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -177,9 +181,7 @@ export class ServiceApi extends Construct {
   private createInvokePolicies(prefix: string): Record<AccessLevel, iam.ManagedPolicy> {
     const stack = Stack.of(this);
     const entries = ACCESS_LEVELS.map((level) => {
-      const resources = routesForLevel(level).map((route) =>
-        this.api.arnForExecuteApi(route.method, executeApiPath(route), API_STAGE_NAME),
-      );
+      const resources = routesForLevel(level).map((route) => this.api.arnForExecuteApi(route.method, executeApiPath(route), API_STAGE_NAME));
       const policy = new iam.ManagedPolicy(this, `Invoke${pascalCase(level)}Policy`, {
         managedPolicyName: `${prefix}-invoke-${level}`,
         description: `Call the ${prefix} API at level "${level}" (attach to same-account callers)`,
@@ -256,10 +258,23 @@ function allowStatements(config: StageConfig, level: AccessLevel): iam.PolicySta
   return [
     ...(named.length === 0
       ? []
-      : [new iam.PolicyStatement({ ...base, sid: `Invoke${pascalCase(level)}`, principals: named.map((p) => (callerKind(p) === 'role' ? new iam.ArnPrincipal(p) : new iam.AccountPrincipal(p))) })]),
+      : [
+          new iam.PolicyStatement({
+            ...base,
+            sid: `Invoke${pascalCase(level)}`,
+            principals: named.map((p) => (callerKind(p) === 'role' ? new iam.ArnPrincipal(p) : new iam.AccountPrincipal(p))),
+          }),
+        ]),
     ...(organizations.length === 0
       ? []
-      : [new iam.PolicyStatement({ ...base, sid: `Invoke${pascalCase(level)}Org`, principals: [new iam.AnyPrincipal()], conditions: { StringEquals: { 'aws:PrincipalOrgID': organizations } } })]),
+      : [
+          new iam.PolicyStatement({
+            ...base,
+            sid: `Invoke${pascalCase(level)}Org`,
+            principals: [new iam.AnyPrincipal()],
+            conditions: { StringEquals: { 'aws:PrincipalOrgID': organizations } },
+          }),
+        ]),
   ];
 }
 

@@ -56,17 +56,23 @@ export class ServiceDashboard extends Construct {
           graph('4XX answers per route', perRoute('4XXError', 'Sum')),
           graph(
             'InvoiceXpress failures by kind',
-            UPSTREAM_TROUBLE_KINDS.map((kind) => logMetrics.metric('UpstreamFailures', { dimensions: { kind }, statistic: 'Sum', period: fiveMinutes, label: kind })),
+            UPSTREAM_TROUBLE_KINDS.map((kind) =>
+              logMetrics.metric('UpstreamFailures', { dimensions: { kind }, statistic: 'Sum', period: fiveMinutes, label: kind }),
+            ),
           ),
         ],
         [
           graph(
             'Rollover runs by outcome',
-            ROLLOVER_OUTCOMES.map((outcome) => logMetrics.metric('RolloverRuns', { dimensions: { outcome }, statistic: 'Sum', period: quarterHour, label: outcome })),
+            ROLLOVER_OUTCOMES.map((outcome) =>
+              logMetrics.metric('RolloverRuns', { dimensions: { outcome }, statistic: 'Sum', period: quarterHour, label: outcome }),
+            ),
           ),
           graph(
             "Year's readiness (1 = ready, lowest per phase)",
-            ROLLOVER_PHASES.map((phase) => logMetrics.metric('RolloverReady', { dimensions: { phase }, statistic: 'Minimum', period: quarterHour, label: phase })),
+            ROLLOVER_PHASES.map((phase) =>
+              logMetrics.metric('RolloverReady', { dimensions: { phase }, statistic: 'Minimum', period: quarterHour, label: phase }),
+            ),
             { leftYAxis: { min: 0, max: 1 } },
           ),
           graph('Rollover lock held (s, longest)', [logMetrics.metric('RolloverLockHeldSeconds', { statistic: 'Maximum', period: fiveMinutes })], {
@@ -107,15 +113,23 @@ function notificationWidgets(props: ServiceDashboardProps, graph: Graph): cloudw
   const fiveMinutes = Duration.minutes(5);
   const { queue, deadLetterQueue } = props.notifications;
   return [
-    graph('Notification queue (messages)', [
-      queue.metricNumberOfMessagesSent({ statistic: 'Sum', period: fiveMinutes, label: 'sent' }),
-      queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'waiting' }),
-      queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'in flight or waiting to retry' }),
-    ], { right: [queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes, label: 'oldest (s)' })] }),
-    graph('Webhook delivery function', [
-      props.deliveryFunction.metricInvocations({ statistic: 'Sum', period: fiveMinutes }),
-      props.deliveryFunction.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
-    ], { right: [props.deliveryFunction.metricDuration({ statistic: 'p99', period: fiveMinutes, label: 'duration p99 (ms)' })] }),
+    graph(
+      'Notification queue (messages)',
+      [
+        queue.metricNumberOfMessagesSent({ statistic: 'Sum', period: fiveMinutes, label: 'sent' }),
+        queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'waiting' }),
+        queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'in flight or waiting to retry' }),
+      ],
+      { right: [queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes, label: 'oldest (s)' })] },
+    ),
+    graph(
+      'Webhook delivery function',
+      [
+        props.deliveryFunction.metricInvocations({ statistic: 'Sum', period: fiveMinutes }),
+        props.deliveryFunction.metricErrors({ statistic: 'Sum', period: fiveMinutes }),
+      ],
+      { right: [props.deliveryFunction.metricDuration({ statistic: 'p99', period: fiveMinutes, label: 'duration p99 (ms)' })] },
+    ),
     graph('Notification dead-letter queue (failed notifications)', [
       deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
     ]),

@@ -59,14 +59,31 @@ export const FUNCTION_SPECS: readonly FunctionSpec[] = [
   // Reads a run record by key: needs the account's name (configuration), not its API key.
   { entry: 'rollover-run-record', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: false, invoiceXpress: false },
   // One run at a time: a second scheduled event waits (Lambda retries throttled events itself).
-  { entry: 'rollover-scheduled', timeout: SCHEDULED_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true, concurrency: 1, notifications: 'publish', description: 'yearly rollover, invoked by EventBridge Scheduler' },
+  {
+    entry: 'rollover-scheduled',
+    timeout: SCHEDULED_TIMEOUT,
+    runTable: 'write',
+    rolloverSettings: true,
+    invoiceXpress: true,
+    concurrency: 1,
+    notifications: 'publish',
+    description: 'yearly rollover, invoked by EventBridge Scheduler',
+  },
   // The delivery log (read) and redelivery (it re-enqueues): no InvoiceXpress, no run table.
   { entry: 'notifications-list', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'read' },
   { entry: 'notification-get', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'read' },
   { entry: 'notification-redeliver', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'redeliver' },
   { entry: 'notifications-redeliver', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'redeliver' },
   // The only reader of the webhooks secret: signs and POSTs every attempt, from the notification queue.
-  { entry: 'notification-delivery', timeout: DELIVERY_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'deliver', description: 'webhook deliveries, from the notification queue' },
+  {
+    entry: 'notification-delivery',
+    timeout: DELIVERY_TIMEOUT,
+    runTable: 'none',
+    rolloverSettings: false,
+    invoiceXpress: false,
+    notifications: 'deliver',
+    description: 'webhook deliveries, from the notification queue',
+  },
 ];
 
 function assertLocalEsbuild(): void {
@@ -111,7 +128,9 @@ export class ServiceFunctions extends Construct {
     const routes = apiRoutes();
     for (const route of routes) {
       if (!specs.some((spec) => spec.entry === route.entry)) {
-        throw new Error(`Route ${route.method} ${route.path} is served by "${route.entry}", which has no line in FUNCTION_SPECS (infra/constructs/functions.ts)`);
+        throw new Error(
+          `Route ${route.method} ${route.path} is served by "${route.entry}", which has no line in FUNCTION_SPECS (infra/constructs/functions.ts)`,
+        );
       }
     }
     this.all = specs.map((spec) => {

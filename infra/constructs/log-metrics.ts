@@ -138,9 +138,15 @@ export class LogMetrics extends Construct {
 
   /** A metric some filter publishes; its dimensions must be exactly that filter's. */
   metric(metricName: string, options: { dimensions?: Record<string, string>; statistic: string; period: Duration; label?: string }): cloudwatch.Metric {
-    const dimensionNames = Object.keys(options.dimensions ?? {}).sort().join(',');
+    const dimensionNames = Object.keys(options.dimensions ?? {})
+      .sort()
+      .join(',');
     const published = LOG_METRICS.some(
-      (spec) => spec.metricName === metricName && Object.keys(spec.dimensions ?? {}).sort().join(',') === dimensionNames,
+      (spec) =>
+        spec.metricName === metricName &&
+        Object.keys(spec.dimensions ?? {})
+          .sort()
+          .join(',') === dimensionNames,
     );
     if (!published) throw new Error(`No log metric filter publishes ${metricName} with dimensions [${dimensionNames}]`);
     return new cloudwatch.Metric({

@@ -20,7 +20,6 @@ import { NOTIFICATIONS_TABLE_KEY } from '../../shared/notifications/dynamodb-sto
  */
 export type NotificationAccess = 'none' | 'publish' | 'read' | 'redeliver' | 'deliver';
 
-
 /** Exactly the table calls each access needs. */
 export const NOTIFICATIONS_TABLE_ACTIONS: Readonly<Record<Exclude<NotificationAccess, 'none'>, readonly string[]>> = {
   // The per-account sequence-number counter (an atomic UpdateItem), nothing else.
@@ -69,11 +68,19 @@ export class ServiceNotifications extends Construct {
     super(scope, id);
     this.config = props.config;
     this.bus = props.bus;
-    this.key = new kms.Key(this, 'QueueKey', { description: `${props.prefix} notification queues encryption`, enableKeyRotation: true, removalPolicy: props.removalPolicy });
+    this.key = new kms.Key(this, 'QueueKey', {
+      description: `${props.prefix} notification queues encryption`,
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
     this.deadLetterQueue = this.createDeadLetterQueue(props);
     this.queue = this.createQueue(props);
     this.table = this.createTable(props);
-    this.secretKey = new kms.Key(this, 'SecretKey', { description: `${props.prefix} webhooks secret encryption`, enableKeyRotation: true, removalPolicy: props.removalPolicy });
+    this.secretKey = new kms.Key(this, 'SecretKey', {
+      description: `${props.prefix} webhooks secret encryption`,
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
     this.webhooksSecret = this.createSecret(props);
   }
 
@@ -88,7 +95,8 @@ export class ServiceNotifications extends Construct {
     });
     Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the notification queue: it holds notifications whose schedule is exhausted, for an operator (alarm) and the redelivery routes.',
+      reason:
+        'This queue is itself the dead-letter queue of the notification queue: it holds notifications whose schedule is exhausted, for an operator (alarm) and the redelivery routes.',
     });
     return queue;
   }
@@ -141,7 +149,8 @@ export class ServiceNotifications extends Construct {
     });
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: "Endpoint secrets are shared with each receiver, who must install a new one: rotation is by hand, with previousSecret and previousSecretUntil signing with both until the receiver has switched (docs/deploy.md).",
+      reason:
+        'Endpoint secrets are shared with each receiver, who must install a new one: rotation is by hand, with previousSecret and previousSecretUntil signing with both until the receiver has switched (docs/deploy.md).',
     });
     return secret;
   }
@@ -181,7 +190,9 @@ export class ServiceNotifications extends Construct {
    * (named, not the wildcards grantSendMessages adds: kms:ReEncrypt*, kms:GenerateDataKey*).
    */
   private grantSend(role: iam.Role, queue: sqs.Queue): void {
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [queue.queueArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [queue.queueArn] }),
+    );
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.key.keyArn] }));
   }
 

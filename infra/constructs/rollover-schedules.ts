@@ -23,14 +23,39 @@ export interface RolloverScheduleSpec {
 export const ROLLOVER_SCHEDULES: readonly RolloverScheduleSpec[] = [
   // Every day of December: next year's serie is created and registered early, so a refusal by AT
   // leaves weeks to react; each run after the first changes nothing.
-  { name: 'prepare', phase: 'prepare', cron: { minute: '0', hour: '9', day: '1-31', month: '12' }, description: "Daily in December: create and register next year's serie" },
+  {
+    name: 'prepare',
+    phase: 'prepare',
+    cron: { minute: '0', hour: '9', day: '1-31', month: '12' },
+    description: "Daily in December: create and register next year's serie",
+  },
   // From the first minute of the year until 05:45: an InvoiceXpress outage at midnight delays the
   // activation by 15 minutes, not to the next day; a run that finds it done changes nothing.
-  { name: 'activate', phase: 'activate', cron: { minute: '0/15', hour: '0-5', day: '1', month: '1' }, description: "1 January, every 15 minutes 00:00-05:45: make the year's serie the default" },
+  {
+    name: 'activate',
+    phase: 'activate',
+    cron: { minute: '0/15', hour: '0-5', day: '1', month: '1' },
+    description: "1 January, every 15 minutes 00:00-05:45: make the year's serie the default",
+  },
   // Read-only checks that page (rollover failed) when the year is still not active.
-  { name: 'verify-0100', phase: 'verify', cron: { minute: '0', hour: '1', day: '1', month: '1' }, description: "1 January 01:00: check the year's serie is registered and the default" },
-  { name: 'verify-0630', phase: 'verify', cron: { minute: '30', hour: '6', day: '1', month: '1' }, description: "1 January 06:30: check the year's serie is registered and the default" },
-  { name: 'verify-0900', phase: 'verify', cron: { minute: '0', hour: '9', day: '1', month: '1' }, description: "1 January 09:00: check the year's serie is registered and the default" },
+  {
+    name: 'verify-0100',
+    phase: 'verify',
+    cron: { minute: '0', hour: '1', day: '1', month: '1' },
+    description: "1 January 01:00: check the year's serie is registered and the default",
+  },
+  {
+    name: 'verify-0630',
+    phase: 'verify',
+    cron: { minute: '30', hour: '6', day: '1', month: '1' },
+    description: "1 January 06:30: check the year's serie is registered and the default",
+  },
+  {
+    name: 'verify-0900',
+    phase: 'verify',
+    cron: { minute: '0', hour: '9', day: '1', month: '1' },
+    description: "1 January 09:00: check the year's serie is registered and the default",
+  },
 ];
 
 export interface RolloverSchedulesProps {

@@ -31,9 +31,7 @@ export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 /** The CDK bootstrap stack's default qualifier (`cdk bootstrap --qualifier` changes it). */
 const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
 
-const RepositorySchema = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, 'expected <owner>/<repo>, e.g. my-org/ix-sequences'));
+const RepositorySchema = z.string().check(z.regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, 'expected <owner>/<repo>, e.g. my-org/ix-sequences'));
 
 const StageListSchema = z.pipe(
   z.pipe(
@@ -51,7 +49,10 @@ const GitHubOidcConfigSchema = z.strictObject({
   stages: StageListSchema,
   /** The account's GitHub OIDC provider when it already has one (IAM allows one per issuer URL). */
   providerArn: z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/))),
-  qualifier: z._default(z.string().check(z.regex(/^[a-z0-9]{1,10}$/, 'a bootstrap qualifier is up to 10 lowercase letters and digits')), DEFAULT_BOOTSTRAP_QUALIFIER),
+  qualifier: z._default(
+    z.string().check(z.regex(/^[a-z0-9]{1,10}$/, 'a bootstrap qualifier is up to 10 lowercase letters and digits')),
+    DEFAULT_BOOTSTRAP_QUALIFIER,
+  ),
 });
 
 export type GitHubOidcConfig = z.output<typeof GitHubOidcConfigSchema>;

@@ -34,7 +34,8 @@ export class GitHubOidcStack extends Stack {
         : new iam.OidcProviderNative(this, 'Provider', { url: `https://${GITHUB_OIDC_HOST}`, clientIds: ['sts.amazonaws.com'] });
     const common = { provider: this.provider, repository: config.repository };
 
-    const bootstrapRole = (kind: string) => `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/cdk-${config.qualifier}-${kind}-role-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+    const bootstrapRole = (kind: string) =>
+      `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/cdk-${config.qualifier}-${kind}-role-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
     this.deployRole = new GitHubEnvironmentRole(this, 'DeployRole', {
       ...common,
       roleName: GITHUB_ROLE_NAMES.deploy,
@@ -66,7 +67,8 @@ export class GitHubOidcStack extends Stack {
     Validations.of(this.smokeRole).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:*/v1/GET/*]',
-        reason: "The smoke test calls GET routes of the stages' APIs, whose ids exist only after their deploys: read routes only (v1/GET), of this account and region.",
+        reason:
+          "The smoke test calls GET routes of the stages' APIs, whose ids exist only after their deploys: read routes only (v1/GET), of this account and region.",
       },
       ...config.stages.map((stage) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${SERVICE_NAME}-${stage}-*]`,

@@ -107,10 +107,18 @@ function findNumbersAsStrings(sequences: Item[]): Finding {
 }
 
 const findDefaultSequence = (sequences: Item[]): Finding =>
-  kindFinding('Does default_sequence come as 1/0, "1"/"0" or true/false?', kindsOf(sequences, (key) => key === 'default_sequence'), 'default_sequence');
+  kindFinding(
+    'Does default_sequence come as 1/0, "1"/"0" or true/false?',
+    kindsOf(sequences, (key) => key === 'default_sequence'),
+    'default_sequence',
+  );
 
 const findSerieType = (sequences: Item[]): Finding =>
-  kindFinding('Does serie come as a string or a number?', kindsOf(sequences, (key) => key === 'serie'), 'serie');
+  kindFinding(
+    'Does serie come as a string or a number?',
+    kindsOf(sequences, (key) => key === 'serie'),
+    'serie',
+  );
 
 const RATE_LIMIT_HEADER = /^(retry-after|x-ratelimit-.+|ratelimit(-.+)?)$/i;
 
@@ -133,7 +141,8 @@ function findDocumentTypes(sequences: Item[]): Finding {
   const documented = new Set<string>(DOCUMENT_TYPES);
   const extra = [...types].filter((type) => !documented.has(type)).sort();
   const missing = DOCUMENT_TYPES.filter((type) => !types.has(type));
-  const detail = `${extra.length === 0 ? 'none beyond the list' : `beyond the list: ${extra.join(', ')}`}` +
+  const detail =
+    `${extra.length === 0 ? 'none beyond the list' : `beyond the list: ${extra.join(', ')}`}` +
     (missing.length === 0 ? '' : `; documented but not seen: ${missing.join(', ')}`);
   return { question, value: extra, detail };
 }
@@ -153,9 +162,10 @@ function findIncompleteTypes(sequences: Item[]): Finding {
     }
   }
   const incomplete = types.size === 0 ? 'every type complete' : `incomplete: ${[...types].sort().join(', ')}`;
-  const read = unreadable.length === 0
-    ? 'the service reads every answer'
-    : `the service cannot read ${String(unreadable.length)} (so refuses the whole list): ${unreadable.slice(0, 3).join('; ')}`;
+  const read =
+    unreadable.length === 0
+      ? 'the service reads every answer'
+      : `the service cannot read ${String(unreadable.length)} (so refuses the whole list): ${unreadable.slice(0, 3).join('; ')}`;
   return { question, value: [...types].sort(), detail: `${incomplete}; ${read}` };
 }
 

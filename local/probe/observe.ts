@@ -65,9 +65,7 @@ export async function observe(get: ProbeGet): Promise<Observations> {
     list,
     get: id === undefined ? undefined : await get(`/sequences/${id}.json`),
     pages:
-      items.length === 0
-        ? undefined
-        : [await get('/sequences.json', { page: '1', per_page: '1' }), await get('/sequences.json', { page: '2', per_page: '1' })],
+      items.length === 0 ? undefined : [await get('/sequences.json', { page: '1', per_page: '1' }), await get('/sequences.json', { page: '2', per_page: '1' })],
     notFound: await get('/sequences/0.json'),
   };
 }

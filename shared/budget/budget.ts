@@ -66,8 +66,7 @@ function checkLimits(limits: BudgetLimits): BudgetLimits {
 export const intervalOf = (limits: BudgetLimits): number => Math.ceil(WINDOW_MS / (limits.perMinute - limits.burst));
 
 /** Tokens a share may use of the bucket. */
-const tokensOf = (limits: BudgetLimits, share: BudgetShare): number =>
-  share === 'rollover' ? limits.burst : limits.burst - limits.rolloverReserve;
+const tokensOf = (limits: BudgetLimits, share: BudgetShare): number => (share === 'rollover' ? limits.burst : limits.burst - limits.rolloverReserve);
 
 export function createRequestBudget(options: {
   account: string;

@@ -23,7 +23,14 @@ export function dynamoDbBudgetStore(options: { client: DynamoDBClient; tableName
   async function update(account: string, expression: string, condition: string, values: Record<string, { N: string }>): Promise<boolean> {
     try {
       await client.send(
-        new UpdateItemCommand({ TableName: tableName, Key: keyOf(account), UpdateExpression: expression, ConditionExpression: condition, ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: values }),
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: keyOf(account),
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: values,
+        }),
         { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) },
       );
       return true;
@@ -40,10 +47,18 @@ export function dynamoDbBudgetStore(options: { client: DynamoDBClient; tableName
         return { spent: true };
       }
       // Busy: one interval more, if the share still has a token.
-      if (await update(account, 'SET #at = #at + :interval', '#at BETWEEN :now AND :last', { ':interval': num(intervalMs), ':now': num(now), ':last': num(maxAt - intervalMs) })) {
+      if (
+        await update(account, 'SET #at = #at + :interval', '#at BETWEEN :now AND :last', {
+          ':interval': num(intervalMs),
+          ':now': num(now),
+          ':last': num(maxAt - intervalMs),
+        })
+      ) {
         return { spent: true };
       }
-      const item = await client.send(new GetItemCommand({ TableName: tableName, Key: keyOf(account), ConsistentRead: true }), { abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+      const item = await client.send(new GetItemCommand({ TableName: tableName, Key: keyOf(account), ConsistentRead: true }), {
+        abortSignal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      });
       const at = Number(item.Item?.['at']?.N ?? now);
       return { spent: false, retryAfterMs: Math.max(1, at + intervalMs - maxAt) };
     },

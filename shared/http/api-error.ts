@@ -99,7 +99,7 @@ function fromInvoiceXpress(error: InvoiceXpressError): ApiError {
     case 'serie_exists':
       return new ApiError(409, 'serie_exists', 'A sequence with this serie already exists', { details });
     case 'invalid_state':
-      return new ApiError(409, 'invalid_state', 'InvoiceXpress refused the action in the sequence\'s current state', {
+      return new ApiError(409, 'invalid_state', "InvoiceXpress refused the action in the sequence's current state", {
         details,
       });
     case 'rejected':
@@ -112,7 +112,7 @@ function fromInvoiceXpress(error: InvoiceXpressError): ApiError {
       return new ApiError(504, 'upstream_timeout', 'InvoiceXpress did not answer in time');
     case 'unauthorized':
       // Our key is wrong or revoked: an operator problem, never the caller's.
-      return new ApiError(502, 'upstream_error', 'InvoiceXpress refused the service\'s credentials');
+      return new ApiError(502, 'upstream_error', "InvoiceXpress refused the service's credentials");
     case 'upstream':
     case 'network':
     case 'malformed_response':

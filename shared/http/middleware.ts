@@ -31,8 +31,7 @@ export function requestIdFor(context: object): string | undefined {
 }
 
 export function httpContract(operationId: string): MiddlewareObj<ApiGatewayEvent, APIGatewayProxyResult> {
-  const stateOf = (context: object): RequestState =>
-    state.get(context) ?? { requestId: 'unknown', startedAt: Date.now() };
+  const stateOf = (context: object): RequestState => state.get(context) ?? { requestId: 'unknown', startedAt: Date.now() };
 
   const finish = (context: object, event: ApiGatewayEvent, response: APIGatewayProxyResult, failure?: unknown) => {
     const { requestId, startedAt } = stateOf(context);
@@ -68,4 +67,3 @@ export function httpContract(operationId: string): MiddlewareObj<ApiGatewayEvent
     },
   };
 }
-

@@ -6,7 +6,10 @@ import { route } from './route-spec.ts';
 /** The delivery log and redelivery routes (contract, "Notifications: delivery and the delivery log"). */
 
 /** ISO 8601 with any offset, compared as UTC (the table keeps creation times as toISOString()). */
-const Iso = z.pipe(z.iso.datetime({ offset: true }), z.transform((value) => new Date(value).toISOString()));
+const Iso = z.pipe(
+  z.iso.datetime({ offset: true }),
+  z.transform((value) => new Date(value).toISOString()),
+);
 
 const NotificationParamsSchema = z.strictObject({ id: NotificationIdSchema });
 

@@ -33,10 +33,10 @@ const ErrorBodySchema = z.object({
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid_request: malformed JSON, wrong types, unknown fields or a bad path parameter (a malformed percent-escape included); details list the problems',
   404: 'not_found: no such sequence, or no such route',
-  409: 'serie_exists (create), invalid_state (set_current of a sequence not registered with AT; create with default: true whose serie AT did not register), rollover_in_progress (POST /rollover while another run holds the lock; runId names it), or registration_in_progress (register, or create with default: true, while another request registers the same sequence with AT and does not finish within this request\'s time)',
+  409: "serie_exists (create), invalid_state (set_current of a sequence not registered with AT; create with default: true whose serie AT did not register), rollover_in_progress (POST /rollover while another run holds the lock; runId names it), or registration_in_progress (register, or create with default: true, while another request registers the same sequence with AT and does not finish within this request's time)",
   413: "payload_too_large: a request body over 10 MB (API Gateway's limit; the function never sees it)",
   415: 'unsupported_media_type: a body that is not JSON',
-  422: "rejected: InvoiceXpress refused (e.g. AT registration failed); its messages in details",
+  422: 'rejected: InvoiceXpress refused (e.g. AT registration failed); its messages in details',
   429: "rate_limited: the account's InvoiceXpress request budget is spent for API callers (nothing was sent), or InvoiceXpress's rate limit; retry after Retry-After seconds",
   500: 'internal_error: an unexpected fault in the service',
   502: 'upstream_error: InvoiceXpress answered 5xx, an unexpected shape, or refused the service credentials',
@@ -64,9 +64,7 @@ function operationOf(route: RouteSpec, response: RouteResponse): JsonSchema {
     operationId: route.operationId,
     summary: route.summary,
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body
-      ? { requestBody: { required: route.method === 'POST', content: jsonContent(schemaOf(route.body, 'input')) } }
-      : {}),
+    ...(route.body ? { requestBody: { required: route.method === 'POST', content: jsonContent(schemaOf(route.body, 'input')) } } : {}),
     responses: {
       [String(route.successStatus)]: {
         description: response.description,

@@ -30,7 +30,10 @@ const MAX_KEY_CHARS = 16;
 
 /** Up to MAX_NAMED_KEYS unknown keys by name (each cut short), then how many more. */
 function unknownFieldsMessage(keys: readonly string[]): string {
-  const named = keys.slice(0, MAX_NAMED_KEYS).map((key) => cut(key, MAX_KEY_CHARS)).join(', ');
+  const named = keys
+    .slice(0, MAX_NAMED_KEYS)
+    .map((key) => cut(key, MAX_KEY_CHARS))
+    .join(', ');
   const more = keys.length > MAX_NAMED_KEYS ? ` and ${String(keys.length - MAX_NAMED_KEYS)} more` : '';
   return `unknown field(s): ${named}${more}`;
 }
@@ -172,4 +175,3 @@ export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMin
   if (details.length > 0) throw invalid(details);
   return { params: params as z.output<Params>, body: body as z.output<Body>, query: query as z.output<Query> };
 }
-

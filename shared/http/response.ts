@@ -64,4 +64,3 @@ export function errorResponse(error: ApiError, requestId: string): APIGatewayPro
     body: boundedErrorBody(error, requestId),
   };
 }
-

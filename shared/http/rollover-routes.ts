@@ -7,10 +7,7 @@ import { route } from './route-spec.ts';
 
 const YearParamsSchema = z.strictObject({
   year: z
-    .pipe(
-      z.string().check(z.regex(/^2[0-9]{3}$/, 'must be a year between 2000 and 2999')),
-      z.transform(Number),
-    )
+    .pipe(z.string().check(z.regex(/^2[0-9]{3}$/, 'must be a year between 2000 and 2999')), z.transform(Number))
     .check(z.describe('The calendar year, e.g. 2027')),
 });
 

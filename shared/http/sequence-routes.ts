@@ -7,10 +7,7 @@ import { route } from './route-spec.ts';
 
 const IdParamsSchema = z.strictObject({
   id: z
-    .pipe(
-      z.string().check(z.regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer')),
-      z.transform(Number),
-    )
+    .pipe(z.string().check(z.regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer')), z.transform(Number))
     .check(z.describe('The sequence id (a positive integer)')),
 });
 

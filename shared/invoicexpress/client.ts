@@ -99,7 +99,10 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
       await attempts.spend();
       const remaining = policy.deadline.remainingMs();
       if (remaining < MIN_ATTEMPT_MS) throw new DeadlineReached();
-      const text = await http(`${config.baseUrl}${call.path}`, requestOf(call, attempts, { apiKey: config.apiKey, timeoutMs: config.timeoutMs, remaining })).text();
+      const text = await http(
+        `${config.baseUrl}${call.path}`,
+        requestOf(call, attempts, { apiKey: config.apiKey, timeoutMs: config.timeoutMs, remaining }),
+      ).text();
       const value = call.parse(text, { operation: call.operation, path: call.path, status: attempts.status });
       attempts.observe(attempts.attempts, 'ok');
       return value;

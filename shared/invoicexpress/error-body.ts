@@ -14,8 +14,7 @@ export interface ErrorBody {
   codes: string[];
 }
 
-const isPair = (value: unknown): value is [string, string] =>
-  Array.isArray(value) && value.length === 2 && value.every((item) => typeof item === 'string');
+const isPair = (value: unknown): value is [string, string] => Array.isArray(value) && value.length === 2 && value.every((item) => typeof item === 'string');
 
 function collect(value: unknown, out: ErrorBody, depth: number, label?: string): void {
   if (depth > 4 || out.messages.length >= MAX_MESSAGES) return;

@@ -6,12 +6,7 @@
 /** Every form the key can take in text we might see: raw, percent-encoded, form-encoded. */
 function secretForms(secret: string): string[] {
   if (secret === '') return [];
-  const forms = new Set<string>([
-    secret,
-    encodeURIComponent(secret),
-    new URLSearchParams({ k: secret }).toString().slice(2),
-    encodeURI(secret),
-  ]);
+  const forms = new Set<string>([secret, encodeURIComponent(secret), new URLSearchParams({ k: secret }).toString().slice(2), encodeURI(secret)]);
   // Longest first, so a longer encoded form is replaced before a shorter form inside it.
   return [...forms].filter((form) => form !== '').sort((a, b) => b.length - a.length);
 }

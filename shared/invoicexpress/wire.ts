@@ -130,9 +130,7 @@ function validationStatus(code: unknown): AtStatus {
 function toDocument(fields: ReadonlyMap<string, unknown>): DocumentSequence {
   const sequenceId = IntLikeSchema.safeParse(fields.get('sequence_id'));
   const lastNumber = IntLikeSchema.safeParse(fields.get('number'));
-  const status: AtStatus = fields.has('validation_code')
-    ? validationStatus(fields.get('validation_code'))
-    : { atcud: 'unknown', validationCode: null };
+  const status: AtStatus = fields.has('validation_code') ? validationStatus(fields.get('validation_code')) : { atcud: 'unknown', validationCode: null };
   return {
     sequenceId: sequenceId.success ? sequenceId.data : null,
     lastNumber: lastNumber.success ? lastNumber.data : null,
@@ -229,10 +227,7 @@ export function parseSequenceBody(body: unknown, context: WireContext): Sequence
 }
 
 /** A list answer: {"sequences": [...], "pagination"?: {...}} (or a bare array). */
-export function parseSequenceListBody(
-  body: unknown,
-  context: WireContext,
-): { sequences: Sequence[]; pagination: Pagination | undefined } {
+export function parseSequenceListBody(body: unknown, context: WireContext): { sequences: Sequence[]; pagination: Pagination | undefined } {
   let items: unknown;
   let pagination: Pagination | undefined;
   if (Array.isArray(body)) {

@@ -26,7 +26,8 @@ export function createDeliveryLog(env: Env = process.env, store?: NotificationSt
         const page = await table.list(query);
         return { notifications: page.notifications.map(summaryOf), ...(page.nextToken === undefined ? {} : { nextToken: page.nextToken }) };
       } catch (error) {
-        if (error instanceof RangeError) throw new ApiError(400, 'invalid_request', 'The request is not valid', { details: [{ path: 'query.nextToken', message: error.message }] });
+        if (error instanceof RangeError)
+          throw new ApiError(400, 'invalid_request', 'The request is not valid', { details: [{ path: 'query.nextToken', message: error.message }] });
         throw error;
       }
     },
@@ -40,7 +41,10 @@ export function createDeliveryLog(env: Env = process.env, store?: NotificationSt
 
 export function createRedeliveries(env: Env = process.env, store?: NotificationStore) {
   const parsed = parseEnv(RedeliveryEnvSchema, env);
-  const deps = { store: store ?? createNotificationsTable({ tableName: parsed.NOTIFICATIONS_TABLE_NAME }), queue: sqsNotificationQueue(parsed.NOTIFICATIONS_QUEUE_URL) };
+  const deps = {
+    store: store ?? createNotificationsTable({ tableName: parsed.NOTIFICATIONS_TABLE_NAME }),
+    queue: sqsNotificationQueue(parsed.NOTIFICATIONS_QUEUE_URL),
+  };
   return {
     async one(id: string): Promise<Redelivered> {
       const outcome = await redeliverOne(deps, id);

@@ -54,9 +54,17 @@ export async function deliverNotification(deps: DeliveryDeps, notificationId: st
 
   const endpoint = await deps.endpoints.byId(notification.endpointId);
   const state = await deps.store.endpointState(notification.endpointId);
-  const refusal = endpoint === undefined ? 'endpoint no longer configured' : state?.disabledAt !== undefined ? `endpoint disabled (${state.disabledReason ?? 'by an operator'})` : undefined;
+  const refusal =
+    endpoint === undefined
+      ? 'endpoint no longer configured'
+      : state?.disabledAt !== undefined
+        ? `endpoint disabled (${state.disabledReason ?? 'by an operator'})`
+        : undefined;
   if (endpoint === undefined || refusal !== undefined) {
-    await deps.store.save({ ...notification, status: 'failed', updatedAt: now.toISOString(), lastProblem: refusal }, { status: 'pending', attempts: notification.attempts });
+    await deps.store.save(
+      { ...notification, status: 'failed', updatedAt: now.toISOString(), lastProblem: refusal },
+      { status: 'pending', attempts: notification.attempts },
+    );
     deps.logger.warn('Notification not attempted', { ...where(notification), problem: refusal });
     return done(refusal ?? 'refused');
   }
@@ -72,17 +80,32 @@ const done = (reason: string): DeliveryDecision => ({ kind: 'done', reason });
 
 /** What a log line says of a notification: ids, type, host. */
 function where(notification: Notification): Record<string, unknown> {
-  return { notificationId: notification.id, eventId: notification.event.id, type: notification.event.type, endpoint: notification.endpointHost, endpointId: notification.endpointId };
+  return {
+    notificationId: notification.id,
+    eventId: notification.event.id,
+    type: notification.event.type,
+    endpoint: notification.endpointHost,
+    endpointId: notification.endpointId,
+  };
 }
 
 /** The notification, its attempt and the endpoint's state after one attempt (pure). */
-function decide(deps: Pick<DeliveryDeps, 'waits' | 'random'>, notification: Notification, state: EndpointState | undefined, result: AttemptResult, now: Date): Outcome {
+function decide(
+  deps: Pick<DeliveryDeps, 'waits' | 'random'>,
+  notification: Notification,
+  state: EndpointState | undefined,
+  result: AttemptResult,
+  now: Date,
+): Outcome {
   const at = now.toISOString();
   const number = notification.attempts + 1;
   const roundAttempts = (notification.roundAttempts ?? notification.attempts) + 1;
   const base = { ...notification, attempts: number, roundAttempts, updatedAt: at };
   const record = (outcome: DeliveryAttempt['outcome']): DeliveryAttempt => ({
-    number, at, latencyMs: result.latencyMs, outcome,
+    number,
+    at,
+    latencyMs: result.latencyMs,
+    outcome,
     ...(result.status === undefined ? {} : { status: result.status }),
     ...(result.problem === undefined ? {} : { problem: result.problem }),
     ...(result.answer === undefined ? {} : { answer: result.answer }),
@@ -93,23 +116,34 @@ function decide(deps: Pick<DeliveryDeps, 'waits' | 'random'>, notification: Noti
     delete delivered.nextAttemptAt;
     delete delivered.lastProblem;
     const healed = state?.failingSince === undefined ? undefined : { endpointId };
-    return { notification: { ...delivered, status: 'delivered', deliveredAt: at }, attempt: record('delivered'), endpointState: healed, decision: done('delivered'), deadLetter: false };
+    return {
+      notification: { ...delivered, status: 'delivered', deliveredAt: at },
+      attempt: record('delivered'),
+      endpointState: healed,
+      decision: done('delivered'),
+      deadLetter: false,
+    };
   }
   const failingSince = state?.failingSince ?? at;
   if (result.outcome === 'gone') {
     const gone: EndpointState = { endpointId, failingSince, disabledAt: at, disabledReason: 'gone' };
     return { notification: failed(base, result.problem), attempt: record('gone'), endpointState: gone, decision: done('gone'), deadLetter: false };
   }
-  const failing: EndpointState = now.getTime() - Date.parse(failingSince) >= DISABLE_AFTER_FAILING_MS
-    ? { endpointId, failingSince, disabledAt: at, disabledReason: 'failing' }
-    : { endpointId, failingSince };
+  const failing: EndpointState =
+    now.getTime() - Date.parse(failingSince) >= DISABLE_AFTER_FAILING_MS
+      ? { endpointId, failingSince, disabledAt: at, disabledReason: 'failing' }
+      : { endpointId, failingSince };
   const changed = state?.failingSince === undefined || failing.disabledAt !== undefined ? failing : undefined;
   const wait = nextWaitSeconds(deps.waits, roundAttempts, deps.random);
   if (wait === undefined) {
     return { notification: failed(base, result.problem), attempt: record('failed'), endpointState: changed, decision: done('exhausted'), deadLetter: true };
   }
   const seconds = Math.max(wait, result.retryAfterSeconds ?? 0);
-  const next = { ...base, nextAttemptAt: new Date(now.getTime() + seconds * 1000).toISOString(), ...(result.problem === undefined ? {} : { lastProblem: result.problem }) };
+  const next = {
+    ...base,
+    nextAttemptAt: new Date(now.getTime() + seconds * 1000).toISOString(),
+    ...(result.problem === undefined ? {} : { lastProblem: result.problem }),
+  };
   return { notification: next, attempt: record('retry'), endpointState: changed, decision: { kind: 'wait', seconds }, deadLetter: false };
 }
 
@@ -122,12 +156,24 @@ function failed(notification: Notification, problem: string | undefined): Notifi
 /** The log line, the endpoint's new state, the dead letter. */
 async function afterAttempt(deps: DeliveryDeps, outcome: Outcome, before: EndpointState | undefined): Promise<void> {
   const { notification, attempt } = outcome;
-  const line = { ...where(notification), attempt: attempt.number, status: attempt.status, outcome: attempt.outcome, latencyMs: attempt.latencyMs, problem: attempt.problem };
+  const line = {
+    ...where(notification),
+    attempt: attempt.number,
+    status: attempt.status,
+    outcome: attempt.outcome,
+    latencyMs: attempt.latencyMs,
+    problem: attempt.problem,
+  };
   if (attempt.outcome === 'delivered') deps.logger.info('Notification attempt', line);
   else deps.logger.warn('Notification attempt', line);
   if (outcome.endpointState !== undefined) await deps.store.saveEndpointState(outcome.endpointState);
   if (outcome.endpointState?.disabledAt !== undefined && before?.disabledAt === undefined) {
-    deps.logger.error('Webhook endpoint disabled', { alarm: 'webhook_endpoint_disabled', endpointId: notification.endpointId, endpoint: notification.endpointHost, reason: outcome.endpointState.disabledReason });
+    deps.logger.error('Webhook endpoint disabled', {
+      alarm: 'webhook_endpoint_disabled',
+      endpointId: notification.endpointId,
+      endpoint: notification.endpointHost,
+      reason: outcome.endpointState.disabledReason,
+    });
   }
   if (outcome.deadLetter) {
     await deps.deadLetters.send(notification.id);

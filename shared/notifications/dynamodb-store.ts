@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { QueryCommandInput , DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
 import * as z from '../zod.ts';
 import { DeliveryAttemptSchema, EndpointStateSchema, NotificationEventSchema, NotificationSchema } from './model.ts';
@@ -37,12 +37,21 @@ const MAX_LIMIT = 100;
 function parseItem<T>(schema: z.ZodMiniType<T>, item: unknown, what: string): T {
   const parsed = schema.safeParse(item);
   if (parsed.success) return parsed.data;
-  const where = parsed.error.issues.slice(0, 3).map((issue) => issue.path.join('.') || '(root)').join(', ');
+  const where = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => issue.path.join('.') || '(root)')
+    .join(', ');
   throw new Error(`The notifications table holds a ${what} that does not parse (at ${where})`);
 }
 
 function toItem(notification: Notification): Record<string, unknown> {
-  return { ...notificationKey(notification.id), ...notification, event: JSON.stringify(notification.event), listAll: LIST_ALL, listStatus: notification.status };
+  return {
+    ...notificationKey(notification.id),
+    ...notification,
+    event: JSON.stringify(notification.event),
+    listAll: LIST_ALL,
+    listStatus: notification.status,
+  };
 }
 
 /** The item without the table's own attributes (keys, index copies). */
@@ -139,14 +148,20 @@ async function recordAttempt({ documents, TableName }: Table, notification: Noti
       }),
     ),
   );
-  if (won) await documents.send(new PutCommand({ TableName, Item: { pk: notificationKey(notification.id).pk, sk: attemptSortKey(attempt.number), ...attempt } }));
+  if (won)
+    await documents.send(new PutCommand({ TableName, Item: { pk: notificationKey(notification.id).pk, sk: attemptSortKey(attempt.number), ...attempt } }));
   return won;
 }
 
 function save({ documents, TableName }: Table, notification: Notification, expected?: { status: string; attempts: number }): Promise<boolean> {
-  const condition = expected === undefined
-    ? {}
-    : { ConditionExpression: '#status = :status AND attempts = :attempts', ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts } };
+  const condition =
+    expected === undefined
+      ? {}
+      : {
+          ConditionExpression: '#status = :status AND attempts = :attempts',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': expected.status, ':attempts': expected.attempts },
+        };
   return conditional(() => documents.send(new PutCommand({ TableName, Item: toItem(notification), ...condition })));
 }
 

@@ -53,7 +53,12 @@ function cachedEndpoints(source: SecretSource, options: { ttlMs: number; now?: (
 }
 
 /** Where the endpoints come from, by the environment: IX_WEBHOOKS locally, else the secret. */
-export function endpointsFromEnvironment(env: { LOCAL_RUN: string; IX_WEBHOOKS?: string | undefined; WEBHOOKS_SECRET_ID?: string | undefined; SECRET_TTL_SECONDS: number }): EndpointDirectory {
+export function endpointsFromEnvironment(env: {
+  LOCAL_RUN: string;
+  IX_WEBHOOKS?: string | undefined;
+  WEBHOOKS_SECRET_ID?: string | undefined;
+  SECRET_TTL_SECONDS: number;
+}): EndpointDirectory {
   const ttlMs = env.SECRET_TTL_SECONDS * 1000;
   if (env.LOCAL_RUN === 'true' && env.IX_WEBHOOKS !== undefined) {
     const raw = env.IX_WEBHOOKS;

@@ -82,7 +82,9 @@ export type EventDraft = { [T in EventType]: { type: T; timestamp: string; data:
 export type ServiceEvent = { [T in EventType]: { id: string; type: T; timestamp: string; data: EventData<T> } }[EventType];
 
 export const ServiceEventSchema = z.union(
-  EVENT_TYPES.map((type) => z.object({ id: z.string().check(z.minLength(1)), type: z.literal(type), timestamp: z.iso.datetime(), data: EVENT_DATA_SCHEMAS[type] })),
+  EVENT_TYPES.map((type) =>
+    z.object({ id: z.string().check(z.minLength(1)), type: z.literal(type), timestamp: z.iso.datetime(), data: EVENT_DATA_SCHEMAS[type] }),
+  ),
 );
 
 const cut = (value: string): string => (value.length <= MAX_TEXT_CHARS ? value : `${value.slice(0, MAX_TEXT_CHARS - 1)}…`);
@@ -111,18 +113,22 @@ export function activatedDraft(sequence: Sequence, previous: Pick<Sequence, 'id'
 
 /** Done steps of `action` on a family's serie (a put-back of the previous default is not an activation). */
 function didOwn(result: RolloverResult, action: 'create' | 'register' | 'set_current', serie = result.serie, family?: string): boolean {
-  return result.steps.some((step) => step.action === action && step.status === 'done' && step.serie === serie && (family === undefined || step.family === family));
+  return result.steps.some(
+    (step) => step.action === action && step.status === 'done' && step.serie === serie && (family === undefined || step.family === family),
+  );
 }
 
 /** The serie events of one serie: what the run created, registered and made the default. */
 function serieDraftsOf(result: RolloverResult, sequence: Sequence, family: string | undefined, isDefaultFamily: boolean): EventDraft[] {
   const at = result.finishedAt;
-  const tag = <T extends EventDraft>(draft: T): T => (family === undefined ? draft : ({ ...draft, data: { ...draft.data, family } }));
+  const tag = <T extends EventDraft>(draft: T): T => (family === undefined ? draft : { ...draft, data: { ...draft.data, family } });
   const drafts: EventDraft[] = [];
   if (didOwn(result, 'create', sequence.serie, family)) drafts.push(tag(createdDraft(sequence, at)));
   // AT may register a serie at its create: that run registered it too.
-  if ((didOwn(result, 'register', sequence.serie, family) || didOwn(result, 'create', sequence.serie, family)) && sequence.registered) drafts.push(tag(registeredDraft(sequence, at)));
-  if (isDefaultFamily && didOwn(result, 'set_current', sequence.serie, family) && sequence.isDefault) drafts.push(tag(activatedDraft(sequence, result.previousDefault, at)));
+  if ((didOwn(result, 'register', sequence.serie, family) || didOwn(result, 'create', sequence.serie, family)) && sequence.registered)
+    drafts.push(tag(registeredDraft(sequence, at)));
+  if (isDefaultFamily && didOwn(result, 'set_current', sequence.serie, family) && sequence.isDefault)
+    drafts.push(tag(activatedDraft(sequence, result.previousDefault, at)));
   return drafts;
 }
 
@@ -138,7 +144,9 @@ function serieDrafts(result: RolloverResult): EventDraft[] {
     const sequence = result.sequence;
     return sequence === null || sequence.serie !== result.serie ? [] : serieDraftsOf(result, sequence, undefined, true);
   }
-  const drafts = families.flatMap((entry) => (entry.sequence === null || entry.sequence.serie !== entry.serie ? [] : serieDraftsOf(result, entry.sequence, entry.family, entry.default)));
+  const drafts = families.flatMap((entry) =>
+    entry.sequence === null || entry.sequence.serie !== entry.serie ? [] : serieDraftsOf(result, entry.sequence, entry.family, entry.default),
+  );
   const activated = drafts.some((draft) => draft.type === 'serie.activated');
   if (!activated) return drafts;
   const ready = families.filter((entry) => !entry.default && entry.sequence !== null && entry.sequence.registered && entry.outcome !== 'failed');
@@ -166,14 +174,22 @@ export function draftsOfRun(result: RolloverResult, trigger: RolloverTrigger): E
   }
   if (alarm === 'rollover_failed') {
     const failure = result.failure ?? { action: 'find', kind: 'internal', message: 'the run failed' };
-    const data = { ...run, failure: { action: failure.action, kind: failure.kind, message: cut(failure.message) }, ...(result.note === undefined ? {} : { note: cut(result.note) }) };
+    const data = {
+      ...run,
+      failure: { action: failure.action, kind: failure.kind, message: cut(failure.message) },
+      ...(result.note === undefined ? {} : { note: cut(result.note) }),
+    };
     drafts.push({ type: 'rollover.failed', timestamp: result.finishedAt, data });
   }
   return drafts;
 }
 
 /** POST /sequences: the new serie, registered when AT registered it (at its create, or with `default: true`), activated when asked. */
-export function draftsOfCreate(answer: { sequence: Sequence }, asked: { isDefault: boolean; previousDefault?: Sequence | undefined }, timestamp: string): EventDraft[] {
+export function draftsOfCreate(
+  answer: { sequence: Sequence },
+  asked: { isDefault: boolean; previousDefault?: Sequence | undefined },
+  timestamp: string,
+): EventDraft[] {
   const drafts = [createdDraft(answer.sequence, timestamp)];
   if (answer.sequence.registered) drafts.push(registeredDraft(answer.sequence, timestamp));
   if (asked.isDefault && answer.sequence.isDefault) drafts.push(activatedDraft(answer.sequence, asked.previousDefault, timestamp));
@@ -186,7 +202,10 @@ export function draftsOfRegister(outcome: { sequence: Sequence; sent: boolean },
 }
 
 /** PUT /sequences/{id}/set_current: an event only when this request moved the default. */
-export function draftsOfSetCurrent(outcome: { sequence: Sequence; previousDefault?: Sequence | undefined; switched: boolean }, timestamp: string): EventDraft[] {
+export function draftsOfSetCurrent(
+  outcome: { sequence: Sequence; previousDefault?: Sequence | undefined; switched: boolean },
+  timestamp: string,
+): EventDraft[] {
   return outcome.switched ? [activatedDraft(outcome.sequence, outcome.previousDefault, timestamp)] : [];
 }
 
@@ -200,8 +219,15 @@ function eventId(origin: string, n: number | string): string {
  * the account's counter), the context in every `data`. Throws if one would not fit MAX_EVENT_BYTES
  * (the builders cut texts, so that is a bug).
  */
-export function sealEvents(drafts: readonly EventDraft[], context: EventContext, sequenceNumbers: readonly number[], origin: string, label: (index: number) => number | string = (index) => index + 1): ServiceEvent[] {
-  if (sequenceNumbers.length < drafts.length) throw new Error(`sealEvents: ${String(drafts.length)} events, ${String(sequenceNumbers.length)} sequence numbers`);
+export function sealEvents(
+  drafts: readonly EventDraft[],
+  context: EventContext,
+  sequenceNumbers: readonly number[],
+  origin: string,
+  label: (index: number) => number | string = (index) => index + 1,
+): ServiceEvent[] {
+  if (sequenceNumbers.length < drafts.length)
+    throw new Error(`sealEvents: ${String(drafts.length)} events, ${String(sequenceNumbers.length)} sequence numbers`);
   return drafts.map((draft, index) => {
     const base = {
       version: EVENT_VERSION,

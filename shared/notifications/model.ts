@@ -64,9 +64,7 @@ function eventBytes(event: unknown): number {
 }
 
 /** A Standard Webhooks secret: `whsec_` and the base64 of the key. */
-const WebhookSecretSchema = z
-  .string()
-  .check(z.regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'whsec_ followed by base64 (at least 12 bytes)'));
+const WebhookSecretSchema = z.string().check(z.regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, 'whsec_ followed by base64 (at least 12 bytes)'));
 
 /** A stable id for an endpoint that names none: the same URL gives the same id across deploys. */
 function endpointIdForUrl(url: string): string {
@@ -100,9 +98,9 @@ export const WebhookEndpointSchema = z.pipe(
 export type WebhookEndpointInput = z.input<typeof WebhookEndpointSchema>;
 export type WebhookEndpoint = z.output<typeof WebhookEndpointSchema>;
 
-export const WebhookEndpointsSchema = z.array(WebhookEndpointSchema).check(
-  z.refine((endpoints) => new Set(endpoints.map((endpoint) => endpoint.id)).size === endpoints.length, 'endpoint ids (or URLs) are unique'),
-);
+export const WebhookEndpointsSchema = z
+  .array(WebhookEndpointSchema)
+  .check(z.refine((endpoints) => new Set(endpoints.map((endpoint) => endpoint.id)).size === endpoints.length, 'endpoint ids (or URLs) are unique'));
 
 /** Whether the endpoint subscribed to this type. */
 export function endpointWants(endpoint: WebhookEndpoint, type: EventType): boolean {

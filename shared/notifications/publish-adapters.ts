@@ -23,7 +23,10 @@ export function sqsEventQueue(options: { queueUrl: string; client?: SQSClient })
         const entries = batch.map((event, index) => ({ Id: String(index), MessageBody: JSON.stringify({ event } satisfies EventMessage) }));
         const answer = await client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }));
         const failed = answer.Failed ?? [];
-        if (failed.length > 0) throw new Error(`SQS refused ${String(failed.length)} of ${String(batch.length)} event messages (${[...new Set(failed.map((f) => f.Code))].join(', ')})`);
+        if (failed.length > 0)
+          throw new Error(
+            `SQS refused ${String(failed.length)} of ${String(batch.length)} event messages (${[...new Set(failed.map((f) => f.Code))].join(', ')})`,
+          );
       }
     },
   };
@@ -65,12 +68,18 @@ const PublishEnvSchema = z.object({
 });
 
 /** The publisher of a function, from its environment; a bad variable fails at cold start, by name. */
-export function publisherFromEnv(env: Record<string, string | undefined> = process.env, options: { print?: (line: string) => void } = {}): { publisher: Publisher; stage: string } {
+export function publisherFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  options: { print?: (line: string) => void } = {},
+): { publisher: Publisher; stage: string } {
   const parsed = parseEnv(PublishEnvSchema, env);
   if (parsed.EVENT_BUS_NAME === undefined && parsed.LOCAL_RUN !== 'true') {
     throw new Error('Invalid environment variables: EVENT_BUS_NAME: required outside local runs');
   }
-  const bus: EventBus = parsed.EVENT_BUS_NAME === undefined ? printingBus(options.print ?? ((line) => process.stdout.write(`${line}\n`))) : eventBridgeBus({ busName: parsed.EVENT_BUS_NAME });
+  const bus: EventBus =
+    parsed.EVENT_BUS_NAME === undefined
+      ? printingBus(options.print ?? ((line) => process.stdout.write(`${line}\n`)))
+      : eventBridgeBus({ busName: parsed.EVENT_BUS_NAME });
   const publisher = createPublisher({
     queue: sqsEventQueue({ queueUrl: parsed.NOTIFICATIONS_QUEUE_URL }),
     bus,

@@ -58,8 +58,15 @@ export function createPublisher(deps: { queue: EventQueue; bus: EventBus; number
     async publish(events) {
       if (events.length === 0) return { events: 0, queued: true, onBus: true };
       const [queued, onBus] = await Promise.allSettled([deps.queue.sendEvents(events), deps.bus.put(events)]);
-      const problems = [queued, onBus].flatMap((outcome, index) => (outcome.status === 'rejected' ? [`${index === 0 ? 'queue' : 'bus'}: ${describe(outcome.reason)}`] : []));
-      return { events: events.length, queued: queued.status === 'fulfilled', onBus: onBus.status === 'fulfilled', ...(problems.length > 0 ? { problems } : {}) };
+      const problems = [queued, onBus].flatMap((outcome, index) =>
+        outcome.status === 'rejected' ? [`${index === 0 ? 'queue' : 'bus'}: ${describe(outcome.reason)}`] : [],
+      );
+      return {
+        events: events.length,
+        queued: queued.status === 'fulfilled',
+        onBus: onBus.status === 'fulfilled',
+        ...(problems.length > 0 ? { problems } : {}),
+      };
     },
   };
 }
@@ -69,7 +76,12 @@ export function createPublisher(deps: { queue: EventQueue; bus: EventBus; number
  * wants the event type, put only if absent. Returns the notifications to attempt: the new ones,
  * and those a previous fan-out of the same event put but never attempted (it died before).
  */
-export async function fanOut(event: NotificationEvent, endpoints: readonly WebhookEndpoint[], store: Pick<NotificationStore, 'putNew' | 'get'>, now: Date): Promise<Notification[]> {
+export async function fanOut(
+  event: NotificationEvent,
+  endpoints: readonly WebhookEndpoint[],
+  store: Pick<NotificationStore, 'putNew' | 'get'>,
+  now: Date,
+): Promise<Notification[]> {
   const wanted = endpoints.filter((endpoint) => endpointWants(endpoint, event.type));
   const outcomes = await Promise.all(
     wanted.map(async (endpoint) => {

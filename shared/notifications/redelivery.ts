@@ -20,10 +20,7 @@ export interface RedeliveryDeps {
   now?: () => Date;
 }
 
-export type Redelivery =
-  | { kind: 'queued'; notification: Notification }
-  | { kind: 'not_found' }
-  | { kind: 'refused'; reason: string };
+export type Redelivery = { kind: 'queued'; notification: Notification } | { kind: 'not_found' } | { kind: 'refused'; reason: string };
 
 async function refusalOf(deps: RedeliveryDeps, notification: Notification, now: Date): Promise<string | undefined> {
   if (notification.status === 'pending') {

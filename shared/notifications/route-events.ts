@@ -24,7 +24,11 @@ export function createRouteEvents(source: { publisher: Publisher; stage: string 
         if (!report.queued) logger.error('Events not published', { alarm: 'event_not_published', problems: report.problems, events });
         else if (!report.onBus) logger.warn('Events not put on the event bus', { problems: report.problems, eventIds: events.map((event) => event.id) });
       } catch (error) {
-        logger.error('Events not published', { alarm: 'event_not_published', error: error instanceof Error ? error.name : 'unknown', types: drafts.map((draft) => draft.type) });
+        logger.error('Events not published', {
+          alarm: 'event_not_published',
+          error: error instanceof Error ? error.name : 'unknown',
+          types: drafts.map((draft) => draft.type),
+        });
       }
     },
   };

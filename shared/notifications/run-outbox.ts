@@ -91,7 +91,15 @@ export function createRunOutbox(deps: { store: RunOutboxStore; publisher: Publis
       const dead = deadRuns(entries, runId);
       const newest = dead.at(-1);
       const drafts = newest === undefined ? [] : recoveryDrafts(result, toldFacts(entries, own));
-      const recovered = newest === undefined ? [] : await deps.publisher.seal(drafts, { ...context, runId: newest.runId, recovered: true }, newest.runId, (index) => RECOVERED_LABELS[drafts[index]?.type as keyof typeof RECOVERED_LABELS]);
+      const recovered =
+        newest === undefined
+          ? []
+          : await deps.publisher.seal(
+              drafts,
+              { ...context, runId: newest.runId, recovered: true },
+              newest.runId,
+              (index) => RECOVERED_LABELS[drafts[index]?.type as keyof typeof RECOVERED_LABELS],
+            );
       const unpublished = entries.filter((entry) => entry.runId !== runId && entry.eventsPublishedAt === undefined && (entry.events?.length ?? 0) > 0);
       const events = [...own, ...recovered];
       return {

@@ -26,10 +26,12 @@ function productionWaits(): number[] {
 export const PRODUCTION_RETRY_WAITS: readonly number[] = Object.freeze(productionWaits());
 
 /** `5,300,1800`: whole seconds (SQS counts in seconds), each at most 4 days, at least one. */
-const RetryScheduleSchema = z.pipe(
-  z.string().check(z.regex(/^\s*\d{1,6}(\s*,\s*\d{1,6})*\s*$/, 'comma-separated whole seconds, e.g. 5,300,1800')),
-  z.transform((text) => text.split(',').map((part) => Number(part.trim()))),
-).check(z.refine((waits) => waits.every((wait) => wait <= SCHEDULE_SPAN), 'each wait at most 345600 s (4 days)'));
+const RetryScheduleSchema = z
+  .pipe(
+    z.string().check(z.regex(/^\s*\d{1,6}(\s*,\s*\d{1,6})*\s*$/, 'comma-separated whole seconds, e.g. 5,300,1800')),
+    z.transform((text) => text.split(',').map((part) => Number(part.trim()))),
+  )
+  .check(z.refine((waits) => waits.every((wait) => wait <= SCHEDULE_SPAN), 'each wait at most 345600 s (4 days)'));
 
 /** The schedule from WEBHOOK_RETRY_SCHEDULE (unset or empty: the production one). */
 export function retryWaits(raw: string | undefined): readonly number[] {

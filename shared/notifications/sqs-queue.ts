@@ -23,7 +23,9 @@ export function sqsNotificationQueue(queueUrl: string, sqs: SQSClient = sqsClien
   return {
     async send(notificationId, delaySeconds) {
       const delay = delaySeconds === undefined ? undefined : Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds)));
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body(notificationId), ...(delay === undefined ? {} : { DelaySeconds: delay }) }));
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body(notificationId), ...(delay === undefined ? {} : { DelaySeconds: delay }) }),
+      );
     },
   };
 }

@@ -68,7 +68,10 @@ function changesAccount(input: RolloverInput): boolean {
 }
 
 /** The year a request works on: its own, else the one its phase calls for at its scheduled time or now. */
-export function yearOfRequest(request: Pick<RolloverRequest, 'input' | 'scheduledTime'>, at: { now?: (() => Date) | undefined; timeZone?: string | undefined } = {}): number {
+export function yearOfRequest(
+  request: Pick<RolloverRequest, 'input' | 'scheduledTime'>,
+  at: { now?: (() => Date) | undefined; timeZone?: string | undefined } = {},
+): number {
   const { phase, year } = request.input;
   return year ?? targetYear({ phase, scheduledTime: request.scheduledTime, now: at.now ?? (() => new Date()), timeZone: at.timeZone ?? DEFAULT_TIME_ZONE });
 }
@@ -114,13 +117,28 @@ export async function runLocked(deps: RolloverDependencies, request: RolloverReq
       return { type: 'busy', year, holder: attempt.holder, heldMs };
     }
   }
-  const base: RolloverRunRecord = { runId, year, phase: input.phase, trigger: request.trigger, caller: request.caller, status: 'running', startedAt: holder.acquiredAt };
+  const base: RolloverRunRecord = {
+    runId,
+    year,
+    phase: input.phase,
+    trigger: request.trigger,
+    caller: request.caller,
+    status: 'running',
+    startedAt: holder.acquiredAt,
+  };
   try {
     await store.saveRun(deps.account, base);
     const result = await run(request.deadline.earlier(RECORD_RESERVE_MS));
     const collected = await collectEvents(deps, { key, runId, trigger: request.trigger, result });
     const finishedAt = now();
-    const record = { ...base, status: 'finished' as const, finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(), outcome: result.outcome, result };
+    const record = {
+      ...base,
+      status: 'finished' as const,
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      outcome: result.outcome,
+      result,
+    };
     // The outbox: the events go in the same write as the record, and out only once it is saved.
     const saved = await store.saveRun(deps.account, record, collected === undefined ? undefined : { events: collected.events }).then(
       () => true,
@@ -133,14 +151,13 @@ export async function runLocked(deps: RolloverDependencies, request: RolloverReq
   }
 }
 
-
 /** The run's events (and what a dead run left untold); undefined without an outbox or when it cannot be read (the run stands). */
 async function collectEvents(deps: RolloverDependencies, input: Omit<Parameters<RunOutbox['collect']>[0], 'stage'>): Promise<CollectedEvents | undefined> {
   if (deps.outbox === undefined) return undefined;
   try {
     return await deps.outbox.outbox.collect({ ...input, stage: deps.outbox.stage });
   } catch (error) {
-    deps.onStoreError?.('collect the run\'s events', error);
+    deps.onStoreError?.("collect the run's events", error);
     return undefined;
   }
 }

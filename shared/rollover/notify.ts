@@ -12,12 +12,7 @@ export type RolloverAlarm = 'rollover_failed' | 'serie_fallback';
  * Failures the next scheduled activation (every 15 minutes until 05:45) may well not meet: they do
  * not page on their own; the 01:00 verify pages if the year is still not active.
  */
-const RETRIED_BY_THE_NEXT_ACTIVATION: ReadonlySet<string> = new Set([
-  ...TRANSIENT_KINDS,
-  'at_in_progress',
-  'at_unclear',
-  'not_run',
-]);
+const RETRIED_BY_THE_NEXT_ACTIVATION: ReadonlySet<string> = new Set([...TRANSIENT_KINDS, 'at_in_progress', 'at_unclear', 'not_run']);
 
 const CHANGES = new Set(['create', 'register', 'set_current']);
 

@@ -17,7 +17,7 @@ const RolloverStepSchema = z
     status: z.enum(['done', 'skipped', 'planned', 'failed']),
     detail: z.string(),
     serie: z.optional(z.string()).check(z.describe('The serie name the step concerned (absent for find)')),
-    family: z.optional(z.string()).check(z.describe('The family of series the step concerned (absent for the run\'s one list)')),
+    family: z.optional(z.string()).check(z.describe("The family of series the step concerned (absent for the run's one list)")),
   })
   .check(
     z.describe(
@@ -91,12 +91,12 @@ const RolloverFamilyResultSchema = z
     note: z.optional(z.string()),
     fallback: z.optional(RolloverFallbackSchema),
     failure: z.optional(RolloverFailureSchema),
-    previousDefault: z.optional(z.object({ id: z.int(), serie: z.string() })).check(z.describe('Default family only: as the run\'s previousDefault')),
+    previousDefault: z.optional(z.object({ id: z.int(), serie: z.string() })).check(z.describe("Default family only: as the run's previousDefault")),
     calls: RolloverCallsSchema.check(z.describe("The family's own calls (the run's one list is counted only in the run's calls)")),
   })
   .check(
     z.describe(
-      'One family of series in the run. prepare makes every family ready; activate makes the default family\'s serie ' +
+      "One family of series in the run. prepare makes every family ready; activate makes the default family's serie " +
         'the default and checks (reads) every other family: outcome already_done when ready, failed (not_ready) when not',
     ),
   );
@@ -106,9 +106,7 @@ export const RolloverResultSchema = z
   .object({
     runId: z.optional(RunIdSchema).check(z.describe('Set for every run except dry runs and runs that did not start')),
     year: z.int(),
-    serie: z
-      .string()
-      .check(z.describe('The serie name used (a fallback name when an earlier one failed AT registration)')),
+    serie: z.string().check(z.describe('The serie name used (a fallback name when an earlier one failed AT registration)')),
     phase: RolloverPhaseSchema,
     dryRun: z.boolean(),
     outcome: RolloverOutcomeSchema,
@@ -116,9 +114,7 @@ export const RolloverResultSchema = z
     sequence: z.nullable(SequenceSchema),
     startedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime(),
-    note: z
-      .optional(z.string())
-      .check(z.describe('Why the run left the account as it is although it is not what the run would make it')),
+    note: z.optional(z.string()).check(z.describe('Why the run left the account as it is although it is not what the run would make it')),
     fallback: z.optional(RolloverFallbackSchema),
     failure: z.optional(RolloverFailureSchema),
     previousDefault: z
@@ -145,7 +141,6 @@ export const RolloverResultSchema = z
   );
 export type RolloverResult = z.infer<typeof RolloverResultSchema>;
 
-
 /** One real run as the run table keeps it (GET /rollover/runs/{runId}). */
 export const RolloverRunRecordSchema = z.object({
   runId: RunIdSchema,
@@ -153,9 +148,7 @@ export const RolloverRunRecordSchema = z.object({
   phase: RolloverPhaseSchema,
   trigger: RolloverTriggerSchema,
   caller: z.string().check(z.describe('The IAM principal that called the API, the schedule name, or cli:<user>@<host>')),
-  status: z
-    .enum(['running', 'finished'])
-    .check(z.describe('running: started and not finished (still running, or stopped by a crash: the lock expires)')),
+  status: z.enum(['running', 'finished']).check(z.describe('running: started and not finished (still running, or stopped by a crash: the lock expires)')),
   startedAt: z.iso.datetime(),
   finishedAt: z.optional(z.iso.datetime()),
   durationMs: z.optional(z.int().check(z.nonnegative())),
@@ -178,14 +171,13 @@ export const RolloverRunRecordViewSchema = z.omit(RolloverRunRecordSchema, { cal
 export type RolloverRunRecordView = z.infer<typeof RolloverRunRecordViewSchema>;
 export const RolloverRunSummaryViewSchema = z.omit(RolloverRunSummarySchema, { caller: true });
 
-
 const RolloverFamilyReadinessSchema = z.object({
   family: z.string(),
   default: z.boolean(),
   serie: z.nullable(z.string()).check(z.describe("The family's serie the rollover would use (as the top-level serie, within the family)")),
   exists: z.boolean(),
   registered: z.boolean(),
-  isDefault: z.optional(z.boolean()).check(z.describe('Default family only: its serie is the account\'s default')),
+  isDefault: z.optional(z.boolean()).check(z.describe("Default family only: its serie is the account's default")),
   ready: z.boolean().check(z.describe('Registered, and for the default family also the default')),
   sequence: z.nullable(SequenceSchema),
 });
@@ -209,7 +201,7 @@ export const RolloverReadinessSchema = z.object({
   note: z.optional(z.string()).check(z.describe('Set when the default is a serie the rollover leaves alone')),
   families: z
     .optional(z.array(RolloverFamilyReadinessSchema))
-    .check(z.describe('Every configured family, the default family first; the top-level fields are the default family\'s')),
+    .check(z.describe("Every configured family, the default family first; the top-level fields are the default family's")),
   runs: z.array(RolloverRunSummaryViewSchema).check(z.describe('The last real runs for the year, newest first (without their caller)')),
 });
 export type RolloverReadiness = z.infer<typeof RolloverReadinessSchema>;

@@ -320,7 +320,9 @@ function createdSerie(run: Run, created: Sequence, fresh: boolean): void {
 
 function movedDefaultNote(created: Sequence, previous: Sequence, restored: boolean): string {
   const what = `InvoiceXpress made the new serie '${created.serie}' the default when it was created (what its API does here is unknown: docs/invoicexpress.md)`;
-  return restored ? `${what}; '${previous.serie}', the default before, was made the default again in this run` : `${what}; putting '${previous.serie}' back failed: make it the default again by hand`;
+  return restored
+    ? `${what}; '${previous.serie}', the default before, was made the default again in this run`
+    : `${what}; putting '${previous.serie}' back failed: make it the default again by hand`;
 }
 
 /** InvoiceXpress moved the default to the new serie; createSerieKeepingDefault put the previous one back. */
@@ -517,10 +519,20 @@ export async function runRollover(options: RunRolloverOptions): Promise<Rollover
   const runs = runOrder(families).map((family) => new Run(options, family, journal));
   let results: RolloverFamilyResult[];
   const unconfigured = runs.some((run) => run.state.candidates.length === 0);
-  const listed = unconfigured ? new RunStopped('failed', { action: 'find', kind: 'internal', message: 'no serie name templates configured' }) : await listAll(options, journal, runs);
+  const listed = unconfigured
+    ? new RunStopped('failed', { action: 'find', kind: 'internal', message: 'no serie name templates configured' })
+    : await listAll(options, journal, runs);
   if (listed instanceof RunStopped) results = runs.map((run) => run.result(listed.outcome, listed.failure));
   else results = await runFamilies(runs, listed);
-  const frame = { runId: options.runId, year: options.year, phase: options.phase, dryRun: options.dryRun, startedAt, steps: journal.steps, calls: journal.calls };
+  const frame = {
+    runId: options.runId,
+    year: options.year,
+    phase: options.phase,
+    dryRun: options.dryRun,
+    startedAt,
+    steps: journal.steps,
+    calls: journal.calls,
+  };
   const result = combineFamilies({ ...frame, finishedAt: options.now().toISOString() }, results);
   // A run that did not get past its list failed as a whole, not in a family.
   return listed instanceof RunStopped ? { ...result, failure: listed.failure } : result;

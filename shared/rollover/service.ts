@@ -71,7 +71,11 @@ function notStarted(request: RolloverRequest, at: { year: number; serie: string 
   const end =
     error instanceof RolloverYearError
       ? { outcome: 'failed' as const, kind: 'year_out_of_range', message: error.message }
-      : { outcome: 'failed' as const, kind: 'not_run', message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}` };
+      : {
+          outcome: 'failed' as const,
+          kind: 'not_run',
+          message: `the run could not start: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}`,
+        };
   return unrun(request, at, end);
 }
 
@@ -100,7 +104,16 @@ export function createRolloverService(env: Record<string, string | undefined> = 
   function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun }> {
     const policy = { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' } as const;
     const work = async (client: InvoiceXpressClient, secret: ServiceSecret) => {
-      const deps = { client, store, leases, account: checkedAccount(secret, account), ...settings, redact: (text: string) => redact(text, secret.apiKey), ...runLogging, outbox };
+      const deps = {
+        client,
+        store,
+        leases,
+        account: checkedAccount(secret, account),
+        ...settings,
+        redact: (text: string) => redact(text, secret.apiKey),
+        ...runLogging,
+        outbox,
+      };
       return { run: await runLocked(deps, request) };
     };
     return runtime.session.run(policy, work, { refusedKey });
@@ -140,4 +153,3 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     },
   };
 }
-

@@ -37,10 +37,7 @@ export function serieTemplateProblem(template: string): string | undefined {
 
 /** What is wrong with the list as a whole (each template is checked on its own by serieTemplateProblem). */
 export function serieTemplateListProblems(templates: readonly string[]): string[] {
-  return [
-    ...(templates.length > 10 ? ['at most 10 templates'] : []),
-    ...(new Set(templates).size === templates.length ? [] : ['templates must differ']),
-  ];
+  return [...(templates.length > 10 ? ['at most 10 templates'] : []), ...(new Set(templates).size === templates.length ? [] : ['templates must differ'])];
 }
 
 const SerieTemplatesSchema = z
@@ -65,7 +62,8 @@ function addFamilyIssues(families: readonly SerieFamily[], context: { addIssue: 
     for (const message of serieTemplateListProblems(family.templates)) context.addIssue({ code: 'custom', message: `family "${family.name}": ${message}` });
     family.templates.forEach((template, index) => {
       const problem = serieTemplateProblem(template);
-      if (problem !== undefined) context.addIssue({ code: 'custom', message: `family "${family.name}" template ${String(index + 1)} "${template}" ${problem}` });
+      if (problem !== undefined)
+        context.addIssue({ code: 'custom', message: `family "${family.name}" template ${String(index + 1)} "${template}" ${problem}` });
     });
   }
   for (const message of familiesProblems(families)) context.addIssue({ code: 'custom', message });

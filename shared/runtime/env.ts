@@ -45,10 +45,7 @@ export class ConfigurationError extends Error {
  * Parses environment variables with a zod object schema. The error names each variable and what
  * is wrong with it, never its value (a value may be a secret).
  */
-export function parseEnv<Schema extends z.ZodMiniType>(
-  schema: Schema,
-  env: Record<string, string | undefined> = process.env,
-): z.output<Schema> {
+export function parseEnv<Schema extends z.ZodMiniType>(schema: Schema, env: Record<string, string | undefined> = process.env): z.output<Schema> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = issueLines(result.error);

@@ -23,9 +23,7 @@ export function secretsManagerSource(secretId: string, client?: SecretsManagerCl
   const sdk = client ?? new SecretsManagerClient({});
   return {
     async readSecretString(options = {}) {
-      const answer = await withDeadline(options.deadline, (abortSignal) =>
-        sdk.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal }),
-      );
+      const answer = await withDeadline(options.deadline, (abortSignal) => sdk.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal }));
       if (typeof answer.SecretString !== 'string') {
         throw new SecretError('The service secret has no SecretString (binary secrets are not supported)');
       }

@@ -65,7 +65,8 @@ async function putDefaultBack(client: InvoiceXpressClient, created: Sequence, pr
   try {
     await client.setCurrent(previousDefault.id);
   } catch (error) {
-    const restored = isInvoiceXpressError(error) && mayHaveBeenApplied(error) && (await client.get(previousDefault.id).catch(() => undefined))?.isDefault === true;
+    const restored =
+      isInvoiceXpressError(error) && mayHaveBeenApplied(error) && (await client.get(previousDefault.id).catch(() => undefined))?.isDefault === true;
     if (!restored) throw new DefaultNotRestoredError(created, previousDefault, error);
   }
 }
@@ -102,7 +103,10 @@ export async function registerSequence(
  * The sequence once the default; `switched`: this request moved the default, from
  * `previousDefault` (the list, read beside the get: the serie.activated event names both).
  */
-export async function setCurrentSequence(client: InvoiceXpressClient, id: number): Promise<{ sequence: Sequence; switched: boolean; previousDefault: Sequence | undefined }> {
+export async function setCurrentSequence(
+  client: InvoiceXpressClient,
+  id: number,
+): Promise<{ sequence: Sequence; switched: boolean; previousDefault: Sequence | undefined }> {
   const [before, listed] = await Promise.all([client.get(id), client.list()]);
   const previousDefault = listed.find((sequence) => sequence.isDefault && sequence.id !== id);
   if (before.isDefault) return { sequence: before, switched: false, previousDefault: undefined };

@@ -34,7 +34,18 @@ const OutcomeSchema = z.discriminatedUnion('status', [
     messages: MessagesSchema,
     error: z.optional(
       z.object({
-        kind: z.enum(['unauthorized', 'not_found', 'serie_exists', 'invalid_state', 'rejected', 'rate_limited', 'timeout', 'network', 'upstream', 'malformed_response']),
+        kind: z.enum([
+          'unauthorized',
+          'not_found',
+          'serie_exists',
+          'invalid_state',
+          'rejected',
+          'rate_limited',
+          'timeout',
+          'network',
+          'upstream',
+          'malformed_response',
+        ]),
         status: z.optional(z.int()),
         message: z.string(),
       }),

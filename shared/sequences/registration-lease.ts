@@ -161,7 +161,12 @@ async function waitForOutcome(key: LeaseKey, first: LeaseState, options: Registe
 }
 
 /** Registers through the lease when there is one, else as one request (the CLI's --no-lock, tests). */
-export function registerSafely(client: InvoiceXpressClient, sequence: Sequence, options: RegisterOptions, lease: RegistrationLease | undefined): Promise<Registration> {
+export function registerSafely(
+  client: InvoiceXpressClient,
+  sequence: Sequence,
+  options: RegisterOptions,
+  lease: RegistrationLease | undefined,
+): Promise<Registration> {
   if (lease === undefined || sequence.registered) return registerWithAt(client, sequence, options);
   return registerOnce(client, sequence.id, options, lease);
 }

@@ -113,12 +113,26 @@ async function afterFailedRegister(
         const read = await settle(client, sequence.id, options);
         const why = error.refusal === 'in_progress' ? 'in_progress' : 'unknown';
         if (read.registered || isPartlyRegistered(read)) return judge(read, false, { reason: said, error });
-        return { status: 'not_registered', sequence: read, why, reason: `InvoiceXpress answered "${said}" but the serie is still pending`, messages: error.messages, error };
+        return {
+          status: 'not_registered',
+          sequence: read,
+          why,
+          reason: `InvoiceXpress answered "${said}" but the serie is still pending`,
+          messages: error.messages,
+          error,
+        };
       }
       case 'account':
         return { status: 'not_registered', sequence, why: 'account', reason: `AT refused for the whole account: ${said}`, messages: error.messages, error };
       default:
-        return { status: 'not_registered', sequence, why: 'unknown', reason: `InvoiceXpress answered an unknown refusal: ${said}`, messages: error.messages, error };
+        return {
+          status: 'not_registered',
+          sequence,
+          why: 'unknown',
+          reason: `InvoiceXpress answered an unknown refusal: ${said}`,
+          messages: error.messages,
+          error,
+        };
     }
   }
   if (!mayHaveBeenApplied(error)) throw error;

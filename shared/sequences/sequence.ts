@@ -23,12 +23,8 @@ const DocumentSequenceSchema = z.object({
           '(the type cannot be issued through the API)',
       ),
     ),
-  lastNumber: z
-    .nullable(z.int())
-    .check(z.describe('Last number used in this serie for this document type (0 when none); null when not given')),
-  validationCode: z
-    .nullable(z.string())
-    .check(z.describe('AT validation code, or null when pending / not applicable / not given')),
+  lastNumber: z.nullable(z.int()).check(z.describe('Last number used in this serie for this document type (0 when none); null when not given')),
+  validationCode: z.nullable(z.string()).check(z.describe('AT validation code, or null when pending / not applicable / not given')),
   atcud: AtcudStatusSchema,
 });
 
@@ -36,9 +32,7 @@ export const SequenceSchema = z.object({
   id: z.int().check(z.positive()),
   serie: z.string(),
   isDefault: z.boolean(),
-  documents: z
-    .record(z.string(), DocumentSequenceSchema)
-    .check(z.describe('One entry per document type InvoiceXpress reports, keyed by its snake_case name')),
+  documents: z.record(z.string(), DocumentSequenceSchema).check(z.describe('One entry per document type InvoiceXpress reports, keyed by its snake_case name')),
   registered: z
     .boolean()
     .check(

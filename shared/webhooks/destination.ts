@@ -15,14 +15,34 @@ export class WebhookDestinationError extends Error {
 
 const NOT_PUBLIC = new BlockList();
 for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
   // Unspecified, loopback, NAT64 (an IPv4 address in IPv6 clothes), unique local, link-local, multicast, documentation.
   // IPv4-mapped addresses (::ffff:a.b.c.d) are checked against the IPv4 rules by BlockList itself.
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32],
-] as const) NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['2001:db8::', 32],
+] as const)
+  NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
 
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
@@ -47,7 +67,9 @@ export async function checkWebhookDestination(url: string, options: { localRun: 
   }
   const allowed = options.localRun ? ['https:', 'http:'] : ['https:'];
   if (!allowed.includes(parsed.protocol)) {
-    throw new WebhookDestinationError(`scheme ${parsed.protocol} refused: webhooks are sent over https: only${options.localRun ? ' (or http: to loopback in local runs)' : ''}`);
+    throw new WebhookDestinationError(
+      `scheme ${parsed.protocol} refused: webhooks are sent over https: only${options.localRun ? ' (or http: to loopback in local runs)' : ''}`,
+    );
   }
   if (parsed.username !== '' || parsed.password !== '') throw new WebhookDestinationError('credentials in the URL refused');
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');

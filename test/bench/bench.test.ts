@@ -28,7 +28,10 @@ function runBench(out: string): Promise<{ code: number | null; stderr: string }>
 /** The markdown table row whose first cell is `label`, split into cells. */
 function rowOf(report: string, label: string): string[] | undefined {
   const line = report.split('\n').find((candidate) => candidate.startsWith(`| ${label} |`));
-  return line?.split('|').slice(1, -1).map((cell) => cell.trim());
+  return line
+    ?.split('|')
+    .slice(1, -1)
+    .map((cell) => cell.trim());
 }
 
 const isTime = (cell: string | undefined): boolean => /^\d+\.\d ms$/.test(cell ?? '');

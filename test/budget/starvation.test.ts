@@ -49,7 +49,13 @@ describe('the InvoiceXpress request budget', () => {
     let calling = true;
     const caller = (async () => {
       while (calling) {
-        answers.push(api('GET', `/sequences/${String(CALLER_ID)}`).then((a) => ({ status: a.status, retryAfter: a.retryAfter, code: (a.json['error'] as { code?: unknown } | undefined)?.code })));
+        answers.push(
+          api('GET', `/sequences/${String(CALLER_ID)}`).then((a) => ({
+            status: a.status,
+            retryAfter: a.retryAfter,
+            code: (a.json['error'] as { code?: unknown } | undefined)?.code,
+          })),
+        );
         await sleep(CALLER_INTERVAL_MS);
       }
     })();

@@ -47,7 +47,9 @@ export function functionLengths(path: string): FunctionLength[] {
 }
 
 describe('function length', () => {
-  const all = sourceFiles().flatMap(functionLengths).sort((a, b) => b.lines - a.lines);
+  const all = sourceFiles()
+    .flatMap(functionLengths)
+    .sort((a, b) => b.lines - a.lines);
 
   it('finds the functions it measures (the rule cannot pass by measuring nothing)', () => {
     expect(all.length).toBeGreaterThan(300);
@@ -55,7 +57,12 @@ describe('function length', () => {
   });
 
   it('no function over 80 lines, at most 3 over 60', () => {
-    console.log(`longest functions: ${all.slice(0, 10).map((fn) => `${fn.where} (${String(fn.lines)})`).join('; ')}`);
+    console.log(
+      `longest functions: ${all
+        .slice(0, 10)
+        .map((fn) => `${fn.where} (${String(fn.lines)})`)
+        .join('; ')}`,
+    );
     expect(all.filter((fn) => fn.lines > 80)).toEqual([]);
     expect(all.filter((fn) => fn.lines > 60).length).toBeLessThanOrEqual(3);
   });

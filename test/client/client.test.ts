@@ -92,9 +92,7 @@ describe('every route through the client', () => {
       const error = await failure(call(input));
       expect(error).toMatchObject({ route: name, status: 404, code: 'not_found' });
     }
-    expect(sent).toEqual(
-      names.map((name) => ({ method: routes[name].method, path: `/v1${routes[name].path.replace(/\{\w+\}/g, '7')}` })),
-    );
+    expect(sent).toEqual(names.map((name) => ({ method: routes[name].method, path: `/v1${routes[name].path.replace(/\{\w+\}/g, '7')}` })));
   });
 });
 
@@ -196,9 +194,7 @@ describe("API Gateway's own answers", () => {
   it('an unreachable API is a network_error', async () => {
     const closed = await startCaptureProxy(local.stack.url);
     await closed.close();
-    const error = await failure(
-      createIxSequencesClient({ baseUrl: closed.url, region: 'eu-west-1', credentials, retries: 0 }).listSequences(),
-    );
+    const error = await failure(createIxSequencesClient({ baseUrl: closed.url, region: 'eu-west-1', credentials, retries: 0 }).listSequences());
     expect(error).toMatchObject({ code: 'network_error', status: undefined });
     expect(error.message).toContain('ECONNREFUSED');
   });

@@ -44,8 +44,7 @@ function run(command: string, args: string[], code: string, env: Record<string, 
 }
 
 /** The client straight to the local gateway (not through the proxy), to read the expected state. */
-const directClient = () =>
-  createIxSequencesClient({ baseUrl: local.stack.url, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+const directClient = () => createIxSequencesClient({ baseUrl: local.stack.url, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 
 /** What the TypeScript and Python examples must print, read through the client. */
 async function expectedLines(): Promise<string[]> {
@@ -60,7 +59,11 @@ async function expectedLines(): Promise<string[]> {
   ];
 }
 
-const lines = (text: string) => text.split('\n').map((line) => line.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 
 /** Every request reached the gateway signed for execute-api in the region, and each signature verifies. */
 async function expectSigned(sessionToken: string | undefined): Promise<void> {
@@ -98,15 +101,18 @@ describe('README: Calling the API', () => {
     await expectSigned(credentials.AWS_SESSION_TOKEN);
   });
 
-  it.skipIf(!hasCurlSigV4)(`the curl example answers the list and the dry run, signed with and without a session token${hasCurlSigV4 ? '' : ` (skipped: ${curlMissing})`}`, async () => {
-    for (const token of [credentials.AWS_SESSION_TOKEN, undefined]) {
-      local.proxy.requests.length = 0;
-      const result = await run('bash', ['-s'], curlExample, { AWS_SESSION_TOKEN: token ?? '' });
-      expect(result.status, result.stderr).toBe(0);
-      const [list, plan] = lines(result.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
-      expect(list).toEqual(await directClient().listSequences());
-      expect(plan).toMatchObject({ phase: 'prepare', year: 2027, dryRun: true });
-      await expectSigned(token);
-    }
-  });
+  it.skipIf(!hasCurlSigV4)(
+    `the curl example answers the list and the dry run, signed with and without a session token${hasCurlSigV4 ? '' : ` (skipped: ${curlMissing})`}`,
+    async () => {
+      for (const token of [credentials.AWS_SESSION_TOKEN, undefined]) {
+        local.proxy.requests.length = 0;
+        const result = await run('bash', ['-s'], curlExample, { AWS_SESSION_TOKEN: token ?? '' });
+        expect(result.status, result.stderr).toBe(0);
+        const [list, plan] = lines(result.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
+        expect(list).toEqual(await directClient().listSequences());
+        expect(plan).toMatchObject({ phase: 'prepare', year: 2027, dryRun: true });
+        await expectSigned(token);
+      }
+    },
+  );
 });

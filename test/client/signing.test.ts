@@ -41,14 +41,7 @@ describe('SigV4 signature headers', () => {
     expect(Math.abs(signedAt - before)).toBeLessThan(5_000);
     expect(headers['x-amz-security-token']).toBe(temporary.sessionToken);
     expect(headers['x-amz-content-sha256']).toBe(sha256Hex(request.body));
-    expect(authorization?.signedHeaders).toEqual([
-      'accept',
-      'content-type',
-      'host',
-      'x-amz-content-sha256',
-      'x-amz-date',
-      'x-amz-security-token',
-    ]);
+    expect(authorization?.signedHeaders).toEqual(['accept', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token']);
 
     expect(await expectedAuthorization(request, temporary.secretAccessKey)).toBe(headers['authorization']);
     // The check can fail: another body, or another key, gives another signature.
@@ -67,12 +60,7 @@ describe('SigV4 signature headers', () => {
     expect(request.headers['x-amz-security-token']).toBeUndefined();
     expect(request.headers['x-amz-content-sha256']).toBe(sha256Hex(''));
     expect(request.headers['accept']).toBe('application/json');
-    expect(parseAuthorization(request.headers['authorization'])?.signedHeaders).toEqual([
-      'accept',
-      'host',
-      'x-amz-content-sha256',
-      'x-amz-date',
-    ]);
+    expect(parseAuthorization(request.headers['authorization'])?.signedHeaders).toEqual(['accept', 'host', 'x-amz-content-sha256', 'x-amz-date']);
     expect(await expectedAuthorization(request, longTerm.secretAccessKey)).toBe(request.headers['authorization']);
   });
 

@@ -31,7 +31,12 @@ const INCOMPLETE_INVOICE = { sequenceId: null, lastNumber: 0, validationCode: nu
 
 describe('a document type with its number but no sequence id (recorded from a real account)', () => {
   beforeEach(async () => {
-    await control('PUT', '/sequences', { seed: [{ serie: 'A', default: true, documents: 'incomplete', id: 201 }, { serie: String(NEXT), id: 300 }] });
+    await control('PUT', '/sequences', {
+      seed: [
+        { serie: 'A', default: true, documents: 'incomplete', id: 201 },
+        { serie: String(NEXT), id: 300 },
+      ],
+    });
   });
 
   it('GET /sequences and GET /sequences/{id} answer it, with what is known: the type unknown, the serie not registered', async () => {
@@ -53,14 +58,24 @@ describe('a document type with its number but no sequence id (recorded from a re
     const registered = await api('PUT', '/sequences/201/register');
     expect(registered.status).toBe(422);
     expect(JSON.stringify(registered.json)).toContain('incomplete for invoice');
-    await control('PUT', '/sequences', { seed: [{ serie: String(NEXT), default: true }, { serie: 'A', documents: 'incomplete', id: 201 }] });
+    await control('PUT', '/sequences', {
+      seed: [
+        { serie: String(NEXT), default: true },
+        { serie: 'A', documents: 'incomplete', id: 201 },
+      ],
+    });
     expect((await api('PUT', '/sequences/201/set_current')).status).toBe(409);
     expect(await operations()).not.toContain('register');
     expect(await operations()).not.toContain('set_current');
   });
 
   it("the year's own serie answered incomplete: the rollover reads it, sends nothing to AT, creates nothing, and fails saying why", async () => {
-    await control('PUT', '/sequences', { seed: [{ serie: 'A', default: true }, { serie: String(NEXT), documents: 'incomplete' }] });
+    await control('PUT', '/sequences', {
+      seed: [
+        { serie: 'A', default: true },
+        { serie: String(NEXT), documents: 'incomplete' },
+      ],
+    });
     const run = await api('POST', '/rollover', { phase: 'activate', year: NEXT });
     expect(run.json).toMatchObject({ outcome: 'failed', failure: { kind: 'at_unknown' } });
     expect(JSON.stringify(run.json['failure'])).toContain('incomplete for invoice');

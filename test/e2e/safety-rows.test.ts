@@ -44,7 +44,7 @@ const defaultSerie = async (): Promise<string | undefined> => (await account()).
 const isPending = (sequence: RawSequence | undefined): boolean => Object.values(sequence ?? {}).includes('N/D');
 
 describe('the rollover does no harm, through npm start and the sandbox control endpoint', () => {
-  it('a later year\'s serie is the default: activate changes nothing and says which default supersedes it', async () => {
+  it("a later year's serie is the default: activate changes nothing and says which default supersedes it", async () => {
     await control('PUT', '/sequences', { seed: [{ serie: String(NOW) }, { serie: String(NEXT + 1), default: true }] });
     const run = await api('POST', '/rollover', { phase: 'activate', year: NEXT });
     expect(run.json).toMatchObject({ outcome: 'already_done' });
@@ -94,7 +94,12 @@ describe('the rollover does no harm, through npm start and the sandbox control e
   });
 
   it('a list without current_* fields: nothing is taken as registered on its word; get decides', async () => {
-    await control('PUT', '/sequences', { seed: [{ serie: String(NOW), default: true }, { serie: String(NEXT), documents: 'pending' }] });
+    await control('PUT', '/sequences', {
+      seed: [
+        { serie: String(NOW), default: true },
+        { serie: String(NEXT), documents: 'pending' },
+      ],
+    });
     await control('PUT', '/variants', { currentFields: 'not_in_list' });
     const run = await api('POST', '/rollover', { phase: 'activate', year: NEXT });
     expect(run.json).toMatchObject({ outcome: 'activated', serie: String(NEXT) });
@@ -107,7 +112,12 @@ describe('the rollover does no harm, through npm start and the sandbox control e
   });
 
   it('a register that times out is sent once; the state is read afterwards', async () => {
-    await control('PUT', '/sequences', { seed: [{ serie: String(NOW), default: true }, { serie: String(NEXT), documents: 'pending' }] });
+    await control('PUT', '/sequences', {
+      seed: [
+        { serie: String(NOW), default: true },
+        { serie: String(NEXT), documents: 'pending' },
+      ],
+    });
     await control('POST', '/faults', { fault: { kind: 'hang' }, operations: ['register'], times: 1 });
     const id = (await account()).find((sequence) => sequence.serie === String(NEXT))?.id;
     const answer = await api('PUT', `/sequences/${String(id)}/register`);
@@ -150,7 +160,9 @@ describe('the rollover does no harm, through npm start and the sandbox control e
   });
 
   it('a dry run that would use a fallback name raises no alarm, and its log line says "dry run"', async () => {
-    await control('PUT', '/sequences', { seed: [{ serie: '2022', default: true }, { serie: String(NEXT), documents: 'pending' }, { serie: `${String(NEXT)}B` }] });
+    await control('PUT', '/sequences', {
+      seed: [{ serie: '2022', default: true }, { serie: String(NEXT), documents: 'pending' }, { serie: `${String(NEXT)}B` }],
+    });
     const before = stack.logs().length;
     const run = await api('POST', '/rollover', { phase: 'activate', year: NEXT, dryRun: true });
     expect(run.json).toMatchObject({ dryRun: true, serie: `${String(NEXT)}B`, fallback: { from: String(NEXT) } });

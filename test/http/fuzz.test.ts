@@ -18,13 +18,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-const sequenceRoutes: RouteName[] = [
-  'listSequences',
-  'getSequence',
-  'createSequence',
-  'registerSequence',
-  'setCurrentSequence',
-];
+const sequenceRoutes: RouteName[] = ['listSequences', 'getSequence', 'createSequence', 'registerSequence', 'setCurrentSequence'];
 
 const idArbitrary = fc.oneof(
   fc.string(),
@@ -36,9 +30,9 @@ const bodyArbitrary = fc.oneof(
   fc.string(),
   fc.json(),
   fc.jsonValue().map((value) => JSON.stringify(value)),
-  fc.record({ serie: fc.oneof(fc.string(), fc.integer(), fc.constant('F2027')), default: fc.anything() }, { requiredKeys: [] }).map(
-    (value) => JSON.stringify(value),
-  ),
+  fc
+    .record({ serie: fc.oneof(fc.string(), fc.integer(), fc.constant('F2027')), default: fc.anything() }, { requiredKeys: [] })
+    .map((value) => JSON.stringify(value)),
 );
 const contentTypeArbitrary = fc.constantFrom(
   undefined,

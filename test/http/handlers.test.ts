@@ -113,7 +113,12 @@ describe('POST /sequences', () => {
     expect(sequenceOf(created)).toMatchObject({ serie: '2027', isDefault: false, registered: true });
     const asDefault = await api.invoke('createSequence', jsonBody({ serie: '2028', default: true }));
     expect(sequenceOf(asDefault)).toMatchObject({ serie: '2028', isDefault: true });
-    expect(api.sandbox.sequences().filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2028']);
+    expect(
+      api.sandbox
+        .sequences()
+        .filter((s) => s.default_sequence === 1)
+        .map((s) => s.serie),
+    ).toEqual(['2028']);
   });
 
   it('default: true creates with default_sequence 0, and switches only once AT registered it', async () => {
@@ -147,11 +152,7 @@ describe('POST /sequences', () => {
   });
 
   it('lists every problem with its path', async () => {
-    const error = expectError(
-      await api.invoke('createSequence', jsonBody({ serie: 'AT 2027', default: 'yes', extra: 1 })),
-      400,
-      'invalid_request',
-    );
+    const error = expectError(await api.invoke('createSequence', jsonBody({ serie: 'AT 2027', default: 'yes', extra: 1 })), 400, 'invalid_request');
     const details = error['details'] as { path: string; message: string }[];
     expect(details.map((d) => d.path).sort()).toEqual(['body', 'body.default', 'body.serie', 'body.serie'].sort());
     expect(details.find((d) => d.path === 'body')?.message).toContain('extra');
@@ -211,7 +212,7 @@ describe('PUT /sequences/{id}/register', () => {
     expect(error['details']).toEqual([{ path: '', message: 'Série 2033 recusada pela AT' }]);
   });
 
-  it('an unknown refusal is passed on as 422 with AT\'s words; register is sent once', async () => {
+  it("an unknown refusal is passed on as 422 with AT's words; register is sent once", async () => {
     const id = await createPending('2039');
     api.sandbox.addFault({ fault: { kind: 'status', status: 422, body: '{"errors":[{"error":"Pedido em processamento"}]}' }, operations: ['register'] });
     const error = expectError(await api.invoke('registerSequence', { pathParameters: { id } }), 422, 'rejected');

@@ -33,7 +33,10 @@ describe('concurrent registers through the local gateway', () => {
   const registers = (): number => stack.sandbox.requests.filter((request) => request.operation === 'register').length;
 
   function pendingSerie(serie: string): number {
-    stack.sandbox.seedAccount([{ serie: '2026', default: true }, { serie, documents: 'pending' }]);
+    stack.sandbox.seedAccount([
+      { serie: '2026', default: true },
+      { serie, documents: 'pending' },
+    ]);
     const id = stack.sandbox.sequences().find((sequence) => sequence.serie === serie)?.id;
     if (id === undefined) throw new Error('seed failed');
     return id;
@@ -87,7 +90,10 @@ describe('the registration lease (dynalite, sandbox over HTTP)', () => {
 
   function pending(serie: string): number {
     sandbox.reset();
-    sandbox.seedAccount([{ serie: '2026', default: true }, { serie, documents: 'pending' }]);
+    sandbox.seedAccount([
+      { serie: '2026', default: true },
+      { serie, documents: 'pending' },
+    ]);
     return sandbox.sequences().find((sequence) => sequence.serie === serie)?.id ?? 0;
   }
 

@@ -63,9 +63,7 @@ describe('error bodies are bounded whatever the input', () => {
     const answer = await send('POST', '/sequences', body);
     expectContractError(answer, 400, 'invalid_request');
     expect(Buffer.byteLength(answer.text)).toBeLessThanOrEqual(ERROR_BODY_LIMIT);
-    expect(answer.error.details).toEqual([
-      { path: 'body', message: expect.stringMatching(/^unknown field\(s\): key000000, .* and 649990 more$/) as string },
-    ]);
+    expect(answer.error.details).toEqual([{ path: 'body', message: expect.stringMatching(/^unknown field\(s\): key000000, .* and 649990 more$/) as string }]);
   });
 
   it('POST /rollover with 50,000 unknown keys → 400 of at most 8 KB', async () => {
@@ -122,7 +120,7 @@ function rawPost(options: { declaredLength?: number; send: number }): Promise<{ 
   });
 }
 
-describe('a request body over API Gateway\'s 10 MB limit', () => {
+describe("a request body over API Gateway's 10 MB limit", () => {
   it('a content-length over the limit → 413 at once, before the body is sent', async () => {
     const answer = await rawPost({ declaredLength: MAX_REQUEST_BODY_BYTES + 1, send: 10 });
     expect(answer.status).toBe(413);

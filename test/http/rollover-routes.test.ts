@@ -63,11 +63,20 @@ describe('POST /rollover', () => {
 
     const record = await api.invoke('rolloverRunRecord', { pathParameters: { runId: String(activated.json['runId']) } });
     expect(record.status).toBe(200);
-    expect(record.json).toMatchObject({ runId: activated.json['runId'], status: 'finished', outcome: 'activated', trigger: 'api', result: { serie: String(NEXT) } });
+    expect(record.json).toMatchObject({
+      runId: activated.json['runId'],
+      status: 'finished',
+      outcome: 'activated',
+      trigger: 'api',
+      result: { serie: String(NEXT) },
+    });
   });
 
   it("a run that fails answers 200 with outcome failed and AT's words, on record", async () => {
-    api.sandbox.addFault({ fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: [{ error: 'AT: comunicação recusada' }] }) }, operations: ['register'] });
+    api.sandbox.addFault({
+      fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: [{ error: 'AT: comunicação recusada' }] }) },
+      operations: ['register'],
+    });
     const answer = await run({ phase: 'prepare', year: NEXT });
     expect(answer.status).toBe(200);
     expect(answer.json['outcome']).toBe('failed');
@@ -89,7 +98,9 @@ describe('POST /rollover', () => {
     api.sandbox.setLatency(40);
     const answers = await Promise.all(Array.from({ length: 10 }, () => run({ phase: 'activate', year: NOW })));
     api.sandbox.setLatency(0);
-    const outcomes = answers.map((a) => (a.status === 200 ? String(a.json['outcome']) : `${String(a.status)} ${String((a.json['error'] as { code: string }).code)}`));
+    const outcomes = answers.map((a) =>
+      a.status === 200 ? String(a.json['outcome']) : `${String(a.status)} ${String((a.json['error'] as { code: string }).code)}`,
+    );
     expect(outcomes.filter((o) => o === 'activated')).toHaveLength(1);
     expect(outcomes.every((o) => o === 'activated' || o === 'already_done' || o === '409 rollover_in_progress')).toBe(true);
     expect(api.sandbox.requests.filter((r) => r.operation === 'set_current')).toHaveLength(1);

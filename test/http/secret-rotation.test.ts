@@ -35,5 +35,4 @@ describe('secret handling in the handlers', () => {
     for (let i = 0; i < 3; i++) expect((await api.invoke('listSequences')).status).toBe(200);
     expect(api.secretsManager.calls).toBe(3);
   });
-
 });

@@ -40,7 +40,10 @@ function requestPath(route: { method: string; path: string }): string {
 
 /** IAM string matching: `*` any run of characters, `?` one. */
 function iamMatches(pattern: string, text: string): boolean {
-  const re = pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&'))).join('');
+  const re = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${re}$`).test(text);
 }
 
@@ -103,7 +106,8 @@ function policyOf(json: CfnTemplate): PolicyStatementJson[] {
 function decide(json: CfnTemplate, who: Requester, route: { method: string; path: string }): 'allow' | 'deny' {
   const resource = `execute-api:/${requestPath(route)}`;
   const applicable = policyOf(json).filter(
-    (s) => asArray(s.Action).includes('execute-api:Invoke') && asArray(s.Resource).some((r) => iamMatches(flatten(r), resource)) && conditionsHold(s.Condition, who),
+    (s) =>
+      asArray(s.Action).includes('execute-api:Invoke') && asArray(s.Resource).some((r) => iamMatches(flatten(r), resource)) && conditionsHold(s.Condition, who),
   );
   if (applicable.some((s) => s.Effect === 'Deny' && principalMatch(s, who) !== undefined)) return 'deny';
   const grants = applicable.filter((s) => s.Effect === 'Allow').map((s) => principalMatch(s, who));
@@ -196,9 +200,17 @@ describe('the resource policy, evaluated as API Gateway decides', () => {
     expect(reachable(s.json, requester('arn:aws:iam::444455556666:role/other', true))).toEqual([]);
   });
 
-  it('has one Allow per level (plus one for organizations) naming that level\'s methods, and one Deny per level naming the methods of exactly that level', () => {
+  it("has one Allow per level (plus one for organizations) naming that level's methods, and one Deny per level naming the methods of exactly that level", () => {
     const statements = policyOf(s.json) as (PolicyStatementJson & { Sid: string })[];
-    expect(statements.map((st) => st.Sid)).toEqual(['InvokeRead', 'InvokeReadOrg', 'InvokeWrite', 'InvokeRollover', 'DenyReadToOthers', 'DenyWriteToOthers', 'DenyRolloverToOthers']);
+    expect(statements.map((st) => st.Sid)).toEqual([
+      'InvokeRead',
+      'InvokeReadOrg',
+      'InvokeWrite',
+      'InvokeRollover',
+      'DenyReadToOthers',
+      'DenyWriteToOthers',
+      'DenyRolloverToOthers',
+    ]);
     for (const level of ACCESS_LEVELS) {
       const deny = statements.find((st) => st.Sid === `Deny${level[0]!.toUpperCase()}${level.slice(1)}ToOthers`)!;
       expect(asArray(deny.Resource).length).toBe(apiRoutes().filter((r) => routeAccessLevel(r) === level).length);
@@ -231,7 +243,7 @@ describe('the resource policy of a stage without callers, and of one listing its
   });
 });
 
-describe('the resource policy stays within API Gateway\'s 8 KB', () => {
+describe("the resource policy stays within API Gateway's 8 KB", () => {
   const roles = (n: number, level: AccessLevel) =>
     Array.from({ length: n }, (_, i) => ({ principal: `arn:aws:iam::${String(100000000000 + i)}:role/billing-service-${level}-${String(i)}`, level }));
 

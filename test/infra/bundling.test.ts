@@ -13,7 +13,16 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 /** Every module a bundle imports (static, dynamic, require), as esbuild's own parser reads it. */
 async function importsOf(file: string): Promise<string[]> {
-  const { metafile } = await build({ entryPoints: [file], bundle: true, write: false, metafile: true, external: ['*'], platform: 'node', format: 'esm', logLevel: 'silent' });
+  const { metafile } = await build({
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    metafile: true,
+    external: ['*'],
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'silent',
+  });
   return Object.values(metafile.inputs).flatMap((input) => input.imports.map((imported) => imported.path));
 }
 
@@ -48,8 +57,14 @@ describe('bundling (dev, real esbuild)', () => {
       const code = readFileSync(bundle, 'utf8');
       // Nothing is left for the runtime to provide: no import of any @aws-sdk/* package…
       const imports = await importsOf(bundle);
-      expect(imports.filter((path) => path.startsWith('@aws-sdk/')), name).toEqual([]);
-      expect(imports.every((path) => path.startsWith('node:') || isBuiltin(path)), `${name}: ${imports.join(', ')}`).toBe(true);
+      expect(
+        imports.filter((path) => path.startsWith('@aws-sdk/')),
+        name,
+      ).toEqual([]);
+      expect(
+        imports.every((path) => path.startsWith('node:') || isBuiltin(path)),
+        `${name}: ${imports.join(', ')}`,
+      ).toBe(true);
       // …because the Secrets Manager client is in the bundle itself (its signing name and endpoints),
       // in every function that reads the secret; the others do not carry it at all.
       const spec = FUNCTION_SPECS.find((candidate) => candidate.entry === name);
@@ -103,14 +118,22 @@ describe('bundling (dev, real esbuild)', () => {
     /** The project's own modules a deployed function's bundle holds (esbuild's metafile). */
     const sourcesOf = async (entry: string): Promise<string[]> => {
       const outfile = join(tmpdir(), 'ix-sequences-sources', entry, 'index.mjs');
-      const { metafile } = await build({ ...esbuildBuildOptions(FUNCTION_BUNDLING, { entry: `${ROOT}functions/${entry}.ts`, outfile }), absWorkingDir: ROOT, write: false, metafile: true });
+      const { metafile } = await build({
+        ...esbuildBuildOptions(FUNCTION_BUNDLING, { entry: `${ROOT}functions/${entry}.ts`, outfile }),
+        absWorkingDir: ROOT,
+        write: false,
+        metafile: true,
+      });
       return Object.keys(metafile.inputs).filter((input) => !input.includes('node_modules'));
     };
     const bytes = (entry: string): number => statSync(join(assets.get(entry) ?? '', 'index.mjs')).size;
     const engine = /^shared\/(rollover\/(rollover|locked-run|service)|webhooks\/)/;
     expect((await sourcesOf('rollover-run')).filter((source) => engine.test(source)).length).toBeGreaterThan(0);
     for (const entry of ['rollover-status', 'rollover-run-record']) {
-      expect((await sourcesOf(entry)).filter((source) => engine.test(source)), entry).toEqual([]);
+      expect(
+        (await sourcesOf(entry)).filter((source) => engine.test(source)),
+        entry,
+      ).toEqual([]);
     }
     // The read-only functions carry the run table's DynamoDB client like rollover-run; without the
     // InvoiceXpress client too, rollover-run-record is at most 90% of it.

@@ -56,14 +56,41 @@ describe('infra/config.ts', () => {
     ['a serie template with a comma', { serieTemplates: ['{year},X'] }, /comma/],
     ['a serie name AT would refuse', { serieTemplates: ['AT{year}'] }, /must not start with "AT"/],
     ['duplicate serie templates', { serieTemplates: ['{year}', '{year}'] }, /differ/],
-    ['families whose names can collide', { serieFamilies: [{ name: 'a', templates: ['{year}'] }, { name: 'b', templates: ['20{yy}'] }] }, /can give the same serie name/],
-    ['two default families', { serieFamilies: [{ name: 'a', templates: ['A{year}'], default: true }, { name: 'b', templates: ['B{year}'], default: true }] }, /at most one/],
+    [
+      'families whose names can collide',
+      {
+        serieFamilies: [
+          { name: 'a', templates: ['{year}'] },
+          { name: 'b', templates: ['20{yy}'] },
+        ],
+      },
+      /can give the same serie name/,
+    ],
+    [
+      'two default families',
+      {
+        serieFamilies: [
+          { name: 'a', templates: ['A{year}'], default: true },
+          { name: 'b', templates: ['B{year}'], default: true },
+        ],
+      },
+      /at most one/,
+    ],
     ['a family template AT would refuse', { serieFamilies: [{ name: 'a', templates: ['AT{yy}'] }] }, /must not start with "AT"/],
     ['both serieTemplates and serieFamilies', { serieTemplates: ['{year}'], serieFamilies: [{ name: 'a', templates: ['A{year}'] }] }, /not both/],
     ['an unsupported log retention', { logRetentionDays: 10 }, /logRetentionDays/],
     ['a caller that is an IAM user', { callers: [{ principal: 'arn:aws:iam::123456789012:user/x', level: 'read' }] }, /callers\.0\.principal/],
     ['a caller with an unknown level', { callers: [{ principal: '123456789012', level: 'admin' }] }, /callers\.0\.level/],
-    ['a caller listed twice', { callers: [{ principal: '123456789012', level: 'read' }, { principal: '123456789012', level: 'write' }] }, /callers\.1\.principal.*listed twice/],
+    [
+      'a caller listed twice',
+      {
+        callers: [
+          { principal: '123456789012', level: 'read' },
+          { principal: '123456789012', level: 'write' },
+        ],
+      },
+      /callers\.1\.principal.*listed twice/,
+    ],
     ['the old allowedPrincipals field', { allowedPrincipals: ['123456789012'] }, /allowedPrincipals/],
     ['a bad e-mail', { alarms: { emails: ['ops'] } }, /alarms\.emails\.0/],
     ['a topic that is not an SNS ARN', { alarms: { topicArns: ['arn:aws:sqs:eu-west-1:123456789012:q'] } }, /alarms\.topicArns\.0/],

@@ -5,7 +5,12 @@
  * Anything else throws, so a filter using more than this cannot pass unnoticed.
  */
 
-type Token = { kind: 'punct'; value: string } | { kind: 'selector'; value: string } | { kind: 'string'; value: string } | { kind: 'number'; value: number } | { kind: 'word'; value: string };
+type Token =
+  | { kind: 'punct'; value: string }
+  | { kind: 'selector'; value: string }
+  | { kind: 'string'; value: string }
+  | { kind: 'number'; value: number }
+  | { kind: 'word'; value: string };
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -36,7 +41,12 @@ export function select(event: unknown, selector: string): unknown {
 }
 
 function wildcard(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(text);
 }
 
@@ -82,12 +92,18 @@ export function matchesFilter(pattern: string, event: Record<string, unknown>): 
     if (operand.kind === 'number') {
       if (typeof value !== 'number') return false;
       switch (op.value) {
-        case '=': return value === operand.value;
-        case '!=': return value !== operand.value;
-        case '>': return value > operand.value;
-        case '>=': return value >= operand.value;
-        case '<': return value < operand.value;
-        case '<=': return value <= operand.value;
+        case '=':
+          return value === operand.value;
+        case '!=':
+          return value !== operand.value;
+        case '>':
+          return value > operand.value;
+        case '>=':
+          return value >= operand.value;
+        case '<':
+          return value < operand.value;
+        case '<=':
+          return value <= operand.value;
       }
     }
     throw new Error(`unsupported comparison in ${pattern}`);

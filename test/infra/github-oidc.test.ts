@@ -76,7 +76,12 @@ describe('the GitHub OIDC setup stack', () => {
   it('lets the deploy role only assume the CDK bootstrap roles, and the diff role only the lookup role', () => {
     const deploy = role(template, GITHUB_ROLE_NAMES.deploy);
     expect(actionsOf(deploy)).toEqual(['sts:AssumeRole']);
-    expect(assumedRoles(deploy)).toEqual(['cdk-hnb659fds-deploy-role', 'cdk-hnb659fds-file-publishing-role', 'cdk-hnb659fds-image-publishing-role', 'cdk-hnb659fds-lookup-role']);
+    expect(assumedRoles(deploy)).toEqual([
+      'cdk-hnb659fds-deploy-role',
+      'cdk-hnb659fds-file-publishing-role',
+      'cdk-hnb659fds-image-publishing-role',
+      'cdk-hnb659fds-lookup-role',
+    ]);
     const diff = role(template, GITHUB_ROLE_NAMES.diff);
     expect(actionsOf(diff)).toEqual(['sts:AssumeRole']);
     expect(assumedRoles(diff)).toEqual(['cdk-hnb659fds-lookup-role']);
@@ -84,7 +89,9 @@ describe('the GitHub OIDC setup stack', () => {
 
   it('lets the smoke role only read, and no role has a managed policy', () => {
     const smoke = role(template, GITHUB_ROLE_NAMES.smoke);
-    expect(new Set(actionsOf(smoke))).toEqual(new Set(['ssm:GetParameter', 'execute-api:Invoke', 'scheduler:GetSchedule', 'cloudwatch:DescribeAlarms', 'sns:ListSubscriptionsByTopic']));
+    expect(new Set(actionsOf(smoke))).toEqual(
+      new Set(['ssm:GetParameter', 'execute-api:Invoke', 'scheduler:GetSchedule', 'cloudwatch:DescribeAlarms', 'sns:ListSubscriptionsByTopic']),
+    );
     expect(JSON.stringify(smoke.Policies)).toContain('/v1/GET/*');
     expect(JSON.stringify(smoke.Policies)).not.toMatch(/\/v1\/(PUT|POST|\*)/);
     template.allResourcesProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });

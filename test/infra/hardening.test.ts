@@ -28,9 +28,7 @@ describe.each(STAGES_UNDER_TEST)('stage %s', (stage) => {
     expect(trust!.Condition?.['StringEquals']).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
     const arns = asArray(trust!.Condition?.['ArnEquals']?.['aws:SourceArn']).map(flatten).sort();
     const schedules = resourcesOfType(json, 'AWS::Scheduler::Schedule').map(([, s]) => String(props(s)['Name']));
-    expect(arns).toEqual(
-      schedules.map((name) => `arn:<Ref:AWS::Partition>:scheduler:<Ref:AWS::Region>:<Ref:AWS::AccountId>:schedule/default/${name}`).sort(),
-    );
+    expect(arns).toEqual(schedules.map((name) => `arn:<Ref:AWS::Partition>:scheduler:<Ref:AWS::Region>:<Ref:AWS::AccountId>:schedule/default/${name}`).sort());
     expect(arns).toHaveLength(ROLLOVER_SCHEDULES.length);
     // The exact names: another stage whose name starts with this one's cannot match.
     expect(arns.every((arn) => ROLLOVER_SCHEDULES.some((spec) => arn.endsWith(`/${prefix}-${spec.name}`)))).toBe(true);

@@ -49,7 +49,10 @@ describe.each(STAGES_UNDER_TEST)('cdk-nag AwsSolutions on stage %s', (stage) => 
     // The managed invoke policies name each route; a path parameter is a `*` (one per such route).
     const routeWildcards = [...acks.keys()].filter((id) => id.startsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:'));
     expect(routeWildcards.length).toBeGreaterThan(0);
-    for (const id of routeWildcards) expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api[0-9A-F]+>\/v1\/(GET|PUT|POST)\/[a-z_/]+\*[a-z_/*]*\]$/);
+    for (const id of routeWildcards)
+      expect(id).toMatch(
+        /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api[0-9A-F]+>\/v1\/(GET|PUT|POST)\/[a-z_/]+\*[a-z_/*]*\]$/,
+      );
     expect([...acks.keys()].filter((id) => !routeWildcards.includes(id)).sort()).toEqual(
       [
         'AwsSolutions-APIG2',

@@ -98,18 +98,23 @@ describe.each(STAGES_UNDER_TEST)('notifications of stage %s', (stage) => {
       expect('EVENT_BUS_NAME' in env, spec.entry).toBe(access === 'publish');
       expect('NOTIFICATIONS_TABLE_NAME' in env, spec.entry).toBe(access !== 'none');
     }
-    expect(FUNCTION_SPECS.filter((spec) => spec.notifications === 'publish').map((spec) => spec.entry).sort()).toEqual(
-      ['create-sequence', 'register-sequence', 'rollover-run', 'rollover-scheduled', 'set-current-sequence'],
-    );
+    expect(
+      FUNCTION_SPECS.filter((spec) => spec.notifications === 'publish')
+        .map((spec) => spec.entry)
+        .sort(),
+    ).toEqual(['create-sequence', 'register-sequence', 'rollover-run', 'rollover-scheduled', 'set-current-sequence']);
     const delivery = roleStatements(json, name('notification-delivery'));
     expect(actionsOn(delivery, queueId)).toEqual(expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']));
     expect(flatten(envOf(json, name('notification-delivery'))['NOTIFICATIONS_DLQ_URL'])).toContain(dlqId);
   });
 
-  it('the notifications table: on demand, point-in-time recovery, the store\'s two list indexes; kept in a retained stage', () => {
+  it("the notifications table: on demand, point-in-time recovery, the store's two list indexes; kept in a retained stage", () => {
     const [, table] = named(json, 'AWS::DynamoDB::Table', 'TableName', name('notifications'));
     expect(props(table)).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
-    expect(props<{ GlobalSecondaryIndexes: { IndexName: string }[] }>(table).GlobalSecondaryIndexes.map((i) => i.IndexName)).toEqual(['byStatus', 'byCreatedAt']);
+    expect(props<{ GlobalSecondaryIndexes: { IndexName: string }[] }>(table).GlobalSecondaryIndexes.map((i) => i.IndexName)).toEqual([
+      'byStatus',
+      'byCreatedAt',
+    ]);
     expect(table.DeletionPolicy).toBe(stage === 'prod' ? 'Retain' : 'Delete');
   });
 });

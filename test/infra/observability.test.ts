@@ -200,10 +200,21 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
     const byName = Object.fromEntries(alarms(json).map((a) => [a.AlarmName.replace(`ix-sequences-${stage}-`, ''), a]));
     const dlq = queueNamed(json, `ix-sequences-${stage}-notifications-dlq`);
     const queue = queueNamed(json, `ix-sequences-${stage}-notifications`);
-    expect(byName['notifications-dlq-not-empty']).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, EvaluationPeriods: 1 });
+    expect(byName['notifications-dlq-not-empty']).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
     expect(JSON.stringify(byName['notifications-dlq-not-empty']!.Dimensions)).toContain(dlq);
     // Longer than the 4-day schedule (a message lives through its retries), several periods in a row.
-    expect(byName['notifications-oldest-message-age']).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Statistic: 'Maximum', Threshold: 100 * 3600, EvaluationPeriods: 3 });
+    expect(byName['notifications-oldest-message-age']).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Statistic: 'Maximum',
+      Threshold: 100 * 3600,
+      EvaluationPeriods: 3,
+    });
     expect(JSON.stringify(byName['notifications-oldest-message-age']!.Dimensions)).toContain(queue);
     expect(byName['notifications-oldest-message-age']!.Threshold).toBeGreaterThan(4 * 24 * 3600);
   });
@@ -214,7 +225,14 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
       const dims = (a.Dimensions ?? []).map((d) => d.Name).sort();
       const publishing = filters.filter((f) => {
         const t = f.MetricTransformations[0]!;
-        return t.MetricNamespace === namespace && t.MetricName === a.MetricName && (t.Dimensions ?? []).map((d) => d.Key).sort().join() === dims.join();
+        return (
+          t.MetricNamespace === namespace &&
+          t.MetricName === a.MetricName &&
+          (t.Dimensions ?? [])
+            .map((d) => d.Key)
+            .sort()
+            .join() === dims.join()
+        );
       });
       expect(publishing.length, a.AlarmName).toBeGreaterThan(0);
     }
@@ -223,7 +241,10 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
   it('reads request lines from every API function and run lines from the functions that run rollovers', () => {
     const filters = metricFilters(json);
     const logGroupsOf = (metricName: string): (string | undefined)[] =>
-      filters.filter((f) => f.MetricTransformations[0]!.MetricName === metricName).map((f) => refTarget(f.LogGroupName)).sort();
+      filters
+        .filter((f) => f.MetricTransformations[0]!.MetricName === metricName)
+        .map((f) => refTarget(f.LogGroupName))
+        .sort();
     const apiEntries = [...new Set(apiRoutes().map((r) => r.entry))];
     expect(logGroupsOf('UpstreamFailures')).toEqual(apiEntries.map((e) => logGroupOf(json, fnName(e))).sort());
     const runners = FUNCTION_SPECS.filter((f) => f.runTable === 'write').map((f) => f.entry);
@@ -288,7 +309,12 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
         const where = `${widget.properties.title}: ${namespace}/${name} ${JSON.stringify(dims)}`;
         if (namespace === 'AWS/ApiGateway') {
           expect(['Count', 'Latency', '4XXError', '5XXError'], where).toContain(name);
-          expect(dims, where).toEqual({ ApiName: restApiName, Stage: stageName, Method: expect.any(String) as unknown, Resource: expect.any(String) as unknown });
+          expect(dims, where).toEqual({
+            ApiName: restApiName,
+            Stage: stageName,
+            Method: expect.any(String) as unknown,
+            Resource: expect.any(String) as unknown,
+          });
           expect(methods.has(`${dims['Method']} ${dims['Resource']}`), where).toBe(true);
         } else if (namespace === 'AWS/SQS') {
           expect(Object.keys(dims), where).toEqual(['QueueName']);
@@ -299,7 +325,14 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
           expect(namespace, where).toBe(`IxSequences/${stage}`);
           const publishing = filters.filter((f) => {
             const t = f.MetricTransformations[0]!;
-            return t.MetricNamespace === namespace && t.MetricName === name && (t.Dimensions ?? []).map((d) => d.Key).sort().join() === Object.keys(dims).sort().join();
+            return (
+              t.MetricNamespace === namespace &&
+              t.MetricName === name &&
+              (t.Dimensions ?? [])
+                .map((d) => d.Key)
+                .sort()
+                .join() === Object.keys(dims).sort().join()
+            );
           });
           expect(publishing.length, where).toBeGreaterThan(0);
         }
@@ -316,12 +349,17 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
         .filter((m) => m[0] === 'AWS/ApiGateway' && m[1] === metricName && (m.at(-1) as { stat?: string }).stat === stat)
         .map((m) => `${String(m[m.indexOf('Method') + 1])} ${String(m[m.indexOf('Resource') + 1])}`)
         .sort();
-    const every = apiRoutes().map((r) => `${r.method} ${r.path}`).sort();
+    const every = apiRoutes()
+      .map((r) => `${r.method} ${r.path}`)
+      .sort();
     expect(drawn('Count', 'Sum')).toEqual(every);
     expect(drawn('Latency', 'p50')).toEqual(every);
     expect(drawn('Latency', 'p99')).toEqual(every);
     expect(drawn('5XXError', 'Sum')).toEqual(every);
-    const custom = widgets.flatMap((w) => w.properties.metrics ?? []).filter((m) => m[0] === namespace).map((m) => m.slice(1, 4).join(' '));
+    const custom = widgets
+      .flatMap((w) => w.properties.metrics ?? [])
+      .filter((m) => m[0] === namespace)
+      .map((m) => m.slice(1, 4).join(' '));
     expect(custom).toEqual(
       expect.arrayContaining([
         'UpstreamFailures kind rate_limited',
@@ -369,8 +407,14 @@ describe('alarm subscriptions and thresholds from the stage config', () => {
     ]);
     const found = alarms(s.json);
     for (const a of found) {
-      expect(a.AlarmActions.map((x) => refTarget(x) ?? x), a.AlarmName).toEqual([topicId, 'arn:aws:sns:eu-west-1:123456789012:pager']);
-      expect(a.OKActions.map((x) => refTarget(x) ?? x), a.AlarmName).toEqual([topicId, 'arn:aws:sns:eu-west-1:123456789012:pager']);
+      expect(
+        a.AlarmActions.map((x) => refTarget(x) ?? x),
+        a.AlarmName,
+      ).toEqual([topicId, 'arn:aws:sns:eu-west-1:123456789012:pager']);
+      expect(
+        a.OKActions.map((x) => refTarget(x) ?? x),
+        a.AlarmName,
+      ).toEqual([topicId, 'arn:aws:sns:eu-west-1:123456789012:pager']);
     }
     expect(found.find((a) => a.AlarmName.endsWith('api-5xx-rate'))).toMatchObject({ Threshold: 0.1, EvaluationPeriods: 4, DatapointsToAlarm: 4 });
     expect(found.find((a) => a.AlarmName.endsWith('lock-held-too-long'))).toMatchObject({ Threshold: 120 });

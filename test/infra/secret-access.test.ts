@@ -72,7 +72,9 @@ function canDecrypt(keyPolicy: readonly PolicyStatementJson[], keyArn: string, w
 
 /** The secret named `name` (default: the InvoiceXpress one, `ix-sequences/<stage>`). */
 function secretNamed(json: CfnTemplate, suffix: 'service' | 'webhooks'): [string, CfnResource] {
-  const found = resourcesOfType(json, 'AWS::SecretsManager::Secret').find(([, r]) => String(props(r)['Name']).endsWith('/webhooks') === (suffix === 'webhooks'));
+  const found = resourcesOfType(json, 'AWS::SecretsManager::Secret').find(
+    ([, r]) => String(props(r)['Name']).endsWith('/webhooks') === (suffix === 'webhooks'),
+  );
   if (found === undefined) throw new Error(`no ${suffix} secret`);
   return found;
 }
@@ -94,7 +96,9 @@ function templateRoles(json: CfnTemplate): Map<string, Principal> {
     const identity = resourcesOfType(json, 'AWS::IAM::Policy')
       .filter(([, p]) => asArray(props<{ Roles?: unknown[] }>(p).Roles).some((r) => refTarget(r) === roleId))
       .flatMap(([, p]) => props<{ PolicyDocument: { Statement: PolicyStatementJson[] } }>(p).PolicyDocument.Statement);
-    const inline = (props<{ Policies?: { PolicyDocument: { Statement: PolicyStatementJson[] } }[] }>(json.Resources[roleId]!).Policies ?? []).flatMap((p) => p.PolicyDocument.Statement);
+    const inline = (props<{ Policies?: { PolicyDocument: { Statement: PolicyStatementJson[] } }[] }>(json.Resources[roleId]!).Policies ?? []).flatMap(
+      (p) => p.PolicyDocument.Statement,
+    );
     roles.set(roleId, { arn: `<GetAtt:${roleId}.Arn>`, identity: [...identity, ...inline] });
   }
   return roles;
@@ -104,17 +108,26 @@ function roleOf(json: CfnTemplate, functionName: string): string {
   return refTarget(props(json.Resources[functionLogicalId(json, functionName)]!)['Role'])!;
 }
 
-describe.each(STAGES_UNDER_TEST)("who can read the InvoiceXpress secret (stage %s)", (stage) => {
+describe.each(STAGES_UNDER_TEST)('who can read the InvoiceXpress secret (stage %s)', (stage) => {
   const { json } = synthStage(stage);
 
   it('exactly the roles of the functions that call InvoiceXpress, not rollover-run-record nor any other role', () => {
-    const readers = [...templateRoles(json)].filter(([, who]) => canReadSecret(json, who)).map(([id]) => id).sort();
-    const expected = FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).map((spec) => roleOf(json, `ix-sequences-${stage}-${spec.entry}`)).sort();
+    const readers = [...templateRoles(json)]
+      .filter(([, who]) => canReadSecret(json, who))
+      .map(([id]) => id)
+      .sort();
+    const expected = FUNCTION_SPECS.filter((spec) => spec.invoiceXpress)
+      .map((spec) => roleOf(json, `ix-sequences-${stage}-${spec.entry}`))
+      .sort();
     expect(readers).toEqual(expected);
     expect(readers).not.toContain(roleOf(json, `ix-sequences-${stage}-rollover-run-record`));
-    const others = FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).map((spec) => spec.entry).sort();
+    const others = FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress)
+      .map((spec) => spec.entry)
+      .sort();
     expect(others).toEqual(expect.arrayContaining(['notification-delivery', 'rollover-run-record']));
-    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).every((spec) => spec.entry === 'rollover-run-record' || spec.notifications !== undefined)).toBe(true);
+    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).every((spec) => spec.entry === 'rollover-run-record' || spec.notifications !== undefined)).toBe(
+      true,
+    );
   });
 
   it('the webhooks secret: only the delivery function, never a function that calls InvoiceXpress nor an administrator', () => {
@@ -141,7 +154,10 @@ describe.each(STAGES_UNDER_TEST)("who can read the InvoiceXpress secret (stage %
     expect(denies.flatMap((s) => asArray(s.Action)).sort()).toEqual(['kms:Decrypt', 'kms:ReEncryptFrom']);
     // The key's administrators (root's IAM-allowed principals) can still change its policy or schedule its deletion.
     for (const action of ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:EnableKeyRotation']) {
-      expect(denies.some((s) => asArray(s.Action).some((a) => actionMatches(a, action))), action).toBe(false);
+      expect(
+        denies.some((s) => asArray(s.Action).some((a) => actionMatches(a, action))),
+        action,
+      ).toBe(false);
     }
   });
 });

@@ -65,7 +65,7 @@ describe('throttlingFor (stage throttling from the InvoiceXpress allowance)', ()
     expect(throttlingFor(100)).toEqual({ rateLimit: 0.833, burstLimit: 50 });
   });
 
-  it('per method: what a minute of one method admits costs at most the API\'s share of the budget', () => {
+  it("per method: what a minute of one method admits costs at most the API's share of the budget", () => {
     const share = apiShareOf({ invoiceXpressRequestsPerMinute: 100, invoiceXpressBudget: { burst: 20, rolloverReserve: 10 } });
     expect(share).toBe(90);
     for (const [route, calls] of Object.entries(INVOICEXPRESS_CALLS_PER_REQUEST)) {
@@ -123,7 +123,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(methods.filter((m) => m['HttpMethod'] === 'OPTIONS')).toEqual([]);
   });
 
-  it("throttles the stage from the InvoiceXpress allowance, traces, access-logs (JSON) and publishes per-method metrics", () => {
+  it('throttles the stage from the InvoiceXpress allowance, traces, access-logs (JSON) and publishes per-method metrics', () => {
     const throttling = throttlingFor(apiShareOf(config));
     synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
@@ -141,7 +141,11 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     // GET /sequences/{id} (one InvoiceXpress call) and POST .../register (three) get their own limits.
     synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1sequences~1{id}', ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 1).burstLimit }),
+        Match.objectLike({
+          HttpMethod: 'GET',
+          ResourcePath: '/~1sequences~1{id}',
+          ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 1).burstLimit,
+        }),
         Match.objectLike({
           HttpMethod: 'PUT',
           ResourcePath: '/~1sequences~1{id}~1register',
@@ -273,7 +277,10 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(table['GlobalSecondaryIndexes']).toBeUndefined();
   });
 
-  const byLevel = (level: string): string[] => FUNCTION_SPECS.filter((spec) => spec.runTable === level).map((spec) => spec.entry).sort();
+  const byLevel = (level: string): string[] =>
+    FUNCTION_SPECS.filter((spec) => spec.runTable === level)
+      .map((spec) => spec.entry)
+      .sort();
   it('grants the run table to the rollover and registering functions only, with exactly the calls their level needs', () => {
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     for (const spec of FUNCTION_SPECS) {
@@ -306,7 +313,9 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     // Nothing updates an item in place (shared/rollover/run-table.ts puts and deletes whole items).
     expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     // Nothing else in the stack touches DynamoDB.
-    const allDynamo = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')) && JSON.stringify(statement.Resource).includes(`"${tableId}"`));
+    const allDynamo = iamStatements(json).filter(
+      ({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')) && JSON.stringify(statement.Resource).includes(`"${tableId}"`),
+    );
     expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length + FUNCTION_SPECS.filter((s) => s.invoiceXpress).length);
   });
 
@@ -317,7 +326,9 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       // No AWS managed policy (e.g. AWSLambdaBasicExecutionRole) on function roles.
       expect(props(json.Resources[roleId!]!)['ManagedPolicyArns'], spec.entry).toBeUndefined();
       const onServiceSecret = (s: PolicyStatementJson): boolean => JSON.stringify(s.Resource).includes(`"${secretId}"`);
-      const secretReads = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).includes('secretsmanager:GetSecretValue') && onServiceSecret(s));
+      const secretReads = roleStatements(json, name(spec.entry)).filter(
+        (s) => statementActions(s).includes('secretsmanager:GetSecretValue') && onServiceSecret(s),
+      );
       expect(secretReads, spec.entry).toHaveLength(spec.invoiceXpress ? 1 : 0);
       if (spec.invoiceXpress) expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
     }
@@ -341,12 +352,18 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       const resources = asArray(statement.Resource);
       if (statementActions(statement).every((a) => a === 'execute-api:Invoke')) {
         // Wildcards only where a route has a path parameter: /v1/<METHOD>/<path with * per parameter>.
-        for (const r of resources) expect(flatten(r), owner).toMatch(/^arn:<Ref:AWS::Partition>:execute-api:<Ref:AWS::Region>:<Ref:AWS::AccountId>:<Ref:Api[0-9A-F]+>\/v1\/(GET|POST|PUT)\/[a-z_/*]+$/);
+        for (const r of resources)
+          expect(flatten(r), owner).toMatch(
+            /^arn:<Ref:AWS::Partition>:execute-api:<Ref:AWS::Region>:<Ref:AWS::AccountId>:<Ref:Api[0-9A-F]+>\/v1\/(GET|POST|PUT)\/[a-z_/*]+$/,
+          );
         continue;
       }
       if (resources.some((r) => typeof r === 'string' && r.includes('*'))) {
         expect(resources, owner).toEqual(['*']);
-        expect(statementActions(statement).every((a) => a.startsWith('xray:')), owner).toBe(true);
+        expect(
+          statementActions(statement).every((a) => a.startsWith('xray:')),
+          owner,
+        ).toBe(true);
       }
     }
   });
@@ -397,7 +414,9 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
 
     // The scheduler role may invoke only the rollover function (unqualified) and send to the DLQ.
     const roleId = refTarget(schedules[0]!.Target.RoleArn)!;
-    const statements = iamStatements(json).filter((s) => s.owner === roleId).map((s) => s.statement);
+    const statements = iamStatements(json)
+      .filter((s) => s.owner === roleId)
+      .map((s) => s.statement);
     expect(statements).toEqual([
       expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [scheduledFn, 'Arn'] } }),
       expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] } }),
@@ -441,7 +460,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['SecretId', 'RolloverTableName', 'AlarmTopicArn', 'RolloverDlqUrl', 'DashboardName']));
   });
 
-  it("docs/deploy.md names every output the deploy prints, and only those", () => {
+  it('docs/deploy.md names every output the deploy prints, and only those', () => {
     const deployMd = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
     const listed = /prints the outputs:([\s\S]*?)Without\s+`-c stage/.exec(deployMd)?.[1] ?? '';
     const named = [...listed.matchAll(/`([A-Za-z0-9]+)(…?)`/g)].map(([, name, prefix]) => (prefix === '' ? name : `${name ?? ''}*`));

@@ -35,7 +35,9 @@ const STAGES: Record<string, StageConfigInput> = {
 
 /** Reads of the InvoiceXpress secret (the webhooks secret, the stack's own, is notifications.test.ts's). */
 function secretReads(s: Synthesized): PolicyStatementJson[] {
-  const webhooks = resourcesOfType(s.json, 'AWS::SecretsManager::Secret').filter(([, r]) => String(props(r)['Name']).endsWith('/webhooks')).map(([id]) => id);
+  const webhooks = resourcesOfType(s.json, 'AWS::SecretsManager::Secret')
+    .filter(([, r]) => String(props(r)['Name']).endsWith('/webhooks'))
+    .map(([id]) => id);
   return iamStatements(s.json)
     .map((x) => x.statement)
     .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
@@ -77,7 +79,9 @@ describe('an operator-added stage: imported secret, allowed callers, alarm e-mai
   it('throttles the stage from its larger InvoiceXpress allowance', () => {
     s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       // The API's share: 600 less the rollover's reserve of 10, per minute; a GET makes one call.
-      MethodSettings: Match.arrayWith([Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1sequences~1{id}', ThrottlingRateLimit: 4.916, ThrottlingBurstLimit: 295 })]),
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1sequences~1{id}', ThrottlingRateLimit: 4.916, ThrottlingBurstLimit: 295 }),
+      ]),
     });
   });
 

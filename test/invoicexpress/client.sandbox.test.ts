@@ -148,7 +148,9 @@ describe('error classes', () => {
   it('429 with Retry-After and onRateLimit "wait": honoured between attempts, within the deadline', async () => {
     sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 1 }, times: 1 });
     const started = Date.now();
-    const sequence = await client().withPolicy({ deadline: Deadline.in(5_000), onRateLimit: 'wait' }).get(146090);
+    const sequence = await client()
+      .withPolicy({ deadline: Deadline.in(5_000), onRateLimit: 'wait' })
+      .get(146090);
     expect(sequence.serie).toBe('2022');
     const gets = sandbox.requests.filter((r) => r.operation === 'get');
     expect(gets.map((r) => r.status)).toEqual([429, 200]);
@@ -158,7 +160,11 @@ describe('error classes', () => {
 
   it('429 with a Retry-After longer than the deadline allows: no wait, rate_limited at once', async () => {
     sandbox.addFault({ fault: { kind: 'status', status: 429, retryAfterSeconds: 30 } });
-    const error = await failure(client().withPolicy({ deadline: Deadline.in(5_000), onRateLimit: 'wait' }).list());
+    const error = await failure(
+      client()
+        .withPolicy({ deadline: Deadline.in(5_000), onRateLimit: 'wait' })
+        .list(),
+    );
     expect(error).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: 30 });
     expect(requestsFor('list')).toBe(1);
   });
@@ -204,9 +210,7 @@ describe('error classes', () => {
   it('hang bounded by the total budget', async () => {
     sandbox.addFault({ fault: { kind: 'hang' } });
     const started = Date.now();
-    const error = await failure(
-      client({ timeoutMs: 1000, totalTimeoutMs: 250, retry: { limit: 5, baseDelayMs: 5, maxDelayMs: 10 } }).list(),
-    );
+    const error = await failure(client({ timeoutMs: 1000, totalTimeoutMs: 250, retry: { limit: 5, baseDelayMs: 5, maxDelayMs: 10 } }).list());
     expect(error.kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(1000);
   });

@@ -71,10 +71,7 @@ describe('requests on the wire', () => {
       stub.reply({ status: 200, body });
       await expect(client().register(12345)).resolves.toBeUndefined();
       await expect(client().setCurrent(12345)).resolves.toBeUndefined();
-      expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-        'PUT /sequences/12345/register.json',
-        'PUT /sequences/12345/set_current.json',
-      ]);
+      expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /sequences/12345/register.json', 'PUT /sequences/12345/set_current.json']);
       expect(stub.requests[0]?.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(stub.requests[0]?.query.get('api_key')).toBe(KEY);
     }
@@ -87,13 +84,9 @@ describe('requests on the wire', () => {
   it('uses https://{account}.app.invoicexpress.com by default and validates options', () => {
     expect(() => createInvoiceXpressClient({ accountName: 'acme', apiKey: '' })).toThrow(/apiKey/);
     expect(() => createInvoiceXpressClient({ accountName: 'bad host/x', apiKey: 'k' })).toThrow(/accountName/);
-    expect(() => createInvoiceXpressClient({ accountName: 'a', apiKey: 'k', baseUrl: 'http://x/?api_key=1' })).toThrow(
-      /baseUrl/,
-    );
+    expect(() => createInvoiceXpressClient({ accountName: 'a', apiKey: 'k', baseUrl: 'http://x/?api_key=1' })).toThrow(/baseUrl/);
     expect(() => createInvoiceXpressClient({ accountName: 'a', apiKey: 'k', timeoutMs: 0 })).toThrow(/timeoutMs/);
-    expect(() =>
-      createInvoiceXpressClient({ accountName: 'a', apiKey: 'k', retry: { limit: -1, baseDelayMs: 1, maxDelayMs: 1 } }),
-    ).toThrow(/retry.limit/);
+    expect(() => createInvoiceXpressClient({ accountName: 'a', apiKey: 'k', retry: { limit: -1, baseDelayMs: 1, maxDelayMs: 1 } })).toThrow(/retry.limit/);
     expect(() => createInvoiceXpressClient({ accountName: 'acme-1', apiKey: 'k' })).not.toThrow();
   });
 
@@ -144,14 +137,12 @@ describe('status mapping', () => {
     const onCreate = await failure(client().create({ serie: '2027', isDefault: false }));
     expect(onCreate.kind).toBe('rejected');
     expect(onCreate.refusal).toBe('account');
-    expect(onCreate.message).toBe(
-      'InvoiceXpress create /sequences.json answered 422: Trial accounts cannot communicate with AT (code 004)',
-    );
+    expect(onCreate.message).toBe('InvoiceXpress create /sequences.json answered 422: Trial accounts cannot communicate with AT (code 004)');
     stub.reply({ status: 422, body: '{"errors":[{"error":"Serie has already been taken"}]}' });
     expect((await failure(client().register(5))).kind).toBe('rejected');
   });
 
-  it('carries the refusal table\'s reading and InvoiceXpress\'s codes', async () => {
+  it("carries the refusal table's reading and InvoiceXpress's codes", async () => {
     stub.reply({ status: 409, body: '{"errors":{"code":"007","message":"All Sequences are registered in AT."}}' });
     const registered = await failure(client().register(5));
     expect([registered.kind, registered.refusal, registered.codes]).toEqual(['rejected', 'already_registered', ['007']]);
@@ -314,10 +305,7 @@ describe('retries', () => {
   });
 
   it('never re-sends create or register: not on 5xx, 429, timeout or a lost connection', async () => {
-    const sends = [
-      (c: ReturnType<typeof client>) => c.create({ serie: '2027', isDefault: false }),
-      (c: ReturnType<typeof client>) => c.register(5),
-    ];
+    const sends = [(c: ReturnType<typeof client>) => c.create({ serie: '2027', isDefault: false }), (c: ReturnType<typeof client>) => c.register(5)];
     for (const send of sends) {
       for (const reply of [{ status: 500 }, { status: 503 }, { status: 429 }, 'hang', 'destroy'] as const) {
         const attempts: ClientAttempt[] = [];
@@ -337,9 +325,7 @@ describe('retries', () => {
   it('bounds a call by totalTimeoutMs whatever the retry limit', async () => {
     stub.reply('hang');
     const started = Date.now();
-    const error = await failure(
-      client({ timeoutMs: 60, totalTimeoutMs: 200, retry: { limit: 10, baseDelayMs: 5, maxDelayMs: 10 } }).get(1),
-    );
+    const error = await failure(client({ timeoutMs: 60, totalTimeoutMs: 200, retry: { limit: 10, baseDelayMs: 5, maxDelayMs: 10 } }).get(1));
     const elapsed = Date.now() - started;
     expect(error.kind).toBe('timeout');
     expect(elapsed).toBeLessThan(600);
@@ -350,12 +336,20 @@ describe('retries', () => {
   it("ends every attempt, wait and page by the caller's deadline", async () => {
     stub.reply('hang');
     const started = Date.now();
-    const error = await failure(client({ timeoutMs: 5_000 }).withPolicy({ deadline: Deadline.in(300) }).get(1));
+    const error = await failure(
+      client({ timeoutMs: 5_000 })
+        .withPolicy({ deadline: Deadline.in(300) })
+        .get(1),
+    );
     expect(Date.now() - started).toBeLessThan(700);
     expect(error.kind).toBe('timeout');
     expect(error.message).toContain('did not answer before the deadline');
     stub.requests.length = 0;
-    const late = await failure(client().withPolicy({ deadline: Deadline.in(50) }).get(1));
+    const late = await failure(
+      client()
+        .withPolicy({ deadline: Deadline.in(50) })
+        .get(1),
+    );
     expect(late.kind).toBe('timeout');
     expect(stub.requests).toHaveLength(0);
   });

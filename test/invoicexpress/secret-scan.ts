@@ -3,14 +3,7 @@ import { vi } from 'vitest';
 
 /** Every textual form a secret could take once it went through a URL or a JSON body. */
 export function secretNeedles(secret: string): string[] {
-  return [
-    ...new Set([
-      secret,
-      encodeURIComponent(secret),
-      new URLSearchParams({ k: secret }).toString().slice(2),
-      JSON.stringify(secret).slice(1, -1),
-    ]),
-  ];
+  return [...new Set([secret, encodeURIComponent(secret), new URLSearchParams({ k: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)])];
 }
 
 function textOf(value: unknown): string[] {
@@ -79,9 +72,7 @@ export function captureOutput(): { text: () => string; stop: () => void } {
   const record = (...args: unknown[]): void => {
     for (const arg of args) chunks.push(typeof arg === 'string' ? arg : inspect(arg, { depth: Infinity, showHidden: true }));
   };
-  const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'] as const).map((method) =>
-    vi.spyOn(console, method).mockImplementation(record),
-  );
+  const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'] as const).map((method) => vi.spyOn(console, method).mockImplementation(record));
   const originalStdout = process.stdout.write.bind(process.stdout);
   const originalStderr = process.stderr.write.bind(process.stderr);
   const wrap =

@@ -13,10 +13,7 @@ interface StubRequest {
   body: string;
 }
 
-type StubReply =
-  | { status: number; body?: string; headers?: Record<string, string> }
-  | 'hang'
-  | 'destroy';
+type StubReply = { status: number; body?: string; headers?: Record<string, string> } | 'hang' | 'destroy';
 
 type StubHandler = (request: StubRequest) => StubReply;
 

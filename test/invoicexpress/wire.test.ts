@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvoiceXpressError } from '../../shared/invoicexpress/errors.ts';
-import {
-  normalizeSequence,
-  parseJsonBody,
-  parseSequenceBody,
-  parseSequenceListBody,
-} from '../../shared/invoicexpress/wire.ts';
+import { normalizeSequence, parseJsonBody, parseSequenceBody, parseSequenceListBody } from '../../shared/invoicexpress/wire.ts';
 import type { WireContext } from '../../shared/invoicexpress/wire.ts';
 import { parseErrorBody } from '../../shared/invoicexpress/error-body.ts';
 import { pendingTypes, registrationOf } from '../../shared/sequences/sequence.ts';
@@ -59,9 +54,7 @@ const DOCS_EXPECTED = {
 } as const;
 
 function stringly(raw: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(raw).map(([key, value]) => [key, typeof value === 'number' ? String(value) : value]),
-  );
+  return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, typeof value === 'number' ? String(value) : value]));
 }
 
 describe('normalizeSequence / parseSequenceBody', () => {
@@ -124,10 +117,7 @@ describe('normalizeSequence / parseSequenceBody', () => {
   });
 
   it('maps N/D to pending (and registered false), N/A to not_applicable', () => {
-    const pending = normalizeSequence(
-      { ...docsRaw, current_invoice_validation_code: 'N/D', current_receipt_validation_code: 'n/d ' },
-      ctx,
-    );
+    const pending = normalizeSequence({ ...docsRaw, current_invoice_validation_code: 'N/D', current_receipt_validation_code: 'n/d ' }, ctx);
     expect(pending.registered).toBe(false);
     expect(pending.documents['invoice']).toEqual({ sequenceId: 146090, lastNumber: 0, validationCode: null, atcud: 'pending' });
     expect(pending.documents['receipt']?.atcud).toBe('pending');
@@ -152,8 +142,7 @@ describe('normalizeSequence / parseSequenceBody', () => {
   });
 
   it('fails with malformed_response when id, serie or default_sequence is missing or wrong', () => {
-    const without = (key: string): Record<string, unknown> =>
-      Object.fromEntries(Object.entries(docsRaw).filter(([k]) => k !== key));
+    const without = (key: string): Record<string, unknown> => Object.fromEntries(Object.entries(docsRaw).filter(([k]) => k !== key));
     expectMalformed(() => normalizeSequence(without('id'), ctx), /id/);
     expectMalformed(() => normalizeSequence(without('serie'), ctx), /serie/);
     expectMalformed(() => normalizeSequence(without('default_sequence'), ctx), /default_sequence/);
@@ -219,10 +208,7 @@ describe('parseSequenceListBody', () => {
     expect(plain.sequences.map((s) => s.serie)).toEqual(['2022', '2023']);
     expect(plain.pagination).toBeUndefined();
 
-    const paged = parseSequenceListBody(
-      { sequences: [docsRaw], pagination: { total_entries: '3', current_page: '1', total_pages: '3', per_page: '1' } },
-      ctx,
-    );
+    const paged = parseSequenceListBody({ sequences: [docsRaw], pagination: { total_entries: '3', current_page: '1', total_pages: '3', per_page: '1' } }, ctx);
     expect(paged.pagination).toMatchObject({ total_pages: 3, per_page: 1, total_entries: 3, current_page: 1 });
     expect(parseSequenceListBody([docsRaw], ctx).sequences).toHaveLength(1);
     expect(parseSequenceListBody({ sequences: [] }, ctx).sequences).toEqual([]);
@@ -232,10 +218,7 @@ describe('parseSequenceListBody', () => {
     const listCtx: WireContext = { operation: 'get', path: '/sequences/146090.json', status: 200 };
     expectMalformed(() => parseSequenceListBody({ sequences: [docsRaw, { id: 3 }] }, listCtx), /sequences\[1\]/);
     expectMalformed(() => parseSequenceListBody({ items: [] }, listCtx), /sequences/);
-    expectMalformed(
-      () => parseSequenceListBody({ sequences: [docsRaw], pagination: { total_pages: 'many' } }, listCtx),
-      /pagination/,
-    );
+    expectMalformed(() => parseSequenceListBody({ sequences: [docsRaw], pagination: { total_pages: 'many' } }, listCtx), /pagination/);
   });
 });
 
@@ -309,14 +292,10 @@ const messagesOf = (body: unknown): string[] => parseErrorBody(body).messages;
 
 describe('parseErrorBody', () => {
   it('accepts every recorded and assumed shape', () => {
-    expect(messagesOf('{"errors":[{"error":"Serie has already been taken"}]}')).toEqual([
-      'Serie has already been taken',
-    ]);
+    expect(messagesOf('{"errors":[{"error":"Serie has already been taken"}]}')).toEqual(['Serie has already been taken']);
     expect(messagesOf('{"errors":[{"error":"a"},{"error":"b"}]}')).toEqual(['a', 'b']);
     expect(messagesOf('{"errors":["The sequence name is invalid"]}')).toEqual(['The sequence name is invalid']);
-    expect(messagesOf('{"errors":{"code":"007","message":"All Sequences are registered in AT."}}')).toEqual([
-      'All Sequences are registered in AT.',
-    ]);
+    expect(messagesOf('{"errors":{"code":"007","message":"All Sequences are registered in AT."}}')).toEqual(['All Sequences are registered in AT.']);
     expect(messagesOf('{"error":"Access denied"}')).toEqual(['Access denied']);
     expect(messagesOf('{"message":"Not found"}')).toEqual(['Not found']);
     expect(messagesOf('{"errors":{"serie":["has already been taken"]}}')).toEqual(['serie has already been taken']);
@@ -331,9 +310,7 @@ describe('parseErrorBody', () => {
     expect(messagesOf('')).toEqual([]);
     expect(messagesOf(' ')).toEqual([]);
     expect(messagesOf('\n')).toEqual([]);
-    expect(messagesOf('<!DOCTYPE html><html><body>The page you were looking for does not exist</body></html>')).toEqual(
-      [],
-    );
+    expect(messagesOf('<!DOCTYPE html><html><body>The page you were looking for does not exist</body></html>')).toEqual([]);
     expect(messagesOf('Access denied')).toEqual([]);
     expect(messagesOf('{broken')).toEqual([]);
     expect(messagesOf('{}')).toEqual([]);

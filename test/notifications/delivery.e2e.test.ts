@@ -37,7 +37,14 @@ async function startRig(options: { schedule: string; behaviour: ReceiverBehaviou
   const log = capturingLogger();
   const queues = await startLocalNotificationQueues(dynamo);
   const delivery = await startLocalDelivery({
-    queues, dynamo, retrySchedule: options.schedule, receiver: { behaviour: options.behaviour }, handler: 'fresh', logger: log, target: {}, concurrency: options.concurrency ?? 4,
+    queues,
+    dynamo,
+    retrySchedule: options.schedule,
+    receiver: { behaviour: options.behaviour },
+    handler: 'fresh',
+    logger: log,
+    target: {},
+    concurrency: options.concurrency ?? 4,
   });
   const store = createNotificationsTable({ tableName: queues.tableName, client: dynamo.client });
   const sqs = new SQSClient({ endpoint: queues.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -58,7 +65,12 @@ async function startRig(options: { schedule: string; behaviour: ReceiverBehaviou
     return events.map((event) => newNotification(event, endpoint, new Date()));
   };
   return {
-    dynamo, queues, delivery, store, log, publish,
+    dynamo,
+    queues,
+    delivery,
+    store,
+    log,
+    publish,
     async close() {
       await delivery.close();
       await queues.close();
@@ -91,7 +103,13 @@ describe('delivery through the local queue', () => {
     const made = await rig.publish(1000);
     const receiver = rig.delivery.receiver;
     if (receiver === undefined) throw new Error('no receiver');
-    const succeeded = (): Set<string> => new Set(receiver.deliveries().filter((d) => d.answered < 300).map((d) => d.webhookId));
+    const succeeded = (): Set<string> =>
+      new Set(
+        receiver
+          .deliveries()
+          .filter((d) => d.answered < 300)
+          .map((d) => d.webhookId),
+      );
     await eventually(() => succeeded().size === 1000, 120_000, 250);
     await eventually(async () => (await countByStatus(rig!.store, 'delivered')) === 1000, 20_000, 250);
 

@@ -42,7 +42,12 @@ function rig(endpoint: WebhookEndpoint, options: { waits?: number[]; now?: () =>
     endpoints: { all: () => Promise.resolve([endpoint]), byId: (id) => Promise.resolve(id === endpoint.id ? endpoint : undefined) },
     deadLetters: { send: (id) => Promise.resolve(void deadLetters.push(id)) },
     waits: options.waits ?? [5, 300],
-    attempt: (target, event) => attemptDelivery(target, event, { localRun: true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(options.now ? { now: options.now } : {}) }),
+    attempt: (target, event) =>
+      attemptDelivery(target, event, {
+        localRun: true,
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      }),
     logger: log,
     random: () => 0.5,
     ...(options.now ? { now: options.now } : {}),

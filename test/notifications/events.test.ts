@@ -84,7 +84,12 @@ describe('draftsOfRun', () => {
   });
 
   it('the put-back of a default InvoiceXpress moved is not an activation', () => {
-    const putBack = result({ phase: 'prepare', outcome: 'ready', steps: [done('create'), done('set_current', '2026')], sequence: sequence({ isDefault: false, registered: false }) });
+    const putBack = result({
+      phase: 'prepare',
+      outcome: 'ready',
+      steps: [done('create'), done('set_current', '2026')],
+      sequence: sequence({ isDefault: false, registered: false }),
+    });
     expect(types(draftsOfRun(putBack, 'schedule'))).toEqual(['serie.created']);
     // AT registered it at its create: the run registered it.
     const atCreate = result({ phase: 'prepare', outcome: 'ready', steps: [done('create'), done('verify')], sequence: sequence({ isDefault: false }) });
@@ -92,11 +97,19 @@ describe('draftsOfRun', () => {
   });
 
   it('a fallback put to use, and a failure that pages, with the alarm decision of the log line', () => {
-    const fellBack = result({ serie: '2027B', sequence: sequence({ serie: '2027B' }), steps: [done('set_current', '2027B')], fallback: { from: '2027', reason: "'2027': AT refused" } });
+    const fellBack = result({
+      serie: '2027B',
+      sequence: sequence({ serie: '2027B' }),
+      steps: [done('set_current', '2027B')],
+      fallback: { from: '2027', reason: "'2027': AT refused" },
+    });
     expect(types(draftsOfRun(fellBack, 'schedule'))).toEqual(['serie.activated', 'rollover.fallback']);
     const failed = result({ outcome: 'failed', steps: [], failure: { action: 'register', kind: 'at_account', message: 'AT said no' } });
     const [event] = draftsOfRun(failed, 'schedule');
-    expect(event).toMatchObject({ type: 'rollover.failed', data: { year: 2027, phase: 'activate', serie: '2027', failure: { kind: 'at_account', message: 'AT said no' } } });
+    expect(event).toMatchObject({
+      type: 'rollover.failed',
+      data: { year: 2027, phase: 'activate', serie: '2027', failure: { kind: 'at_account', message: 'AT said no' } },
+    });
     // A scheduled activation that met a timeout does not page: the next quarter hour retries.
     expect(draftsOfRun(result({ outcome: 'failed', steps: [], failure: { action: 'find', kind: 'timeout', message: 't' } }), 'schedule')).toEqual([]);
   });
@@ -109,7 +122,12 @@ describe('draftsOfRun', () => {
   });
 
   it('cuts long texts so the event stays small', () => {
-    const failed = result({ outcome: 'failed', steps: [], failure: { action: 'register', kind: 'at_refused', message: 'x'.repeat(50_000) }, note: 'n'.repeat(50_000) });
+    const failed = result({
+      outcome: 'failed',
+      steps: [],
+      failure: { action: 'register', kind: 'at_refused', message: 'x'.repeat(50_000) },
+      note: 'n'.repeat(50_000),
+    });
     const [event] = sealEvents(draftsOfRun(failed, 'api'), context, [1], context.runId);
     expect(event?.type).toBe('rollover.failed');
     if (event?.type !== 'rollover.failed') return;
@@ -134,7 +152,10 @@ describe('draftsOfRun over families (issue 19)', () => {
 
   it('the activation tells serie.activated for the default family and serie.ready for each other family that is ready', () => {
     const families = [family('main', '2027', true), family('b2b', 'B2B2027', false), family('store', 'LJ27', false, { outcome: 'failed', sequence: null })];
-    const drafts = draftsOfRun(result({ families, steps: [{ action: 'find', status: 'done', detail: 'listed' }, familyStep('set_current', '2027', 'main')] }), 'schedule');
+    const drafts = draftsOfRun(
+      result({ families, steps: [{ action: 'find', status: 'done', detail: 'listed' }, familyStep('set_current', '2027', 'main')] }),
+      'schedule',
+    );
     expect(types(drafts)).toEqual(['serie.activated', 'serie.ready']);
     expect(drafts[0]?.data).toMatchObject({ family: 'main', current: { serie: '2027' } });
     expect(drafts[1]?.data).toMatchObject({ family: 'b2b', year: 2027, sequence: { id: 146300, serie: 'B2B2027', sequenceIds: { invoice: 146200 } } });
@@ -179,7 +200,12 @@ describe('the API routes', () => {
 
 describe('sealEvents', () => {
   it('ids from the origin, one sequence number each, the context in every data; the body is the event', () => {
-    const events = sealEvents(draftsOfCreate({ sequence: sequence() }, { isDefault: true }, at), { account: 'acme', stage: 'prod', requestId: 'req-1' }, [7, 8, 9], 'req-1');
+    const events = sealEvents(
+      draftsOfCreate({ sequence: sequence() }, { isDefault: true }, at),
+      { account: 'acme', stage: 'prod', requestId: 'req-1' },
+      [7, 8, 9],
+      'req-1',
+    );
     expect(events.map((event) => event.id)).toEqual(['evt_req-1_1', 'evt_req-1_2', 'evt_req-1_3']);
     expect(events.map((event) => event.data.sequenceNumber)).toEqual([7, 8, 9]);
     for (const event of events) {
@@ -230,17 +256,29 @@ const resultArbitrary = fc.record({
   startedAt: fc.constant('2027-01-01T00:00:00.000Z'),
   finishedAt: fc.constant(at),
   fallback: fc.option(fc.record({ from: fc.constant('2027'), reason: fc.string({ maxLength: 5_000 }) }), { nil: undefined }),
-  failure: fc.option(fc.record({ action: fc.constant('register' as const), kind: fc.constantFrom('at_account', 'timeout', 'not_ready'), message: fc.string({ maxLength: 5_000 }) }), { nil: undefined }),
+  failure: fc.option(
+    fc.record({
+      action: fc.constant('register' as const),
+      kind: fc.constantFrom('at_account', 'timeout', 'not_ready'),
+      message: fc.string({ maxLength: 5_000 }),
+    }),
+    { nil: undefined },
+  ),
   previousDefault: fc.option(fc.record({ id: fc.integer({ min: 1, max: 99 }), serie: fc.constant('2026') }), { nil: undefined }),
 });
 
 describe('events of any run (property)', () => {
-  it('parse against their type\'s schema, stay under 20 KB, come in order, and never for a dry run', () => {
+  it("parse against their type's schema, stay under 20 KB, come in order, and never for a dry run", () => {
     fc.assert(
       fc.property(resultArbitrary, fc.constantFrom('schedule' as const, 'api' as const, 'cli' as const), (run, trigger) => {
         const drafts = draftsOfRun(run, trigger);
         if (run.dryRun) expect(drafts).toEqual([]);
-        const events = sealEvents(drafts, context, drafts.map((_, index) => index + 1), context.runId);
+        const events = sealEvents(
+          drafts,
+          context,
+          drafts.map((_, index) => index + 1),
+          context.runId,
+        );
         const order = ['serie.created', 'serie.registered', 'serie.activated', 'rollover.fallback', 'rollover.failed'];
         expect(types(events)).toEqual([...types(events)].sort((a, b) => order.indexOf(a) - order.indexOf(b)));
         expect(new Set(types(events)).size).toBe(events.length);

@@ -21,7 +21,12 @@ function source(options: { queueFails?: boolean } = {}) {
   const calls: string[] = [];
   const publisher = createPublisher({
     numbers: { reserve: (_account, count) => (calls.push(`reserve ${String(count)}`), Promise.resolve(Array.from({ length: count }, (_, i) => 41 + i))) },
-    queue: { sendEvents: (events) => (calls.push('queue'), options.queueFails === true ? Promise.reject(new Error('SQS down')) : Promise.resolve(void queued.push(...events))) },
+    queue: {
+      sendEvents: (events) => (
+        calls.push('queue'),
+        options.queueFails === true ? Promise.reject(new Error('SQS down')) : Promise.resolve(void queued.push(...events))
+      ),
+    },
     bus: { put: () => (calls.push('bus'), Promise.resolve()) },
   });
   return { queued, calls, events: createRouteEvents({ publisher, stage: 'test' }) };
@@ -30,7 +35,10 @@ function source(options: { queueFails?: boolean } = {}) {
 describe('route events', () => {
   it('create with default: true: three events, one reservation, ids from the request id', async () => {
     const { queued, calls, events } = source();
-    await events.publish(draftsOfCreate({ sequence }, { isDefault: true, previousDefault: { ...sequence, id: 146090, serie: '2026' } }, '2027-01-01T00:00:00.000Z'), { account: 'acme', requestId: 'c0ffee00-1111-2222-3333-444455556666' });
+    await events.publish(
+      draftsOfCreate({ sequence }, { isDefault: true, previousDefault: { ...sequence, id: 146090, serie: '2026' } }, '2027-01-01T00:00:00.000Z'),
+      { account: 'acme', requestId: 'c0ffee00-1111-2222-3333-444455556666' },
+    );
     expect(calls).toEqual(['reserve 3', 'queue', 'bus']);
     expect(queued.map((e) => [e.id, e.type, e.data.sequenceNumber])).toEqual([
       ['evt_c0ffee00-1111-2222-3333-444455556666_1', 'serie.created', 41],
@@ -44,7 +52,9 @@ describe('route events', () => {
     const output = silenceOutput();
     try {
       const { calls, events } = source({ queueFails: true });
-      await expect(events.publish(draftsOfCreate({ sequence }, { isDefault: false }, '2027-01-01T00:00:00.000Z'), { account: 'acme', requestId: 'r-1' })).resolves.toBeUndefined();
+      await expect(
+        events.publish(draftsOfCreate({ sequence }, { isDefault: false }, '2027-01-01T00:00:00.000Z'), { account: 'acme', requestId: 'r-1' }),
+      ).resolves.toBeUndefined();
       expect(output.lines().join('')).toContain('"alarm":"event_not_published"');
       await events.publish([], { account: 'acme', requestId: 'r-2' });
       expect(calls).toEqual(['reserve 2', 'queue', 'bus']);

@@ -27,7 +27,15 @@ const log = capturingLogger();
 beforeAll(async () => {
   api = await startApiHarness();
   store = createNotificationsTable({ tableName: api.notifications.tableName, client: api.dynamo.client });
-  delivery = await startLocalDelivery({ queues: api.notifications, dynamo: api.dynamo, retrySchedule: '1,1', receiver: { behaviour: { down: true } }, handler: 'fresh', logger: log, target: {} });
+  delivery = await startLocalDelivery({
+    queues: api.notifications,
+    dynamo: api.dynamo,
+    retrySchedule: '1,1',
+    receiver: { behaviour: { down: true } },
+    handler: 'fresh',
+    logger: log,
+    target: {},
+  });
   sqs = new SQSClient({ endpoint: api.notifications.sqs.url, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }, 30_000);
 afterAll(async () => {
@@ -56,7 +64,9 @@ describe('the delivery log routes', () => {
     const answer = await api.invoke('listNotifications', { query: { status: ['failed'], since: [since] } });
     expect(answer.status).toBe(200);
     checkBody('listNotifications', answer.json);
-    expect(answer.json['notifications']).toEqual([expect.objectContaining({ id: failed.id, type: 'serie.activated', endpoint: 'hooks.example.com', status: 'failed', attempts: 13 })]);
+    expect(answer.json['notifications']).toEqual([
+      expect.objectContaining({ id: failed.id, type: 'serie.activated', endpoint: 'hooks.example.com', status: 'failed', attempts: 13 }),
+    ]);
     const all = await api.invoke('listNotifications', { query: { since: [since], limit: ['1'] } });
     expect(all.json['notifications']).toHaveLength(1);
     expect(typeof all.json['nextToken']).toBe('string');
@@ -65,7 +75,13 @@ describe('the delivery log routes', () => {
   });
 
   it('refuses a bad status, a bad date, a limit out of range, a foreign token (400)', async () => {
-    const queries: Record<string, string[]>[] = [{ status: ['lost'] }, { since: ['yesterday'] }, { limit: ['500'] }, { nextToken: ['bm90LWEta2V5'] }, { other: ['1'] }];
+    const queries: Record<string, string[]>[] = [
+      { status: ['lost'] },
+      { since: ['yesterday'] },
+      { limit: ['500'] },
+      { nextToken: ['bm90LWEta2V5'] },
+      { other: ['1'] },
+    ];
     for (const query of queries) {
       const answer = await api.invoke('listNotifications', { query });
       expect(answer.status, JSON.stringify(query)).toBe(400);
@@ -115,7 +131,12 @@ describe('the delivery log routes', () => {
     await store.putNew(notification);
     await sqsNotificationQueue(api.notifications.queueUrl, sqs).send(notification.id);
     await eventually(async () => (await store.get(notification.id))?.status === 'failed', 20_000);
-    expect(receiver.deliveries().filter((d) => d.webhookId === notification.event.id).map((d) => d.answered)).toEqual([503, 503, 503]);
+    expect(
+      receiver
+        .deliveries()
+        .filter((d) => d.webhookId === notification.event.id)
+        .map((d) => d.answered),
+    ).toEqual([503, 503, 503]);
     expect(api.notifications.sqs.bodies(api.notifications.deadLetterQueueUrl)).toContain(JSON.stringify({ notificationId: notification.id }));
     const failedList = await api.invoke('listNotifications', { query: { status: ['failed'] } });
     expect(failedList.json['notifications']).toEqual(expect.arrayContaining([expect.objectContaining({ id: notification.id, attempts: 3 })]));

@@ -69,7 +69,13 @@ function setup(account: string) {
   const outbox = { outbox: createRunOutbox({ store: table, publisher: pub.publisher }), stage: 'test' };
   const memory = memoryAccount();
   memory.add(String(YEAR - 1), { registered: true, isDefault: true });
-  const deps = (store: RunStore = table, client: MemoryAccount['client'] = memory.client): RolloverDependencies => ({ client, store, account, templates: TEMPLATES, outbox });
+  const deps = (store: RunStore = table, client: MemoryAccount['client'] = memory.client): RolloverDependencies => ({
+    client,
+    store,
+    account,
+    templates: TEMPLATES,
+    outbox,
+  });
   return { table, pub, memory, deps, later: (ms: number) => void (offsetMs += ms) };
 }
 
@@ -110,7 +116,17 @@ describe('the rollover outbox (dynalite)', () => {
     const told = pub.queued.length;
 
     // The activation switches the default in InvoiceXpress, then dies: no finished record, no event, the lock held.
-    await expect(runLocked({ ...deps(dying(table)), onStoreError: (_what, error) => { throw error; } }, request('activate'))).rejects.toThrow(LambdaDied);
+    await expect(
+      runLocked(
+        {
+          ...deps(dying(table)),
+          onStoreError: (_what, error) => {
+            throw error;
+          },
+        },
+        request('activate'),
+      ),
+    ).rejects.toThrow(LambdaDied);
     expect(memory.defaultSerie()).toBe(String(YEAR));
     expect(pub.queued).toHaveLength(told);
     const dead = (await table.outboxOf({ account: 'outbox-b', year: YEAR })).find((entry) => entry.status === 'running');
@@ -123,7 +139,10 @@ describe('the rollover outbox (dynalite)', () => {
     expect(next.result.outcome).toBe('already_done');
     const recovered = pub.queued.slice(told);
     expect(recovered.map((e) => e.type)).toEqual(['serie.activated']);
-    expect(recovered[0]).toMatchObject({ id: `evt_${dead?.runId ?? ''}_r3`, data: { recovered: true, runId: dead?.runId, previous: null, current: { serie: String(YEAR), isDefault: true } } });
+    expect(recovered[0]).toMatchObject({
+      id: `evt_${dead?.runId ?? ''}_r3`,
+      data: { recovered: true, runId: dead?.runId, previous: null, current: { serie: String(YEAR), isDefault: true } },
+    });
     expect(pub.onBus.map((e) => e.id)).toContain(recovered[0]?.id);
     const entries = await table.outboxOf({ account: 'outbox-b', year: YEAR });
     expect(entries.find((entry) => entry.runId === dead?.runId)?.recoveredBy).toBe(next.result.runId);

@@ -96,7 +96,9 @@ describe('the pipeline (pipeline.yml)', () => {
     expect(diff?.environment).toBe(diffEnvironment('${{ matrix.stage }}'));
     expect(diff?.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     const steps = diff?.steps ?? [];
-    expect(credentialSteps(steps).map((step) => step.with?.['role-to-assume'])).toEqual([`arn:aws:iam::\${{ vars.AWS_ACCOUNT_ID }}:role/${GITHUB_ROLE_NAMES.diff}`]);
+    expect(credentialSteps(steps).map((step) => step.with?.['role-to-assume'])).toEqual([
+      `arn:aws:iam::\${{ vars.AWS_ACCOUNT_ID }}:role/${GITHUB_ROLE_NAMES.diff}`,
+    ]);
     const diffStep = steps.find((step) => step.run?.includes('npx cdk diff') === true);
     expect(diffStep?.run).toContain('$GITHUB_STEP_SUMMARY');
     expect(steps.some((step) => step.uses?.startsWith('actions/upload-artifact@') === true)).toBe(true);

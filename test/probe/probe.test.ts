@@ -29,7 +29,10 @@ afterAll(async () => {
 beforeEach(() => {
   sandbox.reset();
   // Two sequences, so that paging can be told apart from a whole list.
-  sandbox.seedAccount([{ serie: '2026', default: true }, { serie: '2027', documents: 'pending' }]);
+  sandbox.seedAccount([
+    { serie: '2026', default: true },
+    { serie: '2027', documents: 'pending' },
+  ]);
 });
 
 async function probeSandbox(): Promise<ProbeReport> {
@@ -71,7 +74,14 @@ describe('the probe in each wire variant of the sandbox', () => {
     [
       'all at once',
       { singleKey: 'sequence', stringly: true, pageSize: 1, currentFields: 'not_in_list' },
-      { singleKey: 'sequence', numbersAsStrings: 'strings', defaultSequence: 'string', paginationObject: true, pageParameters: 'honoured', listCurrentFields: 'none' },
+      {
+        singleKey: 'sequence',
+        numbersAsStrings: 'strings',
+        defaultSequence: 'string',
+        paginationObject: true,
+        pageParameters: 'honoured',
+        listCurrentFields: 'none',
+      },
     ],
   ])('%s: the report says what the variant does, and only GETs were sent', async (_name, variants, changed) => {
     sandbox.setVariants(variants);
@@ -140,7 +150,10 @@ describe('what the probe makes of answers the sandbox cannot give', () => {
     const report = analyse('https://acme.example', {
       list: response('/sequences.json', 200, { sequences: [sequence] }, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '99' }),
       get: response('/sequences/1.json', 200, sequence, { 'ratelimit-policy': '100;w=60' }),
-      pages: [response('/sequences.json?page=1&per_page=1', 200, { sequences: [sequence] }), response('/sequences.json?page=2&per_page=1', 200, { sequences: [] })],
+      pages: [
+        response('/sequences.json?page=1&per_page=1', 200, { sequences: [sequence] }),
+        response('/sequences.json?page=2&per_page=1', 200, { sequences: [] }),
+      ],
       notFound: response('/sequences/0.json', 404, { errors: [{ error: 'Not found' }] }),
     });
     expect(valuesOf(report)).toMatchObject({
@@ -155,7 +168,10 @@ describe('what the probe makes of answers the sandbox cannot give', () => {
     });
     expect(report.findings.documentTypes.detail).toContain('documented but not seen: invoice_receipt');
     // No validation codes at all (as before ATCUD): every type is incomplete, read all the same.
-    expect(report.findings.incompleteTypes).toMatchObject({ value: ['invoice', 'purchase_order'], detail: expect.stringContaining('the service reads every answer') as unknown });
+    expect(report.findings.incompleteTypes).toMatchObject({
+      value: ['invoice', 'purchase_order'],
+      detail: expect.stringContaining('the service reads every answer') as unknown,
+    });
   });
 
   it('reads a list in every envelope the service reads: under "sequence", or one object', () => {
@@ -247,7 +263,9 @@ describe('npm run probe', () => {
       secrets.failWith('ResourceNotFoundException');
       const run = await probe(['--secret-id', 'ix-sequences/nope'], awsEnv());
       expect(run.code).toBe(1);
-      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^probe: could not read the secret "ix-sequences\/nope": ResourceNotFoundException/)]);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^probe: could not read the secret "ix-sequences\/nope": ResourceNotFoundException/),
+      ]);
       expect(sandbox.requests).toHaveLength(0);
     });
   });

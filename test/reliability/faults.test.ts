@@ -116,11 +116,7 @@ describe('reads and PUTs under bursts', () => {
     api.sandbox.setRateLimit(15);
     const requests: Promise<ApiAnswer>[] = [];
     for (let i = 0; i < 30; i++) {
-      requests.push(
-        i % 3 === 0
-          ? call('createSequence', jsonBody({ serie: `S${String(i)}` }))
-          : call('getSequence', { pathParameters: { id: '146090' } }),
-      );
+      requests.push(i % 3 === 0 ? call('createSequence', jsonBody({ serie: `S${String(i)}` })) : call('getSequence', { pathParameters: { id: '146090' } }));
     }
     const answers = await Promise.all(requests);
     const statuses = new Set(answers.map((a) => a.status));

@@ -116,7 +116,7 @@ describe('rollover CLI', () => {
     expect(run.stdout).toContain('--dry-run');
   });
 
-  it('uses a real account when IX_ACCOUNT_NAME and IX_API_KEY are set, with the stage\'s run table, never printing the key', async () => {
+  it("uses a real account when IX_ACCOUNT_NAME and IX_API_KEY are set, with the stage's run table, never printing the key", async () => {
     const run = await cli(['--phase', 'activate', '--year', String(NOW)], { ...account(), ...table() });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('InvoiceXpress account "cli-account"');
@@ -152,7 +152,11 @@ describe('rollover CLI', () => {
     const store = createRunTable({ tableName: dynamo.tableName, client: dynamo.client });
     const key = { account: 'cli-account', year: NOW + 1 };
     const runId = newRunId(NOW + 1, new Date());
-    await store.acquire(key, { runId, trigger: 'schedule', caller: 'ix-sequences-prod-prepare', phase: 'prepare', acquiredAt: new Date().toISOString() }, 60_000);
+    await store.acquire(
+      key,
+      { runId, trigger: 'schedule', caller: 'ix-sequences-prod-prepare', phase: 'prepare', acquiredAt: new Date().toISOString() },
+      60_000,
+    );
     try {
       const run = await cli(['--phase', 'prepare', '--year', NEXT], { ...account(), ...table() });
       expect(run.code).toBe(3);

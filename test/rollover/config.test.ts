@@ -84,7 +84,9 @@ describe('SERIE_FAMILIES', () => {
 
   it('without it, SERIE_TEMPLATES is the one default family "main"', () => {
     expect(familiesOf(parseEnv(RolloverEnvSchema, base))).toEqual([{ name: 'main', templates: ['{year}', '{year}B', '{year}C'], default: true }]);
-    expect(familiesOf(parseEnv(RolloverEnvSchema, { ...base, SERIE_TEMPLATES: 'FT{year}' }))).toEqual([{ name: 'main', templates: ['FT{year}'], default: true }]);
+    expect(familiesOf(parseEnv(RolloverEnvSchema, { ...base, SERIE_TEMPLATES: 'FT{year}' }))).toEqual([
+      { name: 'main', templates: ['FT{year}'], default: true },
+    ]);
   });
 
   it("reads docs/rollover.md's worked example (two stores and a web shop), {yy} the two-digit year", () => {
@@ -101,9 +103,27 @@ describe('SERIE_FAMILIES', () => {
   it.each([
     ['not JSON', 'main:{year}'],
     ['no family', '[]'],
-    ['two defaults', JSON.stringify([{ name: 'a', templates: ['A{year}'], default: true }, { name: 'b', templates: ['B{year}'], default: true }])],
-    ['the same name twice', JSON.stringify([{ name: 'a', templates: ['A{year}'] }, { name: 'A', templates: ['B{year}'] }])],
-    ['names that can collide', JSON.stringify([{ name: 'a', templates: ['{year}'] }, { name: 'b', templates: ['20{yy}'] }])],
+    [
+      'two defaults',
+      JSON.stringify([
+        { name: 'a', templates: ['A{year}'], default: true },
+        { name: 'b', templates: ['B{year}'], default: true },
+      ]),
+    ],
+    [
+      'the same name twice',
+      JSON.stringify([
+        { name: 'a', templates: ['A{year}'] },
+        { name: 'A', templates: ['B{year}'] },
+      ]),
+    ],
+    [
+      'names that can collide',
+      JSON.stringify([
+        { name: 'a', templates: ['{year}'] },
+        { name: 'b', templates: ['20{yy}'] },
+      ]),
+    ],
     ['a family name with a space', JSON.stringify([{ name: 'web shop', templates: ['W{year}'] }])],
     ['a template without a year', JSON.stringify([{ name: 'a', templates: ['WEB'] }])],
     ['a serie name starting with AT', JSON.stringify([{ name: 'a', templates: ['AT{yy}'] }])],

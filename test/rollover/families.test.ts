@@ -61,7 +61,12 @@ describe('templatesCanCollide', () => {
       'at most one family is the default',
       'families "main" and "web" can give the same serie name ("{year}" and "20{yy}")',
     ]);
-    expect(familyCollisions([{ name: 'a', templates: ['FR{year}'] }, { name: 'b', templates: ['fr{year}'] }])).toHaveLength(1);
+    expect(
+      familyCollisions([
+        { name: 'a', templates: ['FR{year}'] },
+        { name: 'b', templates: ['fr{year}'] },
+      ]),
+    ).toHaveLength(1);
   });
 });
 
@@ -116,7 +121,16 @@ describe('rollover runs over three families (in-memory account)', () => {
         const before = new Map(FAMILIES.map((family) => [family.name, familyState(account, family.name)]));
         const defaultBefore = account.defaultSerie();
         const { phase, dryRun } = generated;
-        const result = await runRollover({ client: account.client, phase, year: 2027, dryRun, families: FAMILIES, deadline: Deadline.in(60_000), now, settle: { settleMs: 0, pollMs: 0 } });
+        const result = await runRollover({
+          client: account.client,
+          phase,
+          year: 2027,
+          dryRun,
+          families: FAMILIES,
+          deadline: Deadline.in(60_000),
+          now,
+          settle: { settleMs: 0, pollMs: 0 },
+        });
 
         expect(account.calls.filter((call) => call === 'list')).toHaveLength(1);
         expect(result.families?.map((family) => family.family)).toEqual(['main', 'web', 'b2b']);
@@ -132,7 +146,9 @@ describe('rollover runs over three families (in-memory account)', () => {
           if (!acted) expect(familyState(account, family.name), family.name).toBe(before.get(family.name));
         }
         // At most one new serie per family, and none outside the families.
-        const created = account.series().filter((serie) => !generated.others.includes(serie) && !generated.names.some((status, index) => status !== 'missing' && ALL_NAMES[index] === serie));
+        const created = account
+          .series()
+          .filter((serie) => !generated.others.includes(serie) && !generated.names.some((status, index) => status !== 'missing' && ALL_NAMES[index] === serie));
         for (const family of FAMILIES) expect(created.filter((serie) => familyOfSerie(serie) === family.name).length).toBeLessThanOrEqual(1);
         expect(created.every((serie) => familyOfSerie(serie) !== undefined)).toBe(true);
         // At most one switch of the default, only in activate, only to a registered name of the default family.
@@ -221,7 +237,15 @@ describe('a run whose list fails', () => {
   it('fails as a whole: the failure names no family, every family says it failed', async () => {
     const account = memoryAccount();
     account.client.list = () => Promise.reject(new Error('list down'));
-    const result = await runRollover({ client: account.client, phase: 'prepare', year: 2027, dryRun: false, families: FAMILIES, deadline: Deadline.in(60_000), now });
+    const result = await runRollover({
+      client: account.client,
+      phase: 'prepare',
+      year: 2027,
+      dryRun: false,
+      families: FAMILIES,
+      deadline: Deadline.in(60_000),
+      now,
+    });
     expect(result.failure).toMatchObject({ action: 'find', kind: 'internal' });
     expect(result.failure?.family).toBeUndefined();
     expect(result.families?.map((family) => family.outcome)).toEqual(['failed', 'failed', 'failed']);

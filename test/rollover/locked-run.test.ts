@@ -30,10 +30,21 @@ afterAll(async () => {
   await dynamo.close();
 });
 
-const holder = (runId: string, acquiredAt = new Date().toISOString()): RunHolder => ({ runId, trigger: 'api', caller: 'arn:aws:iam::1:role/x', phase: 'activate', acquiredAt });
+const holder = (runId: string, acquiredAt = new Date().toISOString()): RunHolder => ({
+  runId,
+  trigger: 'api',
+  caller: 'arn:aws:iam::1:role/x',
+  phase: 'activate',
+  acquiredAt,
+});
 
 function request(overrides: Partial<RolloverRequest['input']> = {}): RolloverRequest {
-  return { input: { phase: 'activate', year: THIS_YEAR, dryRun: false, ...overrides }, trigger: 'api', caller: 'arn:aws:iam::1:role/caller', deadline: Deadline.in(20_000) };
+  return {
+    input: { phase: 'activate', year: THIS_YEAR, dryRun: false, ...overrides },
+    trigger: 'api',
+    caller: 'arn:aws:iam::1:role/caller',
+    deadline: Deadline.in(20_000),
+  };
 }
 
 describe('run ids', () => {
@@ -50,7 +61,9 @@ describe('run ids', () => {
 describe('the lock (dynalite)', () => {
   it('ten concurrent acquisitions: exactly one wins, the others see the holder', async () => {
     const key = { account: 'acme', year: 2031 };
-    const attempts = await Promise.all(Array.from({ length: 10 }, (_, i) => store.acquire(key, holder(`2031-20301201T000000000Z-r${String(i).padStart(5, '0')}`), 60_000)));
+    const attempts = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.acquire(key, holder(`2031-20301201T000000000Z-r${String(i).padStart(5, '0')}`), 60_000)),
+    );
     const winners = attempts.filter((attempt) => attempt.acquired);
     expect(winners).toHaveLength(1);
     const holders = new Set(attempts.flatMap((attempt) => (attempt.acquired ? [] : [attempt.holder.runId])));
@@ -98,7 +111,9 @@ function releasingClient(key: { account: string; year: number }, times: number):
         return await next(args);
       } catch (error) {
         if (error instanceof Error && error.name === 'ConditionalCheckFailedException' && left-- > 0) {
-          await dynamo.client.send(new DeleteItemCommand({ TableName: dynamo.tableName, Key: { pk: { S: `${key.account}#${String(key.year)}` }, sk: { S: 'LOCK' } } }));
+          await dynamo.client.send(
+            new DeleteItemCommand({ TableName: dynamo.tableName, Key: { pk: { S: `${key.account}#${String(key.year)}` }, sk: { S: 'LOCK' } } }),
+          );
         }
         throw error;
       }
@@ -109,7 +124,9 @@ function releasingClient(key: { account: string; year: number }, times: number):
 }
 
 async function lockHolderId(key: { account: string; year: number }): Promise<string | undefined> {
-  const answer = await dynamo.client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: { pk: { S: `${key.account}#${String(key.year)}` }, sk: { S: 'LOCK' } }, ConsistentRead: true }));
+  const answer = await dynamo.client.send(
+    new GetItemCommand({ TableName: dynamo.tableName, Key: { pk: { S: `${key.account}#${String(key.year)}` }, sk: { S: 'LOCK' } }, ConsistentRead: true }),
+  );
   return answer.Item?.runId?.S;
 }
 
@@ -164,7 +181,15 @@ describe('runLocked', () => {
     expect(seen).toEqual(['running', 'finished']);
     const runId = run.result.runId ?? '';
     const record = await store.getRun('rec', runId);
-    expect(record).toMatchObject({ runId, trigger: 'api', caller: 'arn:aws:iam::1:role/caller', status: 'finished', outcome: 'activated', phase: 'activate', year: THIS_YEAR });
+    expect(record).toMatchObject({
+      runId,
+      trigger: 'api',
+      caller: 'arn:aws:iam::1:role/caller',
+      status: 'finished',
+      outcome: 'activated',
+      phase: 'activate',
+      year: THIS_YEAR,
+    });
     expect(record?.result?.steps.length).toBeGreaterThan(0);
     const recent = await store.recentRuns({ account: 'rec', year: THIS_YEAR }, 5);
     expect(recent[0]?.runId).toBe(runId);

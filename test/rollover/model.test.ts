@@ -47,30 +47,49 @@ type Step =
   | { type: 'person'; action: 'default_other' | 'default_candidate' | 'create_ft' | 'create_later' }
   | { type: 'hide_fields'; hide: boolean };
 
-const atArbitrary = (names: string[]): fc.Arbitrary<Partial<SandboxAtBehaviour>> => fc.oneof(
-  fc.constant({ onRegister: 'ok' as const }),
-  fc.constant({ onRegister: 'pending' as const }),
-  fc.record({ onRegister: fc.constant('reject' as const), rejectSeries: fc.subarray(names, { minLength: 1 }), rejectShape: fc.constantFrom('list' as const, 'code' as const) }),
-  fc.constant({ onRegister: 'account_failure' as const }),
-  fc.record({ onCreate: fc.constantFrom('register' as const, 'pending' as const) }),
-  fc.record({ onRegister: fc.constant('ok' as const), codesDelayMs: fc.constantFrom(0, 80, 400) }),
-);
-
-const stepArbitrary = (names: string[]): fc.Arbitrary<Step> => fc.oneof(
-  { weight: 5, arbitrary: fc.record({ type: fc.constant('run' as const), phase: fc.constantFrom<RolloverPhase>('prepare', 'activate', 'activate', 'verify'), together: fc.integer({ min: 1, max: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('at' as const), at: atArbitrary(names) }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      type: fc.constant('fault' as const),
-      fault: fc.constantFrom<SandboxFault>({ kind: 'status', status: 503 }, { kind: 'drop_response' }, { kind: 'hang' }, { kind: 'status', status: 500 }),
-      operation: fc.constantFrom<SandboxOperation>('list', 'get', 'create', 'register', 'set_current'),
-      times: fc.integer({ min: 1, max: 2 }),
+const atArbitrary = (names: string[]): fc.Arbitrary<Partial<SandboxAtBehaviour>> =>
+  fc.oneof(
+    fc.constant({ onRegister: 'ok' as const }),
+    fc.constant({ onRegister: 'pending' as const }),
+    fc.record({
+      onRegister: fc.constant('reject' as const),
+      rejectSeries: fc.subarray(names, { minLength: 1 }),
+      rejectShape: fc.constantFrom('list' as const, 'code' as const),
     }),
-  },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('person' as const), action: fc.constantFrom('default_other' as const, 'default_candidate' as const, 'create_ft' as const, 'create_later' as const) }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('hide_fields' as const), hide: fc.boolean() }) },
-);
+    fc.constant({ onRegister: 'account_failure' as const }),
+    fc.record({ onCreate: fc.constantFrom('register' as const, 'pending' as const) }),
+    fc.record({ onRegister: fc.constant('ok' as const), codesDelayMs: fc.constantFrom(0, 80, 400) }),
+  );
+
+const stepArbitrary = (names: string[]): fc.Arbitrary<Step> =>
+  fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.record({
+        type: fc.constant('run' as const),
+        phase: fc.constantFrom<RolloverPhase>('prepare', 'activate', 'activate', 'verify'),
+        together: fc.integer({ min: 1, max: 3 }),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ type: fc.constant('at' as const), at: atArbitrary(names) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        type: fc.constant('fault' as const),
+        fault: fc.constantFrom<SandboxFault>({ kind: 'status', status: 503 }, { kind: 'drop_response' }, { kind: 'hang' }, { kind: 'status', status: 500 }),
+        operation: fc.constantFrom<SandboxOperation>('list', 'get', 'create', 'register', 'set_current'),
+        times: fc.integer({ min: 1, max: 2 }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        type: fc.constant('person' as const),
+        action: fc.constantFrom('default_other' as const, 'default_candidate' as const, 'create_ft' as const, 'create_later' as const),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ type: fc.constant('hide_fields' as const), hide: fc.boolean() }) },
+  );
 
 let sandbox: Sandbox;
 let dynamo: LocalDynamo;
@@ -86,7 +105,9 @@ afterAll(async () => {
 });
 
 const isRegistered = (sequence: RawSequence): boolean => {
-  const codes = Object.entries(sequence).filter(([key]) => key.endsWith('_validation_code')).map(([, value]) => value);
+  const codes = Object.entries(sequence)
+    .filter(([key]) => key.endsWith('_validation_code'))
+    .map(([, value]) => value);
   return codes.length > 0 && !codes.includes('N/D');
 };
 const defaultOf = (sequences: RawSequence[]): RawSequence | undefined => sequences.find((sequence) => sequence.default_sequence === 1);
@@ -185,14 +206,22 @@ function checkRuns(runs: LockedRun[], before: RawSequence[], after: RawSequence[
 function checkFamilies(ran: Extract<LockedRun, { type: 'ran' }>[], before: RawSequence[], after: RawSequence[]): void {
   const existed = new Set(before.map((sequence) => sequence.serie));
   const added = after.map((sequence) => sequence.serie).filter((serie) => !existed.has(serie));
-  for (const names of FAMILY_NAMES.values()) expect(added.filter((serie) => names.includes(serie)).length, 'one new serie per family per run').toBeLessThanOrEqual(ran.length);
-  expect(added.every((serie) => ALL_NAMES.includes(serie)), `only configured names are created: ${added.join(', ')}`).toBe(true);
+  for (const names of FAMILY_NAMES.values())
+    expect(added.filter((serie) => names.includes(serie)).length, 'one new serie per family per run').toBeLessThanOrEqual(ran.length);
+  expect(
+    added.every((serie) => ALL_NAMES.includes(serie)),
+    `only configured names are created: ${added.join(', ')}`,
+  ).toBe(true);
   for (const { result } of ran) {
     for (const family of result.families ?? []) {
       const names = FAMILY_NAMES.get(family.family) ?? CANDIDATES;
       const own = result.steps.filter((step) => step.family === family.family && step.serie !== undefined && ['create', 'register'].includes(step.action));
-      expect(own.every((step) => names.includes(step.serie ?? '')), `${family.family} acts on its own names only`).toBe(true);
-      if (family.outcome === 'ready') expect(isRegistered(after.find((sequence) => sequence.serie === family.serie) ?? { id: 0, serie: '', default_sequence: 0 })).toBe(true);
+      expect(
+        own.every((step) => names.includes(step.serie ?? '')),
+        `${family.family} acts on its own names only`,
+      ).toBe(true);
+      if (family.outcome === 'ready')
+        expect(isRegistered(after.find((sequence) => sequence.serie === family.serie) ?? { id: 0, serie: '', default_sequence: 0 })).toBe(true);
     }
   }
 }
@@ -202,9 +231,15 @@ function start(kind: string): Record<string, boolean> {
   if (kind === 'empty') sandbox.seedAccount('empty');
   if (kind === 'later') sandbox.seedAccount([{ serie: '2026' }, { serie: '2028', default: true }]);
   if (kind === 'person') sandbox.seedAccount([{ serie: '2026' }, { serie: 'FT2027', default: true }, { serie: '2027', documents: 'pending' }]);
-  if (kind === 'pending') sandbox.seedAccount([{ serie: '2026', default: true }, { serie: '2027', documents: 'none' }, { serie: '2027B', documents: 'partial' }]);
+  if (kind === 'pending')
+    sandbox.seedAccount([
+      { serie: '2026', default: true },
+      { serie: '2027', documents: 'none' },
+      { serie: '2027B', documents: 'partial' },
+    ]);
   if (kind === 'refusing') sandbox.setAt({ onRegister: 'reject', rejectSeries: ['2027', '2027B', 'FR2027'] });
-  if (kind === 'families') sandbox.seedAccount([{ serie: '2026', default: true }, { serie: 'FR2026' }, { serie: 'B2B26' }, { serie: 'FR2027', documents: 'pending' }]);
+  if (kind === 'families')
+    sandbox.seedAccount([{ serie: '2026', default: true }, { serie: 'FR2026' }, { serie: 'B2B26' }, { serie: 'FR2027', documents: 'pending' }]);
   // InvoiceXpress makes every new serie the default (its web app does; its API may).
   return kind === 'createDefault' ? { createBecomesDefault: true } : {};
 }

@@ -35,7 +35,12 @@ describe('alarmFor', () => {
     ['a successful run', result(), 'schedule', undefined],
     ['a fallback in use', result({ fallback: { from: '2027', reason: 'r' } }), 'schedule', 'serie_fallback'],
     ['a no-op with a fallback', result({ outcome: 'already_done', fallback: { from: '2027', reason: 'r' } }), 'schedule', undefined],
-    ['another family fell back in this run', result({ outcome: 'ready', phase: 'prepare', families: [family('web', 'ready', true)] }), 'schedule', 'serie_fallback'],
+    [
+      'another family fell back in this run',
+      result({ outcome: 'ready', phase: 'prepare', families: [family('web', 'ready', true)] }),
+      'schedule',
+      'serie_fallback',
+    ],
     ["another family's earlier fallback, checked", result({ families: [family('web', 'already_done', true)] }), 'schedule', undefined],
     ['a scheduled activation InvoiceXpress timed out: the next quarter hour retries', failed('timeout'), 'schedule', undefined],
     ['a scheduled activation AT refused for the account', failed('at_account'), 'schedule', 'rollover_failed'],

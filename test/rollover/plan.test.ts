@@ -18,7 +18,14 @@ function seq(id: number, serie: string, status: 'registered' | 'pending' | 'unkn
   const documents: Sequence['documents'] =
     status === 'unknown'
       ? {}
-      : { invoice: { sequenceId: id, lastNumber: 0, validationCode: status === 'registered' ? 'X' : null, atcud: status === 'registered' ? 'registered' : 'pending' } };
+      : {
+          invoice: {
+            sequenceId: id,
+            lastNumber: 0,
+            validationCode: status === 'registered' ? 'X' : null,
+            atcud: status === 'registered' ? 'registered' : 'pending',
+          },
+        };
   return { id, serie, isDefault, registered: status === 'registered', documents };
 }
 
@@ -92,19 +99,43 @@ describe('decide: one rule at a time', () => {
     ['no sequences at all: create the first name', 'activate', [], {}, 'create 2027'],
     ['first exists pending: register it', 'prepare', [old, seq(2, '2027', 'pending')], {}, 'register 2027'],
     ['first exists with unknown AT status: read it first', 'prepare', [old, seq(2, '2027', 'unknown')], {}, 'read 2027'],
-    ['unknown even after a read: register decides (never assumed registered)', 'prepare', [old, seq(2, '2027', 'unknown')], { fresh: new Set([2]) }, 'register 2027'],
+    [
+      'unknown even after a read: register decides (never assumed registered)',
+      'prepare',
+      [old, seq(2, '2027', 'unknown')],
+      { fresh: new Set([2]) },
+      'register 2027',
+    ],
     ['first registered: done for prepare', 'prepare', [old, seq(2, '2027', 'registered')], {}, 'done 2027'],
     ['activate reads before set_current: never on the list’s word', 'activate', [old, seq(2, '2027', 'registered')], {}, 'read 2027'],
     ['activate sets current once read', 'activate', [old, seq(2, '2027', 'registered')], { fresh: new Set([2]) }, 'set_current 2027'],
     ['first registered and default: done', 'activate', [seq(2, '2027', 'registered', true)], {}, 'done 2027'],
     ['a later registered name wins over a pending earlier one', 'prepare', [old, seq(2, '2027', 'pending'), seq(3, '2027B', 'registered')], {}, 'done 2027B'],
-    ['the default registered name wins over an earlier registered one', 'activate', [seq(2, '2027', 'registered'), seq(3, '2027B', 'registered', true)], {}, 'done 2027B'],
+    [
+      'the default registered name wins over an earlier registered one',
+      'activate',
+      [seq(2, '2027', 'registered'), seq(3, '2027B', 'registered', true)],
+      {},
+      'done 2027B',
+    ],
     ['refused first: create the second', 'prepare', [old, seq(2, '2027', 'pending')], { refused: new Map([['2027', 'no']]) }, 'create 2027B'],
-    ['refused first, already created one serie: stop', 'prepare', [old, seq(2, '2027', 'pending')], { refused: new Map([['2027', 'no']]), created: 1 }, 'stop name_limit'],
+    [
+      'refused first, already created one serie: stop',
+      'prepare',
+      [old, seq(2, '2027', 'pending')],
+      { refused: new Map([['2027', 'no']]), created: 1 },
+      'stop name_limit',
+    ],
     ['every name refused: stop', 'activate', [], { refused: new Map(CANDIDATES.map((name) => [name, 'no'])) }, 'stop at_refused'],
     ['a pending default of ours is registered first', 'activate', [seq(2, '2027', 'pending', true)], {}, 'register 2027'],
     ['a later year is the default: left alone', 'activate', [seq(1, '2028', 'registered', true)], {}, 'leave_alone 2028'],
-    ['a person’s FT2027 is the default: left alone', 'activate', [seq(1, 'FT2027', 'registered', true), seq(2, '2027', 'registered')], {}, 'leave_alone FT2027'],
+    [
+      'a person’s FT2027 is the default: left alone',
+      'activate',
+      [seq(1, 'FT2027', 'registered', true), seq(2, '2027', 'registered')],
+      {},
+      'leave_alone FT2027',
+    ],
     ['a person’s unregistered FT2027 is still theirs', 'prepare', [seq(1, 'FT2027', 'pending', true)], {}, 'leave_alone FT2027'],
     ['a person’s FT27 is the default: left alone', 'activate', [seq(1, 'FT27', 'registered', true), seq(2, '2027', 'registered')], {}, 'leave_alone FT27'],
     ['a person’s 27A is the default: left alone', 'activate', [seq(1, '27A', 'registered', true), seq(2, '2027', 'registered')], {}, 'leave_alone 27A'],
@@ -125,14 +156,22 @@ describe("decide: a person's default that names a year", () => {
 
   it('is left alone when it names the target year or a later one (four or two digits), switched from otherwise', () => {
     fc.assert(
-      fc.property(letters, separator, letters, fc.integer({ min: 2015, max: 2040 }), fc.boolean(), fc.constantFrom<RolloverPhase>('prepare', 'activate'), (before, sep, after, year, twoDigits, phase) => {
-        const token = twoDigits ? String(year % 100) : String(year);
-        const serie = `${before}${sep}${token}${after}`;
-        fc.pre(!CANDIDATES.includes(serie));
-        const decision = decide(state(phase, [seq(1, serie, 'registered', true), seq(2, '2027', 'registered')], { fresh: new Set([2]) }));
-        if (year >= 2027) expect(decision).toMatchObject({ type: 'leave_alone', sequence: { serie } });
-        else expect(decision.type).toBe(phase === 'prepare' ? 'done' : 'set_current');
-      }),
+      fc.property(
+        letters,
+        separator,
+        letters,
+        fc.integer({ min: 2015, max: 2040 }),
+        fc.boolean(),
+        fc.constantFrom<RolloverPhase>('prepare', 'activate'),
+        (before, sep, after, year, twoDigits, phase) => {
+          const token = twoDigits ? String(year % 100) : String(year);
+          const serie = `${before}${sep}${token}${after}`;
+          fc.pre(!CANDIDATES.includes(serie));
+          const decision = decide(state(phase, [seq(1, serie, 'registered', true), seq(2, '2027', 'registered')], { fresh: new Set([2]) }));
+          if (year >= 2027) expect(decision).toMatchObject({ type: 'leave_alone', sequence: { serie } });
+          else expect(decision.type).toBe(phase === 'prepare' ? 'done' : 'set_current');
+        },
+      ),
     );
   });
 });
@@ -210,7 +249,16 @@ describe('rollover runs from every state reality can leave (in-memory account)',
         const before = new Map([...account.state].map(([id, entry]) => [id, { ...entry }]));
         const defaultBefore = account.defaultSerie();
         const run = (dryRun: boolean) =>
-          runRollover({ client: account.client, phase, year: 2027, dryRun, templates: TEMPLATES, deadline: Deadline.in(60_000), now, settle: { settleMs: 0, pollMs: 0 } });
+          runRollover({
+            client: account.client,
+            phase,
+            year: 2027,
+            dryRun,
+            templates: TEMPLATES,
+            deadline: Deadline.in(60_000),
+            now,
+            settle: { settleMs: 0, pollMs: 0 },
+          });
 
         // A dry run only lists and changes nothing.
         const unchanged = snapshot(account);

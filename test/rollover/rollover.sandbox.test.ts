@@ -74,8 +74,7 @@ function counts(from = 0): Partial<Record<SandboxOperation | 'unknown', number>>
 
 const mark = (): number => sandbox.requests.length;
 const series = (): string[] => sandbox.sequences().map((sequence) => sequence.serie);
-const isPending = (serie: string): boolean =>
-  Object.values(sandbox.sequences().find((sequence) => sequence.serie === serie) ?? {}).includes('N/D');
+const isPending = (serie: string): boolean => Object.values(sandbox.sequences().find((sequence) => sequence.serie === serie) ?? {}).includes('N/D');
 const defaultSerie = (): string | undefined => sandbox.sequences().find((sequence) => sequence.default_sequence === 1)?.serie;
 const trail = (result: RolloverResult): string[] => result.steps.map((step) => `${step.action}:${step.status}`);
 
@@ -293,7 +292,7 @@ describe('AT refusal and fallback names', () => {
     ['"pedido em processamento"', { errors: [{ error: 'Pedido em processamento' }] }, 'at_in_progress'],
     ['code 004 (no AT credentials)', { errors: { code: '004', message: 'Sem credenciais AT' } }, 'at_account'],
     ['a trial account', { errors: [{ error: 'Trial accounts cannot communicate with AT' }] }, 'at_account'],
-  ])('%s fails the run with AT\'s words and touches no other name', async (_name, body, kind) => {
+  ])("%s fails the run with AT's words and touches no other name", async (_name, body, kind) => {
     sandbox.setAt({ onCreate: 'pending' });
     sandbox.addFault({ fault: { kind: 'status', status: 422, body: JSON.stringify(body) }, operations: ['register'] });
     const failed = await run('activate');

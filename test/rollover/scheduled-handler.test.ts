@@ -80,7 +80,11 @@ beforeAll(async () => {
   // The secret starts with a stale key: the first test covers the 401 → re-read path.
   secrets.setSecretString(secretJson('stale-key-before-rotation'));
   // The counter lives in the notifications table; here the run table stands in for it (its own item).
-  Object.assign(process.env, localAws.environment, { IX_TIMEOUT_MS: '2000', NOTIFICATIONS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q', NOTIFICATIONS_TABLE_NAME: dynamo.tableName });
+  Object.assign(process.env, localAws.environment, {
+    IX_TIMEOUT_MS: '2000',
+    NOTIFICATIONS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q',
+    NOTIFICATIONS_TABLE_NAME: dynamo.tableName,
+  });
   output = silenceOutput();
   const module = await import('../../functions/rollover-scheduled.ts');
   handler = module.handler;
@@ -139,7 +143,14 @@ describe('rollover-scheduled handler', () => {
     const { result, logs, raw } = await invoke(prepare());
     expect(result).toMatchObject({ outcome: 'ready', year: 2027, serie: '2027', phase: 'prepare' });
     const line = rolloverLine(logs);
-    expect(line).toMatchObject({ level: 'INFO', service: 'ix-sequences', trigger: 'schedule', caller: 'ix-sequences-test-prepare', ready: 1, events: { events: 2, queued: true, onBus: true } });
+    expect(line).toMatchObject({
+      level: 'INFO',
+      service: 'ix-sequences',
+      trigger: 'schedule',
+      caller: 'ix-sequences-test-prepare',
+      ready: 1,
+      events: { events: 2, queued: true, onBus: true },
+    });
     expect(line['lockHeldSeconds']).toBeTypeOf('number');
     expect(line['function_request_id']).toBeTypeOf('string'); // Lambda context injected
     expect(line['alarm']).toBeUndefined();
@@ -148,7 +159,13 @@ describe('rollover-scheduled handler', () => {
     // AT registered the serie at its create: created and registered, with the run's id.
     expect(queued.map((event) => event.type)).toEqual(['serie.created', 'serie.registered']);
     expect(queued.map((event) => event.id)).toEqual([`evt_${result?.runId ?? ''}_1`, `evt_${result?.runId ?? ''}_2`]);
-    expect(queued[0]?.data).toMatchObject({ version: 1, account: sandbox.accountName, stage: 'test', runId: result?.runId, sequence: { serie: '2027', id: result?.sequence?.id } });
+    expect(queued[0]?.data).toMatchObject({
+      version: 1,
+      account: sandbox.accountName,
+      stage: 'test',
+      runId: result?.runId,
+      sequence: { serie: '2027', id: result?.sequence?.id },
+    });
     // The local bus prints each event as EventBridge would get it.
     expect(raw).toContain('[event bus] serie.created');
 
@@ -177,7 +194,10 @@ describe('rollover-scheduled handler', () => {
   it('an AT problem of the whole account: a failed run that pages and notifies, without throwing', async () => {
     at('2027-01-01T00:00:00Z');
     sandbox.setAt({ onCreate: 'pending' });
-    sandbox.addFault({ fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: { code: '004', message: 'Credenciais AT em falta' } }) }, operations: ['register'] });
+    sandbox.addFault({
+      fault: { kind: 'status', status: 422, body: JSON.stringify({ errors: { code: '004', message: 'Credenciais AT em falta' } }) },
+      operations: ['register'],
+    });
     const { error, result, logs } = await invoke(activate());
     expect(error).toBeUndefined();
     expect(result?.failure).toMatchObject({ action: 'register', kind: 'at_account' });
@@ -222,7 +242,13 @@ describe('rollover-scheduled handler', () => {
   it('another run holding the lock: this one ends quietly as skipped, calling nothing', async () => {
     const table = createRunTable({ tableName: dynamo.tableName, client: dynamo.client });
     const key = { account: sandbox.accountName, year: 2027 };
-    const holder = { runId: '2027-20261215T085959000Z-holder', trigger: 'api' as const, caller: 'someone', phase: 'prepare' as const, acquiredAt: '2026-12-15T08:59:59.000Z' };
+    const holder = {
+      runId: '2027-20261215T085959000Z-holder',
+      trigger: 'api' as const,
+      caller: 'someone',
+      phase: 'prepare' as const,
+      acquiredAt: '2026-12-15T08:59:59.000Z',
+    };
     await table.acquire(key, holder, 60_000);
     try {
       const before = sandbox.requests.length;

@@ -61,20 +61,27 @@ describe('CachedSecret over Secrets Manager', () => {
 
   it('a malformed secret fails naming fields, never values', async () => {
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountName: 'acme', apiKey: '' }) });
-    const error = await cached(() => 0).get().catch((e: unknown) => e);
+    const error = await cached(() => 0)
+      .get()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SecretError);
     expect((error as Error).message).toBe('The service secret is invalid at: apiKey');
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: 'not json {"apiKey":"hush"}' });
-    const notJson = await cached(() => 0).get().catch((e: unknown) => e);
+    const notJson = await cached(() => 0)
+      .get()
+      .catch((e: unknown) => e);
     expect((notJson as Error).message).not.toContain('hush');
     secretsManager.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1]) });
-    expect(await cached(() => 0).get().catch((e: unknown) => (e as Error).message)).toMatch(/binary/);
+    expect(
+      await cached(() => 0)
+        .get()
+        .catch((e: unknown) => (e as Error).message),
+    ).toMatch(/binary/);
   });
 });
 
 describe('InvoiceXpress session: 401 → re-read the secret once', () => {
-  const unauthorized = () =>
-    new InvoiceXpressError({ kind: 'unauthorized', operation: 'list', status: 401, message: 'InvoiceXpress list answered 401' });
+  const unauthorized = () => new InvoiceXpressError({ kind: 'unauthorized', operation: 'list', status: 401, message: 'InvoiceXpress list answered 401' });
 
   function sessionWith(secret: CachedSecret, keysSeen: string[]) {
     return createInvoiceXpressSession({ secret }).run({ deadline: Deadline.in(5_000) }, (_client: InvoiceXpressClient, current) => {
@@ -89,7 +96,12 @@ describe('InvoiceXpress session: 401 → re-read the secret once', () => {
       .resolvesOnce({ SecretString: secretJson('old') })
       .resolves({ SecretString: secretJson('rotated') });
     const keysSeen: string[] = [];
-    expect(await sessionWith(cached(() => 0), keysSeen)).toBe('ok');
+    expect(
+      await sessionWith(
+        cached(() => 0),
+        keysSeen,
+      ),
+    ).toBe('ok');
     expect(keysSeen).toEqual(['old', 'rotated']);
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
@@ -97,7 +109,12 @@ describe('InvoiceXpress session: 401 → re-read the secret once', () => {
   it('fails with the 401 when the key did not change, after exactly one re-read', async () => {
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretJson('old') });
     const keysSeen: string[] = [];
-    await expect(sessionWith(cached(() => 0), keysSeen)).rejects.toMatchObject({ kind: 'unauthorized' });
+    await expect(
+      sessionWith(
+        cached(() => 0),
+        keysSeen,
+      ),
+    ).rejects.toMatchObject({ kind: 'unauthorized' });
     expect(keysSeen).toEqual(['old']);
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
@@ -118,14 +135,24 @@ describe('InvoiceXpress session: a result that means 401 (refusedKey)', () => {
       .resolvesOnce({ SecretString: secretJson('old') })
       .resolves({ SecretString: secretJson('rotated') });
     const keysSeen: string[] = [];
-    expect(await run(cached(() => 0), keysSeen)).toEqual({ refused: false, key: 'rotated' });
+    expect(
+      await run(
+        cached(() => 0),
+        keysSeen,
+      ),
+    ).toEqual({ refused: false, key: 'rotated' });
     expect(keysSeen).toEqual(['old', 'rotated']);
   });
 
   it('returns the refused result when the key did not change, after exactly one re-read', async () => {
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: secretJson('old') });
     const keysSeen: string[] = [];
-    expect(await run(cached(() => 0), keysSeen)).toEqual({ refused: true, key: 'old' });
+    expect(
+      await run(
+        cached(() => 0),
+        keysSeen,
+      ),
+    ).toEqual({ refused: true, key: 'old' });
     expect(keysSeen).toEqual(['old']);
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });

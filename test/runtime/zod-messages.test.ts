@@ -35,7 +35,10 @@ describe('the project wording of zod errors (shared/zod-issues.ts)', () => {
       'c: Invalid input: expected string, received number',
     ]);
     expect(issueLines(error('nope'), { root: 'body' })).toEqual(['body: Invalid input: expected object, received string']);
-    expect(issueLines(error({ a: {}, c: 1 }), { prefix: 'body', limit: 1 })).toEqual(['body.a.b: Invalid input: expected number, received undefined', '(+2 more)']);
+    expect(issueLines(error({ a: {}, c: 1 }), { prefix: 'body', limit: 1 })).toEqual([
+      'body.a.b: Invalid input: expected number, received undefined',
+      '(+2 more)',
+    ]);
   });
 
   it('names fields once each, never their values', () => {

@@ -38,11 +38,9 @@ async function request(method: string, url: string, body?: unknown): Promise<Ans
 const control = (method: string, path: string, body?: unknown): Promise<Answer> => request(method, `${sandbox.controlUrl}${path}`, body);
 
 /** InvoiceXpress's paths, with the key. */
-const ix = (method: string, path: string, body?: unknown): Promise<Answer> =>
-  request(method, `${sandbox.url}${path}?api_key=${sandbox.apiKey}`, body);
+const ix = (method: string, path: string, body?: unknown): Promise<Answer> => request(method, `${sandbox.url}${path}?api_key=${sandbox.apiKey}`, body);
 
-const create = async (serie: string, isDefault = '0'): Promise<Answer> =>
-  ix('POST', '/sequences.json', { sequence: { serie, default_sequence: isDefault } });
+const create = async (serie: string, isDefault = '0'): Promise<Answer> => ix('POST', '/sequences.json', { sequence: { serie, default_sequence: isDefault } });
 
 /** The sequence inside a get/create answer (docs' key "sequences"). */
 const sequenceOf = (answer: Answer): RawSequence => answer.json['sequences'] as RawSequence;
@@ -206,7 +204,7 @@ describe('AT behaviour (PATCH /_sandbox/at)', () => {
 });
 
 describe('seeding (PUT /_sandbox/sequences) and a person acting', () => {
-  it('empties the account, and seeds the docs\' example again', async () => {
+  it("empties the account, and seeds the docs' example again", async () => {
     const emptied = await control('PUT', '/sequences', { seed: 'empty' });
     expect(emptied.json).toEqual({ sequences: [] });
     expect((await ix('GET', '/sequences.json')).json).toEqual({ sequences: [] });
@@ -239,7 +237,11 @@ describe('seeding (PUT /_sandbox/sequences) and a person acting', () => {
 
   it('seeds families of series (FR2026, B2B26 beside 2026), and AT refuses per name: FR2027 only', async () => {
     const seeded = await control('PUT', '/sequences', { seed: [{ serie: '2026', default: true }, { serie: 'FR2026' }, { serie: 'B2B26' }] });
-    expect((seeded.json['sequences'] as RawSequence[]).map((s) => [s.serie, s.default_sequence])).toEqual([['2026', 1], ['FR2026', 0], ['B2B26', 0]]);
+    expect((seeded.json['sequences'] as RawSequence[]).map((s) => [s.serie, s.default_sequence])).toEqual([
+      ['2026', 1],
+      ['FR2026', 0],
+      ['B2B26', 0],
+    ]);
     await control('PATCH', '/at', { onCreate: 'pending', onRegister: 'reject', rejectSeries: ['FR2027'] });
     const web = sequenceOf(await create('FR2027'));
     const b2b = sequenceOf(await create('B2B27'));
@@ -266,7 +268,7 @@ describe('seeding (PUT /_sandbox/sequences) and a person acting', () => {
     expect(sandbox.state().at.onCreate).toBe('pending');
   });
 
-  it('a person can create a serie and make it the default through InvoiceXpress\'s own paths', async () => {
+  it("a person can create a serie and make it the default through InvoiceXpress's own paths", async () => {
     await control('PUT', '/sequences', { seed: [{ serie: '2026', default: true }] });
     const { id } = sequenceOf(await create('FT2027'));
     expect((await ix('PUT', `/sequences/${String(id)}/set_current.json`)).status).toBe(200);
@@ -400,8 +402,28 @@ describe('bad input answers 400 with a clear message and changes nothing', () =>
     ['PUT', '/sequences', { seed: 'some' }, 'seed'],
     ['PUT', '/sequences', { seed: [{ serie: '' }] }, 'seed.0.serie'],
     ['PUT', '/sequences', { seed: [{ serie: '2027' }, { serie: '2027' }] }, 'serie "2027" appears twice'],
-    ['PUT', '/sequences', { seed: [{ serie: 'A', default: true }, { serie: 'B', default: true }] }, 'only one sequence can be the default'],
-    ['PUT', '/sequences', { seed: [{ serie: 'A', id: 7 }, { serie: 'B', id: 7 }] }, 'id 7 appears twice'],
+    [
+      'PUT',
+      '/sequences',
+      {
+        seed: [
+          { serie: 'A', default: true },
+          { serie: 'B', default: true },
+        ],
+      },
+      'only one sequence can be the default',
+    ],
+    [
+      'PUT',
+      '/sequences',
+      {
+        seed: [
+          { serie: 'A', id: 7 },
+          { serie: 'B', id: 7 },
+        ],
+      },
+      'id 7 appears twice',
+    ],
     ['POST', '/faults', { fault: { kind: 'explode' } }, 'fault.kind'],
     ['POST', '/faults', { fault: { kind: 'status', status: 42 } }, 'fault.status'],
     ['POST', '/faults', { fault: { kind: 'hang' }, operations: ['delete'] }, 'operations.0'],

@@ -129,7 +129,12 @@ describe('create, register, set_current', () => {
     const created = record(record((await create('2028', '1')).json())['sequences']);
     expect(created['default_sequence']).toBe(1);
     expect(Object.values(created)).not.toContain('N/D');
-    expect(sandbox.sequences().filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2028']);
+    expect(
+      sandbox
+        .sequences()
+        .filter((s) => s.default_sequence === 1)
+        .map((s) => s.serie),
+    ).toEqual(['2028']);
   });
 
   it('AT refusing: create leaves N/D and register answers 422 with the message', async () => {

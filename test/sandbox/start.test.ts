@@ -83,7 +83,11 @@ describe("npm start's banner", () => {
   });
 
   /** The command lines, as a person would paste them. */
-  const commands = (): string[] => banner.split('\n').filter((line) => /^ {2}(curl |id=)/.test(line)).map((line) => line.trim());
+  const commands = (): string[] =>
+    banner
+      .split('\n')
+      .filter((line) => /^ {2}(curl |id=)/.test(line))
+      .map((line) => line.trim());
 
   /** Runs every command in one bash, in order; each command's output, by command. */
   function runAll(lines: string[]): Promise<Map<string, string>> {
@@ -135,7 +139,11 @@ describe("npm start's banner", () => {
   });
 
   it("the printed rollover CLI line works on npm start's sandbox and run table: its run is on npm start's record", async () => {
-    const line = banner.split('\n').find((candidate) => candidate.includes('npm run rollover'))?.trim() ?? '';
+    const line =
+      banner
+        .split('\n')
+        .find((candidate) => candidate.includes('npm run rollover'))
+        ?.trim() ?? '';
     expect(line).toMatch(/^IX_ACCOUNT_NAME=sandbox IX_API_KEY=sandbox-api-key IX_BASE_URL=http:\/\/127\.0\.0\.1:\d+ .* npm run rollover -- /);
     const output = await new Promise<string>((resolve, reject) => {
       execFile('bash', ['-c', line], { cwd: ROOT, env: cleanEnv, timeout: 30_000 }, (error, stdout, stderr) => {

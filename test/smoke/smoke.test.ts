@@ -70,7 +70,9 @@ describe('npm run smoke -- --url', () => {
     expect(created.status).toBe(201);
     const run = await smoke(['--url', local.proxy.url]);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`ok {3}GET /rollover/${String(comingYear)} +${String(comingYear)}: serie "${String(comingYear)}" exists, registered, not the default`));
+    expect(run.stdout).toMatch(
+      new RegExp(`ok {3}GET /rollover/${String(comingYear)} +${String(comingYear)}: serie "${String(comingYear)}" exists, registered, not the default`),
+    );
   });
 
   it('fails, naming the checks, when InvoiceXpress refuses the key', async () => {

@@ -71,7 +71,10 @@ describe('alarms have subscribers', () => {
     cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [alarm('ix-sequences-prod-rollover-failed')] });
     sns.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: [] });
     const result = await runOne(check(false));
-    expect(result).toMatchObject({ ok: true, detail: '1 alarms, 1 topics, 0 confirmed subscriptions; 1 reach nobody, allowed here (alarms.expectSubscription is false)' });
+    expect(result).toMatchObject({
+      ok: true,
+      detail: '1 alarms, 1 topics, 0 confirmed subscriptions; 1 reach nobody, allowed here (alarms.expectSubscription is false)',
+    });
   });
 
   it('fails when the stage has no alarms at all', async () => {

@@ -39,9 +39,7 @@ export interface ApiAnswer {
   json: Record<string, unknown>;
 }
 
-export async function startApiHarness(
-  options: { sandbox?: SandboxOptions; env?: Record<string, string>; secretApiKey?: string } = {},
-): Promise<ApiHarness> {
+export async function startApiHarness(options: { sandbox?: SandboxOptions; env?: Record<string, string>; secretApiKey?: string } = {}): Promise<ApiHarness> {
   const sandbox = await startSandbox({ apiKey: 'k-handler-tests-9f2c41d0e7', ...options.sandbox });
   const localAws = await startLocalAws(sandbox, 'test', { secretApiKey: options.secretApiKey });
   const { secretsManager, dynamo, notifications } = localAws;

@@ -20,7 +20,11 @@ export const ENVIRONMENT_ONLY_CREDENTIALS = {
  * Runs a program to its end with `env` (plus PATH and HOME) and `stdin`, collecting its output.
  * Asynchronous on purpose (never spawnSync): a stack the program calls answers from this process.
  */
-export function runProcess(command: string, args: string[], options: { cwd: URL | string; env: Record<string, string>; stdin?: string }): Promise<ProcessOutcome> {
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd: URL | string; env: Record<string, string>; stdin?: string },
+): Promise<ProcessOutcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,

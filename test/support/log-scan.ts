@@ -12,7 +12,7 @@ const written: string[] = [];
 let quiet = false;
 
 function tee(original: typeof process.stdout.write): typeof process.stdout.write {
-  return ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  return (chunk: string | Uint8Array, ...rest: unknown[]) => {
     written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     if (quiet) {
       const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
@@ -20,7 +20,7 @@ function tee(original: typeof process.stdout.write): typeof process.stdout.write
       return true;
     }
     return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-  });
+  };
 }
 
 process.stdout.write = tee(process.stdout.write.bind(process.stdout));
