@@ -4,7 +4,7 @@ import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import type { ServiceSecret } from '../runtime/secret.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
 import type { RunHolder } from './run-store.ts';
-import { rolloverOutboxFromEnv } from '../notifications/rollover-events.ts';
+import { rolloverOutboxFromEnv, tellNotStarted } from '../notifications/rollover-events.ts';
 import type { PublishReport } from '../notifications/publisher.ts';
 import { familiesOf, RolloverEnvSchema, serieNames } from './settings.ts';
 import { runOrder } from './families.ts';
@@ -138,7 +138,8 @@ export function createRolloverService(env: Record<string, string | undefined> = 
         // one notification, not a DLQ too).
         if (request.trigger !== 'schedule') throw error;
         const result = notStarted(request, { year, serie: primaryName(year) }, error);
-        report(request, result, {});
+        const told = outbox === undefined ? undefined : await tellNotStarted(outbox, result, request, account);
+        report(request, result, {}, told);
         return result;
       }
       const { run } = outcome;

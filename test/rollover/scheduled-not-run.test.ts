@@ -52,12 +52,32 @@ describe('a scheduled run that cannot start', () => {
     const line = lineOf(before);
     expect(line['alarm']).toBeUndefined();
     expect(sandbox.requests).toHaveLength(0);
+    // Retried by the next quarter hour: nothing for a person, so no rollover.failed either.
+    expect(queuedEvents()).toEqual([]);
   });
 
   it('verify: failed (not_run) and pages', async () => {
     const before = output.lines().length;
     const result = await handler({ phase: 'verify', scheduledTime: '2027-01-01T01:00:00Z', schedule: 'verify' }, context());
     expect(result.failure?.kind).toBe('not_run');
-    expect(lineOf(before)['alarm']).toBe('rollover_failed');
+    const line = lineOf(before);
+    expect(line['alarm']).toBe('rollover_failed');
+    // No record to carry it: told at once, its id from the year and the scheduled time.
+    expect(line['events']).toMatchObject({ events: 1, queued: true });
+    const told = queuedEvents();
+    expect(told.map((event) => [event.id, event.type])).toEqual([['evt_notrun-2027-20270101T010000Z_1', 'rollover.failed']]);
+    expect(told[0]?.data).toMatchObject({ account: 'sandbox', year: 2027, phase: 'verify', failure: { kind: 'not_run' } });
+  });
+
+  it('a redelivered invocation of the same schedule tells the same event id', async () => {
+    await handler({ phase: 'verify', scheduledTime: '2027-01-01T01:00:00Z', schedule: 'verify' }, context());
+    expect(queuedEvents().map((event) => event.id)).toEqual(['evt_notrun-2027-20270101T010000Z_1', 'evt_notrun-2027-20270101T010000Z_1']);
   });
 });
+
+/** The events the function put on the local notification queue. */
+function queuedEvents(): { id: string; type: string; data: Record<string, unknown> }[] {
+  return aws.notifications.sqs
+    .bodies(aws.notifications.queueUrl)
+    .map((body) => (JSON.parse(body) as { event: { id: string; type: string; data: Record<string, unknown> } }).event);
+}
