@@ -4,6 +4,7 @@ import type { BundleReport } from './bundle.ts';
 import { median } from './stats.ts';
 import type { WarmRequest, WarmResult } from './warm.ts';
 import type { ChangeToFirstAttempt } from './notifications.ts';
+import type { FamilyCalls } from './family-calls.ts';
 
 /**
  * docs/benchmarks.md from one bench run: the tables are built here, the prose (and what the figures
@@ -54,6 +55,7 @@ export interface BenchData {
   timeZoneFormatterMs?: number | undefined;
   warmPlan: Pick<WarmRequest, 'warmupRequests' | 'timedRequests' | 'heapRequests'>;
   notifications: ChangeToFirstAttempt & { gapMs: number };
+  familyCalls: FamilyCalls[];
 }
 
 /** Fresh processes the time-zone probe runs. */
@@ -197,6 +199,31 @@ function attributionSection(data: BenchData): string[] {
   ];
 }
 
+const callsText = (calls: Record<string, number>): string =>
+  Object.entries(calls)
+    .filter(([, count]) => count > 0)
+    .map(([operation, count]) => `${operation} ${String(count)}`)
+    .join(', ') || 'none';
+const callCount = (calls: Record<string, number>): number => Object.values(calls).reduce((sum, count) => sum + count, 0);
+
+function familyCallsSection({ familyCalls }: BenchData): string[] {
+  const activate = familyCalls.find((run) => run.phase === 'activate');
+  const total = activate === undefined ? 0 : callCount(activate.run) + activate.families.reduce((sum, entry) => sum + callCount(entry.calls), 0);
+  const target = activate === undefined ? 0 : 1 + activate.families.length + 1;
+  const families = familyCalls[0]?.families.map((entry) => entry.family) ?? [];
+  return [
+    prose('familyCalls', { target: String(target), total: String(total), met: total <= target ? 'met' : '**not met**' }),
+    '',
+    `| run | the run | ${families.join(' | ')} |`,
+    `|---|---|${families.map(() => '---|').join('')}`,
+    ...familyCalls.map(
+      (run) =>
+        `| ${run.phase} 2027 | ${callsText(run.run)} | ${run.families.map((entry) => `${entry.serie} ${entry.outcome}: ${callsText(entry.calls)}`).join(' | ')} |`,
+    ),
+    '',
+  ];
+}
+
 function notificationsSection({ notifications: n }: BenchData): string[] {
   return [
     prose('notifications', { events: String(n.events), gapMs: String(n.gapMs) }),
@@ -316,6 +343,7 @@ export function renderReport(data: BenchData): string {
     ...warmSection(data),
     ...missedSection(data),
     ...notificationsSection(data),
+    ...familyCallsSection(data),
     ...bundlesSection(data),
     prose('symbolication'),
     '',

@@ -19,6 +19,7 @@ import { CHANGE_FUNCTION, CHANGE_VARIANTS, SECRETS_LATENCY_MS } from './variants
 import { measureWarm } from './warm.ts';
 import { BENCH_BUDGET } from './budget-env.ts';
 import { measureChangeToFirstAttempt } from './notifications.ts';
+import { measureFamilyCalls } from './family-calls.ts';
 
 /**
  * `npm run bench`: what callers feel. For every function, the first response of a fresh process
@@ -140,6 +141,8 @@ const timeZoneFormatterMs = probeTimeZoneFormatter(quick ? 1 : TIME_ZONE_PROBES)
 const NOTIFICATION_PLAN = { events: quick ? 30 : 300, gapMs: 20 };
 log(`notifications: ${String(NOTIFICATION_PLAN.events)} events, change to first attempt through the local queue…`);
 const notifications = { ...(await measureChangeToFirstAttempt(NOTIFICATION_PLAN)), gapMs: NOTIFICATION_PLAN.gapMs };
+log('families: InvoiceXpress calls per family for a prepare and an activation…');
+const familyCalls = await measureFamilyCalls();
 
 const rowOf = (variant: ColdVariant, report?: BundleReport): ColdRow => {
   const samples = cold.get(variant) ?? [];
@@ -178,6 +181,7 @@ const data: BenchData = {
   }),
   warm,
   notifications,
+  familyCalls,
   warmPlan: WARM,
   timeZoneFormatterMs,
 };
