@@ -21,8 +21,15 @@ export function familyPhase(phase: RolloverPhase, isDefault: boolean): RolloverP
  */
 const ACCOUNT_WIDE: ReadonlySet<string> = new Set(['at_account', 'unauthorized', 'rate_limited']);
 
+/**
+ * Also a failed set_current: the account's default is not what it should be (a put-back after
+ * InvoiceXpress moved it to a new serie failed, or the switch itself did). Another family's
+ * create could move it again and its put-back hide the first failure: the run stops until a
+ * person (or the next run) settles the default.
+ */
 export function stopsEveryFamily(result: RolloverFamilyResult): boolean {
   const kind = result.failure?.kind ?? '';
+  if (result.failure?.action === 'set_current') return true;
   return ACCOUNT_WIDE.has(kind) || (result.outcome === 'incomplete' && kind !== 'registration_in_progress');
 }
 

@@ -278,6 +278,12 @@ async function history(steps: Step[], kind: string, configuration: Configuration
   }
 }
 
+const PUT_BACK_FAILED_THEN_ANOTHER_FAMILY = [
+  { type: 'fault', fault: { kind: 'status', status: 503 }, operation: 'set_current', times: 2 },
+  { type: 'run', phase: 'prepare', together: 1 },
+  { type: 'fault', fault: { kind: 'status', status: 503 }, operation: 'list', times: 1 },
+] as Step[];
+
 const STARTS = ['docs', 'empty', 'later', 'person', 'pending', 'refusing', 'createDefault'] as const;
 
 describe('rollover histories against the sandbox over three families (model-based)', () => {
@@ -286,7 +292,12 @@ describe('rollover histories against the sandbox over three families (model-base
       fc.asyncProperty(fc.array(stepArbitrary(ALL_NAMES), { minLength: 2, maxLength: 6 }), fc.constantFrom(...STARTS, 'families'), (steps, kind) =>
         history(steps, kind, { families: FAMILIES }),
       ),
-      { numRuns: 90 },
+      {
+        numRuns: 90,
+        // Found by this property: a family's put-back failed, the next family's create moved the
+        // default again and its put-back hid the failure; a failed set_current now stops every family.
+        examples: [[PUT_BACK_FAILED_THEN_ANOTHER_FAMILY, 'createDefault']],
+      },
     );
   }, 120_000);
 });
