@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { QueryCommandInput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
 import * as z from '../zod.ts';
@@ -13,7 +13,7 @@ import type { NotificationListQuery, NotificationPage, NotificationStore } from 
  * - `N#<notificationId>` / `N`: the notification; its event is kept as the exact JSON that is sent;
  * - `N#<notificationId>` / `A#<000001>`: one delivery attempt (the delivery log);
  * - `E#<endpointId>` / `STATE`: an endpoint's failing/disabled state;
- * - `SEQ#<account>` / `SEQ`: the account's event sequence counter.
+ * - `SEQ#<account>` / `SEQ`: the account's event sequence counter (publish-adapters.ts, dynamoDbSequenceNumbers).
  * Two indexes list notifications newest first: `byStatus` (listStatus, a copy of status, createdAt) and `byCreatedAt`
  * (listAll, createdAt). The stack creates the table from NOTIFICATIONS_TABLE_KEY, as does npm start.
  */
@@ -165,20 +165,6 @@ function save({ documents, TableName }: Table, notification: Notification, expec
   return conditional(() => documents.send(new PutCommand({ TableName, Item: toItem(notification), ...condition })));
 }
 
-async function nextSequenceNumber({ documents, TableName }: Table, account: string): Promise<number> {
-  const answer = await documents.send(
-    new UpdateCommand({
-      TableName,
-      Key: { pk: `SEQ#${account}`, sk: 'SEQ' },
-      UpdateExpression: 'ADD #value :one',
-      ExpressionAttributeNames: { '#value': 'value' },
-      ExpressionAttributeValues: { ':one': 1 },
-      ReturnValues: 'UPDATED_NEW',
-    }),
-  );
-  return z.number().parse(answer.Attributes?.['value']);
-}
-
 export function createNotificationsTable(options: { tableName: string; client?: DynamoDBClient }): NotificationStore {
   const documents = dynamoDbDocuments(options.client);
   const TableName = options.tableName;
@@ -205,6 +191,5 @@ export function createNotificationsTable(options: { tableName: string; client?: 
     async saveEndpointState(state) {
       await documents.send(new PutCommand({ TableName, Item: { ...endpointKey(state.endpointId), ...state } }));
     },
-    nextSequenceNumber: (account) => nextSequenceNumber(table, account),
   };
 }

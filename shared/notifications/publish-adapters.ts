@@ -32,7 +32,7 @@ export function sqsEventQueue(options: { queueUrl: string; client?: SQSClient })
   };
 }
 
-/** The counter's item in the notifications table (the same as dynamodb-store.ts's nextSequenceNumber). */
+/** The account's event counter: an item of the notifications table (dynamodb-store.ts lists its items). */
 const sequenceCounterKey = (account: string): { pk: string; sk: string } => ({ pk: `SEQ#${account}`, sk: 'SEQ' });
 
 /** One UpdateItem (ADD) reserves `count` numbers: increasing per account, gaps when a reservation is not used. */

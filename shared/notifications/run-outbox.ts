@@ -34,7 +34,7 @@ export interface OutboxEntry extends RunOutboxFields {
 export interface RunOutboxStore {
   /** Every run of the account and year with its outbox fields (all pages). */
   outboxOf(key: LockKey): Promise<OutboxEntry[]>;
-  /** Adds outbox fields to a record already saved (a PutItem of the whole record). */
+  /** Adds outbox fields to a record already saved (one conditional UpdateItem; a record that is gone stays gone). */
   markRun(account: string, year: number, runId: string, fields: RunOutboxFields): Promise<void>;
 }
 

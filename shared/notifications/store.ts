@@ -40,8 +40,6 @@ export interface NotificationStore {
   list(query: NotificationListQuery): Promise<NotificationPage>;
   endpointState(endpointId: string): Promise<EndpointState | undefined>;
   saveEndpointState(state: EndpointState): Promise<void>;
-  /** Atomic per-account counter for events' `sequenceNumber`: increasing, not contiguous. */
-  nextSequenceNumber(account: string): Promise<number>;
 }
 
 /** The delivery queue: one message per notification to attempt. */
