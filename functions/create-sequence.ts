@@ -16,8 +16,9 @@ const events = routeEventsFromEnv();
  * table). A default InvoiceXpress moved to the new serie is put back and named in `restoredDefault`.
  * Events: serie.created; with `default: true` also serie.registered and serie.activated.
  */
-export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ body, deadline, requestId }) => {
-  const { created, account } = await runtime.session.run({ deadline }, async (client, secret) => ({
+export const handler = createHttpHandler(sequenceRoutes.createSequence, async ({ account: target, body, deadline, requestId }) => {
+  const { session } = await runtime.accounts.resolve(target);
+  const { created, account } = await session.run({ deadline }, async (client, secret) => ({
     account: secret.accountName,
     created: await createSequence(
       client,

@@ -5,7 +5,8 @@ import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 
 const runtime = createServiceRuntime(BaseEnvSchema);
 
-/** GET /sequences/{id} */
-export const handler = createHttpHandler(sequenceRoutes.getSequence, async ({ params, deadline }) => ({
-  sequence: await runtime.session.run({ deadline }, (client) => client.get(params.id)),
-}));
+/** GET /sequences/{id}, GET /accounts/{account}/sequences/{id} */
+export const handler = createHttpHandler(sequenceRoutes.getSequence, async ({ account, params, deadline }) => {
+  const { session } = await runtime.accounts.resolve(account);
+  return { sequence: await session.run({ deadline }, (client) => client.get(params.id)) };
+});

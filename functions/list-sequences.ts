@@ -5,7 +5,8 @@ import { createServiceRuntime } from '../shared/runtime/service-runtime.ts';
 
 const runtime = createServiceRuntime(BaseEnvSchema);
 
-/** GET /sequences */
-export const handler = createHttpHandler(sequenceRoutes.listSequences, async ({ deadline }) => ({
-  sequences: await runtime.session.run({ deadline }, (client) => client.list()),
-}));
+/** GET /sequences, GET /accounts/{account}/sequences */
+export const handler = createHttpHandler(sequenceRoutes.listSequences, async ({ account, deadline }) => {
+  const { session } = await runtime.accounts.resolve(account);
+  return { sequences: await session.run({ deadline }, (client) => client.list()) };
+});

@@ -12,8 +12,9 @@ const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TA
 const events = routeEventsFromEnv();
 
 /** PUT /sequences/{id}/register: one registration per sequence at a time (its lease in the run table); serie.registered when this request sent it. */
-export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ params, deadline, requestId }) => {
-  const { outcome, account } = await runtime.session.run({ deadline }, async (client, secret) => ({
+export const handler = createHttpHandler(sequenceRoutes.registerSequence, async ({ account: target, params, deadline, requestId }) => {
+  const { session } = await runtime.accounts.resolve(target);
+  const { outcome, account } = await session.run({ deadline }, async (client, secret) => ({
     account: secret.accountName,
     outcome: await registerSequence(client, params.id, {
       deadline,

@@ -5,9 +5,9 @@ import { createRunRecords } from '../shared/rollover/run-records.ts';
 
 const records = createRunRecords();
 
-/** GET /rollover/runs/{runId}: one real run as the run table keeps it (without its caller). */
-export const handler = createHttpHandler(rolloverRoutes.rolloverRunRecord, async ({ params }) => {
-  const record = await records.get(params.runId);
+/** GET /rollover/runs/{runId} (and per account): one real run as the run table keeps it (without its caller). */
+export const handler = createHttpHandler(rolloverRoutes.rolloverRunRecord, async ({ account, params }) => {
+  const record = await records.get(params.runId, account);
   if (record === undefined) throw new ApiError(404, 'not_found', `No run ${params.runId} on record`);
   return record;
 });

@@ -4,5 +4,5 @@ import { createRolloverStatusService } from '../shared/rollover/read-service.ts'
 
 const rollover = createRolloverStatusService();
 
-/** GET /rollover/{year}: readiness of the year's serie (one list call) and its last runs. */
-export const handler = createHttpHandler(rolloverRoutes.rolloverStatus, ({ params, deadline }) => rollover.readiness(params.year, deadline));
+/** GET /rollover/{year} (and per account): readiness of the year's serie (one list call) and its last runs. */
+export const handler = createHttpHandler(rolloverRoutes.rolloverStatus, ({ account, params, deadline }) => rollover.readiness(params.year, deadline, account));

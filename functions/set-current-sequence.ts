@@ -10,8 +10,9 @@ const runtime = createServiceRuntime(BaseEnvSchema);
 const events = routeEventsFromEnv();
 
 /** PUT /sequences/{id}/set_current: serie.activated (previous and new default) when this request moved it. */
-export const handler = createHttpHandler(sequenceRoutes.setCurrentSequence, async ({ params, deadline, requestId }) => {
-  const { outcome, account } = await runtime.session.run({ deadline }, async (client, secret) => ({
+export const handler = createHttpHandler(sequenceRoutes.setCurrentSequence, async ({ account: target, params, deadline, requestId }) => {
+  const { session } = await runtime.accounts.resolve(target);
+  const { outcome, account } = await session.run({ deadline }, async (client, secret) => ({
     account: secret.accountName,
     outcome: await setCurrentSequence(client, params.id),
   }));

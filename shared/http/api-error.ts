@@ -1,3 +1,6 @@
+import { AccountMissingError, AccountRefusedError } from '../accounts/admin-errors.ts';
+import { InvalidPageTokenError } from '../accounts/registry.ts';
+import { AccountNotFoundError } from '../accounts/sessions.ts';
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressError } from '../invoicexpress/errors.ts';
 import { RolloverInProgressError, RolloverYearError } from '../rollover/errors.ts';
@@ -69,6 +72,13 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof DefaultNotRestoredError) return new ApiError(409, 'invalid_state', error.message);
   if (error instanceof RegistrationInProgressError) return new ApiError(409, 'registration_in_progress', error.message);
+  if (error instanceof AccountNotFoundError || error instanceof AccountMissingError) return new ApiError(404, 'not_found', error.message);
+  if (error instanceof AccountRefusedError) {
+    return error.reason === 'default_account' ? new ApiError(409, 'invalid_state', error.message) : new ApiError(422, 'rejected', error.message);
+  }
+  if (error instanceof InvalidPageTokenError) {
+    return new ApiError(400, 'invalid_request', 'The request is not valid', { details: [{ path: 'query.nextToken', message: error.message }] });
+  }
   if (error instanceof RolloverYearError) {
     return new ApiError(400, 'invalid_request', 'The request is not valid', { details: [{ path: 'body.year', message: error.message }] });
   }

@@ -4,7 +4,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from '../zod.ts';
 import { logger } from '../runtime/logger.ts';
 import { httpContract, requestIdFor } from './middleware.ts';
-import { parseRequest, requestContextOf } from './request.ts';
+import { parseRoutedRequest, requestContextOf } from './request.ts';
 import type { ApiGatewayEvent, ParsedRequest, RequestContext } from './request.ts';
 import { jsonResponse } from './response.ts';
 import type { RouteSpec } from './route-spec.ts';
@@ -19,7 +19,7 @@ export type RouteWork<Params extends z.ZodMiniType, Body extends z.ZodMiniType, 
   request: ParsedRequest<z.output<Params>, z.output<Body>, z.output<Query>> & RequestContext,
 ) => Promise<Response>;
 
-/** A Lambda handler for one route: parse → work → the route's success status and JSON. */
+/** A Lambda handler for one route and its account version (`request.account`): parse → work → the route's success status and JSON. */
 export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response, Query extends z.ZodMiniType = z.ZodMiniType>(
   route: RouteSpec<Params, Body, Response, Query>,
   work: RouteWork<Params, Body, Response, Query>,
@@ -28,7 +28,7 @@ export function createHttpHandler<Params extends z.ZodMiniType, Body extends z.Z
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpContract(route.operationId))
     .handler(async (event, context) => {
-      const request = { ...parseRequest(route, event ?? {}), ...requestContextOf(event ?? {}, context), requestId: requestIdFor(context) ?? 'unknown' };
+      const request = { ...parseRoutedRequest(route, event ?? {}), ...requestContextOf(event ?? {}, context), requestId: requestIdFor(context) ?? 'unknown' };
       return jsonResponse(route.successStatus, await work(request));
     });
 }

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type * as z from '../zod.ts';
 import { ANSWER_MARGIN_MS, API_GATEWAY_LIMIT_MS, Deadline } from '../runtime/deadline.ts';
 import { issuePath } from '../zod-issues.ts';
+import { accountScoped, isAccountResource } from './account-scope.ts';
 import { ApiError } from './api-error.ts';
 import type { ApiErrorDetail } from './api-error.ts';
 import type { RouteSpec } from './route-spec.ts';
@@ -88,6 +89,8 @@ export interface ParsedRequest<Params, Body, Query = unknown> {
   body: Body;
   /** The parsed query string (routes that declare `query`). */
   query: Query;
+  /** The registered account of a `/accounts/{account}/…` request; undefined: the default account. */
+  account: string | undefined;
 }
 
 /** What a route's work gets besides its input: when it must be done, and who asked. */
@@ -173,5 +176,24 @@ export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMin
   }
 
   if (details.length > 0) throw invalid(details);
-  return { params: params as z.output<Params>, body: body as z.output<Body>, query: query as z.output<Query> };
+  return { params: params as z.output<Params>, body: body as z.output<Body>, query: query as z.output<Query>, account: undefined };
+}
+
+/**
+ * Parses a request for `route` or for its account version (the same function serves both: the
+ * event's resource says which); the account comes out of the path parameters into `account`.
+ */
+export function parseRoutedRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response, Query extends z.ZodMiniType = z.ZodMiniType>(
+  route: RouteSpec<Params, Body, Response, Query>,
+  event: ApiGatewayEvent,
+): ParsedRequest<z.output<Params>, z.output<Body>, z.output<Query>> {
+  if (!isAccountResource(event.resource)) return parseRequest(route, event);
+  const parsed = parseRequest(accountScoped(route) as RouteSpec, event);
+  const { account, ...params } = parsed.params as { account: string } & Record<string, unknown>;
+  return {
+    params: (route.params === undefined ? undefined : params) as z.output<Params>,
+    body: parsed.body as z.output<Body>,
+    query: parsed.query as z.output<Query>,
+    account,
+  };
 }

@@ -2,6 +2,8 @@ import * as z from '../zod.ts';
 import { RolloverReadinessSchema, RolloverResultSchema, RolloverRunRecordViewSchema } from '../rollover/result.ts';
 import { SequenceSchema } from '../sequences/sequence.ts';
 import { BulkRedeliveredSchema, NotificationDetailSchema, NotificationListSchema, RedeliveredSchema } from '../notifications/views.ts';
+import { AccountRecordSchema } from '../accounts/model.ts';
+import { DispatchedSchema, YearEndOverviewSchema } from '../fanout/model.ts';
 import type { RouteName } from './routes.ts';
 
 /**
@@ -26,7 +28,12 @@ export interface RouteResponse {
   errors: readonly number[];
 }
 
-export const routeResponses: Record<RouteName, RouteResponse> = {
+const AccountEnvelopeSchema = z.object({ account: AccountRecordSchema });
+const PutAccountSchema = z.object({ account: AccountRecordSchema, created: z.boolean().check(z.describe('True when this request registered the account')) });
+const AccountListSchema = z.object({ accounts: z.array(AccountRecordSchema), nextToken: z.optional(z.string()) });
+
+/** The default account's routes, each also served for a registered account (404: no such account, or it is deleted). */
+const defaultAccountResponses = {
   listSequences: { schema: SequenceListSchema, description: 'The sequences', errors: [429] },
   getSequence: { schema: SequenceEnvelopeSchema, description: 'The sequence', errors: [404, 429] },
   createSequence: { schema: CreatedSequenceSchema, description: 'The created sequence', errors: [409, 422, 429] },
@@ -47,6 +54,22 @@ export const routeResponses: Record<RouteName, RouteResponse> = {
   },
   rolloverStatus: { schema: RolloverReadinessSchema, description: 'The readiness report and the last runs', errors: [429] },
   rolloverRunRecord: { schema: RolloverRunRecordViewSchema, description: 'The run as recorded', errors: [404] },
+} satisfies Record<string, RouteResponse>;
+
+type ScopedNames = `${keyof typeof defaultAccountResponses}ForAccount`;
+const accountScopedResponses = Object.fromEntries(
+  Object.entries(defaultAccountResponses).map(([name, response]) => [`${name}ForAccount`, { ...response, errors: [...new Set([...response.errors, 404])] }]),
+) as Partial<Record<string, RouteResponse>> as Record<ScopedNames, RouteResponse>;
+
+export const routeResponses: Record<RouteName, RouteResponse> = {
+  ...defaultAccountResponses,
+  ...accountScopedResponses,
+  putAccount: { schema: PutAccountSchema, description: 'The account as stored (never its key)', errors: [422, 429] },
+  listAccounts: { schema: AccountListSchema, description: 'A page of the registry', errors: [] },
+  getAccount: { schema: AccountEnvelopeSchema, description: 'The account (never its key)', errors: [404] },
+  deleteAccount: { schema: AccountEnvelopeSchema, description: 'The account, disabled, with the date its key is deleted', errors: [404] },
+  dispatchRollover: { schema: DispatchedSchema, description: 'Dispatched: one message per account on the rollover queue', errors: [] },
+  rolloverAccounts: { schema: YearEndOverviewSchema, description: 'Counts by status, the accounts that need a person, and a page of one status', errors: [] },
   listNotifications: { schema: NotificationListSchema, description: 'A page of the delivery log', errors: [] },
   getNotification: { schema: NotificationDetailSchema, description: 'The notification and its delivery attempts', errors: [404] },
   redeliverNotification: { schema: RedeliveredSchema, description: 'Queued again (pending, a fresh round of the schedule)', errors: [404, 409] },

@@ -10,7 +10,7 @@ export interface RouteSpec<
   operationId: string;
   /** The function serving it: functions/<entry>.ts, one Lambda per route. */
   entry: string;
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway resource path, e.g. /sequences/{id}/register */
   path: string;
   summary: string;
@@ -18,7 +18,7 @@ export interface RouteSpec<
   body: Body | undefined;
   /** The query string's parameters (GET /notifications); routes without it ignore the query. */
   query?: Query | undefined;
-  successStatus: 200 | 201;
+  successStatus: 200 | 201 | 202;
   /** Type only: the success body the handler returns (its schema is in response-schemas.ts). */
   readonly response?: Response;
 }

@@ -1,3 +1,6 @@
+import { accountScopedTable } from './account-scope.ts';
+import { accountRoutes } from './account-routes.ts';
+import { fanoutRoutes } from './fanout-routes.ts';
 import { notificationRoutes } from './notification-routes.ts';
 import { rolloverRoutes } from './rollover-routes.ts';
 import { sequenceRoutes } from './sequence-routes.ts';
@@ -9,6 +12,15 @@ import { sequenceRoutes } from './sequence-routes.ts';
  * described by schemas in response-schemas.ts, which only the OpenAPI generator and the tests load (every
  * 2xx body the handler tests see is checked against them).
  */
-export const routes = { ...sequenceRoutes, ...rolloverRoutes, ...notificationRoutes } as const;
+export const routes = {
+  ...sequenceRoutes,
+  ...rolloverRoutes,
+  ...notificationRoutes,
+  // The same routes for each registered account (/accounts/{account}/…), then the registry and the fan-out.
+  ...accountScopedTable(sequenceRoutes),
+  ...accountScopedTable(rolloverRoutes),
+  ...accountRoutes,
+  ...fanoutRoutes,
+} as const;
 
 export type RouteName = keyof typeof routes;

@@ -136,8 +136,16 @@ export function createInvoiceXpressClient(options: InvoiceXpressClientOptions): 
     // Without a caller's policy each call gets its own budget and answers a 429 at once.
     ...bind(() => ({ deadline: Deadline.in(config.totalTimeoutMs), onRateLimit: 'fail', share: 'api' })),
     withPolicy(policy: CallPolicy): InvoiceXpressClient {
-      const resolved: ResolvedPolicy = { deadline: policy.deadline, onRateLimit: policy.onRateLimit ?? 'fail', share: policy.share ?? 'api' };
-      return bind(() => resolved);
+      return bind(() => resolvedPolicy(policy));
+    },
+    async checkAccess(policy: CallPolicy): Promise<void> {
+      await send({ operation: 'list', method: 'GET', path: '/sequences.json', idempotent: true, parse: parseList }, resolvedPolicy(policy));
     },
   };
 }
+
+const resolvedPolicy = (policy: CallPolicy): ResolvedPolicy => ({
+  deadline: policy.deadline,
+  onRateLimit: policy.onRateLimit ?? 'fail',
+  share: policy.share ?? 'api',
+});

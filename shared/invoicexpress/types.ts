@@ -33,6 +33,8 @@ export interface CallPolicy {
 /** The client as created: used as is (each call its own budget) or bound to a caller's policy. */
 export interface InvoiceXpressConnection extends InvoiceXpressClient {
   withPolicy(policy: CallPolicy): InvoiceXpressClient;
+  /** One read-only call (the list's first page): resolves when InvoiceXpress accepts the account and key. */
+  checkAccess(policy: CallPolicy): Promise<void>;
 }
 
 export interface InvoiceXpressClientOptions {

@@ -26,6 +26,8 @@ export interface RolloverRequest {
   /** The Scheduler's scheduled time: decides the year over the clock. */
   scheduledTime?: string | undefined;
   deadline: Deadline;
+  /** The dispatch (many accounts, shared/fanout) this run is part of. */
+  dispatchId?: string | undefined;
 }
 
 export interface RolloverDependencies {

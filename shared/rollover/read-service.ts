@@ -1,7 +1,7 @@
 import type { Deadline } from '../runtime/deadline.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
-import { checkedAccount } from './account.ts';
-import { familiesOf, RolloverEnvSchema } from './settings.ts';
+import { RolloverEnvSchema } from './settings.ts';
+import { rolloverTargets } from './targets.ts';
 import { readiness } from './readiness.ts';
 import { RolloverRunSummaryViewSchema } from './result.ts';
 import type { RolloverReadiness } from './result.ts';
@@ -15,15 +15,15 @@ import { createRunTable } from './run-table.ts';
 export function createRolloverStatusService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
-  const families = familiesOf(runtime.env);
-  const account = runtime.env.IX_ACCOUNT_NAME;
+  const targets = rolloverTargets(runtime);
   return {
-    /** Readiness (one list call) and the last runs on record, shown without their callers. */
-    async readiness(year: number, deadline: Deadline): Promise<RolloverReadiness> {
-      return runtime.session.run({ deadline }, async (client, secret) => {
+    /** Readiness (one list call) and the last runs on record, shown without their callers; the default account's or `account`'s. */
+    async readiness(year: number, deadline: Deadline, account?: string): Promise<RolloverReadiness> {
+      const target = await targets.of(account);
+      return target.session.run({ deadline }, async (client, secret) => {
         const [report, runs] = await Promise.all([
-          readiness({ client, year, families }),
-          store.recentRuns({ account: checkedAccount(secret, account), year }, 10),
+          readiness({ client, year, families: target.families }),
+          store.recentRuns({ account: target.check(secret), year }, 10),
         ]);
         return { ...report, runs: runs.map((run) => RolloverRunSummaryViewSchema.parse(run)) };
       });

@@ -12,9 +12,9 @@ export function createRunRecords(env: Record<string, string | undefined> = proce
   const parsed = parseEnv(RunTableEnvSchema, env);
   const store = createRunTable({ tableName: parsed.ROLLOVER_TABLE_NAME });
   return {
-    /** One run's record as the read routes show it (without its caller), or undefined. */
-    async get(runId: string): Promise<RolloverRunRecordView | undefined> {
-      const record = await store.getRun(parsed.IX_ACCOUNT_NAME, runId);
+    /** One run's record of the default account or of `account`, as the read routes show it (without its caller), or undefined. */
+    async get(runId: string, account?: string): Promise<RolloverRunRecordView | undefined> {
+      const record = await store.getRun(account ?? parsed.IX_ACCOUNT_NAME, runId);
       return record === undefined ? undefined : RolloverRunRecordViewSchema.parse(record);
     },
   };

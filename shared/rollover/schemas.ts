@@ -29,9 +29,12 @@ export const ScheduledRolloverPayloadSchema = z.extend(RolloverInputSchema, {
 });
 export type ScheduledRolloverPayload = z.infer<typeof ScheduledRolloverPayloadSchema>;
 
-/** Who started a run, for the record. */
-export const RolloverTriggerSchema = z.enum(['schedule', 'api', 'cli']);
+/** Who started a run, for the record: `dispatch` is a run of many accounts dispatched on demand (POST /rollover/dispatch). */
+export const RolloverTriggerSchema = z.enum(['schedule', 'api', 'cli', 'dispatch']);
 export type RolloverTrigger = z.infer<typeof RolloverTriggerSchema>;
+
+/** Runs nobody waits on (the schedules, the fan-out's worker): a busy lock or a run that cannot start ends the run, it does not throw. */
+export const isUnattended = (trigger: RolloverTrigger): boolean => trigger === 'schedule' || trigger === 'dispatch';
 
 /** A run id: the year, the start time (UTC, compact) and a random suffix; sorts by start time within a year. */
 export const RUN_ID_PATTERN = /^(2\d{3})-(\d{8}T\d{9}Z)-([a-z0-9]{6})$/;

@@ -3,16 +3,20 @@ import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import type { ServiceSecret } from '../runtime/secret.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
+import { dynamoDbYearEndStore, yearEndEntryOf } from './year-end.ts';
+import type { YearEndStatus } from './year-end.ts';
+import { rolloverTargets } from './targets.ts';
+import type { RolloverTarget } from './targets.ts';
 import type { RunHolder } from './run-store.ts';
 import { rolloverOutboxFromEnv, tellNotStarted } from '../notifications/rollover-events.ts';
 import type { PublishReport } from '../notifications/publisher.ts';
-import { familiesOf, RolloverEnvSchema, serieNames } from './settings.ts';
+import { RolloverEnvSchema, serieNames } from './settings.ts';
+import { isUnattended } from './schemas.ts';
 import { runOrder } from './families.ts';
 import { RolloverInProgressError, RolloverYearError } from './errors.ts';
 import { runLocked, yearOfRequest } from './locked-run.ts';
 import type { LockedRun, RolloverRequest } from './locked-run.ts';
 import { alarmFor, readyGauge } from './notify.ts';
-import { checkedAccount } from './account.ts';
 import { createRegistrationLeaseTable } from '../sequences/registration-lease-table.ts';
 import { createRunTable } from './run-table.ts';
 import type { RolloverResult } from './result.ts';
@@ -47,14 +51,23 @@ const runLogging = {
 /** A run that ended on a 401: the session re-reads the secret and, if the key changed, runs again. */
 const refusedKey = ({ run }: { run: LockedRun }): boolean => run.type === 'ran' && run.result.failure?.kind === 'unauthorized';
 
-/** The run's one JSON log line (metric filters and alarms read it); `events`: what its outbox published (runLocked). */
-function report(request: RolloverRequest, result: RolloverResult, extra: Record<string, unknown>, events?: PublishReport): void {
-  const alarm = alarmFor(result, request.trigger);
-  const ready = readyGauge(result);
+/**
+ * The run's one JSON log line (metric filters and alarms read it); `events`: what its outbox
+ * published (runLocked). A dispatched run (many accounts) does not page on its own line: its
+ * dispatch names the accounts that need a person in one alarm (shared/fanout), so the line says
+ * `pages` instead of `alarm`, and its account's `ready` gauge is not the stage's.
+ */
+function report(request: RolloverRequest, account: string, result: RolloverResult, extra: Record<string, unknown>, events?: PublishReport): void {
+  const dispatched = request.dispatchId !== undefined;
+  const wouldPage = alarmFor(result, request.trigger);
+  const alarm = dispatched ? undefined : wouldPage;
+  const ready = dispatched ? undefined : readyGauge(result);
   const line = {
     rollover: result,
+    account,
     trigger: request.trigger,
     caller: request.caller,
+    ...(dispatched ? { dispatchId: request.dispatchId, ...(wouldPage === undefined ? {} : { pages: wouldPage }) } : {}),
     ...(ready === undefined ? {} : { ready }),
     ...(alarm === undefined ? {} : { alarm }),
     ...(events ? { events } : {}),
@@ -86,71 +99,108 @@ function skipped(request: RolloverRequest, run: LockedRun & { type: 'busy' }, se
   return unrun(request, { year: run.year, serie }, { outcome: 'skipped', note });
 }
 
+/** A run's result, and for a registered account the year-end status it left (year-end.ts). */
+export interface RolloverOutcomeForAccount {
+  result: RolloverResult;
+  yearEnd?: { status: YearEndStatus; previous: YearEndStatus | undefined } | undefined;
+}
+
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
   const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
+  const yearEnd = dynamoDbYearEndStore({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
   const outbox = rolloverOutboxFromEnv(store, env);
-  const account = runtime.env.IX_ACCOUNT_NAME;
-  const settings = {
-    families: familiesOf(runtime.env),
-    timeZone: runtime.env.ROLLOVER_TIME_ZONE,
-    settle: { settleMs: runtime.env.REGISTER_SETTLE_MS },
-  };
-  /** The default family's first name (else the first family's): the serie a run that could not start names. */
-  const primaryName = (year: number): string => serieNames(runOrder(settings.families)[0]?.templates ?? [], year)[0] ?? '';
+  const targets = rolloverTargets(runtime);
+  const settle = { settleMs: runtime.env.REGISTER_SETTLE_MS };
 
-  /** One run with the session's client (the session owns the 401 rule: refusedKey). */
-  function runWithSession(request: RolloverRequest): Promise<{ run: LockedRun }> {
+  /** One run with the target's session (the session owns the 401 rule: refusedKey). */
+  function runWithSession(target: RolloverTarget, request: RolloverRequest): Promise<{ run: LockedRun }> {
     const policy = { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' } as const;
     const work = async (client: InvoiceXpressClient, secret: ServiceSecret) => {
       const deps = {
         client,
         store,
         leases,
-        account: checkedAccount(secret, account),
-        ...settings,
+        account: target.check(secret),
+        families: target.families,
+        timeZone: target.timeZone,
+        settle,
         redact: (text: string) => redact(text, secret.apiKey),
         ...runLogging,
         outbox,
       };
       return { run: await runLocked(deps, request) };
     };
-    return runtime.session.run(policy, work, { refusedKey });
+    return target.session.run(policy, work, { refusedKey });
+  }
+
+  /** A run that could not start (scheduled: ends failed, tells its rollover.failed), or the lock held (skipped). */
+  async function unstarted(target: RolloverTarget, request: RolloverRequest, year: number, error: unknown): Promise<RolloverResult> {
+    const result = notStarted(request, { year, serie: primaryName(target, year) }, error);
+    const told = outbox === undefined ? undefined : await tellNotStarted(outbox, result, request, target.account);
+    report(request, target.account, result, {}, told);
+    return result;
+  }
+
+  /** The year-end status a registered account's run leaves (year-end.ts); a failure to write it is logged, the run stands. */
+  async function recordYearEnd(target: RolloverTarget, result: RolloverResult): Promise<RolloverOutcomeForAccount['yearEnd']> {
+    const entry = target.registered ? yearEndEntryOf(result) : undefined;
+    if (entry === undefined) return undefined;
+    try {
+      const { previous } = await yearEnd.record(result.year, { ...entry, account: target.account, updatedAt: new Date().toISOString() });
+      return { status: entry.status, previous };
+    } catch (error) {
+      runLogging.onStoreError("record the account's year-end status", error);
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs the rollover of one account for one trigger. A scheduled run that finds the lock held ends
+   * `skipped` and one for a year it may not change ends `failed`; POST /rollover gets those as errors
+   * (RolloverInProgressError, RolloverYearError) to answer 409 and 400.
+   */
+  async function runFor(target: RolloverTarget, request: RolloverRequest): Promise<RolloverOutcomeForAccount> {
+    // The year, computed once in the account's zone: the run works on it and a run that cannot start reports it.
+    const year = yearOfRequest(request, { timeZone: target.timeZone });
+    let outcome: { run: LockedRun };
+    try {
+      outcome = await runWithSession(target, { ...request, input: { ...request.input, year } });
+    } catch (error) {
+      // POST /rollover answers these as errors (400, 500); a scheduled run ends failed (no throw:
+      // one notification, not a DLQ too).
+      if (!isUnattended(request.trigger)) throw error;
+      const result = await unstarted(target, request, year, error);
+      return { result, yearEnd: await recordYearEnd(target, result) };
+    }
+    const { run } = outcome;
+    if (run.type === 'busy') {
+      if (!isUnattended(request.trigger)) throw new RolloverInProgressError(run.year, run.holder);
+      const result = skipped(request, run, primaryName(target, run.year));
+      report(request, target.account, result, {});
+      return { result };
+    }
+    report(request, target.account, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, run.events);
+    return { result: run.result, yearEnd: await recordYearEnd(target, run.result) };
   }
 
   return {
     runtime,
 
-    /**
-     * Runs the rollover for one trigger. A scheduled run that finds the lock held ends `skipped`
-     * and one for a year it may not change ends `failed`; POST /rollover gets those as errors
-     * (RolloverInProgressError, RolloverYearError) to answer 409 and 400.
-     */
-    async execute(request: RolloverRequest): Promise<RolloverResult> {
-      // The year, computed once: the run works on it and a run that cannot start reports it.
-      const year = yearOfRequest(request, { timeZone: settings.timeZone });
-      let outcome: { run: LockedRun };
-      try {
-        outcome = await runWithSession({ ...request, input: { ...request.input, year } });
-      } catch (error) {
-        // POST /rollover answers these as errors (400, 500); a scheduled run ends failed (no throw:
-        // one notification, not a DLQ too).
-        if (request.trigger !== 'schedule') throw error;
-        const result = notStarted(request, { year, serie: primaryName(year) }, error);
-        const told = outbox === undefined ? undefined : await tellNotStarted(outbox, result, request, account);
-        report(request, result, {}, told);
-        return result;
-      }
-      const { run } = outcome;
-      if (run.type === 'busy') {
-        if (request.trigger !== 'schedule') throw new RolloverInProgressError(run.year, run.holder);
-        const result = skipped(request, run, primaryName(run.year));
-        report(request, result, {});
-        return result;
-      }
-      report(request, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, run.events);
-      return run.result;
+    /** The default account's run (account undefined) or a registered account's (AccountNotFoundError when unknown). */
+    async execute(request: RolloverRequest, account?: string): Promise<RolloverResult> {
+      return (await runFor(await targets.of(account), request)).result;
+    },
+
+    /** A registered account's run with the year-end status it left (the fan-out's worker). */
+    async executeForAccount(request: RolloverRequest, account: string): Promise<RolloverOutcomeForAccount> {
+      return runFor(await targets.of(account), request);
     },
   };
+}
+
+/** The default family's first name (else the first family's): the serie a run that could not start names. */
+function primaryName(target: RolloverTarget, year: number): string {
+  return serieNames(runOrder(target.families)[0]?.templates ?? [], year)[0] ?? '';
 }

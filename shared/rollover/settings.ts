@@ -133,3 +133,4 @@ export const RolloverEnvSchema = z.extend(BaseEnvSchema, {
   ...RolloverSettingsSchema.shape,
   ...RunTableEnvSchema.shape,
 });
+export type RolloverEnv = z.output<typeof RolloverEnvSchema>;

@@ -21,6 +21,8 @@ export const BaseEnvSchema = z.object({
   LOCAL_RUN: z._default(z.enum(['true', 'false']), 'false'),
   /** The table holding the account's InvoiceXpress request budget (the run table); required in AWS. */
   IX_BUDGET_TABLE_NAME: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
+  /** The table holding the account registry (the run table): the accounts besides the default one; required in AWS. */
+  IX_ACCOUNTS_TABLE_NAME: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
   /** The budget (shared/budget): requests a minute, bucket size, and the tokens only the rollover spends. */
   IX_BUDGET_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.minimum(3), z.maximum(100_000)), 100),
   IX_BUDGET_BURST: z._default(z.coerce.number().check(z.int(), z.minimum(2), z.maximum(100_000)), 20),
@@ -30,6 +32,17 @@ export type BaseEnv = z.infer<typeof BaseEnvSchema>;
 
 /** The run table's name: rollover locks and runs, and registration leases (DynamoDB; dynalite locally). */
 export const RunTableNameSchema = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'));
+
+/**
+ * The admin functions (PUT and DELETE /accounts/{account}): no stage secret of their own, they
+ * write registered accounts' secrets; they check a new key with InvoiceXpress (timeout, budget).
+ */
+export const AccountAdminEnvSchema = z.extend(z.omit(BaseEnvSchema, { IX_SECRET_ID: true, SECRET_TTL_SECONDS: true, REGISTER_SETTLE_MS: true }), {
+  /** The stage's default account (its own secret): not registered a second time. */
+  IX_ACCOUNT_NAME: z.string().check(z.minLength(1)),
+  /** The KMS key registered accounts' secrets are encrypted with (the stack's); unset: Secrets Manager's default key (local runs). */
+  ACCOUNT_SECRETS_KMS_KEY_ID: z.optional(z.string().check(z.minLength(1))),
+});
 
 /** Functions that register with AT (register, create): the run table holds their lease. */
 export const RegistrationEnvSchema = z.extend(BaseEnvSchema, { ROLLOVER_TABLE_NAME: RunTableNameSchema });
@@ -53,10 +66,13 @@ export function parseEnv<Schema extends z.ZodMiniType>(schema: Schema, env: Reco
 }
 
 /** What outside local runs must hold beyond each variable's own shape (the key goes to IX_BASE_URL). */
-export function checkDeployedEnv(env: BaseEnv): void {
+export function checkDeployedEnv(env: Pick<BaseEnv, 'LOCAL_RUN' | 'IX_BASE_URL' | 'IX_ACCOUNTS_TABLE_NAME' | 'IX_BUDGET_TABLE_NAME'>): void {
   if (isLocalRun(env)) return;
   if (env.IX_BASE_URL !== undefined && new URL(env.IX_BASE_URL).protocol !== 'https:') {
     throw new ConfigurationError('Invalid environment variables: IX_BASE_URL: must be an https: URL outside local runs');
+  }
+  if (env.IX_ACCOUNTS_TABLE_NAME === undefined) {
+    throw new ConfigurationError('Invalid environment variables: IX_ACCOUNTS_TABLE_NAME: required outside local runs (the account registry)');
   }
   if (env.IX_BUDGET_TABLE_NAME === undefined) {
     throw new ConfigurationError('Invalid environment variables: IX_BUDGET_TABLE_NAME: required outside local runs (the InvoiceXpress request budget)');

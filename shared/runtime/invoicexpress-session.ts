@@ -2,6 +2,7 @@ import type { RequestBudget } from '../budget/budget.ts';
 import { createInvoiceXpressClient } from '../invoicexpress/client.ts';
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { CallPolicy, InvoiceXpressClient, InvoiceXpressClientOptions, InvoiceXpressConnection } from '../invoicexpress/types.ts';
+import { ConfigurationError } from './env.ts';
 import type { CachedSecret, ServiceSecret } from './secret.ts';
 
 export interface InvoiceXpressSessionOptions {
@@ -12,6 +13,8 @@ export interface InvoiceXpressSessionOptions {
   client?: Omit<InvoiceXpressClientOptions, 'accountName' | 'apiKey' | 'baseUrl' | 'timeoutMs' | 'budget'>;
   /** The request budget of an account (shared/budget); none: unbudgeted (local runs only). */
   budgetFor?: ((account: string) => RequestBudget) | undefined;
+  /** The account the secret must name (a registered account's own secret): another name is refused. */
+  account?: string | undefined;
 }
 
 export type InvoiceXpressWork<T> = (client: InvoiceXpressClient, secret: ServiceSecret) => Promise<T>;
@@ -31,13 +34,21 @@ export function createInvoiceXpressSession(options: InvoiceXpressSessionOptions)
         ...options.client,
         accountName: secret.accountName,
         apiKey: secret.apiKey,
-        baseUrl: options.baseUrl,
+        // Locally one sandbox serves every account: IX_BASE_URL may name it as {account}.
+        baseUrl: options.baseUrl?.replaceAll('{account}', secret.accountName),
         timeoutMs: options.timeoutMs,
         budget: options.budgetFor?.(secret.accountName),
       });
       current = { apiKey: secret.apiKey, accountName: secret.accountName, client };
     }
     return current.client.withPolicy(policy);
+  }
+
+  function checked(secret: ServiceSecret): ServiceSecret {
+    if (options.account !== undefined && secret.accountName !== options.account) {
+      throw new ConfigurationError(`The secret of account '${options.account}' names another account`);
+    }
+    return secret;
   }
 
   return {
@@ -47,10 +58,10 @@ export function createInvoiceXpressSession(options: InvoiceXpressSessionOptions)
      * answered 401: the rollover returns its failures as results.
      */
     async run<T>(policy: CallPolicy, work: InvoiceXpressWork<T>, rule: { refusedKey?: (result: T) => boolean } = {}): Promise<T> {
-      const secret = await options.secret.get({ deadline: policy.deadline });
+      const secret = checked(await options.secret.get({ deadline: policy.deadline }));
       const outcome = await attempt(() => work(clientFor(secret, policy), secret), rule.refusedKey);
       if (!outcome.refused) return outcome.settle();
-      const refreshed = await options.secret.get({ forceRefresh: true, deadline: policy.deadline });
+      const refreshed = checked(await options.secret.get({ forceRefresh: true, deadline: policy.deadline }));
       if (refreshed.apiKey === secret.apiKey && refreshed.accountName === secret.accountName) return outcome.settle();
       return work(clientFor(refreshed, policy), refreshed);
     },
