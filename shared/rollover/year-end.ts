@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { RegistryAccountNameSchema } from '../accounts/model.ts';
 import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
 import * as z from '../zod.ts';
@@ -50,8 +50,13 @@ export function yearEndEntryOf(result: RolloverResult): Omit<YearEndAccount, 'ac
 }
 
 export interface YearEndStore {
-  /** Records the entry; the status it replaced (a prepare after the activation keeps `activated`). */
-  record(year: number, entry: YearEndAccount): Promise<{ previous: YearEndStatus | undefined }>;
+  /**
+   * Records the entry; what it replaced: the status (a prepare after the activation keeps
+   * `activated`) and whether that failure was already paged (a failure that goes on pages once).
+   */
+  record(year: number, entry: YearEndAccount): Promise<{ previous: YearEndStatus | undefined; paged: boolean }>;
+  /** The failures a person was told about (the fan-out's alarm): not paged again while they last. */
+  markPaged(year: number, accounts: readonly string[]): Promise<void>;
   /** Every account's entry for the year, by name. */
   list(year: number): Promise<YearEndAccount[]>;
 }
@@ -62,33 +67,68 @@ function parseEntry(item: unknown): YearEndAccount {
   throw new Error(`The run table holds a year-end status that does not parse (at ${issueFields(parsed.error, { limit: 3 }).join(', ')})`);
 }
 
+/** SET every field of the entry, REMOVE the ones it does not have (and `paged` unless it still failed). */
+function updateOf(entry: YearEndAccount): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const fields = ['account', 'status', 'cause', 'phase', 'outcome', 'runId', 'updatedAt'] as const;
+  const present = fields.filter((field) => entry[field] !== undefined);
+  const absent = [...fields.filter((field) => entry[field] === undefined), ...(entry.status === 'failed' ? [] : ['paged'])];
+  const names = Object.fromEntries([...present, ...absent].map((field) => [`#${field}`, field]));
+  const values = Object.fromEntries(present.map((field) => [`:${field}`, entry[field]]));
+  const set = `SET ${present.map((field) => `#${field} = :${field}`).join(', ')}`;
+  return { expression: absent.length === 0 ? set : `${set} REMOVE ${absent.map((field) => `#${field}`).join(', ')}`, names, values };
+}
+
+const CONCURRENT_WRITES = 10;
+
 export function dynamoDbYearEndStore(options: { tableName: string; client?: DynamoDBClient }): YearEndStore {
   const documents = dynamoDbDocuments(options.client);
   const TableName = options.tableName;
+  const key = (year: number, account: string) => ({ pk: yearEndPartition(year), sk: account });
   return {
     async record(year, entry) {
+      const update = updateOf(entry);
+      // A later prepare (its serie is still there) does not take an activated account back to ready.
+      const keepActivated = entry.status === 'ready';
       try {
         const answer = await documents.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName,
-            Item: { pk: yearEndPartition(year), sk: entry.account, ...entry },
-            // A later prepare (its serie is still there) does not take an activated account back to ready.
-            ...(entry.status === 'ready'
-              ? {
-                  ConditionExpression: 'attribute_not_exists(#status) OR #status <> :activated',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':activated': 'activated' },
-                }
-              : {}),
+            Key: key(year, entry.account),
+            UpdateExpression: update.expression,
+            ExpressionAttributeNames: update.names,
+            ExpressionAttributeValues: keepActivated ? { ...update.values, ':activated': 'activated' } : update.values,
+            ...(keepActivated ? { ConditionExpression: 'attribute_not_exists(#status) OR #status <> :activated' } : {}),
             ReturnValues: 'ALL_OLD',
           }),
         );
         const previous: unknown = answer.Attributes?.['status'];
-        return { previous: YEAR_END_STATUSES.find((status) => status === previous) };
+        return { previous: YEAR_END_STATUSES.find((status) => status === previous), paged: answer.Attributes?.['paged'] === true };
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return { previous: 'activated' };
+        if (error instanceof ConditionalCheckFailedException) return { previous: 'activated', paged: false };
         throw error;
       }
+    },
+
+    async markPaged(year, accounts) {
+      const queue = [...accounts];
+      const lanes = Array.from({ length: Math.min(CONCURRENT_WRITES, queue.length) }, async () => {
+        for (let account = queue.shift(); account !== undefined; account = queue.shift()) {
+          await documents
+            .send(
+              new UpdateCommand({
+                TableName,
+                Key: key(year, account),
+                UpdateExpression: 'SET paged = :true',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':true': true },
+              }),
+            )
+            .catch((error: unknown) => {
+              if (!(error instanceof ConditionalCheckFailedException)) throw error;
+            });
+        }
+      });
+      await Promise.all(lanes);
     },
 
     async list(year) {
