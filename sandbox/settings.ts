@@ -57,12 +57,13 @@ export class SandboxSettings {
   constructor(options: SandboxAccountOptions, accountName: string) {
     this.#options = options;
     this.accountName = accountName;
-    this.rekey(options.apiKey);
     this.at = { ...DEFAULT_AT, ...options.at };
     this.variants = { ...options.variants };
     this.latencyMs = options.latencyMs ?? 0;
     this.#rateLimitPerMinute = options.rateLimitPerMinute;
     this.account.seed(initialSeed(options.seed), { restartIds: true });
+    // Last: a key is on record as in use only once its account exists.
+    this.rekey(options.apiKey);
   }
 
   /** The key this account accepts now. */
