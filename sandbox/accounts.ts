@@ -9,12 +9,12 @@ import type { Sandbox, SandboxAccountHandle, SandboxAccountOptions, SandboxContr
  * A Map, so that finding a request's account costs the same with one account or thousands.
  */
 export class SandboxAccounts {
-  readonly main: SandboxSettings;
+  readonly defaultAccount: SandboxSettings;
   readonly #byName = new Map<string, SandboxSettings>();
 
-  constructor(main: SandboxSettings) {
-    this.main = main;
-    this.#byName.set(main.accountName, main);
+  constructor(defaultAccount: SandboxSettings) {
+    this.defaultAccount = defaultAccount;
+    this.#byName.set(defaultAccount.accountName, defaultAccount);
   }
 
   get(name: string): SandboxSettings | undefined {
@@ -32,7 +32,7 @@ export class SandboxAccounts {
 
   /** False when there is no such account; the default account cannot be removed. */
   remove(name: string): boolean {
-    if (name === this.main.accountName) throw new SandboxInputError(`the default account "${name}" cannot be removed`);
+    if (name === this.defaultAccount.accountName) throw new SandboxInputError(`the default account "${name}" cannot be removed`);
     return this.#byName.delete(name);
   }
 

@@ -181,7 +181,8 @@ interface NamedAccount {
 
 const ACCOUNTS_ROUTES: Record<string, ControlRoute<NamedAccount>> = {
   'PUT /_sandbox/accounts/{name}': {
-    about: 'create an account, or re-key one and change the fields given: {"apiKey":"acme-key","seed"?,"at"?,"variants"?,"rateLimitPerMinute"?,"latencyMs"?}',
+    about:
+      'create an account, or re-key one and change the fields given: {"apiKey":"acme-api-key","seed"?,"at"?,"variants"?,"rateLimitPerMinute"?,"latencyMs"?}',
     run: withBody(AccountSchema, ({ sandbox, name }, body) => putAccount(sandbox, name, body).state()),
   },
   'DELETE /_sandbox/accounts/{name}': {

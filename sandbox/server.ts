@@ -61,7 +61,7 @@ const ACCOUNT_PATH = /^\/accounts\/([^/]+)(\/.*)$/;
 /** The account a path is for and the InvoiceXpress path within it; undefined for an unknown account. */
 function accountOf(accounts: SandboxAccounts, path: string): { settings: SandboxSettings; path: string } | undefined {
   const match = ACCOUNT_PATH.exec(path);
-  if (!match?.[1] || match[2] === undefined) return { settings: accounts.main, path };
+  if (!match?.[1] || match[2] === undefined) return { settings: accounts.defaultAccount, path };
   const settings = accounts.get(match[1]);
   return settings && { settings, path: match[2] };
 }
@@ -146,8 +146,8 @@ function openSockets(server: Server): Set<Socket> {
 
 /** The default account (from `options`) and the accounts to add at start; throws SandboxInputError on a bad one. */
 function startingAccounts(options: SandboxOptions): SandboxAccounts {
-  const main = new SandboxSettings({ ...options, apiKey: options.apiKey ?? 'sandbox-api-key' }, options.accountName ?? 'sandbox');
-  const accounts = new SandboxAccounts(main);
+  const defaultAccount = new SandboxSettings({ ...options, apiKey: options.apiKey ?? 'sandbox-api-key' }, options.accountName ?? 'sandbox');
+  const accounts = new SandboxAccounts(defaultAccount);
   for (const [name, account] of Object.entries(options.accounts ?? {})) accounts.add(name, account);
   return accounts;
 }
@@ -161,14 +161,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const sandbox: Sandbox = {
     // The default account's controls are the Sandbox's own.
-    ...accountControls(accounts.main),
+    ...accountControls(accounts.defaultAccount),
     ...accountsApi(accounts, url),
     url,
     controlUrl: `${url}${CONTROL_PREFIX}`,
     get apiKey() {
-      return accounts.main.apiKey;
+      return accounts.defaultAccount.apiKey;
     },
-    accountName: accounts.main.accountName,
+    accountName: accounts.defaultAccount.accountName,
     close: async () => {
       closing.abort();
       for (const socket of sockets) socket.destroy();

@@ -31,7 +31,7 @@ export type SandboxSeedSequence = z.infer<typeof SandboxSeedSequenceSchema>;
 export type SandboxSeed = z.infer<typeof SandboxSeedSchema>;
 
 /** What an account starts with, and what its `reset` returns to. */
-export interface SandboxAccountSettings {
+interface SandboxAccountSettings {
   /** What the account starts with (and `reset` returns to): true = 'docs' (default), false = 'empty'. */
   seed?: boolean | SandboxSeed;
   at?: Partial<SandboxAtBehaviour>;
