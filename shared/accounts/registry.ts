@@ -40,9 +40,10 @@ function parseRecord(item: unknown): AccountRecord {
   throw new Error(`The run table holds an account that does not parse (at ${issueFields(parsed.error, { limit: 3 }).join(', ')})`);
 }
 
-const encodeToken = (account: string): string => Buffer.from(JSON.stringify({ after: account })).toString('base64url');
+/** A page token: the last account of the page (pages are by name). */
+export const encodeToken = (account: string): string => Buffer.from(JSON.stringify({ after: account })).toString('base64url');
 
-function decodeToken(token: string): string {
+export function decodeToken(token: string): string {
   try {
     const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     const after = (value as { after?: unknown } | null)?.after;

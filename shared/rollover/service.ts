@@ -102,7 +102,8 @@ function skipped(request: RolloverRequest, run: LockedRun & { type: 'busy' }, se
 /** A run's result, and for a registered account the year-end status it left (year-end.ts). */
 export interface RolloverOutcomeForAccount {
   result: RolloverResult;
-  yearEnd?: { status: YearEndStatus; previous: YearEndStatus | undefined } | undefined;
+  /** `paged`: the failure it replaced was already paged (a failure that goes on is paged once). */
+  yearEnd?: { status: YearEndStatus; previous: YearEndStatus | undefined; paged: boolean } | undefined;
 }
 
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
@@ -148,8 +149,8 @@ export function createRolloverService(env: Record<string, string | undefined> = 
     const entry = target.registered ? yearEndEntryOf(result) : undefined;
     if (entry === undefined) return undefined;
     try {
-      const { previous } = await yearEnd.record(result.year, { ...entry, account: target.account, updatedAt: new Date().toISOString() });
-      return { status: entry.status, previous };
+      const { previous, paged } = await yearEnd.record(result.year, { ...entry, account: target.account, updatedAt: new Date().toISOString() });
+      return { status: entry.status, previous, paged: previous === 'failed' && paged };
     } catch (error) {
       runLogging.onStoreError("record the account's year-end status", error);
       return undefined;
