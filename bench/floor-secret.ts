@@ -8,8 +8,9 @@ const secrets = new SecretsManagerClient({});
 
 export const handler = async (): Promise<{ statusCode: number; body: string }> => {
   const answer = await secrets.send(new GetSecretValueCommand({ SecretId: process.env['IX_SECRET_ID'] }));
-  const { apiKey } = JSON.parse(answer.SecretString ?? '{}') as { apiKey?: string };
-  const url = `${process.env['IX_BASE_URL'] ?? ''}/sequences/146090.json?api_key=${apiKey ?? ''}`;
+  const { accountName, apiKey } = JSON.parse(answer.SecretString ?? '{}') as { accountName?: string; apiKey?: string };
+  // IX_BASE_URL locally is the sandbox's account URL template (`…/accounts/{account}`), as the functions get it.
+  const url = `${(process.env['IX_BASE_URL'] ?? '').replaceAll('{account}', accountName ?? '')}/sequences/146090.json?api_key=${apiKey ?? ''}`;
   const response = await fetch(url, { headers: { accept: 'application/json' } });
   return { statusCode: response.status, body: await response.text() };
 };

@@ -26,6 +26,8 @@ export interface QueuePollerOptions {
   batchSize?: number;
   /** The queue's visibility timeout for received messages (the function's timeout × 6 in AWS). */
   visibilityTimeoutSeconds?: number;
+  /** The function's timeout: what its context's getRemainingTimeInMillis starts from (default 60 s). */
+  functionTimeoutMs?: number;
   onError?: (error: unknown) => void;
 }
 
@@ -75,7 +77,7 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
     if (messages.length === 0 || !running) return;
     batches += 1;
     const records = messages.map((message) => toSqsRecord(message, options.queueArn));
-    const response = await handler({ Records: records }, lambdaContext(functionName, 60_000));
+    const response = await handler({ Records: records }, lambdaContext(functionName, options.functionTimeoutMs ?? 60_000));
     const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     const done = records.filter((record) => !failed.has(record.messageId));
     if (done.length > 0) {

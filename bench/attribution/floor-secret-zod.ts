@@ -17,9 +17,10 @@ const secrets = new SecretsManagerClient({});
 export const handler = async (event: { pathParameters?: unknown }): Promise<{ statusCode: number; body: string }> => {
   const params = ParamsSchema.parse(event.pathParameters ?? {});
   const answer = await secrets.send(new GetSecretValueCommand({ SecretId: env.IX_SECRET_ID }));
-  const { apiKey } = parseServiceSecret(answer.SecretString ?? '');
+  const { accountName, apiKey } = parseServiceSecret(answer.SecretString ?? '');
   const path = `/sequences/${String(params.id)}.json`;
-  const response = await fetch(`${env.IX_BASE_URL ?? ''}${path}?api_key=${apiKey}`, { headers: { accept: 'application/json' } });
+  const baseUrl = (env.IX_BASE_URL ?? '').replaceAll('{account}', accountName);
+  const response = await fetch(`${baseUrl}${path}?api_key=${apiKey}`, { headers: { accept: 'application/json' } });
   const text = await response.text();
   const context = { operation: 'get' as const, path, status: response.status };
   return { statusCode: response.status, body: JSON.stringify({ sequence: parseSequenceBody(parseJsonBody(text, context), context) }) };

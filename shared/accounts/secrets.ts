@@ -51,7 +51,9 @@ export function secretsManagerAccountSecrets(options: { stage: string; kmsKeyId?
           }),
         );
       } catch (error) {
-        if (!named(error, 'ResourceExistsException')) throw error;
+        // It exists (ResourceExistsException), or its deletion is scheduled: then Secrets Manager
+        // refuses to create the name again with InvalidRequestException, and putValue restores it.
+        if (!named(error, 'ResourceExistsException') && !named(error, 'InvalidRequestException')) throw error;
         await putValue(account, value);
       }
     },

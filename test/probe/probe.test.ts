@@ -237,7 +237,10 @@ describe('npm run probe', () => {
   describe('--secret-id', () => {
     let secrets: LocalSecretsManager;
     beforeAll(async () => {
-      secrets = await startLocalSecretsManager({ secretString: JSON.stringify({ accountName: 'probe-account', apiKey: API_KEY }) });
+      secrets = await startLocalSecretsManager({
+        secretName: 'ix-sequences/dev',
+        secretString: JSON.stringify({ accountName: 'probe-account', apiKey: API_KEY }),
+      });
     });
     afterAll(async () => {
       await secrets.close();

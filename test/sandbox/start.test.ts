@@ -42,6 +42,8 @@ describe('npm start with a bad or busy port', () => {
     ['SANDBOX_PORT', '70000', 2, 'SANDBOX_PORT must be a port number'],
     ['PORT', 'busy', 1, 'is already in use'],
     ['SANDBOX_PORT', 'busy', 1, 'is already in use'],
+    ['LOCAL_ACCOUNTS', '2001', 2, 'LOCAL_ACCOUNTS must be a whole number from 0 to 2000'],
+    ['WORKER_CONCURRENCY', '0', 2, 'WORKER_CONCURRENCY must be a whole number from 1 to 100'],
   ])('%s=%s: one line naming the variable, exit %i, no stack trace', async (variable, value, exitCode, message) => {
     const port = value === 'busy' ? busyPort : value;
     const other: Record<string, string> = variable === 'PORT' ? { SANDBOX_PORT: '0' } : { PORT: '0' };
@@ -63,7 +65,7 @@ describe("npm start's banner", () => {
   beforeAll(async () => {
     child = spawn(NODE, ['local/start.ts'], {
       cwd: ROOT,
-      env: { ...cleanEnv, PORT: '0', SANDBOX_PORT: '0', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+      env: { ...cleanEnv, PORT: '0', SANDBOX_PORT: '0', LOCAL_ACCOUNTS: '3', POWERTOOLS_LOG_LEVEL: 'ERROR' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     banner = await new Promise<string>((resolve, reject) => {
@@ -112,7 +114,7 @@ describe("npm start's banner", () => {
     expect(commands().some((line) => line.includes('/_sandbox/'))).toBe(true);
   });
 
-  it('every printed command works as pasted: read, create → register → set_current, rollover, sandbox control', async () => {
+  it('every printed command works as pasted: read, create → register → set_current, rollover, sandbox control, many accounts', async () => {
     const lines = commands();
     expect(lines.length).toBeGreaterThanOrEqual(9);
     const outputs = await runAll(lines);
@@ -136,6 +138,19 @@ describe("npm start's banner", () => {
     const state = json('/_sandbox/state') as { sequences: { serie: string; default_sequence: number }[] };
     expect(state.sequences.map((s) => s.serie)).toEqual(['2022', NEXT_YEAR, `${NEXT_YEAR}B`]);
     expect(state.sequences.filter((s) => s.default_sequence === 1).map((s) => s.serie)).toEqual(['2022']);
+
+    // Many accounts: shop-a registered besides the three of LOCAL_ACCOUNTS=3, and a prepare for all four through the worker.
+    expect(banner).toContain('3 registered at start (LOCAL_ACCOUNTS: acct-001 … acct-003)');
+    expect(json('/accounts/shop-a -H')).toMatchObject({ created: true, account: { account: 'shop-a', enabled: true } });
+    expect(json('/accounts/shop-a/sequences')).toMatchObject({ sequences: [{ serie: '2022', isDefault: true }] });
+    expect(json('/rollover/dispatch')).toMatchObject({ phase: 'prepare', accounts: 4 });
+    const api = /local API: (http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1] ?? '';
+    let counts: Record<string, number> = {};
+    for (let poll = 0; poll < 100 && counts['ready'] !== 4; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      counts = ((await fetch(`${api}/rollover/${NEXT_YEAR}/accounts`).then((response) => response.json())) as { counts: Record<string, number> }).counts;
+    }
+    expect(counts).toEqual({ ready: 4, activated: 0, failed: 0, not_started: 0 });
   });
 
   it("the printed rollover CLI line works on npm start's sandbox and run table: its run is on npm start's record", async () => {
