@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDynamo } from '../../local/dynamodb.ts';
 import type { LocalDynamo } from '../../local/dynamodb.ts';
 import type { AccountRecord } from '../../shared/accounts/model.ts';
-import { dynamoDbAccountRegistry, InvalidPageTokenError } from '../../shared/accounts/registry.ts';
+import { InvalidPageTokenError } from '../../shared/accounts/page-token.ts';
+import { dynamoDbAccountRegistry } from '../../shared/accounts/registry.ts';
 import { dynamoDbDispatchStore } from '../../shared/fanout/dispatch-store.ts';
 import { dynamoDbYearEndStore } from '../../shared/rollover/year-end.ts';
 

@@ -11,7 +11,7 @@ import { processRolloverMessage } from '../../shared/fanout/worker.ts';
 import type { WorkerDeps } from '../../shared/fanout/worker.ts';
 import type { RolloverResult } from '../../shared/rollover/result.ts';
 import type { RolloverOutcomeForAccount } from '../../shared/rollover/service.ts';
-import type { YearEndAccount } from '../../shared/rollover/year-end.ts';
+import type { YearEndAccount } from '../../shared/rollover/year-end-status.ts';
 import { Deadline } from '../../shared/runtime/deadline.ts';
 
 const resolved = <T>(value: T): Promise<T> => Promise.resolve(value);
