@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
 import * as z from '../zod.ts';
 
@@ -61,67 +62,107 @@ export interface DispatchStore {
 
 const conditionFailed = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
+interface Table {
+  documents: DynamoDBDocumentClient;
+  TableName: string;
+  now: () => number;
+}
+
+const key = (dispatchId: string, sk: string) => ({ pk: dispatchPartition(dispatchId), sk });
+const expiresAt = (table: Table): number => Math.floor(table.now() / 1000) + RETENTION_SECONDS;
+
+async function openDispatch(table: Table, meta: DispatchMeta): Promise<'new' | 'sending' | 'sent'> {
+  const { documents, TableName } = table;
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName,
+        Item: { ...key(meta.dispatchId, META), ...meta, done: 0, expiresAt: expiresAt(table) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return 'new';
+  } catch (error) {
+    if (!conditionFailed(error)) throw error;
+    const answer = await documents.send(new GetCommand({ TableName, Key: key(meta.dispatchId, META), ConsistentRead: true }));
+    return answer.Item?.['sentAt'] === undefined ? 'sending' : 'sent';
+  }
+}
+
+async function claimAccount(table: Table, dispatchId: string, account: string, leaseMs: number): Promise<ClaimAttempt> {
+  const { documents, TableName, now } = table;
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName,
+        Item: { ...key(dispatchId, claimKey(account)), account, state: 'claimed', leaseUntil: now() + leaseMs, expiresAt: expiresAt(table) },
+        ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND leaseUntil < :now)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':claimed': 'claimed', ':now': now() },
+      }),
+    );
+    return 'claimed';
+  } catch (error) {
+    if (!conditionFailed(error)) throw error;
+    const answer = await documents.send(new GetCommand({ TableName, Key: key(dispatchId, claimKey(account)), ConsistentRead: true }));
+    return answer.Item?.['state'] === 'done' ? 'done' : 'held';
+  }
+}
+
+async function takeSummary({ documents, TableName, now }: Table, dispatchId: string): Promise<boolean> {
+  try {
+    await documents.send(
+      new UpdateCommand({
+        TableName,
+        Key: key(dispatchId, META),
+        UpdateExpression: 'SET summarizedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(summarizedAt)',
+        ExpressionAttributeValues: { ':at': new Date(now()).toISOString() },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (conditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+async function claimsOf({ documents, TableName }: Table, dispatchId: string): Promise<DispatchClaim[]> {
+  const claims: DispatchClaim[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const answer = await documents.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :claim)',
+        ExpressionAttributeValues: { ':pk': dispatchPartition(dispatchId), ':claim': 'ACCOUNT#' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    claims.push(...(answer.Items ?? []).map((item) => ClaimSchema.parse(item)));
+    start = answer.LastEvaluatedKey;
+  } while (start !== undefined);
+  return claims;
+}
+
+const CountsSchema = z.object({ done: z.int(), expected: z.int(), phase: z.string() });
+
 export function dynamoDbDispatchStore(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): DispatchStore {
-  const documents = dynamoDbDocuments(options.client);
-  const TableName = options.tableName;
-  const now = options.now ?? Date.now;
-  const expiresAt = (): number => Math.floor(now() / 1000) + RETENTION_SECONDS;
-  const key = (dispatchId: string, sk: string) => ({ pk: dispatchPartition(dispatchId), sk });
-
+  const table: Table = { documents: dynamoDbDocuments(options.client), TableName: options.tableName, now: options.now ?? Date.now };
+  const { documents, TableName } = table;
   return {
-    async open(meta) {
-      try {
-        await documents.send(
-          new PutCommand({
-            TableName,
-            Item: { ...key(meta.dispatchId, META), ...meta, done: 0, expiresAt: expiresAt() },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return 'new';
-      } catch (error) {
-        if (!conditionFailed(error)) throw error;
-        const answer = await documents.send(new GetCommand({ TableName, Key: key(meta.dispatchId, META), ConsistentRead: true }));
-        return answer.Item?.['sentAt'] === undefined ? 'sending' : 'sent';
-      }
-    },
-
+    open: (meta) => openDispatch(table, meta),
     async sent(dispatchId) {
+      const at = new Date(table.now()).toISOString();
       await documents.send(
-        new UpdateCommand({
-          TableName,
-          Key: key(dispatchId, META),
-          UpdateExpression: 'SET sentAt = :at',
-          ExpressionAttributeValues: { ':at': new Date(now()).toISOString() },
-        }),
+        new UpdateCommand({ TableName, Key: key(dispatchId, META), UpdateExpression: 'SET sentAt = :at', ExpressionAttributeValues: { ':at': at } }),
       );
     },
-
-    async claim(dispatchId, account, leaseMs) {
-      try {
-        await documents.send(
-          new PutCommand({
-            TableName,
-            Item: { ...key(dispatchId, claimKey(account)), account, state: 'claimed', leaseUntil: now() + leaseMs, expiresAt: expiresAt() },
-            ConditionExpression: 'attribute_not_exists(pk) OR (#state = :claimed AND leaseUntil < :now)',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':claimed': 'claimed', ':now': now() },
-          }),
-        );
-        return 'claimed';
-      } catch (error) {
-        if (!conditionFailed(error)) throw error;
-        const answer = await documents.send(new GetCommand({ TableName, Key: key(dispatchId, claimKey(account)), ConsistentRead: true }));
-        return answer.Item?.['state'] === 'done' ? 'done' : 'held';
-      }
-    },
-
+    claim: (dispatchId, account, leaseMs) => claimAccount(table, dispatchId, account, leaseMs),
     async finish(dispatchId, claim) {
-      await documents.send(
-        new PutCommand({ TableName, Item: { ...key(dispatchId, claimKey(claim.account)), ...claim, state: 'done', expiresAt: expiresAt() } }),
-      );
+      const item = { ...key(dispatchId, claimKey(claim.account)), ...claim, state: 'done', expiresAt: expiresAt(table) };
+      await documents.send(new PutCommand({ TableName, Item: item }));
     },
-
     async countDone(dispatchId) {
       const answer = await documents.send(
         new UpdateCommand({
@@ -132,43 +173,9 @@ export function dynamoDbDispatchStore(options: { tableName: string; client?: Dyn
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return z.object({ done: z.int(), expected: z.int(), phase: z.string() }).parse(answer.Attributes);
+      return CountsSchema.parse(answer.Attributes);
     },
-
-    async takeSummary(dispatchId) {
-      try {
-        await documents.send(
-          new UpdateCommand({
-            TableName,
-            Key: key(dispatchId, META),
-            UpdateExpression: 'SET summarizedAt = :at',
-            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(summarizedAt)',
-            ExpressionAttributeValues: { ':at': new Date(now()).toISOString() },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (conditionFailed(error)) return false;
-        throw error;
-      }
-    },
-
-    async claims(dispatchId) {
-      const claims: DispatchClaim[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const answer = await documents.send(
-          new QueryCommand({
-            TableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :claim)',
-            ExpressionAttributeValues: { ':pk': dispatchPartition(dispatchId), ':claim': 'ACCOUNT#' },
-            ExclusiveStartKey: start,
-          }),
-        );
-        claims.push(...(answer.Items ?? []).map((item) => ClaimSchema.parse(item)));
-        start = answer.LastEvaluatedKey;
-      } while (start !== undefined);
-      return claims;
-    },
+    takeSummary: (dispatchId) => takeSummary(table, dispatchId),
+    claims: (dispatchId) => claimsOf(table, dispatchId),
   };
 }

@@ -66,3 +66,43 @@ export function duePhases(instant: Date, timeZone: string, phases: readonly Roll
   const at = wallClock(instant, timeZone);
   return phases.filter((phase) => isDue(phase, at));
 }
+
+/** A dispatcher schedule: its name suffix, the phases its ticks consider, its cron fields (UTC). */
+export interface DispatchSchedule {
+  readonly name: string;
+  readonly phases: readonly RolloverPhase[];
+  readonly cron: { readonly minute: string; readonly hour: string; readonly day: string; readonly month: string };
+  readonly description: string;
+}
+
+/**
+ * The dispatcher's ticks, in UTC, wide enough for every zone from UTC+14 to UTC-12: a December 09:00
+ * there is between 19:00 on 30 November and 21:00 on 31 December in UTC; 1 January 00:00–09:14
+ * between 10:00 on 31 December and 21:14 on 1 January. The infrastructure creates one schedule each.
+ */
+export const DISPATCH_SCHEDULES: readonly DispatchSchedule[] = [
+  {
+    name: 'dispatch-prepare-nov',
+    phases: ['prepare'],
+    cron: { minute: '0', hour: '*', day: '30', month: '11' },
+    description: 'Hourly on 30 November (UTC): prepares of accounts already in their December',
+  },
+  {
+    name: 'dispatch-prepare-dec',
+    phases: ['prepare'],
+    cron: { minute: '0', hour: '*', day: '*', month: '12' },
+    description: "Hourly in December (UTC): each account's daily 09:00 prepare",
+  },
+  {
+    name: 'dispatch-year-end-dec',
+    phases: ['activate', 'verify'],
+    cron: { minute: '0/15', hour: '10-23', day: '31', month: '12' },
+    description: '31 December 10:00-23:45 (UTC), every 15 minutes: activations and verifies of accounts already in 1 January',
+  },
+  {
+    name: 'dispatch-year-end-jan',
+    phases: ['activate', 'verify'],
+    cron: { minute: '0/15', hour: '0-21', day: '1', month: '1' },
+    description: "1 January 00:00-21:45 (UTC), every 15 minutes: each account's activations (00:00-05:45) and verifies (01:00, 06:30, 09:00)",
+  },
+];

@@ -1,6 +1,6 @@
 import { RegistryAccountNameSchema } from '../accounts/model.ts';
 import { RolloverPhaseSchema } from '../rollover/schemas.ts';
-import { YearEndAccountSchema } from '../rollover/year-end.ts';
+import { YearEndAccountSchema } from '../rollover/year-end-status.ts';
 import * as z from '../zod.ts';
 
 /**

@@ -1,5 +1,5 @@
-import { decodeToken, encodeToken } from '../accounts/registry.ts';
-import type { YearEndAccount, YearEndStatus } from '../rollover/year-end.ts';
+import { decodeToken, encodeToken } from '../accounts/page-token.ts';
+import type { YearEndAccount, YearEndStatus } from '../rollover/year-end-status.ts';
 import type { YearEndOverview } from './model.ts';
 
 /** The failed accounts listed in `attention` (the rest: ?status=failed, a page at a time). */

@@ -1,6 +1,6 @@
 import { dynamoDbAccountRegistry } from '../accounts/registry.ts';
 import { dynamoDbYearEndStore } from '../rollover/year-end.ts';
-import type { YearEndStatus } from '../rollover/year-end.ts';
+import type { YearEndStatus } from '../rollover/year-end-status.ts';
 import { parseEnv, RunTableNameSchema } from '../runtime/env.ts';
 import * as z from '../zod.ts';
 import type { YearEndOverview } from './model.ts';

@@ -1,53 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { RegistryAccountNameSchema } from '../accounts/model.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
-import * as z from '../zod.ts';
 import { issueFields } from '../zod-issues.ts';
-import type { RolloverResult } from './result.ts';
-import { RolloverPhaseSchema } from './schemas.ts';
+import { YEAR_END_STATUSES, YearEndAccountSchema } from './year-end-status.ts';
+import type { YearEndAccount, YearEndStatus } from './year-end-status.ts';
 
 /**
  * Where each registered account stands in a year: one item per account and year in the run table
  * (`pk` YEAREND#<year>, `sk` the account), written after each of its real runs, so the year at a
  * glance (GET /rollover/{year}/accounts) is two Queries however many accounts there are.
  */
-export const YEAR_END_STATUSES = ['ready', 'activated', 'failed', 'not_started'] as const;
-export type YearEndStatus = (typeof YEAR_END_STATUSES)[number];
-
-export const YearEndAccountSchema = z.object({
-  account: RegistryAccountNameSchema,
-  status: z.enum(YEAR_END_STATUSES),
-  cause: z.optional(z.string()).check(z.describe('Why it failed: the failure kind and message of its last run')),
-  phase: z.optional(RolloverPhaseSchema),
-  outcome: z.optional(z.string()).check(z.describe("The last run's outcome")),
-  runId: z.optional(z.string()),
-  updatedAt: z.optional(z.iso.datetime()),
-});
-export type YearEndAccount = z.infer<typeof YearEndAccountSchema>;
-
 export const yearEndPartition = (year: number): string => `YEAREND#${String(year)}`;
-
-/** A cause is cut to this many characters (the run record keeps the whole message). */
-const MAX_CAUSE_CHARS = 300;
-
-/**
- * What a run says of its account's year: ready (prepare done), activated (the year's serie is the
- * default, or a default that supersedes it was left alone), failed (with the cause; a run stopped
- * at its deadline too: a person looks if the next run does not fix it). Dry runs and runs that
- * found the lock held say nothing.
- */
-export function yearEndEntryOf(result: RolloverResult): Omit<YearEndAccount, 'account' | 'updatedAt'> | undefined {
-  if (result.dryRun || result.outcome === 'skipped') return undefined;
-  const base = { phase: result.phase, outcome: result.outcome, ...(result.runId === undefined ? {} : { runId: result.runId }) };
-  if (result.outcome === 'failed' || result.outcome === 'incomplete') {
-    const failure = result.failure;
-    const text = failure === undefined ? result.outcome : `${result.outcome === 'incomplete' ? 'incomplete, ' : ''}${failure.kind}: ${failure.message}`;
-    return { ...base, status: 'failed', cause: text.length > MAX_CAUSE_CHARS ? `${text.slice(0, MAX_CAUSE_CHARS - 1)}…` : text };
-  }
-  return { ...base, status: result.phase === 'prepare' ? 'ready' : 'activated' };
-}
 
 export interface YearEndStore {
   /**
@@ -80,73 +45,87 @@ function updateOf(entry: YearEndAccount): { expression: string; names: Record<st
 
 const CONCURRENT_WRITES = 10;
 
-export function dynamoDbYearEndStore(options: { tableName: string; client?: DynamoDBClient }): YearEndStore {
-  const documents = dynamoDbDocuments(options.client);
-  const TableName = options.tableName;
-  const key = (year: number, account: string) => ({ pk: yearEndPartition(year), sk: account });
-  return {
-    async record(year, entry) {
-      const update = updateOf(entry);
-      // A later prepare (its serie is still there) does not take an activated account back to ready.
-      const keepActivated = entry.status === 'ready';
-      try {
-        const answer = await documents.send(
-          new UpdateCommand({
-            TableName,
-            Key: key(year, entry.account),
-            UpdateExpression: update.expression,
-            ExpressionAttributeNames: update.names,
-            ExpressionAttributeValues: keepActivated ? { ...update.values, ':activated': 'activated' } : update.values,
-            ...(keepActivated ? { ConditionExpression: 'attribute_not_exists(#status) OR #status <> :activated' } : {}),
-            ReturnValues: 'ALL_OLD',
-          }),
-        );
-        const previous: unknown = answer.Attributes?.['status'];
-        return { previous: YEAR_END_STATUSES.find((status) => status === previous), paged: answer.Attributes?.['paged'] === true };
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return { previous: 'activated', paged: false };
-        throw error;
-      }
-    },
+interface Table {
+  documents: DynamoDBDocumentClient;
+  TableName: string;
+}
 
-    async markPaged(year, accounts) {
-      const queue = [...accounts];
-      const lanes = Array.from({ length: Math.min(CONCURRENT_WRITES, queue.length) }, async () => {
-        for (let account = queue.shift(); account !== undefined; account = queue.shift()) {
-          await documents
-            .send(
-              new UpdateCommand({
-                TableName,
-                Key: key(year, account),
-                UpdateExpression: 'SET paged = :true',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':true': true },
-              }),
-            )
-            .catch((error: unknown) => {
-              if (!(error instanceof ConditionalCheckFailedException)) throw error;
-            });
-        }
+const keyOf = (year: number, account: string) => ({ pk: yearEndPartition(year), sk: account });
+
+async function recordEntry(
+  { documents, TableName }: Table,
+  year: number,
+  entry: YearEndAccount,
+): Promise<{ previous: YearEndStatus | undefined; paged: boolean }> {
+  const update = updateOf(entry);
+  // A later prepare (its serie is still there) does not take an activated account back to ready.
+  const keepActivated = entry.status === 'ready';
+  try {
+    const answer = await documents.send(
+      new UpdateCommand({
+        TableName,
+        Key: keyOf(year, entry.account),
+        UpdateExpression: update.expression,
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: keepActivated ? { ...update.values, ':activated': 'activated' } : update.values,
+        ...(keepActivated ? { ConditionExpression: 'attribute_not_exists(#status) OR #status <> :activated' } : {}),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const previous: unknown = answer.Attributes?.['status'];
+    return { previous: YEAR_END_STATUSES.find((status) => status === previous), paged: answer.Attributes?.['paged'] === true };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return { previous: 'activated', paged: false };
+    throw error;
+  }
+}
+
+async function markPaged({ documents, TableName }: Table, year: number, accounts: readonly string[]): Promise<void> {
+  const queue = [...accounts];
+  const mark = (account: string) =>
+    documents
+      .send(
+        new UpdateCommand({
+          TableName,
+          Key: keyOf(year, account),
+          UpdateExpression: 'SET paged = :true',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      )
+      .catch((error: unknown) => {
+        // Its item is gone (it cannot be: statuses are never deleted): nothing to mark.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
       });
-      await Promise.all(lanes);
-    },
+  const lanes = Array.from({ length: Math.min(CONCURRENT_WRITES, queue.length) }, async () => {
+    for (let account = queue.shift(); account !== undefined; account = queue.shift()) await mark(account);
+  });
+  await Promise.all(lanes);
+}
 
-    async list(year) {
-      const entries: YearEndAccount[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const answer = await documents.send(
-          new QueryCommand({
-            TableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': yearEndPartition(year) },
-            ExclusiveStartKey: start,
-          }),
-        );
-        entries.push(...(answer.Items ?? []).map(parseEntry));
-        start = answer.LastEvaluatedKey;
-      } while (start !== undefined);
-      return entries;
-    },
+async function listYear({ documents, TableName }: Table, year: number): Promise<YearEndAccount[]> {
+  const entries: YearEndAccount[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const answer = await documents.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': yearEndPartition(year) },
+        ExclusiveStartKey: start,
+      }),
+    );
+    entries.push(...(answer.Items ?? []).map(parseEntry));
+    start = answer.LastEvaluatedKey;
+  } while (start !== undefined);
+  return entries;
+}
+
+export function dynamoDbYearEndStore(options: { tableName: string; client?: DynamoDBClient }): YearEndStore {
+  const table: Table = { documents: dynamoDbDocuments(options.client), TableName: options.tableName };
+  return {
+    record: (year, entry) => recordEntry(table, year, entry),
+    markPaged: (year, accounts) => markPaged(table, year, accounts),
+    list: (year) => listYear(table, year),
   };
 }
