@@ -47,16 +47,19 @@ const overview = async (): Promise<Overview> => (await api('GET', `/rollover/${S
 const isRegistered = (sequence: RawSequence): boolean =>
   Object.entries(sequence).some(([field, value]) => field.endsWith('_validation_code') && value !== 'N/D');
 
-/** Polls until the worker has run every account (none left not started), or fails after `timeoutMs`. */
-async function drained(timeoutMs: number): Promise<Overview> {
+/** What `read` gives once it is defined, polled every 100 ms for up to `timeoutMs`. */
+async function eventually<T>(read: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const seen = await overview();
-    if (seen.counts.not_started === 0) return seen;
-    if (Date.now() > until) throw new Error(`the rollover queue was not drained in ${String(timeoutMs)} ms: ${JSON.stringify(seen.counts)}`);
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`still waiting for ${what} after ${String(timeoutMs)} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+const logLines = (): string[] => stack.logs().flatMap((chunk) => chunk.split('\n'));
+const seriesOf = (name: string): string[] => (stack.sandbox.account(name)?.sequences() ?? []).map((sequence) => sequence.serie);
 
 describe('many accounts through npm start: registry, per-account secrets and routes, the rollover fan-out', () => {
   it('registers 30 sandbox accounts with PUT /accounts/{account}: each key in its own secret, each record in the registry', async () => {
@@ -83,19 +86,38 @@ describe('many accounts through npm start: registry, per-account secrets and rou
     expect(dispatched.status).toBe(202);
     expect(dispatched.json).toMatchObject({ phase: 'prepare', accounts: ACCOUNTS.length });
 
-    const seen = await drained(20_000);
+    // The worker has run every account once none is left not started.
+    const seen = await eventually(
+      async () => {
+        const now = await overview();
+        return now.counts.not_started === 0 ? now : undefined;
+      },
+      'the rollover queue drained',
+      20_000,
+    );
     expect(seen.counts).toEqual({ ready: HEALTHY.length, failed: 2, activated: 0, not_started: 0 });
     expect(seen.attention).toEqual([
       { account: AT_FAILING, cause: expect.stringMatching(/^at_account/) as string },
       { account: REKEYED, cause: expect.stringMatching(/^unauthorized/) as string },
     ]);
     for (const name of HEALTHY) {
-      const series = stack.sandbox.account(name)?.sequences() ?? [];
-      const prepared = series.find((sequence) => sequence.serie === String(NEXT));
+      const prepared = stack.sandbox
+        .account(name)
+        ?.sequences()
+        .find((sequence) => sequence.serie === String(NEXT));
       expect(prepared && isRegistered(prepared), `${name} has ${String(NEXT)} registered`).toBe(true);
-      expect(series.map((sequence) => sequence.serie)).not.toContain(`${String(NEXT)}B`);
+      expect(seriesOf(name)).not.toContain(`${String(NEXT)}B`);
     }
-    expect(stack.rollover.sqs.bodies(stack.rollover.queueUrl)).toEqual([]);
+    // AT's account-wide refusal stops the run at its first name (no fallback); a refused key creates nothing.
+    expect(seriesOf(AT_FAILING)).toEqual(['2022', String(NEXT)]);
+    expect(seriesOf(REKEYED)).toEqual(['2022']);
+    // The dispatch's end, once: the year's counts, and one alarm line naming the two accounts.
+    const dispatchId = `"dispatchId":"${String(dispatched.json['dispatchId'])}"`;
+    const summary = await eventually(() => logLines().find((line) => line.includes(dispatchId) && line.includes('"yearEnd"')), "the dispatch's summary");
+    expect((JSON.parse(summary) as { yearEnd: unknown }).yearEnd).toMatchObject({ year: NEXT, counts: { ready: HEALTHY.length, failed: 2, not_started: 0 } });
+    const alarms = logLines().filter((line) => line.includes('"alarm":"accounts_failed"'));
+    expect(alarms.map((line) => (JSON.parse(line) as { accounts: string[] }).accounts)).toEqual([[AT_FAILING, REKEYED]]);
+    await eventually(() => (stack.rollover.sqs.bodies(stack.rollover.queueUrl).length === 0 ? true : undefined), 'an empty rollover queue');
     expect(stack.rollover.sqs.bodies(stack.rollover.deadLetterQueueUrl)).toEqual([]);
   });
 
