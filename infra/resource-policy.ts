@@ -25,7 +25,7 @@ function callerKind(principal: string): CallerKind {
   return principal.startsWith('o-') ? 'organization' : 'account';
 }
 
-/** `METHOD/path` (after the stage) as an Allow's resource: API Gateway's shorthand for this API. */
+/** `METHOD/path` (after the stage) as a resource: API Gateway's shorthand for this API. */
 const shorthand = (tail: string): string => `execute-api:/${API_STAGE_NAME}/${tail}`;
 /**
  * The same as a whole ARN, for NotResource: only requests to this API meet its resource policy, so
@@ -46,15 +46,18 @@ function coveredBy(principal: string): Conditions {
   return { StringEquals: { [kind === 'account' ? 'aws:PrincipalAccount' : 'aws:PrincipalOrgID']: [principal] } };
 }
 
-/** Allows `level`'s routes to the callers listed at it without `accounts`: accounts and roles by name, organizations by condition. */
+/**
+ * Allows the API to the callers listed at `level`: accounts and roles by name, organizations by
+ * condition. On the whole API: the Deny statements decide what each reaches (every route of a
+ * higher level is denied to those not listed at it; a caller limited to accounts is denied
+ * everything but its accounts' routes), so naming each route here again would only spend the
+ * policy's 8 KB.
+ */
 function allowStatements(config: StageConfig, level: AccessLevel): iam.PolicyStatement[] {
-  const listed = config.callers.filter((c) => c.level === level && c.accounts === undefined).map((c) => c.principal);
+  const listed = config.callers.filter((c) => c.level === level).map((c) => c.principal);
   const named = listed.filter((p) => callerKind(p) !== 'organization');
   const organizations = listed.filter((p) => callerKind(p) === 'organization');
-  const resources = apiRoutes()
-    .filter((route) => ACCESS_LEVELS.indexOf(routeAccessLevel(route)) <= ACCESS_LEVELS.indexOf(level))
-    .map((route) => shorthand(routeTail(route)));
-  const base = { effect: iam.Effect.ALLOW, actions: ['execute-api:Invoke'], resources };
+  const base = { effect: iam.Effect.ALLOW, actions: ['execute-api:Invoke'], resources: [shorthand('*')] };
   const statements: iam.PolicyStatement[] = [];
   if (named.length > 0) statements.push(new iam.PolicyStatement({ ...base, sid: `Invoke${pascalCase(level)}`, principals: principalsOf(named) }));
   if (organizations.length > 0) {
@@ -71,31 +74,19 @@ function allowStatements(config: StageConfig, level: AccessLevel): iam.PolicySta
 }
 
 /**
- * A caller limited to some accounts: an Allow of exactly its accounts' routes at its level, and a
- * Deny of everything else to every principal the entry covers (so an identity policy allowing
- * execute-api:Invoke on `*`, in the API's own account, cannot widen it).
+ * A caller limited to some accounts: everything but its accounts' routes at its level is denied to
+ * every principal the entry covers, so an identity policy allowing execute-api:Invoke on `*` (in
+ * the API's own account) cannot widen it.
  */
-function accountScopedStatements(caller: Caller & { accounts: string[] }, index: number): iam.PolicyStatement[] {
-  const tails = accountScopedPaths(caller.level, caller.accounts);
-  const organization = callerKind(caller.principal) === 'organization';
-  return [
-    new iam.PolicyStatement({
-      sid: `Invoke${pascalCase(caller.level)}Accounts${String(index + 1)}`,
-      effect: iam.Effect.ALLOW,
-      principals: organization ? [new iam.AnyPrincipal()] : principalsOf([caller.principal]),
-      actions: ['execute-api:Invoke'],
-      resources: tails.map(shorthand),
-      ...(organization ? { conditions: coveredBy(caller.principal) } : {}),
-    }),
-    new iam.PolicyStatement({
-      sid: `DenyAccounts${String(index + 1)}Elsewhere`,
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['execute-api:Invoke'],
-      notResources: tails.map(arnPattern),
-      conditions: coveredBy(caller.principal),
-    }),
-  ];
+function accountScopedDeny(caller: Caller & { accounts: string[] }, index: number): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: `DenyAccounts${String(index + 1)}Elsewhere`,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['execute-api:Invoke'],
+    notResources: accountScopedPaths(caller.level, caller.accounts).map(arnPattern),
+    conditions: coveredBy(caller.principal),
+  });
 }
 
 /** The entries listed at `level` or above, by kind: who may call a route of that level. */
@@ -137,7 +128,7 @@ function lowerLevelTails(level: AccessLevel): string[] {
 }
 
 /**
- * Denies the routes that need exactly `level` to every principal matching none of the entries
+ * Denies the routes that need exactly `level` (the lowest: every route) to every principal matching none of the entries
  * listed at that level or above (a Deny's conditions must all hold: not this account, not this
  * role, not this organization). Without such entries it denies them to everyone. Where a route's
  * pattern would also match a lower level's route (`GET/accounts/*`, the registry, matches
@@ -158,12 +149,14 @@ function denyStatement(config: StageConfig, level: AccessLevel): iam.PolicyState
     .filter((route) => ACCESS_LEVELS.indexOf(routeAccessLevel(route)) < ACCESS_LEVELS.indexOf(level))
     .map(sampleTail);
   const overreaches = routes.some((route) => lowerSamples.some((sample) => iamMatches(routeTail(route), sample)));
+  // Those listed at no level are denied every route (the higher levels' Denies name them too): the whole API, in one pattern.
+  const resources = level === ACCESS_LEVELS[0] ? [shorthand('*')] : routes.map((route) => shorthand(routeTail(route)));
   return new iam.PolicyStatement({
     sid: `Deny${pascalCase(level)}ToOthers`,
     effect: iam.Effect.DENY,
     principals: [new iam.AnyPrincipal()],
     actions: ['execute-api:Invoke'],
-    ...(overreaches ? { notResources: lowerLevelTails(level).map(arnPattern) } : { resources: routes.map((route) => shorthand(routeTail(route))) }),
+    ...(overreaches ? { notResources: lowerLevelTails(level).map(arnPattern) } : { resources }),
     ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
   });
 }
@@ -172,7 +165,7 @@ function denyStatement(config: StageConfig, level: AccessLevel): iam.PolicyState
 export function callerPolicy(config: StageConfig): iam.PolicyDocument {
   const statements = ACCESS_LEVELS.flatMap((level) => allowStatements(config, level));
   const scoped = config.callers.filter((caller): caller is Caller & { accounts: string[] } => caller.accounts !== undefined);
-  statements.push(...scoped.flatMap((caller, index) => accountScopedStatements(caller, index)));
+  statements.push(...scoped.map((caller, index) => accountScopedDeny(caller, index)));
   for (const level of ACCESS_LEVELS) {
     const deny = denyStatement(config, level);
     if (deny !== undefined) statements.push(deny);
