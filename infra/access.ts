@@ -45,7 +45,7 @@ export function apiRoutes(): RouteSpec[] {
 const rankOf = (level: AccessLevel): number => ACCESS_LEVELS.indexOf(level);
 
 /** True when a caller at `level` may call `route`. */
-export function isWithinLevel(route: RouteKey, level: AccessLevel): boolean {
+function isWithinLevel(route: RouteKey, level: AccessLevel): boolean {
   return rankOf(routeAccessLevel(route)) <= rankOf(level);
 }
 
@@ -60,11 +60,6 @@ export function routesForLevel(level: AccessLevel, all: readonly RouteSpec[] = a
  */
 export function executeApiPath(route: RouteKey): string {
   return route.path.replace(/\{[^}]+\}/g, '*');
-}
-
-/** The `stage/METHOD/path` tail of a route's execute-api ARN. */
-export function executeApiResourcePath(stageName: string, route: RouteKey): string {
-  return `${stageName}/${route.method}${executeApiPath(route)}`;
 }
 
 /**
@@ -104,7 +99,7 @@ export function accountScopedPaths(level: AccessLevel, patterns: readonly string
 }
 
 /** The `METHOD/path` tails of what a caller at `level` may call, limited to `accounts` when given. */
-export function invokePaths(level: AccessLevel, accounts?: readonly string[]): string[] {
+function invokePaths(level: AccessLevel, accounts?: readonly string[]): string[] {
   if (accounts !== undefined) return accountScopedPaths(level, accounts);
   return routesForLevel(level).map((route) => `${route.method}${executeApiPath(route)}`);
 }

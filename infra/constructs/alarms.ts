@@ -226,7 +226,7 @@ function notificationAlarms({ config, notifications }: ServiceAlarmsProps): Alar
 }
 
 /** Registered accounts waiting longer than this for the worker raise an alarm: a dispatch is stuck, not just busy. */
-export const ROLLOVER_QUEUE_AGE_MINUTES = 30;
+const ROLLOVER_QUEUE_AGE_MINUTES = 30;
 
 /** The registered accounts' rollover: accounts whose run keeps crashing (dead letters), and accounts left waiting. */
 function fanoutAlarms({ fanout }: ServiceAlarmsProps): AlarmSpec[] {

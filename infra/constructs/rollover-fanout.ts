@@ -10,7 +10,7 @@ import type { FanoutRole } from './function-specs.ts';
 import { WORKER_TIMEOUT } from './function-specs.ts';
 
 /** Receives of one message (one account's run) before SQS moves it to the dead-letter queue: a run that crashes the worker three times needs a person. */
-export const ROLLOVER_MAX_RECEIVE_COUNT = 3;
+const ROLLOVER_MAX_RECEIVE_COUNT = 3;
 /** SQS's longest retention on both queues: a stuck dispatch is still there after a holiday. */
 const RETENTION = Duration.days(14);
 

@@ -14,7 +14,7 @@ export type RegistryAccess = 'none' | 'read' | 'write';
 /** Year-end statuses (`YEAREND#<year>`): `record` after a run, `read` the year at a glance, `track` both (the worker). */
 export type YearEndAccess = 'none' | 'record' | 'read' | 'track';
 /** Dispatches (`DISPATCH#<id>`): `open` one (the dispatchers), `work` its claims and counts (the worker). */
-export type DispatchAccess = 'none' | 'open' | 'work';
+type DispatchAccess = 'none' | 'open' | 'work';
 /**
  * Whose items: the stage's default account's only (the scheduled rollover), or any account's (the
  * functions serving `/accounts/{account}/…`, and the worker).
@@ -35,20 +35,20 @@ export const RUN_TABLE_ACTIONS: Readonly<Record<Exclude<RunTableAccess, 'none'>,
 };
 
 /** shared/accounts/registry.ts: GetItem (one account), Query (a page, every enabled one); PutItem by the admin functions. */
-export const REGISTRY_ACTIONS: Readonly<Record<Exclude<RegistryAccess, 'none'>, readonly string[]>> = {
+const REGISTRY_ACTIONS: Readonly<Record<Exclude<RegistryAccess, 'none'>, readonly string[]>> = {
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
   write: ['dynamodb:GetItem', 'dynamodb:PutItem'],
 };
 
 /** shared/rollover/year-end.ts: a conditional UpdateItem per run (and `paged`), a Query per year. */
-export const YEAR_END_ACTIONS: Readonly<Record<Exclude<YearEndAccess, 'none'>, readonly string[]>> = {
+const YEAR_END_ACTIONS: Readonly<Record<Exclude<YearEndAccess, 'none'>, readonly string[]>> = {
   record: ['dynamodb:UpdateItem'],
   read: ['dynamodb:Query'],
   track: ['dynamodb:UpdateItem', 'dynamodb:Query'],
 };
 
 /** shared/fanout/dispatch-store.ts: the dispatchers put and read its META item and mark it sent; the worker claims, counts and summarizes. */
-export const DISPATCH_ACTIONS: Readonly<Record<Exclude<DispatchAccess, 'none'>, readonly string[]>> = {
+const DISPATCH_ACTIONS: Readonly<Record<Exclude<DispatchAccess, 'none'>, readonly string[]>> = {
   open: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   work: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
 };
@@ -59,8 +59,8 @@ export const DISPATCH_ACTIONS: Readonly<Record<Exclude<DispatchAccess, 'none'>, 
  */
 const BUDGETS = budgetPartition('*');
 /** `YEAREND#<year>` (shared/rollover/year-end.ts) and `DISPATCH#<id>` (shared/fanout/dispatch-store.ts). */
-export const YEAR_END_PARTITIONS = 'YEAREND#*';
-export const DISPATCH_PARTITIONS = 'DISPATCH#*';
+const YEAR_END_PARTITIONS = 'YEAREND#*';
+const DISPATCH_PARTITIONS = 'DISPATCH#*';
 const SERVICE_PARTITIONS = [BUDGETS, YEAR_END_PARTITIONS, DISPATCH_PARTITIONS];
 const LEASES = (account: string): string => `${account}${REGISTRATION_LEASE_PARTITION}*`;
 
@@ -70,7 +70,7 @@ const LEASES = (account: string): string => `${account}${REGISTRATION_LEASE_PART
  * registration leases `<account>#sequence#<id>`: for the default account its name, for any
  * account `*` with the service's own partitions (and, for locks and runs, the leases) excluded.
  */
-export function partitionCondition(kind: 'rollover' | 'lease' | 'budget', reach: AccountReach, account: string): Record<string, Record<string, string[]>> {
+function partitionCondition(kind: 'rollover' | 'lease' | 'budget', reach: AccountReach, account: string): Record<string, Record<string, string[]>> {
   const name = reach === 'default' ? account : '*';
   const like = { rollover: `${name}#????`, lease: LEASES(name), budget: budgetPartition(name) }[kind];
   const excluded = reach === 'default' || kind === 'budget' ? [] : kind === 'rollover' ? [...SERVICE_PARTITIONS, LEASES('*')] : SERVICE_PARTITIONS;

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LEVELS, accountScopedPaths, apiRoutes, invokePolicyDocument, isAccountScoped, routeAccessLevel, routesForLevel } from '../../infra/access.ts';
@@ -442,5 +444,18 @@ describe('what a caller limited to accounts is allowed, as execute-api paths (in
     // Without accounts: the level's routes, as the managed policy of that level.
     const level = invokePolicyDocument({ apiArn, stageName: 'v1', level: 'read' });
     expect(level.Statement[0]!.Resource.length).toBe(routesForLevel('read').length);
+  });
+});
+
+describe('npm run access-policy', () => {
+  it('prints the policy of a level for some accounts, and refuses admin for some accounts', () => {
+    const script = fileURLToPath(new URL('../../infra/access-policy.ts', import.meta.url));
+    const printed = JSON.parse(execFileSync(process.execPath, [script, '--stage', 'prod', '--level', 'read', '--account', 'acme'], { encoding: 'utf8' })) as {
+      Statement: { Resource: string[] }[];
+    };
+    expect(printed.Statement[0]!.Resource).toEqual(['arn:aws:execute-api:<region>:<account>:<api-id>/v1/GET/accounts/acme/*']);
+    expect(() => execFileSync(process.execPath, [script, '--stage', 'prod', '--level', 'admin', '--account', 'acme'], { stdio: 'pipe' })).toThrow(
+      /cannot be limited/,
+    );
   });
 });
