@@ -24,7 +24,7 @@ export interface IxSequencesClientOptions {
   credentials?: Credentials;
   /** Per attempt, in ms (default 30 000: API Gateway itself gives up after 29 s). */
   timeoutMs?: number;
-  /** Re-sends of GET and PUT calls after a network error, 429, 502, 503 or 504 (default 2). POSTs: never. */
+  /** Re-sends of GET, PUT and DELETE calls after a network error, 429, 502, 503 or 504 (default 2). POSTs: never. */
   retries?: number;
   /** The longest Retry-After waited for inside a call (default 10 000 ms); a longer one ends the call. */
   maxRetryAfterMs?: number;
@@ -81,8 +81,8 @@ export function createIxSequencesClient(options: IxSequencesClientOptions): IxSe
     fetch: signingFetch(signer, options.fetch),
     retry: {
       limit: options.retries ?? DEFAULT_RETRIES,
-      // GET reads; both PUTs are safe to repeat. A POST may have been applied: never re-sent.
-      methods: ['get', 'put'],
+      // GET reads; the PUTs and DELETE are safe to repeat. A POST may have been applied: never re-sent.
+      methods: ['get', 'put', 'delete'],
       statusCodes: [429, 502, 503, 504],
       afterStatusCodes: [429, 503],
       jitter: true,

@@ -1,9 +1,17 @@
 import { docsExampleSequence, newSequence, giveValidationCodes, seededSequence, SequenceIds } from './seed.ts';
 import type { RawSequence, SandboxSeed } from './types.ts';
+import type * as z from '../shared/zod.ts';
 
 /** A seed or setting the sandbox cannot honour (the control endpoint answers it with 400). */
 export class SandboxInputError extends Error {
   override readonly name = 'SandboxInputError';
+}
+
+/** `value` checked with `schema`, or a SandboxInputError naming `what` (for settings given in code, not in a body). */
+export function checkedInput<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new SandboxInputError(`${what}: ${result.error.issues.map((issue) => issue.message).join('; ')}`);
+  return result.data;
 }
 
 /**

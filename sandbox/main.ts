@@ -10,7 +10,8 @@ The sandbox key is a public test value, not a secret. Ctrl+C to stop.
 Try:
   curl -s '${sandbox.url}/sequences.json?api_key=${sandbox.apiKey}'
   curl -s ${sandbox.controlUrl}            # the control endpoint's routes (docs/sandbox.md)
-  curl -s -X PATCH ${sandbox.controlUrl}/at -d '{"onCreate":"pending"}'`);
+  curl -s -X PATCH ${sandbox.controlUrl}/at -d '{"onCreate":"pending"}'
+  curl -s -X PUT ${sandbox.controlUrl}/accounts/acme -d '{"apiKey":"acme-api-key"}'   # another account, at ${sandbox.url}/accounts/acme`);
   const stop = (): void => {
     void sandbox.close().then(() => process.exit(0));
   };

@@ -120,3 +120,19 @@ export const SandboxSeedSequenceSchema = z.strictObject({
 
 /** 'docs': the docs' example "2022" (default, registered); 'empty': no sequences; or a list. */
 export const SandboxSeedSchema = z.union([z.enum(['docs', 'empty']), z.array(SandboxSeedSequenceSchema)]);
+
+/**
+ * An account's name: an InvoiceXpress host label (`{name}.app.invoicexpress.com`), lowercase so
+ * that one account has one path, `/accounts/{name}`.
+ */
+export const SandboxAccountNameSchema = z
+  .string()
+  .check(
+    z.regex(
+      /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+      'must be an InvoiceXpress account name: 1 to 63 lowercase letters, digits or hyphens, not starting or ending with a hyphen',
+    ),
+  );
+
+/** An account's API key: it travels in `?api_key=`, so no spaces. */
+export const SandboxApiKeySchema = z.string().check(z.regex(/^\S+$/, 'must be a non-empty key without spaces'));

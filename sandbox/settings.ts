@@ -1,13 +1,14 @@
-import { SandboxAccount } from './account.ts';
+import { checkedInput, SandboxAccount } from './account.ts';
 import { DEFAULT_AT } from './at.ts';
 import type { OperationContext } from './operations.ts';
+import { SandboxApiKeySchema } from './schemas.ts';
 import type {
   RawSequence,
   SandboxAtBehaviour,
   SandboxFault,
+  SandboxAccountOptions,
   SandboxFaultRule,
   SandboxOperation,
-  SandboxOptions,
   SandboxRequestRecord,
   SandboxSeed,
   SandboxState,
@@ -16,7 +17,13 @@ import type {
 
 const RATE_WINDOW_MS = 60_000;
 
-function initialSeed(seed: SandboxOptions['seed']): SandboxSeed {
+/** Every key an account of this process accepts or accepted (a re-key keeps the old one here): what a log scan must never find. */
+const keysInUse = new Set<string>();
+export function sandboxApiKeys(): readonly string[] {
+  return [...keysInUse];
+}
+
+function initialSeed(seed: SandboxAccountOptions['seed']): SandboxSeed {
   if (seed === undefined || seed === true) return 'docs';
   if (seed === false) return 'empty';
   return seed;
@@ -29,29 +36,44 @@ const copyRule = (rule: SandboxFaultRule): SandboxFaultRule => ({
 });
 
 /**
- * Everything the sandbox is set to and remembers, with the settings' one implementation: the
- * programmatic Sandbox and the HTTP control endpoint both land here.
+ * Everything one account of the sandbox is set to and remembers, with the settings' one
+ * implementation: the programmatic Sandbox, its account handles and the HTTP control endpoint all
+ * land here.
  */
 export class SandboxSettings {
   readonly account = new SandboxAccount();
   readonly requests: SandboxRequestRecord[] = [];
+  readonly accountName: string;
   at: SandboxAtBehaviour;
   variants: SandboxVariants;
   latencyMs: number;
+  #apiKey = '';
   #faults: SandboxFaultRule[] = [];
   #rateLimitPerMinute: number | undefined;
   #accepted: number[] = [];
-  readonly #options: SandboxOptions;
-  readonly #accountName: string;
+  readonly #options: SandboxAccountOptions;
 
-  constructor(options: SandboxOptions, accountName: string) {
+  /** Throws SandboxInputError on a bad key or seed. */
+  constructor(options: SandboxAccountOptions, accountName: string) {
     this.#options = options;
-    this.#accountName = accountName;
+    this.accountName = accountName;
     this.at = { ...DEFAULT_AT, ...options.at };
     this.variants = { ...options.variants };
     this.latencyMs = options.latencyMs ?? 0;
     this.#rateLimitPerMinute = options.rateLimitPerMinute;
     this.account.seed(initialSeed(options.seed), { restartIds: true });
+    // Last: a key is on record as in use only once its account exists.
+    this.rekey(options.apiKey);
+  }
+
+  /** The key this account accepts now. */
+  get apiKey(): string {
+    return this.#apiKey;
+  }
+
+  rekey(apiKey: string): void {
+    this.#apiKey = checkedInput(SandboxApiKeySchema, apiKey, 'apiKey');
+    keysInUse.add(this.#apiKey);
   }
 
   sequences(now = Date.now()): RawSequence[] {
@@ -61,7 +83,7 @@ export class SandboxSettings {
 
   state(): SandboxState {
     return {
-      accountName: this.#accountName,
+      accountName: this.accountName,
       sequences: this.sequences(),
       at: { ...this.at },
       variants: { ...this.variants },
@@ -111,6 +133,7 @@ export class SandboxSettings {
   }
 
   reset(): void {
+    this.#apiKey = this.#options.apiKey;
     this.account.seed(initialSeed(this.#options.seed), { restartIds: true });
     this.#faults = [];
     this.at = { ...DEFAULT_AT, ...this.#options.at };

@@ -4,6 +4,7 @@ import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
 import { issueFields } from '../zod-issues.ts';
 import { AccountRecordSchema } from './model.ts';
 import type { AccountRecord } from './model.ts';
+import { decodeToken, encodeToken } from './page-token.ts';
 
 /**
  * The account registry: one item per account in the run table, all under the partition `ACCOUNTS`
@@ -27,30 +28,10 @@ export interface AccountRegistry {
   put(record: AccountRecord): Promise<void>;
 }
 
-export class InvalidPageTokenError extends Error {
-  override readonly name = 'InvalidPageTokenError';
-  constructor() {
-    super('nextToken is not a token this API gave');
-  }
-}
-
 function parseRecord(item: unknown): AccountRecord {
   const parsed = AccountRecordSchema.safeParse(item);
   if (parsed.success) return parsed.data;
   throw new Error(`The run table holds an account that does not parse (at ${issueFields(parsed.error, { limit: 3 }).join(', ')})`);
-}
-
-const encodeToken = (account: string): string => Buffer.from(JSON.stringify({ after: account })).toString('base64url');
-
-function decodeToken(token: string): string {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    const after = (value as { after?: unknown } | null)?.after;
-    if (typeof after === 'string' && after.length > 0 && after.length <= 63) return after;
-  } catch {
-    // falls through: not ours
-  }
-  throw new InvalidPageTokenError();
 }
 
 export function dynamoDbAccountRegistry(options: { tableName: string; client?: DynamoDBClient }): AccountRegistry {

@@ -16,7 +16,7 @@ export const SECRET_RECOVERY_DAYS = 7;
 export interface AccountSecretWriter {
   /** Creates the account's secret, or puts a new value in it (restoring it if its deletion was scheduled). */
   save(account: string, secret: ServiceSecret): Promise<void>;
-  /** Schedules the secret's deletion; the date it will be deleted (none: there was no secret). */
+  /** Schedules the secret's deletion; the date it will be deleted (none: no secret, or already scheduled). */
   scheduleDeletion(account: string): Promise<string | undefined>;
 }
 
@@ -61,7 +61,8 @@ export function secretsManagerAccountSecrets(options: { stage: string; kmsKeyId?
         const answer = await client.send(new DeleteSecretCommand({ SecretId: nameOf(account), RecoveryWindowInDays: SECRET_RECOVERY_DAYS }));
         return answer.DeletionDate?.toISOString();
       } catch (error) {
-        if (named(error, 'ResourceNotFoundException')) return undefined;
+        // No secret, or its deletion is scheduled already (a repeated DELETE): the record keeps the date.
+        if (named(error, 'ResourceNotFoundException') || named(error, 'InvalidRequestException')) return undefined;
         throw error;
       }
     },

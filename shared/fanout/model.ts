@@ -1,6 +1,6 @@
 import { RegistryAccountNameSchema } from '../accounts/model.ts';
 import { RolloverPhaseSchema } from '../rollover/schemas.ts';
-import { YearEndAccountSchema } from '../rollover/year-end.ts';
+import { YearEndAccountSchema } from '../rollover/year-end-status.ts';
 import * as z from '../zod.ts';
 
 /**
@@ -17,6 +17,13 @@ export const DispatchInputSchema = z.strictObject({
     .check(z.describe("Default: each account's own, from its time zone (the next year for prepare, the current one otherwise)")),
 });
 export type DispatchInput = z.infer<typeof DispatchInputSchema>;
+
+/** The Scheduler's payload for the dispatcher: the phases to consider at this tick, its time and the schedule's name. */
+export const DispatchTickSchema = z.strictObject({
+  phases: z.array(RolloverPhaseSchema).check(z.minLength(1)),
+  scheduledTime: z.iso.datetime({ offset: true }),
+  schedule: z.string().check(z.minLength(1), z.maxLength(64)),
+});
 
 export const DispatchedSchema = z.object({
   dispatchId: z.string().check(z.describe('Names this dispatch in the run records and the year-end status')),

@@ -1,5 +1,5 @@
 import { AccountMissingError, AccountRefusedError } from '../accounts/admin-errors.ts';
-import { InvalidPageTokenError } from '../accounts/registry.ts';
+import { InvalidPageTokenError } from '../accounts/page-token.ts';
 import { AccountNotFoundError } from '../accounts/sessions.ts';
 import { isInvoiceXpressError } from '../invoicexpress/errors.ts';
 import type { InvoiceXpressError } from '../invoicexpress/errors.ts';

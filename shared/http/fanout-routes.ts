@@ -1,6 +1,6 @@
 import type { Dispatched, YearEndOverview } from '../fanout/model.ts';
 import { DispatchInputSchema } from '../fanout/model.ts';
-import { YEAR_END_STATUSES } from '../rollover/year-end.ts';
+import { YEAR_END_STATUSES } from '../rollover/year-end-status.ts';
 import * as z from '../zod.ts';
 import { route } from './route-spec.ts';
 

@@ -120,7 +120,7 @@ export function buildOpenApiDocument(): JsonSchema {
     openapi: '3.1.0',
     info: {
       title: 'ix-sequences',
-      version: '1.1.0',
+      version: '1.2.0',
       description:
         'InvoiceXpress document sequences (séries) and the yearly ATCUD rollover. In AWS every route requires ' +
         'IAM (SigV4) authorization; locally `npm start` serves it on loopback without auth.',

@@ -12,7 +12,8 @@ import { createNotificationsTable } from './dynamodb-store.ts';
 import { endpointsFromEnvironment } from './endpoints.ts';
 import { NotificationMessageSchema } from './model.ts';
 import { retryWaits } from './schedule.ts';
-import { hideMessage, sqsClient, sqsDeadLetterQueue, sqsNotificationQueue } from './sqs-queue.ts';
+import { sqsClient } from '../runtime/sqs.ts';
+import { hideMessage, sqsDeadLetterQueue, sqsNotificationQueue } from './sqs-queue.ts';
 import { EventMessageSchema, fanOut } from './publisher.ts';
 
 /** The delivery function's configuration (parsed at cold start; a bad value fails it by name). */

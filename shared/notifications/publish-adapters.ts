@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
+import { sendMessageBatches, sqsClient } from '../runtime/sqs.ts';
 import { parseEnv } from '../runtime/env.ts';
 import * as z from '../zod.ts';
 import { eventBridgeBus, printingBus } from './event-bus.ts';
@@ -11,24 +12,15 @@ import type { EventMessage, EventQueue, Publisher, SequenceNumbers } from './pub
 
 /** The AWS side of publishing: the queue (SQS), the account's counter (DynamoDB), the bus (EventBridge). */
 
-/** SendMessageBatch takes at most this many messages. */
-const MESSAGES_PER_CALL = 10;
-
 export function sqsEventQueue(options: { queueUrl: string; client?: SQSClient }): EventQueue {
-  const client = options.client ?? new SQSClient({});
+  const client = options.client ?? sqsClient();
   return {
-    async sendEvents(events) {
-      for (let start = 0; start < events.length; start += MESSAGES_PER_CALL) {
-        const batch = events.slice(start, start + MESSAGES_PER_CALL);
-        const entries = batch.map((event, index) => ({ Id: String(index), MessageBody: JSON.stringify({ event } satisfies EventMessage) }));
-        const answer = await client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }));
-        const failed = answer.Failed ?? [];
-        if (failed.length > 0)
-          throw new Error(
-            `SQS refused ${String(failed.length)} of ${String(batch.length)} event messages (${[...new Set(failed.map((f) => f.Code))].join(', ')})`,
-          );
-      }
-    },
+    sendEvents: (events) =>
+      sendMessageBatches(
+        client,
+        options.queueUrl,
+        events.map((event) => JSON.stringify({ event } satisfies EventMessage)),
+      ),
   };
 }
 

@@ -1,4 +1,6 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsClient } from '../runtime/sqs.ts';
 import type { NotificationDeadLetterQueue, NotificationQueue } from './store.ts';
 
 /**
@@ -9,13 +11,6 @@ import type { NotificationDeadLetterQueue, NotificationQueue } from './store.ts'
 /** SQS's longest DelaySeconds and visibility timeout. */
 const MAX_DELAY_SECONDS = 900;
 const MAX_VISIBILITY_SECONDS = 12 * 3_600;
-
-let client: SQSClient | undefined;
-/** The container's one SQS client. */
-export function sqsClient(): SQSClient {
-  client ??= new SQSClient({});
-  return client;
-}
 
 const body = (notificationId: string): string => JSON.stringify({ notificationId });
 

@@ -14,7 +14,9 @@ import type { RolloverPhase } from './schemas.ts';
  *    with `get` first: unknown is not registered, and it may be the registered default.
  *    Then a configured name that is registered is used: the one that is already the default, else the
  *    first in order (an earlier decision is never switched away from). activate makes it the
- *    default, but only after reading it with `get` in this run: never on the list's word.
+ *    default only on InvoiceXpress's word in this run that it is registered: the list's entry when
+ *    it carries every document type's validation code (codes AT gave are not taken back), else a
+ *    `get`; and reads it back after the switch.
  * 3. Otherwise the names in order, skipping those AT refused in this run: an existing pending one
  *    is registered; a missing one is created, unless this run already created one (at most one new
  *    serie per run: a misjudged refusal cannot burn every name at once).
@@ -110,7 +112,7 @@ function decideChosen(state: PlanState, chosen: Sequence): Decision {
   if (state.phase === 'verify') {
     return { type: 'stop', kind: 'not_ready', message: `'${chosen.serie}' is registered but not the default serie`, sequence: chosen };
   }
-  if (!state.fresh.has(chosen.id)) return { type: 'read', sequence: chosen, why: 'read it before making it the default' };
+  // Registered on InvoiceXpress's word in this run: a get, or the list's entry carrying every type's code.
   return { type: 'set_current', sequence: chosen };
 }
 

@@ -3,8 +3,9 @@ import { logger } from '../runtime/logger.ts';
 import { createServiceRuntime } from '../runtime/service-runtime.ts';
 import type { ServiceSecret } from '../runtime/secret.ts';
 import type { InvoiceXpressClient } from '../invoicexpress/types.ts';
-import { dynamoDbYearEndStore, yearEndEntryOf } from './year-end.ts';
-import type { YearEndStatus } from './year-end.ts';
+import { dynamoDbYearEndStore } from './year-end.ts';
+import { yearEndEntryOf } from './year-end-status.ts';
+import type { YearEndStatus } from './year-end-status.ts';
 import { rolloverTargets } from './targets.ts';
 import type { RolloverTarget } from './targets.ts';
 import type { RunHolder } from './run-store.ts';
@@ -102,101 +103,109 @@ function skipped(request: RolloverRequest, run: LockedRun & { type: 'busy' }, se
 /** A run's result, and for a registered account the year-end status it left (year-end.ts). */
 export interface RolloverOutcomeForAccount {
   result: RolloverResult;
-  yearEnd?: { status: YearEndStatus; previous: YearEndStatus | undefined } | undefined;
+  /** `paged`: the failure it replaced was already paged (a failure that goes on is paged once). */
+  yearEnd?: { status: YearEndStatus; previous: YearEndStatus | undefined; paged: boolean } | undefined;
+}
+
+/** What a service's runs share: the run table (locks, records, leases, year-end statuses) and the outbox. */
+interface ServiceParts {
+  store: ReturnType<typeof createRunTable>;
+  leases: ReturnType<typeof createRegistrationLeaseTable>;
+  yearEnd: ReturnType<typeof dynamoDbYearEndStore>;
+  outbox: ReturnType<typeof rolloverOutboxFromEnv>;
+  settle: { settleMs: number };
+}
+
+/** One run with the target's session (the session owns the 401 rule: refusedKey). */
+function runWithSession(parts: ServiceParts, target: RolloverTarget, request: RolloverRequest): Promise<{ run: LockedRun }> {
+  const policy = { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' } as const;
+  const work = async (client: InvoiceXpressClient, secret: ServiceSecret) => {
+    const deps = {
+      client,
+      store: parts.store,
+      leases: parts.leases,
+      account: target.check(secret),
+      families: target.families,
+      timeZone: target.timeZone,
+      settle: parts.settle,
+      redact: (text: string) => redact(text, secret.apiKey),
+      ...runLogging,
+      outbox: parts.outbox,
+    };
+    return { run: await runLocked(deps, request) };
+  };
+  return target.session.run(policy, work, { refusedKey });
+}
+
+/** A scheduled run that could not start ends failed and tells its rollover.failed at once. */
+async function unstarted(parts: ServiceParts, target: RolloverTarget, request: RolloverRequest, year: number, error: unknown): Promise<RolloverResult> {
+  const result = notStarted(request, { year, serie: primaryName(target, year) }, error);
+  const told = parts.outbox === undefined ? undefined : await tellNotStarted(parts.outbox, result, request, target.account);
+  report(request, target.account, result, {}, told);
+  return result;
+}
+
+/** The year-end status a registered account's run leaves (year-end.ts); a failure to write it is logged, the run stands. */
+async function recordYearEnd(parts: ServiceParts, target: RolloverTarget, result: RolloverResult): Promise<RolloverOutcomeForAccount['yearEnd']> {
+  const entry = target.registered ? yearEndEntryOf(result) : undefined;
+  if (entry === undefined) return undefined;
+  try {
+    const { previous, paged } = await parts.yearEnd.record(result.year, { ...entry, account: target.account, updatedAt: new Date().toISOString() });
+    return { status: entry.status, previous, paged: previous === 'failed' && paged };
+  } catch (error) {
+    runLogging.onStoreError("record the account's year-end status", error);
+    return undefined;
+  }
+}
+
+/**
+ * Runs the rollover of one account for one trigger. An unattended run (schedule, dispatch) that
+ * finds the lock held ends `skipped` and one that cannot start ends `failed`; POST /rollover gets
+ * those as errors (RolloverInProgressError, RolloverYearError) to answer 409 and 400.
+ */
+async function runFor(parts: ServiceParts, target: RolloverTarget, request: RolloverRequest): Promise<RolloverOutcomeForAccount> {
+  // The year, computed once in the account's zone: the run works on it and a run that cannot start reports it.
+  const year = yearOfRequest(request, { timeZone: target.timeZone });
+  let outcome: { run: LockedRun };
+  try {
+    outcome = await runWithSession(parts, target, { ...request, input: { ...request.input, year } });
+  } catch (error) {
+    // POST /rollover answers these as errors (400, 500); an unattended run ends failed (no throw:
+    // one notification, not a DLQ too).
+    if (!isUnattended(request.trigger)) throw error;
+    const result = await unstarted(parts, target, request, year, error);
+    return { result, yearEnd: await recordYearEnd(parts, target, result) };
+  }
+  const { run } = outcome;
+  if (run.type === 'busy') {
+    if (!isUnattended(request.trigger)) throw new RolloverInProgressError(run.year, run.holder);
+    const result = skipped(request, run, primaryName(target, run.year));
+    report(request, target.account, result, {});
+    return { result };
+  }
+  report(request, target.account, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, run.events);
+  return { result: run.result, yearEnd: await recordYearEnd(parts, target, run.result) };
 }
 
 export function createRolloverService(env: Record<string, string | undefined> = process.env) {
   const runtime = createServiceRuntime(RolloverEnvSchema, env);
-  const store = createRunTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
-  const leases = createRegistrationLeaseTable({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
-  const yearEnd = dynamoDbYearEndStore({ tableName: runtime.env.ROLLOVER_TABLE_NAME });
-  const outbox = rolloverOutboxFromEnv(store, env);
+  const tableName = runtime.env.ROLLOVER_TABLE_NAME;
+  const store = createRunTable({ tableName });
+  const parts: ServiceParts = {
+    store,
+    leases: createRegistrationLeaseTable({ tableName }),
+    yearEnd: dynamoDbYearEndStore({ tableName }),
+    outbox: rolloverOutboxFromEnv(store, env),
+    settle: { settleMs: runtime.env.REGISTER_SETTLE_MS },
+  };
   const targets = rolloverTargets(runtime);
-  const settle = { settleMs: runtime.env.REGISTER_SETTLE_MS };
-
-  /** One run with the target's session (the session owns the 401 rule: refusedKey). */
-  function runWithSession(target: RolloverTarget, request: RolloverRequest): Promise<{ run: LockedRun }> {
-    const policy = { deadline: request.deadline, onRateLimit: 'wait', share: 'rollover' } as const;
-    const work = async (client: InvoiceXpressClient, secret: ServiceSecret) => {
-      const deps = {
-        client,
-        store,
-        leases,
-        account: target.check(secret),
-        families: target.families,
-        timeZone: target.timeZone,
-        settle,
-        redact: (text: string) => redact(text, secret.apiKey),
-        ...runLogging,
-        outbox,
-      };
-      return { run: await runLocked(deps, request) };
-    };
-    return target.session.run(policy, work, { refusedKey });
-  }
-
-  /** A run that could not start (scheduled: ends failed, tells its rollover.failed), or the lock held (skipped). */
-  async function unstarted(target: RolloverTarget, request: RolloverRequest, year: number, error: unknown): Promise<RolloverResult> {
-    const result = notStarted(request, { year, serie: primaryName(target, year) }, error);
-    const told = outbox === undefined ? undefined : await tellNotStarted(outbox, result, request, target.account);
-    report(request, target.account, result, {}, told);
-    return result;
-  }
-
-  /** The year-end status a registered account's run leaves (year-end.ts); a failure to write it is logged, the run stands. */
-  async function recordYearEnd(target: RolloverTarget, result: RolloverResult): Promise<RolloverOutcomeForAccount['yearEnd']> {
-    const entry = target.registered ? yearEndEntryOf(result) : undefined;
-    if (entry === undefined) return undefined;
-    try {
-      const { previous } = await yearEnd.record(result.year, { ...entry, account: target.account, updatedAt: new Date().toISOString() });
-      return { status: entry.status, previous };
-    } catch (error) {
-      runLogging.onStoreError("record the account's year-end status", error);
-      return undefined;
-    }
-  }
-
-  /**
-   * Runs the rollover of one account for one trigger. A scheduled run that finds the lock held ends
-   * `skipped` and one for a year it may not change ends `failed`; POST /rollover gets those as errors
-   * (RolloverInProgressError, RolloverYearError) to answer 409 and 400.
-   */
-  async function runFor(target: RolloverTarget, request: RolloverRequest): Promise<RolloverOutcomeForAccount> {
-    // The year, computed once in the account's zone: the run works on it and a run that cannot start reports it.
-    const year = yearOfRequest(request, { timeZone: target.timeZone });
-    let outcome: { run: LockedRun };
-    try {
-      outcome = await runWithSession(target, { ...request, input: { ...request.input, year } });
-    } catch (error) {
-      // POST /rollover answers these as errors (400, 500); a scheduled run ends failed (no throw:
-      // one notification, not a DLQ too).
-      if (!isUnattended(request.trigger)) throw error;
-      const result = await unstarted(target, request, year, error);
-      return { result, yearEnd: await recordYearEnd(target, result) };
-    }
-    const { run } = outcome;
-    if (run.type === 'busy') {
-      if (!isUnattended(request.trigger)) throw new RolloverInProgressError(run.year, run.holder);
-      const result = skipped(request, run, primaryName(target, run.year));
-      report(request, target.account, result, {});
-      return { result };
-    }
-    report(request, target.account, run.result, run.lockHeldMs === undefined ? {} : { lockHeldSeconds: run.lockHeldMs / 1000 }, run.events);
-    return { result: run.result, yearEnd: await recordYearEnd(target, run.result) };
-  }
-
   return {
     runtime,
-
     /** The default account's run (account undefined) or a registered account's (AccountNotFoundError when unknown). */
-    async execute(request: RolloverRequest, account?: string): Promise<RolloverResult> {
-      return (await runFor(await targets.of(account), request)).result;
-    },
-
+    execute: async (request: RolloverRequest, account?: string): Promise<RolloverResult> => (await runFor(parts, await targets.of(account), request)).result,
     /** A registered account's run with the year-end status it left (the fan-out's worker). */
-    async executeForAccount(request: RolloverRequest, account: string): Promise<RolloverOutcomeForAccount> {
-      return runFor(await targets.of(account), request);
-    },
+    executeForAccount: async (request: RolloverRequest, account: string): Promise<RolloverOutcomeForAccount> =>
+      runFor(parts, await targets.of(account), request),
   };
 }
 

@@ -1,57 +1,27 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { RegistryAccountNameSchema } from '../accounts/model.ts';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
-import * as z from '../zod.ts';
 import { issueFields } from '../zod-issues.ts';
-import type { RolloverResult } from './result.ts';
-import { RolloverPhaseSchema } from './schemas.ts';
+import { YEAR_END_STATUSES, YearEndAccountSchema } from './year-end-status.ts';
+import type { YearEndAccount, YearEndStatus } from './year-end-status.ts';
 
 /**
  * Where each registered account stands in a year: one item per account and year in the run table
  * (`pk` YEAREND#<year>, `sk` the account), written after each of its real runs, so the year at a
  * glance (GET /rollover/{year}/accounts) is two Queries however many accounts there are.
  */
-export const YEAR_END_STATUSES = ['ready', 'activated', 'failed', 'not_started'] as const;
-export type YearEndStatus = (typeof YEAR_END_STATUSES)[number];
-
-export const YearEndAccountSchema = z.object({
-  account: RegistryAccountNameSchema,
-  status: z.enum(YEAR_END_STATUSES),
-  cause: z.optional(z.string()).check(z.describe('Why it failed: the failure kind and message of its last run')),
-  phase: z.optional(RolloverPhaseSchema),
-  outcome: z.optional(z.string()).check(z.describe("The last run's outcome")),
-  runId: z.optional(z.string()),
-  updatedAt: z.optional(z.iso.datetime()),
-});
-export type YearEndAccount = z.infer<typeof YearEndAccountSchema>;
-
 export const yearEndPartition = (year: number): string => `YEAREND#${String(year)}`;
 
-/** A cause is cut to this many characters (the run record keeps the whole message). */
-const MAX_CAUSE_CHARS = 300;
-
-/**
- * What a run says of its account's year: ready (prepare done), activated (the year's serie is the
- * default, or a default that supersedes it was left alone), failed (with the cause; a run stopped
- * at its deadline too: a person looks if the next run does not fix it). Dry runs and runs that
- * found the lock held say nothing.
- */
-export function yearEndEntryOf(result: RolloverResult): Omit<YearEndAccount, 'account' | 'updatedAt'> | undefined {
-  if (result.dryRun || result.outcome === 'skipped') return undefined;
-  const base = { phase: result.phase, outcome: result.outcome, ...(result.runId === undefined ? {} : { runId: result.runId }) };
-  if (result.outcome === 'failed' || result.outcome === 'incomplete') {
-    const failure = result.failure;
-    const text = failure === undefined ? result.outcome : `${result.outcome === 'incomplete' ? 'incomplete, ' : ''}${failure.kind}: ${failure.message}`;
-    return { ...base, status: 'failed', cause: text.length > MAX_CAUSE_CHARS ? `${text.slice(0, MAX_CAUSE_CHARS - 1)}…` : text };
-  }
-  return { ...base, status: result.phase === 'prepare' ? 'ready' : 'activated' };
-}
-
 export interface YearEndStore {
-  /** Records the entry; the status it replaced (a prepare after the activation keeps `activated`). */
-  record(year: number, entry: YearEndAccount): Promise<{ previous: YearEndStatus | undefined }>;
+  /**
+   * Records the entry; what it replaced: the status (a prepare after the activation keeps
+   * `activated`) and whether that failure was already paged (a failure that goes on pages once).
+   */
+  record(year: number, entry: YearEndAccount): Promise<{ previous: YearEndStatus | undefined; paged: boolean }>;
+  /** The failures a person was told about (the fan-out's alarm): not paged again while they last. */
+  markPaged(year: number, accounts: readonly string[]): Promise<void>;
   /** Every account's entry for the year, by name. */
   list(year: number): Promise<YearEndAccount[]>;
 }
@@ -62,51 +32,100 @@ function parseEntry(item: unknown): YearEndAccount {
   throw new Error(`The run table holds a year-end status that does not parse (at ${issueFields(parsed.error, { limit: 3 }).join(', ')})`);
 }
 
-export function dynamoDbYearEndStore(options: { tableName: string; client?: DynamoDBClient }): YearEndStore {
-  const documents = dynamoDbDocuments(options.client);
-  const TableName = options.tableName;
-  return {
-    async record(year, entry) {
-      try {
-        const answer = await documents.send(
-          new PutCommand({
-            TableName,
-            Item: { pk: yearEndPartition(year), sk: entry.account, ...entry },
-            // A later prepare (its serie is still there) does not take an activated account back to ready.
-            ...(entry.status === 'ready'
-              ? {
-                  ConditionExpression: 'attribute_not_exists(#status) OR #status <> :activated',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':activated': 'activated' },
-                }
-              : {}),
-            ReturnValues: 'ALL_OLD',
-          }),
-        );
-        const previous: unknown = answer.Attributes?.['status'];
-        return { previous: YEAR_END_STATUSES.find((status) => status === previous) };
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return { previous: 'activated' };
-        throw error;
-      }
-    },
+/** SET every field of the entry, REMOVE the ones it does not have (and `paged` unless it still failed). */
+function updateOf(entry: YearEndAccount): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const fields = ['account', 'status', 'cause', 'phase', 'outcome', 'runId', 'updatedAt'] as const;
+  const present = fields.filter((field) => entry[field] !== undefined);
+  const absent = [...fields.filter((field) => entry[field] === undefined), ...(entry.status === 'failed' ? [] : ['paged'])];
+  const names = Object.fromEntries([...present, ...absent].map((field) => [`#${field}`, field]));
+  const values = Object.fromEntries(present.map((field) => [`:${field}`, entry[field]]));
+  const set = `SET ${present.map((field) => `#${field} = :${field}`).join(', ')}`;
+  return { expression: absent.length === 0 ? set : `${set} REMOVE ${absent.map((field) => `#${field}`).join(', ')}`, names, values };
+}
 
-    async list(year) {
-      const entries: YearEndAccount[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const answer = await documents.send(
-          new QueryCommand({
-            TableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': yearEndPartition(year) },
-            ExclusiveStartKey: start,
-          }),
-        );
-        entries.push(...(answer.Items ?? []).map(parseEntry));
-        start = answer.LastEvaluatedKey;
-      } while (start !== undefined);
-      return entries;
-    },
+const CONCURRENT_WRITES = 10;
+
+interface Table {
+  documents: DynamoDBDocumentClient;
+  TableName: string;
+}
+
+const keyOf = (year: number, account: string) => ({ pk: yearEndPartition(year), sk: account });
+
+async function recordEntry(
+  { documents, TableName }: Table,
+  year: number,
+  entry: YearEndAccount,
+): Promise<{ previous: YearEndStatus | undefined; paged: boolean }> {
+  const update = updateOf(entry);
+  // A later prepare (its serie is still there) does not take an activated account back to ready.
+  const keepActivated = entry.status === 'ready';
+  try {
+    const answer = await documents.send(
+      new UpdateCommand({
+        TableName,
+        Key: keyOf(year, entry.account),
+        UpdateExpression: update.expression,
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: keepActivated ? { ...update.values, ':activated': 'activated' } : update.values,
+        ...(keepActivated ? { ConditionExpression: 'attribute_not_exists(#status) OR #status <> :activated' } : {}),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const previous: unknown = answer.Attributes?.['status'];
+    return { previous: YEAR_END_STATUSES.find((status) => status === previous), paged: answer.Attributes?.['paged'] === true };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return { previous: 'activated', paged: false };
+    throw error;
+  }
+}
+
+async function markPaged({ documents, TableName }: Table, year: number, accounts: readonly string[]): Promise<void> {
+  const queue = [...accounts];
+  const mark = (account: string) =>
+    documents
+      .send(
+        new UpdateCommand({
+          TableName,
+          Key: keyOf(year, account),
+          UpdateExpression: 'SET paged = :true',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      )
+      .catch((error: unknown) => {
+        // Its item is gone (it cannot be: statuses are never deleted): nothing to mark.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  const lanes = Array.from({ length: Math.min(CONCURRENT_WRITES, queue.length) }, async () => {
+    for (let account = queue.shift(); account !== undefined; account = queue.shift()) await mark(account);
+  });
+  await Promise.all(lanes);
+}
+
+async function listYear({ documents, TableName }: Table, year: number): Promise<YearEndAccount[]> {
+  const entries: YearEndAccount[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const answer = await documents.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': yearEndPartition(year) },
+        ExclusiveStartKey: start,
+      }),
+    );
+    entries.push(...(answer.Items ?? []).map(parseEntry));
+    start = answer.LastEvaluatedKey;
+  } while (start !== undefined);
+  return entries;
+}
+
+export function dynamoDbYearEndStore(options: { tableName: string; client?: DynamoDBClient }): YearEndStore {
+  const table: Table = { documents: dynamoDbDocuments(options.client), TableName: options.tableName };
+  return {
+    record: (year, entry) => recordEntry(table, year, entry),
+    markPaged: (year, accounts) => markPaged(table, year, accounts),
+    list: (year) => listYear(table, year),
   };
 }
