@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ACCOUNTS_PARTITION } from '../../shared/accounts/registry.ts';
 import { budgetPartition } from '../../shared/budget/dynamodb-budget.ts';
+import { dispatchPartition } from '../../shared/fanout/dispatch-store.ts';
 import { RUN_TABLE_KEY } from '../../shared/rollover/run-store.ts';
 import { REGISTRATION_LEASE_PARTITION } from '../../shared/sequences/registration-lease-table.ts';
 
@@ -60,7 +61,7 @@ const DISPATCH_ACTIONS: Readonly<Record<Exclude<DispatchAccess, 'none'>, readonl
 const BUDGETS = budgetPartition('*');
 /** `YEAREND#<year>` (shared/rollover/year-end.ts) and `DISPATCH#<id>` (shared/fanout/dispatch-store.ts). */
 const YEAR_END_PARTITIONS = 'YEAREND#*';
-const DISPATCH_PARTITIONS = 'DISPATCH#*';
+const DISPATCH_PARTITIONS = dispatchPartition('*');
 const SERVICE_PARTITIONS = [BUDGETS, YEAR_END_PARTITIONS, DISPATCH_PARTITIONS];
 const LEASES = (account: string): string => `${account}${REGISTRATION_LEASE_PARTITION}*`;
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfigInput } from '../../infra/config.ts';
-import { DISPATCH_SCHEDULES } from '../../infra/constructs/dispatch-schedules.ts';
+import { DISPATCH_SCHEDULES } from '../../shared/fanout/due.ts';
 import { matchesFilter, select } from './filter-pattern.ts';
 import {
   STAGES_UNDER_TEST,

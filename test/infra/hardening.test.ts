@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadStageConfig } from '../../infra/config.ts';
-import { DISPATCH_SCHEDULES } from '../../infra/constructs/dispatch-schedules.ts';
+import { DISPATCH_SCHEDULES } from '../../shared/fanout/due.ts';
 import { ROLLOVER_SCHEDULES } from '../../infra/constructs/rollover-schedules.ts';
 import { STAGES_UNDER_TEST, asArray, flatten, functionLogicalId, props, refTarget, resourcesOfType, synthStage } from './support.ts';
 import type { PolicyStatementJson } from './support.ts';

@@ -8,6 +8,8 @@ import type { StageConfig } from '../../infra/config.ts';
 import { INVOICEXPRESS_CALLS_PER_REQUEST, apiShareOf, methodThrottlingFor, throttlingFor } from '../../infra/constructs/api.ts';
 import { RUN_TABLE_ACTIONS } from '../../infra/constructs/run-table.ts';
 import { readsStageSecret } from '../../infra/constructs/function-specs.ts';
+import { dispatchPartition } from '../../shared/fanout/dispatch-store.ts';
+import { yearEndPartition } from '../../shared/rollover/year-end.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import {
   STAGES_UNDER_TEST,
@@ -366,6 +368,9 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       expect(found, spec.entry).toEqual(expected[spec.entry] ?? {});
     }
     expect(Object.keys(expected).every((entry) => FUNCTION_SPECS.some((spec) => spec.entry === entry))).toBe(true);
+    // The partitions the grants name are the stores' own (shared/rollover/year-end.ts, shared/fanout/dispatch-store.ts).
+    expect(yearEndPartition(2027)).toBe('YEAREND#2027');
+    expect(dispatchPartition('d1')).toBe('DISPATCH#d1');
     expect([...RUN_TABLE_ACTIONS.lease].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
     // Nothing updates a lock, run or lease in place (shared/rollover/run-table.ts puts and deletes whole items).
     expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
