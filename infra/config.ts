@@ -161,6 +161,13 @@ const StageConfigSchema = z.strictObject({
    */
   invoiceXpressRequestsPerMinute: z._default(positiveInt(100_000), 100),
   /**
+   * API Gateway's share for the registered accounts' routes (`/accounts/{account}…`), all accounts
+   * together, in InvoiceXpress requests a minute: each account's own request budget holds its
+   * line; this only turns a flood away before any function runs. Size it for the accounts callers
+   * use at once (the default: sixty accounts at their full allowance).
+   */
+  registeredAccountsRequestsPerMinute: z._default(positiveInt(1_000_000), 6_000),
+  /**
    * The account's request budget (shared/budget), spent before every InvoiceXpress request by
    * every function: `burst` requests may go at once (the rest of the minute refills at
    * perMinute - burst), and `rolloverReserve` of them only the rollover may spend, so API callers

@@ -165,7 +165,7 @@ export class ServiceApi extends Construct {
         stageName: API_STAGE_NAME,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
-        methodOptions: methodThrottling(functions, apiShare),
+        methodOptions: methodThrottling(functions, { defaultAccount: apiShare, registered: config.registeredAccountsRequestsPerMinute }),
         tracingEnabled: true,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: accessLogFormat(),
@@ -239,13 +239,15 @@ export class ServiceApi extends Construct {
 }
 
 /** `/path/METHOD` → its limits, for every route that calls InvoiceXpress. */
-function methodThrottling(functions: ServiceFunctions, apiShare: number): Record<string, apigw.MethodDeploymentOptions> {
+function methodThrottling(functions: ServiceFunctions, shares: { defaultAccount: number; registered: number }): Record<string, apigw.MethodDeploymentOptions> {
   const entries = functions.apiFunctions.flatMap((served) =>
     served.routes.flatMap((route) => {
       const calls = invoiceXpressCallsOf(route);
       if (calls === undefined) throw new Error(`${route.operationId}: say how many InvoiceXpress calls it makes (INVOICEXPRESS_CALLS_PER_REQUEST)`);
       if (calls === 0) return [];
-      const { rateLimit, burstLimit } = methodThrottlingFor(apiShare, calls);
+      // A registered account's routes share the registered accounts' allowance (each account's budget holds its own line).
+      const share = route.path.startsWith('/accounts/{account}') ? shares.registered : shares.defaultAccount;
+      const { rateLimit, burstLimit } = methodThrottlingFor(share, calls);
       // A method's settings replace the stage's for it: metrics and error logs are restated.
       const options: apigw.MethodDeploymentOptions = {
         throttlingRateLimit: rateLimit,

@@ -178,6 +178,12 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
           ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 3).burstLimit,
           MetricsEnabled: true,
         }),
+        // A registered account's route: the registered accounts' share, not the default account's.
+        Match.objectLike({
+          HttpMethod: 'GET',
+          ResourcePath: '/~1accounts~1{account}~1sequences~1{id}',
+          ThrottlingBurstLimit: methodThrottlingFor(config.registeredAccountsRequestsPerMinute, 1).burstLimit,
+        }),
       ]),
     });
     const [, apiStage] = resourcesOfType(json, 'AWS::ApiGateway::Stage')[0]!;
