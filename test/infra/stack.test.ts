@@ -178,7 +178,11 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
           ThrottlingBurstLimit: methodThrottlingFor(apiShareOf(config), 3).burstLimit,
           MetricsEnabled: true,
         }),
-        // A registered account's route: the registered accounts' share, not the default account's.
+      ]),
+    });
+    // A registered account's route: the registered accounts' share, not the default account's.
+    synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
         Match.objectLike({
           HttpMethod: 'GET',
           ResourcePath: '/~1accounts~1{account}~1sequences~1{id}',
