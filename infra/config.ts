@@ -7,7 +7,7 @@ import {
   TimeZoneSchema,
 } from '../shared/rollover/settings.ts';
 import { IX_TIMEOUT_MS } from '../shared/runtime/env.ts';
-import { ACCESS_LEVELS } from './access.ts';
+import { ACCESS_LEVELS, ACCOUNT_PATTERN } from './access.ts';
 import * as z from '../shared/zod.ts';
 import { issueLines } from '../shared/zod-issues.ts';
 
@@ -55,13 +55,36 @@ const positiveInt = (max: number) => z.int().check(z.positive(), z.maximum(max))
 
 const OrganizationIdSchema = z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'an AWS Organizations id is o- and 10 to 32 letters or digits'));
 
+/** A registered account's name, a prefix of names ending in `*`, or `*` (infra/access.ts, ACCOUNT_PATTERN). */
+const AccountPatternSchema = z
+  .string()
+  .check(z.regex(ACCOUNT_PATTERN, 'expected an account name in lowercase (a host label), a prefix ending in * (acme*), or * (a * stands last only)'));
+
 /**
  * A caller of the API: an account (any principal its own IAM policies allow), one role (its
  * sessions), or an organization (every principal of its accounts that their IAM policies allow).
+ * With `accounts`, it reaches only those registered accounts' routes (`/accounts/{account}/…`)
+ * at its level: not the default account's, the registry's (admin) nor the fan-out's.
  */
-const CallerSchema = z.strictObject({
-  principal: z.union([AccountIdSchema, RoleArnSchema, OrganizationIdSchema]),
-  level: z.enum(ACCESS_LEVELS),
+const CallerSchema = z
+  .strictObject({
+    principal: z.union([AccountIdSchema, RoleArnSchema, OrganizationIdSchema]),
+    level: z.enum(ACCESS_LEVELS),
+    accounts: z.optional(z.array(AccountPatternSchema).check(z.minLength(1), z.maxLength(20))),
+  })
+  .check(
+    z.refine((caller) => !(caller.level === 'admin' && caller.accounts !== undefined), {
+      message: 'a caller limited to some accounts cannot be admin (the admin routes are the registry of every account): use rollover',
+      path: ['accounts'],
+    }),
+  );
+
+/** The fan-out's worker (one registered account's rollover per SQS message). */
+const RolloverWorkerSchema = z.strictObject({
+  /** Accounts rolled over at once (the event source's MaximumConcurrency); each spends its own InvoiceXpress budget. */
+  maxConcurrency: z._default(z.int().check(z.minimum(2), z.maximum(1_000)), 16),
+  /** Messages (accounts) per invocation; a failed one is retried alone (partial batch failures). */
+  batchSize: z._default(z.int().check(z.minimum(1), z.maximum(10)), 1),
 });
 
 const TopicArnSchema = z
@@ -138,6 +161,13 @@ const StageConfigSchema = z.strictObject({
    */
   invoiceXpressRequestsPerMinute: z._default(positiveInt(100_000), 100),
   /**
+   * API Gateway's share for the registered accounts' routes (`/accounts/{account}…`), all accounts
+   * together, in InvoiceXpress requests a minute: each account's own request budget holds its
+   * line; this only turns a flood away before any function runs. Size it for the accounts callers
+   * use at once (the default: sixty accounts at their full allowance).
+   */
+  registeredAccountsRequestsPerMinute: z._default(positiveInt(1_000_000), 6_000),
+  /**
    * The account's request budget (shared/budget), spent before every InvoiceXpress request by
    * every function: `burst` requests may go at once (the rest of the minute refills at
    * perMinute - burst), and `rolloverReserve` of them only the rollover may spend, so API callers
@@ -146,8 +176,9 @@ const StageConfigSchema = z.strictObject({
   invoiceXpressBudget: z.prefault(z.strictObject({ burst: z._default(positiveInt(100_000), 20), rolloverReserve: z._default(positiveInt(100_000), 10) }), {}),
   /**
    * Who may call the API, and how far (infra/access.ts): `read` (GET routes), `write` (+ create,
-   * register, set_current), `rollover` (+ POST /rollover). Needed for callers in other accounts;
-   * same-account callers can instead be given the managed policy of their level.
+   * register, set_current), `rollover` (+ POST /rollover, the dispatch, redeliveries), `admin`
+   * (+ the account registry); `accounts` limits a caller to some registered accounts' routes.
+   * Every caller is listed, same-account ones too (the resource policy denies the others).
    */
   callers: z._default(
     z.array(CallerSchema).check(
@@ -164,6 +195,8 @@ const StageConfigSchema = z.strictObject({
     [],
   ),
   alarms: z.prefault(AlarmConfigSchema, {}),
+  /** The rollover fan-out's worker: how many registered accounts roll over at once, and per invocation. */
+  rolloverWorker: z.prefault(RolloverWorkerSchema, {}),
   /**
    * API Gateway needs an account-wide (per region) CloudWatch Logs role to write access logs. True:
    * this stack sets it (the role is retained when the stack is deleted). False: it is already set

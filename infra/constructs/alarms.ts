@@ -13,6 +13,7 @@ import type { StageConfig } from '../config.ts';
 import { pascalCase } from '../names.ts';
 import type { LogMetrics } from './log-metrics.ts';
 import type { ServiceNotifications } from './notifications.ts';
+import type { RolloverFanout } from './rollover-fanout.ts';
 
 /** Where each alarm's description sends the reader for the full procedure. */
 const RUNBOOK = 'docs/deploy.md, "Alarms"';
@@ -23,6 +24,7 @@ export interface ServiceAlarmsProps {
   readonly stage: apigw.Stage;
   readonly deadLetterQueue: sqs.IQueue;
   readonly notifications: ServiceNotifications;
+  readonly fanout: RolloverFanout;
   readonly logMetrics: LogMetrics;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -43,7 +45,7 @@ export class ServiceAlarms extends Construct {
       new SnsAction(this.topic),
       ...config.alarms.topicArns.map((arn, index) => new SnsAction(sns.Topic.fromTopicArn(this, `ExistingTopic${index + 1}`, arn))),
     ];
-    this.alarms = [...rolloverAlarms(props), ...serviceHealthAlarms(props), ...notificationAlarms(props)].map(([name, options]) =>
+    this.alarms = [...rolloverAlarms(props), ...serviceHealthAlarms(props), ...notificationAlarms(props), ...fanoutAlarms(props)].map(([name, options]) =>
       this.createAlarm(prefix, name, options, actions),
     );
 
@@ -140,8 +142,8 @@ function rolloverAlarms({ logMetrics, deadLetterQueue }: ServiceAlarmsProps): Al
         threshold: 1,
         evaluationPeriods: 1,
         alarmDescription:
-          'A scheduled rollover never ran to the end: Scheduler could not invoke the function, or it crashed or timed out. ' +
-          `What to do: read the message (it names the phase and time) and the rollover-scheduled log; fix the cause, check GET /rollover/{year}, run the phase by hand if needed, then purge the queue. See ${RUNBOOK}.`,
+          'A scheduled rollover or dispatch never ran to the end: Scheduler could not invoke the function, or it crashed or timed out. ' +
+          `What to do: read the message (it names the schedule and time) and the rollover-scheduled or rollover-dispatcher log; fix the cause, check GET /rollover/{year} (or /rollover/{year}/accounts), run the phase or POST /rollover/dispatch by hand if needed, then purge the queue. See ${RUNBOOK}.`,
       },
     ],
   ];
@@ -218,6 +220,38 @@ function notificationAlarms({ config, notifications }: ServiceAlarmsProps): Alar
         alarmDescription:
           `The oldest message of the notification queue is older than ${String(ageHours)} h, longer than a delivery's whole schedule: deliveries are stuck. ` +
           `What to do: read the notification-delivery function's log and errors (the webhooks secret, the table), fix it; messages are kept 14 days. See ${RUNBOOK}.`,
+      },
+    ],
+  ];
+}
+
+/** Registered accounts waiting longer than this for the worker raise an alarm: a dispatch is stuck, not just busy. */
+const ROLLOVER_QUEUE_AGE_MINUTES = 30;
+
+/** The registered accounts' rollover: accounts whose run keeps crashing (dead letters), and accounts left waiting. */
+function fanoutAlarms({ fanout }: ServiceAlarmsProps): AlarmSpec[] {
+  return [
+    [
+      'rollover-queue-dlq-not-empty',
+      {
+        metric: fanout.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        alarmDescription:
+          "A registered account's rollover crashed or timed out three times in a row: its message (the account and the dispatch) is in the rollover queue's dead-letter queue. " +
+          `What to do: read the message and the rollover-worker log for that account; fix the cause, run it with POST /accounts/{account}/rollover, check GET /rollover/{year}/accounts, then purge the queue. See ${RUNBOOK}.`,
+      },
+    ],
+    [
+      'rollover-queue-oldest-message-age',
+      {
+        // Accounts queued by a dispatch are normally all run within minutes (maxConcurrency at a time).
+        metric: fanout.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: ROLLOVER_QUEUE_AGE_MINUTES * 60,
+        evaluationPeriods: 1,
+        alarmDescription:
+          `Registered accounts have waited more than ${String(ROLLOVER_QUEUE_AGE_MINUTES)} minutes on the rollover queue: the worker is failing, throttled or too slow for the number of accounts. ` +
+          `What to do: read the rollover-worker log and errors and the dashboard's rollover queue; fix the cause, or raise rolloverWorker.maxConcurrency; messages are kept 14 days. See ${RUNBOOK}.`,
       },
     ],
   ];

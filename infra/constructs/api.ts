@@ -4,11 +4,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { ACCESS_LEVELS, apiRoutes, executeApiPath, executeApiResourcePath, routeAccessLevel, routesForLevel } from '../access.ts';
+import { ACCESS_LEVELS, executeApiPath, routesForLevel } from '../access.ts';
 import type { AccessLevel } from '../access.ts';
 import type { StageConfig } from '../config.ts';
 import { API_STAGE_NAME, SERVICE_NAME, pascalCase } from '../names.ts';
 import { nagResource } from '../nag.ts';
+import { assertPolicySize, callerPolicy } from '../resource-policy.ts';
 import type { ServiceFunctions } from './functions.ts';
 
 export interface StageThrottling {
@@ -46,15 +47,25 @@ export const INVOICEXPRESS_CALLS_PER_REQUEST: Readonly<Record<string, number>> =
   runRollover: 8,
   rolloverStatus: 1,
   rolloverRunRecord: 0,
+  // The registry: registering (or re-keying) an account checks its key with one list call.
+  putAccount: 1,
+  getAccount: 0,
+  listAccounts: 0,
+  deleteAccount: 0,
+  // The fan-out queues accounts and reads the year-end statuses: the worker calls InvoiceXpress, not the route.
+  dispatchRollover: 0,
+  rolloverAccounts: 0,
 };
 
 /** Routes under these paths never call InvoiceXpress (the delivery log and redelivery: the notifications table). */
 const WITHOUT_INVOICEXPRESS = ['/notifications'];
+/** A registered account's route (account-scope.ts) costs what the default account's does, on that account's budget. */
+const FOR_ACCOUNT = /ForAccount$/;
 
 /** What one request of `route` costs InvoiceXpress; undefined when nobody said. */
 function invoiceXpressCallsOf(route: { operationId: string; path: string }): number | undefined {
   if (WITHOUT_INVOICEXPRESS.some((path) => route.path === path || route.path.startsWith(`${path}/`))) return 0;
-  return INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId];
+  return INVOICEXPRESS_CALLS_PER_REQUEST[route.operationId.replace(FOR_ACCOUNT, '')];
 }
 
 /**
@@ -154,7 +165,7 @@ export class ServiceApi extends Construct {
         stageName: API_STAGE_NAME,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
-        methodOptions: methodThrottling(functions, apiShare),
+        methodOptions: methodThrottling(functions, { defaultAccount: apiShare, registered: config.registeredAccountsRequestsPerMinute }),
         tracingEnabled: true,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: accessLogFormat(),
@@ -191,7 +202,8 @@ export class ServiceApi extends Construct {
       Validations.of(policy).acknowledge(
         ...wildcards.map((resource) => ({
           id: `AwsSolutions-IAM5[Resource::${resource}]`,
-          reason: 'The * stands for a path parameter of one route (a sequence id, a year, a run id); the method is fixed, so it cannot reach another route.',
+          reason:
+            'The * stands for a path parameter of one route (a sequence id, a year, a run id, an account name); the method is fixed and the level denies of the resource policy bound what it reaches.',
         })),
       );
       return [level, policy] as const;
@@ -226,118 +238,16 @@ export class ServiceApi extends Construct {
   }
 }
 
-/** API Gateway refuses a resource policy longer than this (characters). */
-export const RESOURCE_POLICY_MAX_CHARS = 8_192;
-
-type CallerKind = 'account' | 'role' | 'organization';
-
-function callerKind(principal: string): CallerKind {
-  if (principal.startsWith('arn:')) return 'role';
-  return principal.startsWith('o-') ? 'organization' : 'account';
-}
-
-/** The callers listed at `level` or above, by kind: who may call a route of that level. */
-function eligibleFor(config: StageConfig, level: AccessLevel): Record<CallerKind, string[]> {
-  const rank = ACCESS_LEVELS.indexOf(level);
-  const eligible: Record<CallerKind, string[]> = { account: [], role: [], organization: [] };
-  for (const caller of config.callers) {
-    if (ACCESS_LEVELS.indexOf(caller.level) >= rank) eligible[callerKind(caller.principal)].push(caller.principal);
-  }
-  return eligible;
-}
-
-const shorthand = (route: Parameters<typeof executeApiResourcePath>[1]): string => `execute-api:/${executeApiResourcePath(API_STAGE_NAME, route)}`;
-
-/** Allows `level`'s routes to its callers: accounts and roles by name, organizations by condition. */
-function allowStatements(config: StageConfig, level: AccessLevel): iam.PolicyStatement[] {
-  const listed = config.callers.filter((c) => c.level === level).map((c) => c.principal);
-  const named = listed.filter((p) => callerKind(p) !== 'organization');
-  const organizations = listed.filter((p) => callerKind(p) === 'organization');
-  const resources = routesForLevel(level).map(shorthand);
-  const base = { effect: iam.Effect.ALLOW, actions: ['execute-api:Invoke'], resources };
-  return [
-    ...(named.length === 0
-      ? []
-      : [
-          new iam.PolicyStatement({
-            ...base,
-            sid: `Invoke${pascalCase(level)}`,
-            principals: named.map((p) => (callerKind(p) === 'role' ? new iam.ArnPrincipal(p) : new iam.AccountPrincipal(p))),
-          }),
-        ]),
-    ...(organizations.length === 0
-      ? []
-      : [
-          new iam.PolicyStatement({
-            ...base,
-            sid: `Invoke${pascalCase(level)}Org`,
-            principals: [new iam.AnyPrincipal()],
-            conditions: { StringEquals: { 'aws:PrincipalOrgID': organizations } },
-          }),
-        ]),
-  ];
-}
-
-/**
- * Denies the routes that need exactly `level` to every principal matching none of the callers
- * listed at that level or above (a Deny's conditions must all hold: not this account, not this
- * role, not this organization). Without such callers it denies them to everyone.
- */
-function denyStatement(config: StageConfig, level: AccessLevel): iam.PolicyStatement | undefined {
-  const routes = apiRoutes().filter((route) => routeAccessLevel(route) === level);
-  if (routes.length === 0) return undefined;
-  const eligible = eligibleFor(config, level);
-  const conditions: Record<string, Record<string, string[]>> = {};
-  if (eligible.account.length > 0) conditions['StringNotEquals'] = { 'aws:PrincipalAccount': eligible.account };
-  if (eligible.role.length > 0) conditions['ArnNotEquals'] = { 'aws:PrincipalArn': eligible.role };
-  if (eligible.organization.length > 0) {
-    conditions['StringNotEquals'] = { ...conditions['StringNotEquals'], 'aws:PrincipalOrgID': eligible.organization };
-  }
-  return new iam.PolicyStatement({
-    sid: `Deny${pascalCase(level)}ToOthers`,
-    effect: iam.Effect.DENY,
-    principals: [new iam.AnyPrincipal()],
-    actions: ['execute-api:Invoke'],
-    resources: routes.map(shorthand),
-    ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
-  });
-}
-
-/**
- * The API's resource policy, always attached. Allow statements let each level's callers reach
- * exactly that level's methods (what a caller in another account needs, with its own IAM policy).
- * Deny statements close every level to the principals not listed at it or above, the API's own
- * account included: an administrator whose IAM policy allows execute-api:Invoke on `*` is refused
- * unless listed, because an explicit Deny wins over any Allow. With no callers, nobody can call.
- */
-function callerPolicy(config: StageConfig): iam.PolicyDocument {
-  const statements = ACCESS_LEVELS.flatMap((level) => allowStatements(config, level));
-  for (const level of ACCESS_LEVELS) {
-    const deny = denyStatement(config, level);
-    if (deny !== undefined) statements.push(deny);
-  }
-  return new iam.PolicyDocument({ statements });
-}
-
-/** Fails the synth when the policy would exceed API Gateway's limit (an upper bound: CloudFormation functions count as text). */
-function assertPolicySize(stack: Stack, policy: iam.PolicyDocument): void {
-  const length = JSON.stringify(stack.resolve(policy.toJSON())).length;
-  if (length > RESOURCE_POLICY_MAX_CHARS) {
-    throw new Error(
-      `The API resource policy would be about ${String(length)} characters, over API Gateway's ${String(RESOURCE_POLICY_MAX_CHARS)}: ` +
-        'list fewer callers (an organization or an account instead of many roles) in infra/config.ts',
-    );
-  }
-}
-
 /** `/path/METHOD` → its limits, for every route that calls InvoiceXpress. */
-function methodThrottling(functions: ServiceFunctions, apiShare: number): Record<string, apigw.MethodDeploymentOptions> {
+function methodThrottling(functions: ServiceFunctions, shares: { defaultAccount: number; registered: number }): Record<string, apigw.MethodDeploymentOptions> {
   const entries = functions.apiFunctions.flatMap((served) =>
     served.routes.flatMap((route) => {
       const calls = invoiceXpressCallsOf(route);
       if (calls === undefined) throw new Error(`${route.operationId}: say how many InvoiceXpress calls it makes (INVOICEXPRESS_CALLS_PER_REQUEST)`);
       if (calls === 0) return [];
-      const { rateLimit, burstLimit } = methodThrottlingFor(apiShare, calls);
+      // A registered account's routes share the registered accounts' allowance (each account's budget holds its own line).
+      const share = route.path.startsWith('/accounts/{account}') ? shares.registered : shares.defaultAccount;
+      const { rateLimit, burstLimit } = methodThrottlingFor(share, calls);
       // A method's settings replace the stage's for it: metrics and error logs are restated.
       const options: apigw.MethodDeploymentOptions = {
         throttlingRateLimit: rateLimit,

@@ -7,8 +7,9 @@ import { Construct } from 'constructs';
 import type { RouteSpec } from '../../shared/http/route-spec.ts';
 import { API_STAGE_NAME } from '../names.ts';
 import type { LogMetrics } from './log-metrics.ts';
-import { ROLLOVER_OUTCOMES, ROLLOVER_PHASES, UPSTREAM_TROUBLE_KINDS } from './log-metrics.ts';
+import { ROLLOVER_OUTCOMES, ROLLOVER_PHASES, UPSTREAM_TROUBLE_KINDS, YEAR_END_COUNTS } from './log-metrics.ts';
 import type { ServiceNotifications } from './notifications.ts';
+import type { RolloverFanout } from './rollover-fanout.ts';
 
 export interface ServiceDashboardProps {
   readonly prefix: string;
@@ -17,6 +18,7 @@ export interface ServiceDashboardProps {
   readonly logMetrics: LogMetrics;
   readonly deadLetterQueue: sqs.IQueue;
   readonly notifications: ServiceNotifications;
+  readonly fanout: RolloverFanout;
   readonly deliveryFunction: lambda.IFunction;
   readonly alarms: readonly cloudwatch.IAlarm[];
   readonly lockHeldSeconds: number;
@@ -27,8 +29,8 @@ const HEIGHT = 6;
 
 /**
  * One dashboard per environment: the API per route (API Gateway's per-method metrics), what
- * InvoiceXpress is doing to us, the rollover (runs by outcome, readiness, lock, dead letters)
- * and the alarms' state.
+ * InvoiceXpress is doing to us, the rollover (runs by outcome, readiness, lock, dead letters),
+ * the registered accounts' year-end (statuses, the rollover queue) and the alarms' state.
  */
 export class ServiceDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -80,6 +82,7 @@ export class ServiceDashboard extends Construct {
           }),
         ],
         notificationWidgets(props, graph),
+        fanoutWidgets(props, graph),
         [
           graph('Rollover dead-letter queue (messages)', [
             props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
@@ -133,5 +136,30 @@ function notificationWidgets(props: ServiceDashboardProps, graph: Graph): cloudw
     graph('Notification dead-letter queue (failed notifications)', [
       deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes }),
     ]),
+  ];
+}
+
+/** The registered accounts: where they stand (as of the last finished dispatch), the rollover queue, its dead letters. */
+function fanoutWidgets(props: ServiceDashboardProps, graph: Graph): cloudwatch.GraphWidget[] {
+  const fiveMinutes = Duration.minutes(5);
+  const { queue, deadLetterQueue } = props.fanout;
+  return [
+    graph(
+      'Year-end across accounts',
+      YEAR_END_COUNTS.map(([status, metricName]) =>
+        props.logMetrics.metric(metricName, { statistic: 'Maximum', period: Duration.minutes(15), label: status.replace('_', ' ') }),
+      ),
+      { leftYAxis: { min: 0 } },
+    ),
+    graph(
+      'Rollover queue (accounts)',
+      [
+        queue.metricNumberOfMessagesSent({ statistic: 'Sum', period: fiveMinutes, label: 'dispatched' }),
+        queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'waiting' }),
+        queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'running' }),
+      ],
+      { right: [queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes, label: 'oldest (s)' })] },
+    ),
+    graph('Rollover queue dead letters (accounts)', [deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes })]),
   ];
 }

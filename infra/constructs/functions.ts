@@ -1,90 +1,29 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { RouteSpec } from '../../shared/http/route-spec.ts';
-import { apiRoutes } from '../access.ts';
+import { apiRoutes, isAccountScoped } from '../access.ts';
 import { FUNCTION_BUNDLING } from '../bundling.ts';
 import type { StageConfig } from '../config.ts';
 import { PROJECT_ROOT, SERVICE_NAME, pascalCase } from '../names.ts';
-import { DELIVERY_TIMEOUT } from './notifications.ts';
-import type { NotificationAccess, ServiceNotifications } from './notifications.ts';
+import type { AccountSecrets } from './account-secrets.ts';
+import { FUNCTION_SPECS, readsAccountSecrets, readsStageSecret, spendsBudget, tableReach } from './function-specs.ts';
+import type { FunctionSpec } from './function-specs.ts';
+import type { ServiceNotifications } from './notifications.ts';
+import type { RolloverFanout } from './rollover-fanout.ts';
 import type { ServiceSecret } from './secret.ts';
-import type { RolloverRunTable, RunTableAccess } from './run-table.ts';
+import type { RolloverRunTable } from './run-table.ts';
 
-/** One Lambda function: what it is and what it needs. Routes come from the route table. */
-export interface FunctionSpec {
-  /** functions/<entry>.ts; also the suffix of the function's name. */
-  readonly entry: string;
-  readonly timeout: Duration;
-  /** `write`: it runs rollovers (takes the lock, records runs); `read`: it shows runs; `lease`: it registers with AT (registration leases). */
-  readonly runTable: RunTableAccess;
-  /** Gets the serie templates and the rollover time zone. */
-  readonly rolloverSettings: boolean;
-  /** Calls InvoiceXpress, so reads the secret; the others get no grant on it (nor its key). */
-  readonly invoiceXpress: boolean;
-  /** For a function no route serves (the routes' functions are described by their route). */
-  readonly description?: string;
-  /** Reserved (and maximum) concurrency. */
-  readonly concurrency?: number;
-  /** What it does with notifications (infra/constructs/notifications.ts); default none. */
-  readonly notifications?: NotificationAccess;
-}
-
-// API Gateway gives up after 29 s: 28 s lets every API function answer its own 504 first (each
-// handler works to a deadline taken from the remaining time).
-const API_TIMEOUT = Duration.seconds(28);
-// The scheduled rollover is not behind API Gateway: room for InvoiceXpress retries and waits
-// on a 429 (up to a minute), while staying well under the lock's expiry.
-const SCHEDULED_TIMEOUT = Duration.seconds(300);
 // The work is I/O-bound, but Lambda CPU scales with memory and cold starts (bundle parse, TLS)
 // are CPU-bound; 512 MB on arm64 keeps callers' latency low at negligible cost for this traffic.
 const MEMORY_MB = 512;
-
-/** Every function of the service, one line each. */
-export const FUNCTION_SPECS: readonly FunctionSpec[] = [
-  { entry: 'list-sequences', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true },
-  { entry: 'get-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true },
-  // The functions that change the account publish its events (sequence numbers, queue, bus).
-  { entry: 'create-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false, invoiceXpress: true, notifications: 'publish' },
-  { entry: 'register-sequence', timeout: API_TIMEOUT, runTable: 'lease', rolloverSettings: false, invoiceXpress: true, notifications: 'publish' },
-  { entry: 'set-current-sequence', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: true, notifications: 'publish' },
-  { entry: 'rollover-run', timeout: API_TIMEOUT, runTable: 'write', rolloverSettings: true, invoiceXpress: true, notifications: 'publish' },
-  { entry: 'rollover-status', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: true, invoiceXpress: true },
-  // Reads a run record by key: needs the account's name (configuration), not its API key.
-  { entry: 'rollover-run-record', timeout: API_TIMEOUT, runTable: 'read', rolloverSettings: false, invoiceXpress: false },
-  // One run at a time: a second scheduled event waits (Lambda retries throttled events itself).
-  {
-    entry: 'rollover-scheduled',
-    timeout: SCHEDULED_TIMEOUT,
-    runTable: 'write',
-    rolloverSettings: true,
-    invoiceXpress: true,
-    concurrency: 1,
-    notifications: 'publish',
-    description: 'yearly rollover, invoked by EventBridge Scheduler',
-  },
-  // The delivery log (read) and redelivery (it re-enqueues): no InvoiceXpress, no run table.
-  { entry: 'notifications-list', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'read' },
-  { entry: 'notification-get', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'read' },
-  { entry: 'notification-redeliver', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'redeliver' },
-  { entry: 'notifications-redeliver', timeout: API_TIMEOUT, runTable: 'none', rolloverSettings: false, invoiceXpress: false, notifications: 'redeliver' },
-  // The only reader of the webhooks secret: signs and POSTs every attempt, from the notification queue.
-  {
-    entry: 'notification-delivery',
-    timeout: DELIVERY_TIMEOUT,
-    runTable: 'none',
-    rolloverSettings: false,
-    invoiceXpress: false,
-    notifications: 'deliver',
-    description: 'webhook deliveries, from the notification queue',
-  },
-];
 
 function assertLocalEsbuild(): void {
   // Without a resolvable esbuild, NodejsFunction silently switches to Docker bundling, which is
@@ -110,13 +49,15 @@ export interface ServiceFunctionsProps {
   readonly secret: ServiceSecret;
   readonly runTable: RolloverRunTable;
   readonly notifications: ServiceNotifications;
+  readonly accountSecrets: AccountSecrets;
+  readonly fanout: RolloverFanout;
   readonly removalPolicy: RemovalPolicy;
   readonly specs?: readonly FunctionSpec[];
 }
 
 /**
- * The functions: each with its own log group and its own role (its log group, the secret, and
- * the run table only as its spec says), on nodejs24.x/arm64 with active tracing.
+ * The functions: each with its own log group and its own role (its log group, the secrets, the
+ * run table, the queues only as its spec says), on nodejs24.x/arm64 with active tracing.
  */
 export class ServiceFunctions extends Construct {
   readonly all: readonly ServiceFunction[];
@@ -127,10 +68,14 @@ export class ServiceFunctions extends Construct {
     const specs = props.specs ?? FUNCTION_SPECS;
     const routes = apiRoutes();
     for (const route of routes) {
-      if (!specs.some((spec) => spec.entry === route.entry)) {
+      const spec = specs.find((candidate) => candidate.entry === route.entry);
+      if (spec === undefined) {
         throw new Error(
-          `Route ${route.method} ${route.path} is served by "${route.entry}", which has no line in FUNCTION_SPECS (infra/constructs/functions.ts)`,
+          `Route ${route.method} ${route.path} is served by "${route.entry}", which has no line in FUNCTION_SPECS (infra/constructs/function-specs.ts)`,
         );
+      }
+      if (isAccountScoped(route) && spec.reach !== 'any') {
+        throw new Error(`Route ${route.method} ${route.path} serves registered accounts: "${route.entry}" needs reach 'any' in FUNCTION_SPECS`);
       }
     }
     this.all = specs.map((spec) => {
@@ -150,9 +95,36 @@ export class ServiceFunctions extends Construct {
     return this.all.filter((f) => f.routes.length > 0);
   }
 
-  /** The functions that call InvoiceXpress: the only roles that may read the secret. */
-  get invoiceXpressCallers(): readonly ServiceFunction[] {
-    return this.all.filter((f) => f.spec.invoiceXpress);
+  /** The functions that call InvoiceXpress for the default account: the only roles that may read the stage's secret. */
+  get stageSecretReaders(): readonly ServiceFunction[] {
+    return this.all.filter((f) => readsStageSecret(f.spec));
+  }
+
+  /** The roles that may decrypt registered accounts' secrets: their InvoiceXpress callers, and the writer Secrets Manager decrypts for. */
+  get accountSecretDecrypters(): readonly ServiceFunction[] {
+    return this.all.filter((f) => readsAccountSecrets(f.spec) || f.spec.accountAdmin === 'put');
+  }
+
+  /** The one function of a fan-out role (the worker, ...). */
+  fanoutFunctions(role: 'dispatch' | 'work'): readonly ServiceFunction[] {
+    return this.all.filter((f) => f.spec.fanout === role);
+  }
+
+  /** The worker tells the alarm topic which accounts failed (one message per dispatch): ALARM_TOPIC_ARN and Publish. */
+  attachAlarmTopic(topic: sns.ITopic): void {
+    for (const { fn } of this.fanoutFunctions('work')) {
+      fn.addEnvironment('ALARM_TOPIC_ARN', topic.topicArn);
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
+      if (topic.masterKey === undefined) continue;
+      // An encrypted topic: SNS encrypts the message with a data key of the topic's key, for the publisher.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [topic.masterKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sns.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
   }
 
   /** The function that delivers webhooks: the only role that may read the webhooks secret. */
@@ -208,22 +180,33 @@ export class ServiceFunctions extends Construct {
 
   /**
    * An explicit role instead of AWSLambdaBasicExecutionRole (logs on every group of the account):
-   * this function may write to its own log group, read the stage's secret and use the run table
-   * as its spec says, only.
+   * this function may write to its own log group, read the secrets of the accounts it calls
+   * InvoiceXpress for, and use the run table, the accounts' secrets and the queues as its spec
+   * says, only.
    */
   private createRole(spec: FunctionSpec, id: string, functionName: string, logGroup: logs.LogGroup, props: ServiceFunctionsProps): iam.Role {
-    const { config } = props;
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${functionName} execution role`,
     });
     logGroup.grantWrite(role);
-    if (spec.invoiceXpress) {
-      props.secret.grantRead(role);
-      props.runTable.grantBudget(role, config.invoiceXpressAccount);
-    }
-    props.runTable.grant(role, spec.runTable, config.invoiceXpressAccount);
+    if (readsStageSecret(spec)) props.secret.grantRead(role);
+    if (readsAccountSecrets(spec)) props.accountSecrets.grantRead(role);
+    if (spec.accountAdmin !== undefined) props.accountSecrets.grantWrite(role, spec.accountAdmin);
+    props.runTable.grant(
+      role,
+      {
+        runTable: spec.runTable,
+        registry: spec.registry ?? 'none',
+        yearEnd: spec.yearEnd ?? 'none',
+        dispatch: spec.fanout === undefined ? 'none' : spec.fanout === 'dispatch' ? 'open' : 'work',
+        budget: spendsBudget(spec),
+        reach: tableReach(spec),
+      },
+      props.config.invoiceXpressAccount,
+    );
     props.notifications.grant(role, spec.notifications ?? 'none');
+    if (spec.fanout !== undefined) props.fanout.grant(role, spec.fanout);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -233,34 +216,45 @@ export class ServiceFunctions extends Construct {
   }
 }
 
+/** True when the function reads or writes any item of the run table (and so needs its name). */
+function usesRunTable(spec: FunctionSpec): boolean {
+  return spec.runTable !== 'none' || spec.yearEnd !== undefined || spec.fanout !== undefined;
+}
+
 /** What a function reads from its environment, as its spec says (shared/runtime/env.ts parses it). */
-function environmentOf(spec: FunctionSpec, { config, secret, runTable, notifications }: ServiceFunctionsProps): Record<string, string> {
+function environmentOf(spec: FunctionSpec, props: ServiceFunctionsProps): Record<string, string> {
+  const { config, secret, runTable, notifications } = props;
+  const tableName = runTable.table.tableName;
   const environment: Record<string, string> = {
     STAGE: config.stage,
     POWERTOOLS_LOG_LEVEL: config.logLevel,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
   };
   if (spec.invoiceXpress) {
-    Object.assign(environment, budgetEnvironment(config, runTable.table.tableName));
     environment['IX_SECRET_ID'] = secret.secretId;
     environment['SECRET_TTL_SECONDS'] = String(config.secretTtlSeconds);
+  }
+  if (spec.invoiceXpress || spec.accountAdmin !== undefined) {
+    Object.assign(environment, budgetEnvironment(config, tableName));
     environment['IX_TIMEOUT_MS'] = String(config.ixTimeoutMs);
   }
+  // The registry is the run table's ACCOUNTS items; every InvoiceXpress caller resolves accounts through it.
+  if (spec.invoiceXpress || spec.registry !== undefined) environment['IX_ACCOUNTS_TABLE_NAME'] = tableName;
+  if (spec.accountAdmin !== undefined) Object.assign(environment, props.accountSecrets.environment());
   if (spec.rolloverSettings) {
     if (config.serieFamilies === undefined) environment['SERIE_TEMPLATES'] = config.serieTemplates.join(',');
     else environment['SERIE_FAMILIES'] = JSON.stringify(config.serieFamilies);
     environment['ROLLOVER_TIME_ZONE'] = config.scheduleTimeZone;
   }
-  if (spec.runTable !== 'none') {
-    environment['ROLLOVER_TABLE_NAME'] = runTable.table.tableName;
-    // The run table's keys start with the account's name (shared/rollover/run-table.ts).
-    environment['IX_ACCOUNT_NAME'] = config.invoiceXpressAccount;
-  }
+  if (usesRunTable(spec)) environment['ROLLOVER_TABLE_NAME'] = tableName;
+  // The run table's keys start with the account's name (shared/rollover/run-table.ts); the admin functions refuse to register it.
+  if (spec.runTable !== 'none' || spec.accountAdmin !== undefined) environment['IX_ACCOUNT_NAME'] = config.invoiceXpressAccount;
+  if (spec.fanout !== undefined) Object.assign(environment, props.fanout.environment(spec.fanout));
   Object.assign(environment, notifications.environment(spec.notifications ?? 'none'));
   return environment;
 }
 
-/** The account's InvoiceXpress request budget (shared/budget), one item of the run table. */
+/** The InvoiceXpress request budgets (shared/budget), items of the run table. */
 function budgetEnvironment(config: StageConfig, tableName: string): Record<string, string> {
   return {
     IX_BUDGET_TABLE_NAME: tableName,

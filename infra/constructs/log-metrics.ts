@@ -16,16 +16,25 @@ export const ROLLOVER_PHASES = ['prepare', 'activate', 'verify'] as const;
 /** InvoiceXpress failure kinds that mean InvoiceXpress (or our access to it) is in trouble. */
 export const UPSTREAM_TROUBLE_KINDS = ['upstream', 'rate_limited', 'timeout', 'deadline', 'network', 'unauthorized', 'malformed_response'] as const;
 
+/** The year-end statuses a finished dispatch counts over the registered accounts (shared/rollover/year-end.ts), and their metrics. */
+export const YEAR_END_COUNTS = [
+  ['ready', 'YearEndReady'],
+  ['activated', 'YearEndActivated'],
+  ['failed', 'YearEndFailed'],
+  ['not_started', 'YearEndNotStarted'],
+] as const;
+
 /**
  * A metric the functions' JSON log lines produce through metric filters. `source`: `requests`
  * (the one `request` line per API request, from every API function), `rollover` (the one line
- * per rollover run, and lock lines, from the functions that run rollovers).
+ * per rollover run, and lock lines, from the functions that run rollovers), `fanout` (the line a
+ * dispatch writes when its last account is done: `yearEnd.counts`, from the fan-out's functions).
  */
 interface LogMetricSpec {
   /** Unique per filter; the metric name may be shared by several filters. */
   readonly id: string;
   readonly metricName: string;
-  readonly source: 'requests' | 'rollover';
+  readonly source: 'requests' | 'rollover' | 'fanout';
   readonly pattern: logs.IFilterPattern;
   /** `1` to count lines, or a numeric field. */
   readonly value: string;
@@ -99,6 +108,15 @@ const LOG_METRICS: readonly LogMetricSpec[] = [
     value: '$.lockHeldSeconds',
     unit: cloudwatch.Unit.SECONDS,
   },
+  // How many registered accounts stand where, as of the dispatch that just finished.
+  ...YEAR_END_COUNTS.map(([status, metricName]): LogMetricSpec => ({
+    id: metricName,
+    metricName,
+    source: 'fanout',
+    pattern: P.numberValue(`$.yearEnd.counts.${status}`, '>=', 0),
+    value: `$.yearEnd.counts.${status}`,
+    unit: cloudwatch.Unit.COUNT,
+  })),
 ];
 
 export interface LogMetricsProps {
@@ -118,6 +136,7 @@ export class LogMetrics extends Construct {
     const sources: Record<LogMetricSpec['source'], readonly ServiceFunction[]> = {
       requests: props.functions.apiFunctions,
       rollover: props.functions.rolloverRunners,
+      fanout: props.functions.all.filter((f) => f.spec.fanout !== undefined),
     };
     this.filters = LOG_METRICS.flatMap((spec) =>
       sources[spec.source].map(

@@ -80,12 +80,14 @@ export class RolloverSchedules extends Construct {
     // scheduled time tries again), so Lambda's own retries would only repeat crashes: none. A
     // crash or timeout goes straight to the queue. Throttled events (reserved concurrency 1) are
     // retried by Lambda regardless, for up to the maximum event age.
-    props.target.configureAsyncInvoke({
-      retryAttempts: 0,
-      maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(this.deadLetterQueue),
+    deadLetterOnFailure(props.target, this.deadLetterQueue);
+    const role = schedulerRole(this, {
+      prefix: props.prefix,
+      scheduleNames: ROLLOVER_SCHEDULES.map((spec) => `${props.prefix}-${spec.name}`),
+      target: props.target,
+      deadLetterQueue: this.deadLetterQueue,
+      description: `${props.prefix} EventBridge Scheduler: invoke the rollover, dead-letter to its queue`,
     });
-    const role = this.createSchedulerRole(props);
     this.schedules = ROLLOVER_SCHEDULES.map((spec) => this.createSchedule(spec, role, props));
   }
 
@@ -106,34 +108,6 @@ export class RolloverSchedules extends Construct {
       reason: 'This queue is itself the dead-letter queue of the rollover schedules and function; nothing consumes it automatically.',
     });
     return queue;
-  }
-
-  /**
-   * Our own role rather than the one LambdaInvoke would create: that one is granted
-   * "<function ARN>:*" (every version/alias), this one only the unqualified function.
-   */
-  private createSchedulerRole({ prefix, target }: RolloverSchedulesProps): iam.Role {
-    const stack = Stack.of(this);
-    // The schedules' ARNs from their names (the default group): referring to the schedules
-    // themselves would make the role depend on them and them on the role.
-    const scheduleArns = ROLLOVER_SCHEDULES.map((spec) =>
-      stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${prefix}-${spec.name}` }),
-    );
-    return new iam.Role(this, 'SchedulerRole', {
-      description: `${prefix} EventBridge Scheduler: invoke the rollover, dead-letter to its queue`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        // Confused-deputy guard: only this stage's own schedules, in this account, may assume the role.
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnEquals: { 'aws:SourceArn': scheduleArns } },
-      }),
-      inlinePolicies: {
-        rollover: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [target.functionArn] }),
-            new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
-          ],
-        }),
-      },
-    });
   }
 
   private createSchedule(spec: RolloverScheduleSpec, role: iam.Role, { config, prefix, target }: RolloverSchedulesProps): scheduler.Schedule {
@@ -160,4 +134,49 @@ export class RolloverSchedules extends Construct {
       }),
     });
   }
+}
+
+/**
+ * A crash or timeout of a scheduled invocation goes straight to the dead-letter queue: Lambda's
+ * own retries would only repeat it, and the schedules repeat by themselves.
+ */
+export function deadLetterOnFailure(target: NodejsFunction, deadLetterQueue: sqs.IQueue): void {
+  target.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(deadLetterQueue) });
+}
+
+export interface SchedulerRoleOptions {
+  readonly prefix: string;
+  /** The only schedules that may assume it (their names, in the default group). */
+  readonly scheduleNames: readonly string[];
+  readonly target: NodejsFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly description: string;
+  readonly id?: string;
+}
+
+/**
+ * Our own role rather than the one LambdaInvoke would create: that one is granted
+ * "<function ARN>:*" (every version/alias), this one only the unqualified function, and only
+ * the named schedules may assume it.
+ */
+export function schedulerRole(scope: Construct, options: SchedulerRoleOptions): iam.Role {
+  const stack = Stack.of(scope);
+  // The schedules' ARNs from their names (the default group): referring to the schedules
+  // themselves would make the role depend on them and them on the role.
+  const scheduleArns = options.scheduleNames.map((name) => stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${name}` }));
+  return new iam.Role(scope, options.id ?? 'SchedulerRole', {
+    description: options.description,
+    assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+      // Confused-deputy guard: only this stage's own schedules, in this account, may assume the role.
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnEquals: { 'aws:SourceArn': scheduleArns } },
+    }),
+    inlinePolicies: {
+      rollover: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [options.target.functionArn] }),
+          new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [options.deadLetterQueue.queueArn] }),
+        ],
+      }),
+    },
+  });
 }

@@ -9,7 +9,7 @@ import type { AccountRegistry } from './registry.ts';
  * warm container never hands one account's key to another's request), and each record re-read
  * after RECORD_TTL_MS so a deleted account stops being served within that time everywhere.
  */
-export interface AccountTarget {
+interface AccountTarget {
   /** Undefined for the default account (its name is the secret's). */
   account: string | undefined;
   session: InvoiceXpressSession;

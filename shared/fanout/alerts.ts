@@ -6,7 +6,7 @@ import type { DispatchClaim } from './dispatch-store.ts';
  * needs a person (and was not paged before) are named in one message on the stage's alarm topic,
  * up to ten by name with their cause, then how many more and where to see them all.
  */
-export const MAX_NAMED_ACCOUNTS = 10;
+const MAX_NAMED_ACCOUNTS = 10;
 
 export interface AlertTopic {
   publish(subject: string, message: string): Promise<void>;

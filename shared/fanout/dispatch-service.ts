@@ -18,7 +18,7 @@ const DispatchEnvSchema = z.object({
 /** SendMessageBatch calls in flight: 10,000 accounts are 1,000 calls, about a second and a half. */
 const SEND_CONCURRENCY = 16;
 
-export function sqsRolloverQueue(queueUrl: string, sqs: SQSClient = sqsClient()): RolloverQueue {
+function sqsRolloverQueue(queueUrl: string, sqs: SQSClient = sqsClient()): RolloverQueue {
   return {
     send: (messages) =>
       sendMessageBatches(

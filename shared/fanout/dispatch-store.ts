@@ -40,7 +40,7 @@ const ClaimSchema = z.object({
 });
 export type DispatchClaim = z.infer<typeof ClaimSchema>;
 
-export type ClaimAttempt = 'claimed' | 'done' | 'held';
+type ClaimAttempt = 'claimed' | 'done' | 'held';
 
 export interface DispatchStore {
   /**

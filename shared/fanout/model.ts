@@ -16,7 +16,6 @@ export const DispatchInputSchema = z.strictObject({
     .optional(z.int().check(z.minimum(2000), z.maximum(2999)))
     .check(z.describe("Default: each account's own, from its time zone (the next year for prepare, the current one otherwise)")),
 });
-export type DispatchInput = z.infer<typeof DispatchInputSchema>;
 
 /** The Scheduler's payload for the dispatcher: the phases to consider at this tick, its time and the schedule's name. */
 export const DispatchTickSchema = z.strictObject({

@@ -132,7 +132,7 @@ function queryParameters(event: ApiGatewayEvent): Record<string, string> {
   return values;
 }
 
-export function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response, Query extends z.ZodMiniType = z.ZodMiniType>(
+function parseRequest<Params extends z.ZodMiniType, Body extends z.ZodMiniType, Response, Query extends z.ZodMiniType = z.ZodMiniType>(
   route: RouteSpec<Params, Body, Response, Query>,
   event: ApiGatewayEvent,
 ): ParsedRequest<z.output<Params>, z.output<Body>, z.output<Query>> {

@@ -68,8 +68,8 @@ describe('bundling (dev, real esbuild)', () => {
       // …because the Secrets Manager client is in the bundle itself (its signing name and endpoints),
       // in every function that reads the secret; the others do not carry it at all.
       const spec = FUNCTION_SPECS.find((candidate) => candidate.entry === name);
-      // The delivery function reads the webhooks secret.
-      const readsSecret = spec?.invoiceXpress === true || spec?.notifications === 'deliver';
+      // The delivery function reads the webhooks secret; the admin functions write the accounts' secrets.
+      const readsSecret = spec?.invoiceXpress === true || spec?.notifications === 'deliver' || spec?.accountAdmin !== undefined;
       expect(code.includes('defaultSigningName:"secretsmanager"'), name).toBe(readsSecret);
       expect(code.includes('https://secretsmanager-fips.'), name).toBe(readsSecret);
       // CommonJS code in an ESM bundle calls `require`: the banner defines it.

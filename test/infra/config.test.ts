@@ -50,6 +50,22 @@ describe('infra/config.ts', () => {
     expect(config.callers.map((c) => c.level)).toEqual(['read', 'rollover', 'read']);
   });
 
+  it('accepts admin callers, callers limited to accounts by name or prefix, and the worker settings (16 accounts at once, one per invocation by default)', () => {
+    const config = parseStageConfig('demo', {
+      invoiceXpressAccount: 'acme',
+      callers: [
+        { principal: '111122223333', level: 'admin' },
+        { principal: 'arn:aws:iam::444455556666:role/svc', level: 'write', accounts: ['acme', 'bob-*', '*'] },
+      ],
+    });
+    expect(config.callers[1]?.accounts).toEqual(['acme', 'bob-*', '*']);
+    expect(config.rolloverWorker).toEqual({ maxConcurrency: 16, batchSize: 1 });
+    expect(parseStageConfig('demo', { invoiceXpressAccount: 'acme', rolloverWorker: { maxConcurrency: 1000, batchSize: 10 } }).rolloverWorker).toEqual({
+      maxConcurrency: 1000,
+      batchSize: 10,
+    });
+  });
+
   it.each([
     ['an unknown time zone', { scheduleTimeZone: 'Europe/Atlantis' }, /scheduleTimeZone/],
     ['a serie template without {year}', { serieTemplates: ['2027'] }, /serieTemplates\.0/],
@@ -80,7 +96,21 @@ describe('infra/config.ts', () => {
     ['both serieTemplates and serieFamilies', { serieTemplates: ['{year}'], serieFamilies: [{ name: 'a', templates: ['A{year}'] }] }, /not both/],
     ['an unsupported log retention', { logRetentionDays: 10 }, /logRetentionDays/],
     ['a caller that is an IAM user', { callers: [{ principal: 'arn:aws:iam::123456789012:user/x', level: 'read' }] }, /callers\.0\.principal/],
-    ['a caller with an unknown level', { callers: [{ principal: '123456789012', level: 'admin' }] }, /callers\.0\.level/],
+    ['a caller with an unknown level', { callers: [{ principal: '123456789012', level: 'owner' }] }, /callers\.0\.level/],
+    [
+      'an admin caller limited to some accounts',
+      { callers: [{ principal: '123456789012', level: 'admin', accounts: ['acme'] }] },
+      /callers\.0\.accounts.*cannot be admin/,
+    ],
+    [
+      'an account pattern with a * not at its end',
+      { callers: [{ principal: '123456789012', level: 'read', accounts: ['*-eu'] }] },
+      /callers\.0\.accounts\.0.*stands last/,
+    ],
+    ['an account name in capitals', { callers: [{ principal: '123456789012', level: 'read', accounts: ['Acme'] }] }, /callers\.0\.accounts\.0/],
+    ['an empty list of accounts', { callers: [{ principal: '123456789012', level: 'read', accounts: [] }] }, /callers\.0\.accounts/],
+    ['a worker concurrency under the event source minimum', { rolloverWorker: { maxConcurrency: 1 } }, /rolloverWorker\.maxConcurrency/],
+    ['a worker batch over SQS maximum', { rolloverWorker: { batchSize: 11 } }, /rolloverWorker\.batchSize/],
     [
       'a caller listed twice',
       {

@@ -59,7 +59,9 @@ describe.each(STAGES_UNDER_TEST)('notifications of stage %s', (stage) => {
   });
 
   it('the delivery function reads the queue with partial batch failures (ReportBatchItemFailures)', () => {
-    const mappings = resourcesOfType(json, 'AWS::Lambda::EventSourceMapping');
+    // The other event source is the rollover worker's (fanout.test.ts).
+    const deliveryFn = functionLogicalId(json, name('notification-delivery'));
+    const mappings = resourcesOfType(json, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refTarget(props(m)['FunctionName']) === deliveryFn);
     expect(mappings).toHaveLength(1);
     const mapping = props<{ FunctionName: unknown; EventSourceArn: unknown; FunctionResponseTypes: string[]; BatchSize: number }>(mappings[0]![1]);
     expect(refTarget(mapping.FunctionName)).toBe(functionLogicalId(json, name('notification-delivery')));
@@ -102,7 +104,7 @@ describe.each(STAGES_UNDER_TEST)('notifications of stage %s', (stage) => {
       FUNCTION_SPECS.filter((spec) => spec.notifications === 'publish')
         .map((spec) => spec.entry)
         .sort(),
-    ).toEqual(['create-sequence', 'register-sequence', 'rollover-run', 'rollover-scheduled', 'set-current-sequence']);
+    ).toEqual(['create-sequence', 'register-sequence', 'rollover-run', 'rollover-scheduled', 'rollover-worker', 'set-current-sequence']);
     const delivery = roleStatements(json, name('notification-delivery'));
     expect(actionsOn(delivery, queueId)).toEqual(expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']));
     expect(flatten(envOf(json, name('notification-delivery'))['NOTIFICATIONS_DLQ_URL'])).toContain(dlqId);

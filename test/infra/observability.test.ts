@@ -28,6 +28,8 @@ const ALARM_SUFFIXES = [
   'rollover-incomplete-twice',
   'notifications-dlq-not-empty',
   'notifications-oldest-message-age',
+  'rollover-queue-dlq-not-empty',
+  'rollover-queue-oldest-message-age',
 ];
 
 /** The logical id of the queue named `name`. */
@@ -248,7 +250,7 @@ describe.each(STAGES_UNDER_TEST)('observability of stage %s', (stage) => {
     const apiEntries = [...new Set(apiRoutes().map((r) => r.entry))];
     expect(logGroupsOf('UpstreamFailures')).toEqual(apiEntries.map((e) => logGroupOf(json, fnName(e))).sort());
     const runners = FUNCTION_SPECS.filter((f) => f.runTable === 'write').map((f) => f.entry);
-    expect(runners.sort()).toEqual(['rollover-run', 'rollover-scheduled']);
+    expect(runners.sort()).toEqual(['rollover-run', 'rollover-scheduled', 'rollover-worker']);
     for (const metric of ['RolloverFailed', 'SerieFallback', 'RolloverRuns', 'RolloverReady']) {
       expect(logGroupsOf(metric), metric).toEqual(runners.map((e) => logGroupOf(json, fnName(e))).sort());
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StageConfigInput } from '../../infra/config.ts';
+import { readsStageSecret } from '../../infra/constructs/function-specs.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import { STAGES_UNDER_TEST, asArray, flatten, functionLogicalId, props, refTarget, resourcesOfType, synthStage } from './support.ts';
 import type { CfnResource, CfnTemplate, PolicyStatementJson } from './support.ts';
@@ -111,23 +112,19 @@ function roleOf(json: CfnTemplate, functionName: string): string {
 describe.each(STAGES_UNDER_TEST)('who can read the InvoiceXpress secret (stage %s)', (stage) => {
   const { json } = synthStage(stage);
 
-  it('exactly the roles of the functions that call InvoiceXpress, not rollover-run-record nor any other role', () => {
+  it('exactly the roles of the functions that call InvoiceXpress for the default account, not rollover-run-record, the worker nor any other role', () => {
     const readers = [...templateRoles(json)]
       .filter(([, who]) => canReadSecret(json, who))
       .map(([id]) => id)
       .sort();
-    const expected = FUNCTION_SPECS.filter((spec) => spec.invoiceXpress)
+    const expected = FUNCTION_SPECS.filter(readsStageSecret)
       .map((spec) => roleOf(json, `ix-sequences-${stage}-${spec.entry}`))
       .sort();
     expect(readers).toEqual(expected);
-    expect(readers).not.toContain(roleOf(json, `ix-sequences-${stage}-rollover-run-record`));
-    const others = FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress)
-      .map((spec) => spec.entry)
-      .sort();
-    expect(others).toEqual(expect.arrayContaining(['notification-delivery', 'rollover-run-record']));
-    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress).every((spec) => spec.entry === 'rollover-run-record' || spec.notifications !== undefined)).toBe(
-      true,
-    );
+    for (const entry of ['rollover-run-record', 'rollover-worker', 'account-put', 'account-get', 'rollover-dispatcher']) {
+      expect(readers, entry).not.toContain(roleOf(json, `ix-sequences-${stage}-${entry}`));
+    }
+    expect(readers).toContain(roleOf(json, `ix-sequences-${stage}-rollover-scheduled`));
   });
 
   it('the webhooks secret: only the delivery function, never a function that calls InvoiceXpress nor an administrator', () => {
@@ -177,6 +174,6 @@ describe('the break-glass role of the configuration', () => {
     expect(canReadSecret(json, { arn: BREAK_GLASS, identity: [] })).toBe(false);
     expect(canReadSecret(json, { arn: ADMIN, identity: ADMIN_IDENTITY })).toBe(false);
     const readers = [...templateRoles(json)].filter(([, who]) => canReadSecret(json, who));
-    expect(readers).toHaveLength(FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).length);
+    expect(readers).toHaveLength(FUNCTION_SPECS.filter(readsStageSecret).length);
   });
 });

@@ -7,6 +7,9 @@ import { loadStageConfig } from '../../infra/config.ts';
 import type { StageConfig } from '../../infra/config.ts';
 import { INVOICEXPRESS_CALLS_PER_REQUEST, apiShareOf, methodThrottlingFor, throttlingFor } from '../../infra/constructs/api.ts';
 import { RUN_TABLE_ACTIONS } from '../../infra/constructs/run-table.ts';
+import { readsStageSecret } from '../../infra/constructs/function-specs.ts';
+import { dispatchPartition } from '../../shared/fanout/dispatch-store.ts';
+import { yearEndPartition } from '../../shared/rollover/year-end.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import {
   STAGES_UNDER_TEST,
@@ -24,15 +27,38 @@ import type { CfnTemplate, PolicyStatementJson, Synthesized } from './support.ts
 
 const BUDGET_ENV = ['IX_BUDGET_TABLE_NAME', 'IX_BUDGET_PER_MINUTE', 'IX_BUDGET_BURST', 'IX_BUDGET_ROLLOVER_RESERVE'];
 const BASE_ENV = ['STAGE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
-/** Only the functions that call InvoiceXpress get the secret, its settings and the request budget. */
-const INVOICEXPRESS_ENV = ['IX_SECRET_ID', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', ...BUDGET_ENV];
-/** What each kind of notification access adds (infra/constructs/notifications.ts). */
-const NOTIFICATION_ENV: Partial<Record<string, string[]>> = {
-  none: [],
-  publish: ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL', 'EVENT_BUS_NAME'],
-  read: ['NOTIFICATIONS_TABLE_NAME'],
-  redeliver: ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL'],
-  deliver: ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL', 'NOTIFICATIONS_DLQ_URL', 'WEBHOOKS_SECRET_ID'],
+const IX_ENV = ['IX_SECRET_ID', 'SECRET_TTL_SECONDS', 'IX_TIMEOUT_MS', 'IX_ACCOUNTS_TABLE_NAME', ...BUDGET_ENV];
+const RUN_TABLE_ENV = ['ROLLOVER_TABLE_NAME', 'IX_ACCOUNT_NAME'];
+const ROLLOVER_ENV = ['SERIE_TEMPLATES', 'ROLLOVER_TIME_ZONE', ...RUN_TABLE_ENV];
+const PUBLISH_ENV = ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL', 'EVENT_BUS_NAME'];
+/** shared/runtime/env.ts AccountAdminEnvSchema: no stage secret, the registry, the key check's timeout and budget, the accounts' secrets' key. */
+const ADMIN_ENV = ['IX_TIMEOUT_MS', ...BUDGET_ENV, 'IX_ACCOUNTS_TABLE_NAME', 'IX_ACCOUNT_NAME', 'ACCOUNT_SECRETS_KMS_KEY_ID'];
+const DISPATCH_ENV = ['ROLLOVER_TABLE_NAME', 'IX_ACCOUNTS_TABLE_NAME', 'ROLLOVER_QUEUE_URL'];
+
+/** Each function's variables besides STAGE and the logger's, spelled out. */
+const EXPECTED_ENV: Record<string, string[]> = {
+  'list-sequences': IX_ENV,
+  'get-sequence': IX_ENV,
+  'create-sequence': [...IX_ENV, ...RUN_TABLE_ENV, ...PUBLISH_ENV],
+  'register-sequence': [...IX_ENV, ...RUN_TABLE_ENV, ...PUBLISH_ENV],
+  'set-current-sequence': [...IX_ENV, ...PUBLISH_ENV],
+  'rollover-run': [...IX_ENV, ...ROLLOVER_ENV, ...PUBLISH_ENV],
+  'rollover-status': [...IX_ENV, ...ROLLOVER_ENV],
+  'rollover-run-record': RUN_TABLE_ENV,
+  'rollover-scheduled': [...IX_ENV, ...ROLLOVER_ENV, ...PUBLISH_ENV],
+  'account-put': ADMIN_ENV,
+  'account-delete': ADMIN_ENV,
+  'account-get': ['IX_ACCOUNTS_TABLE_NAME'],
+  'accounts-list': ['IX_ACCOUNTS_TABLE_NAME'],
+  'rollover-dispatch': DISPATCH_ENV,
+  'rollover-dispatcher': DISPATCH_ENV,
+  'rollover-worker': [...IX_ENV, ...ROLLOVER_ENV, ...PUBLISH_ENV, 'ALARM_TOPIC_ARN'],
+  'rollover-accounts': ['ROLLOVER_TABLE_NAME', 'IX_ACCOUNTS_TABLE_NAME'],
+  'notifications-list': ['NOTIFICATIONS_TABLE_NAME'],
+  'notification-get': ['NOTIFICATIONS_TABLE_NAME'],
+  'notification-redeliver': ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL'],
+  'notifications-redeliver': ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL'],
+  'notification-delivery': ['NOTIFICATIONS_TABLE_NAME', 'NOTIFICATIONS_QUEUE_URL', 'NOTIFICATIONS_DLQ_URL', 'WEBHOOKS_SECRET_ID'],
 };
 
 function statementActions(s: PolicyStatementJson): string[] {
@@ -154,6 +180,16 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         }),
       ]),
     });
+    // A registered account's route: the registered accounts' share, not the default account's.
+    synthesized.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: 'GET',
+          ResourcePath: '/~1accounts~1{account}~1sequences~1{id}',
+          ThrottlingBurstLimit: methodThrottlingFor(config.registeredAccountsRequestsPerMinute, 1).burstLimit,
+        }),
+      ]),
+    });
     const [, apiStage] = resourcesOfType(json, 'AWS::ApiGateway::Stage')[0]!;
     const access = props<{ AccessLogSetting: { Format: string; DestinationArn: unknown } }>(apiStage).AccessLogSetting;
     const format = JSON.parse(access.Format) as Record<string, string>;
@@ -169,6 +205,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     // No callers configured in the standard stages: a resource policy that denies every level to everyone.
     const policy = props<{ Policy: { Statement: PolicyStatementJson[] } }>(resourcesOfType(json, 'AWS::ApiGateway::RestApi')[0]![1]).Policy;
     expect(policy.Statement.map((s) => [s.Effect, s.Condition])).toEqual([
+      ['Deny', undefined],
       ['Deny', undefined],
       ['Deny', undefined],
       ['Deny', undefined],
@@ -197,9 +234,13 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       expect(p.TracingConfig.Mode, id).toBe('Active');
       expect(p.Handler, id).toBe('index.handler');
       expect(p.MemorySize, id).toBe(512);
-      if (p.FunctionName === name('rollover-scheduled')) {
+      if (p.FunctionName === name('rollover-scheduled') || p.FunctionName === name('rollover-dispatcher')) {
         expect(p.Timeout, id).toBe(300);
         expect(p.ReservedConcurrentExecutions, id).toBe(1);
+      } else if (p.FunctionName === name('rollover-worker')) {
+        // One account's run from the queue (its visibility timeout is six times this); the event source bounds its concurrency.
+        expect(p.Timeout, id).toBe(150);
+        expect(p.ReservedConcurrentExecutions, id).toBeUndefined();
       } else if (p.FunctionName === name('notification-delivery')) {
         // Not behind API Gateway: a batch of 15 s attempts and their records.
         expect(p.Timeout, id).toBe(60);
@@ -219,30 +260,22 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
   });
 
   it('gives each function exactly the environment it needs (no NODE_OPTIONS)', () => {
+    expect(Object.keys(EXPECTED_ENV).sort()).toEqual(FUNCTION_SPECS.map((spec) => spec.entry).sort());
     for (const spec of FUNCTION_SPECS) {
       const env = envOf(json, name(spec.entry));
-      const expected = [
-        ...BASE_ENV,
-        ...(spec.invoiceXpress ? INVOICEXPRESS_ENV : []),
-        ...(spec.rolloverSettings ? ['SERIE_TEMPLATES', 'ROLLOVER_TIME_ZONE'] : []),
-        ...(spec.runTable !== 'none' ? ['ROLLOVER_TABLE_NAME', 'IX_ACCOUNT_NAME'] : []),
-        ...(NOTIFICATION_ENV[spec.notifications ?? 'none'] ?? []),
-      ];
-      expect(Object.keys(env).sort(), spec.entry).toEqual([...expected].sort());
+      expect(Object.keys(env).sort(), spec.entry).toEqual([...BASE_ENV, ...EXPECTED_ENV[spec.entry]!].sort());
       expect(env).toMatchObject({ STAGE: stage, POWERTOOLS_LOG_LEVEL: config.logLevel, POWERTOOLS_SERVICE_NAME: 'ix-sequences' });
-      if (spec.invoiceXpress) {
-        expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
-        expect(env).toMatchObject({ SECRET_TTL_SECONDS: String(config.secretTtlSeconds), IX_TIMEOUT_MS: String(config.ixTimeoutMs) });
+      if ('IX_SECRET_ID' in env) expect(refTarget(env['IX_SECRET_ID'])).toBe(secretId);
+      if ('SECRET_TTL_SECONDS' in env) expect(env['SECRET_TTL_SECONDS']).toBe(String(config.secretTtlSeconds));
+      if ('IX_TIMEOUT_MS' in env) expect(env['IX_TIMEOUT_MS']).toBe(String(config.ixTimeoutMs));
+      if ('IX_ACCOUNT_NAME' in env) expect(env['IX_ACCOUNT_NAME']).toBe(config.invoiceXpressAccount);
+      if ('SERIE_TEMPLATES' in env) expect(env['SERIE_TEMPLATES']).toBe('{year},{year}B,{year}C');
+      if ('ROLLOVER_TIME_ZONE' in env) expect(env['ROLLOVER_TIME_ZONE']).toBe('Europe/Lisbon');
+      // The run table holds the rollover's items, the budgets and the account registry alike.
+      for (const variable of ['ROLLOVER_TABLE_NAME', 'IX_BUDGET_TABLE_NAME', 'IX_ACCOUNTS_TABLE_NAME']) {
+        if (variable in env) expect(refTarget(env[variable]), `${spec.entry} ${variable}`).toBe(tableId);
       }
-      if (spec.runTable !== 'none') expect(env['IX_ACCOUNT_NAME']).toBe(config.invoiceXpressAccount);
-      if (spec.rolloverSettings) {
-        expect(env['SERIE_TEMPLATES']).toBe('{year},{year}B,{year}C');
-        expect(env['ROLLOVER_TIME_ZONE']).toBe('Europe/Lisbon');
-      }
-      if (spec.runTable !== 'none') expect(refTarget(env['ROLLOVER_TABLE_NAME'])).toBe(tableId);
-      // Every function that calls InvoiceXpress spends the account's one budget, kept in the run table.
-      if (spec.invoiceXpress) {
-        expect(refTarget(env['IX_BUDGET_TABLE_NAME'])).toBe(tableId);
+      if ('IX_BUDGET_PER_MINUTE' in env) {
         expect(env).toMatchObject({
           IX_BUDGET_PER_MINUTE: String(config.invoiceXpressRequestsPerMinute),
           IX_BUDGET_BURST: String(config.invoiceXpressBudget.burst),
@@ -250,12 +283,22 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         });
       }
     }
-    // The rollover functions are the ones that use the table.
-    const byEntry = Object.fromEntries(FUNCTION_SPECS.map((s) => [s.entry, s.runTable]));
-    expect(byEntry).toMatchObject({ 'rollover-run': 'write', 'rollover-scheduled': 'write', 'rollover-status': 'read', 'list-sequences': 'none' });
+    // Every function that calls InvoiceXpress resolves accounts through the registry (shared/runtime/env.ts requires it in AWS).
+    for (const spec of FUNCTION_SPECS.filter((s) => s.invoiceXpress))
+      expect(envOf(json, name(spec.entry)), spec.entry).toHaveProperty('IX_ACCOUNTS_TABLE_NAME');
+    const kmsKeyId = envOf(json, name('account-put'))['ACCOUNT_SECRETS_KMS_KEY_ID'];
+    expect(json.Resources[refTarget(kmsKeyId)!]?.Type).toBe('AWS::KMS::Key');
+    expect(kmsKeyId).toEqual({ 'Fn::GetAtt': [refTarget(kmsKeyId), 'Arn'] });
+    expect(envOf(json, name('account-delete'))['ACCOUNT_SECRETS_KMS_KEY_ID']).toEqual(kmsKeyId);
+    const queueUrl = envOf(json, name('rollover-dispatch'))['ROLLOVER_QUEUE_URL'];
+    expect(props(json.Resources[refTarget(queueUrl)!]!)['QueueName']).toBe(name('rollover-queue'));
+    expect(envOf(json, name('rollover-dispatcher'))['ROLLOVER_QUEUE_URL']).toEqual(queueUrl);
+    const topicArn = envOf(json, name('rollover-worker'))['ALARM_TOPIC_ARN'];
+    expect(props(json.Resources[refTarget(topicArn)!]!)['TopicName']).toBe(name('alarms'));
     // The run records' function reads the table by the configured account: it never calls InvoiceXpress.
     // The notification routes and the delivery function read the notifications table, not InvoiceXpress.
-    expect(FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress && spec.notifications === undefined).map((spec) => spec.entry)).toEqual(['rollover-run-record']);
+    const plain = FUNCTION_SPECS.filter((spec) => !spec.invoiceXpress && spec.notifications === undefined && spec.registry === undefined);
+    expect(plain.map((spec) => spec.entry)).toEqual(['rollover-run-record']);
   });
 
   it('keeps the run table as specified: pk/sk strings, on demand, point-in-time recovery, TTL on expiresAt', () => {
@@ -277,46 +320,78 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(table['GlobalSecondaryIndexes']).toBeUndefined();
   });
 
-  const byLevel = (level: string): string[] =>
-    FUNCTION_SPECS.filter((spec) => spec.runTable === level)
-      .map((spec) => spec.entry)
-      .sort();
-  it('grants the run table to the rollover and registering functions only, with exactly the calls their level needs', () => {
+  it('grants each function exactly its calls on the run table, each on one kind of partition (dynamodb:LeadingKeys)', () => {
+    const D = config.invoiceXpressAccount;
+    const rw = ['DeleteItem', 'GetItem', 'PutItem', 'Query'];
+    const lease = ['DeleteItem', 'GetItem', 'PutItem'];
+    const budget = ['GetItem', 'UpdateItem'];
+    // An account's own items for any account: `*` with the service's partitions (and for locks and runs the leases) excluded.
+    const anyRollover = `*#???? but not BUDGET#*,YEAREND#*,DISPATCH#*,*#sequence#*`;
+    const anyLease = `*#sequence#* but not BUDGET#*,YEAREND#*,DISPATCH#*`;
+    const registryRead = { ACCOUNTS: ['GetItem', 'Query'] };
+    const apiAnyAccount = { 'BUDGET#*': budget, ...registryRead };
+    const expected: Record<string, Record<string, string[]>> = {
+      'list-sequences': apiAnyAccount,
+      'get-sequence': apiAnyAccount,
+      'create-sequence': { ...apiAnyAccount, [anyLease]: lease },
+      'register-sequence': { ...apiAnyAccount, [anyLease]: lease },
+      'set-current-sequence': apiAnyAccount,
+      'rollover-run': { ...apiAnyAccount, [anyRollover]: rw, [anyLease]: lease, 'YEAREND#*': ['UpdateItem'] },
+      'rollover-status': { ...apiAnyAccount, [anyRollover]: ['GetItem', 'Query'] },
+      'rollover-run-record': { [anyRollover]: ['GetItem', 'Query'] },
+      // The default account's schedules: its own items only, and no registry.
+      'rollover-scheduled': { [`BUDGET#${D}`]: budget, [`${D}#????`]: rw, [`${D}#sequence#*`]: lease },
+      'account-put': { 'BUDGET#*': budget, ACCOUNTS: ['GetItem', 'PutItem'] },
+      'account-delete': { ACCOUNTS: ['GetItem', 'PutItem'] },
+      'account-get': registryRead,
+      'accounts-list': registryRead,
+      'rollover-dispatch': { ...registryRead, 'DISPATCH#*': ['GetItem', 'PutItem', 'UpdateItem'] },
+      'rollover-dispatcher': { ...registryRead, 'DISPATCH#*': ['GetItem', 'PutItem', 'UpdateItem'] },
+      'rollover-worker': {
+        ...apiAnyAccount,
+        [anyRollover]: rw,
+        [anyLease]: lease,
+        'YEAREND#*': ['Query', 'UpdateItem'],
+        'DISPATCH#*': ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      },
+      'rollover-accounts': { ...registryRead, 'YEAREND#*': ['Query'] },
+    };
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
+    const onRunTable = (st: PolicyStatementJson): boolean => JSON.stringify(st.Resource).includes(`"${tableId}"`);
     for (const spec of FUNCTION_SPECS) {
-      const onRunTable = (s: PolicyStatementJson): boolean => JSON.stringify(s.Resource).includes(`"${tableId}"`);
-      const all = roleStatements(json, name(spec.entry)).filter((s) => statementActions(s).some((a) => a.startsWith('dynamodb:')) && onRunTable(s));
-      const isBudget = (s: PolicyStatementJson): boolean => JSON.stringify(s.Condition ?? {}).includes('BUDGET#');
-      // The budget's grant, for the functions that call InvoiceXpress: the account's budget item only, read and conditional update.
-      const budget = all.filter(isBudget);
-      expect(budget, spec.entry).toHaveLength(spec.invoiceXpress ? 1 : 0);
-      if (spec.invoiceXpress) {
-        expect(statementActions(budget[0]!).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-        expect(budget[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`BUDGET#${config.invoiceXpressAccount}`] } });
+      const statements = roleStatements(json, name(spec.entry)).filter((st) => statementActions(st).some((a) => a.startsWith('dynamodb:')) && onRunTable(st));
+      const found: Record<string, string[]> = {};
+      for (const st of statements) {
+        expect(asArray(st.Resource), spec.entry).toEqual([tableArn]);
+        // Only these two operators: every leading key must match (ForAllValues), and none may be excluded.
+        expect(Object.keys(st.Condition ?? {}).sort(), spec.entry).toEqual(
+          st.Condition?.['ForAllValues:StringNotLike'] === undefined ? ['ForAllValues:StringLike'] : ['ForAllValues:StringLike', 'ForAllValues:StringNotLike'],
+        );
+        const like = asArray(st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).join(',');
+        const notLike = asArray(st.Condition?.['ForAllValues:StringNotLike']?.['dynamodb:LeadingKeys']).join(',');
+        const key = notLike === '' ? like : `${like} but not ${notLike}`;
+        expect(found[key], `${spec.entry}: one statement per kind of partition`).toBeUndefined();
+        found[key] = statementActions(st)
+          .map((a) => a.replace('dynamodb:', ''))
+          .sort();
       }
-      const dynamo = all.filter((s) => !isBudget(s));
-      if (spec.runTable === 'none') {
-        expect(dynamo, spec.entry).toEqual([]);
-        continue;
-      }
-      expect(dynamo, spec.entry).toHaveLength(1);
-      expect(statementActions(dynamo[0]!).sort(), spec.entry).toEqual([...RUN_TABLE_ACTIONS[spec.runTable]].sort());
-      expect(asArray(dynamo[0]!.Resource), spec.entry).toEqual([tableArn]);
-      // Only the account's own partitions: register and create the registration leases (<account>#sequence#<id>),
-      // the rollover functions its locks and run records (<account>#<year>); no other account's, no other kind of item.
-      const leadingKeys = spec.runTable === 'lease' ? `${config.invoiceXpressAccount}#sequence#*` : `${config.invoiceXpressAccount}#????`;
-      expect(dynamo[0]!['Condition'], spec.entry).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [leadingKeys] } });
+      expect(found, spec.entry).toEqual(expected[spec.entry] ?? {});
     }
-    expect(byLevel('lease')).toEqual(['create-sequence', 'register-sequence']);
+    expect(Object.keys(expected).every((entry) => FUNCTION_SPECS.some((spec) => spec.entry === entry))).toBe(true);
+    // The partitions the grants name are the stores' own (shared/rollover/year-end.ts, shared/fanout/dispatch-store.ts).
+    expect(yearEndPartition(2027)).toBe('YEAREND#2027');
+    expect(dispatchPartition('d1')).toBe('DISPATCH#d1');
     expect([...RUN_TABLE_ACTIONS.lease].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect([...RUN_TABLE_ACTIONS.read].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    // Nothing updates an item in place (shared/rollover/run-table.ts puts and deletes whole items).
+    // Nothing updates a lock, run or lease in place (shared/rollover/run-table.ts puts and deletes whole items).
     expect([...RUN_TABLE_ACTIONS.write].sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    // Nothing else in the stack touches DynamoDB.
-    const allDynamo = iamStatements(json).filter(
-      ({ statement }) => statementActions(statement).some((a) => a.startsWith('dynamodb:')) && JSON.stringify(statement.Resource).includes(`"${tableId}"`),
+    // Nothing else in the stack touches the run table.
+    const others = iamStatements(json).filter(
+      ({ owner, statement }) =>
+        statementActions(statement).some((a) => a.startsWith('dynamodb:')) &&
+        onRunTable(statement) &&
+        !FUNCTION_SPECS.some((spec) => owner.startsWith(`Functions${spec.entry.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase())}Role`)),
     );
-    expect(allDynamo).toHaveLength(FUNCTION_SPECS.filter((s) => s.runTable !== 'none').length + FUNCTION_SPECS.filter((s) => s.invoiceXpress).length);
+    expect(others).toEqual([]);
   });
 
   it("lets each function that calls InvoiceXpress read only this stage's secret, and no other function", () => {
@@ -329,12 +404,13 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
       const secretReads = roleStatements(json, name(spec.entry)).filter(
         (s) => statementActions(s).includes('secretsmanager:GetSecretValue') && onServiceSecret(s),
       );
-      expect(secretReads, spec.entry).toHaveLength(spec.invoiceXpress ? 1 : 0);
-      if (spec.invoiceXpress) expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
+      // The worker serves registered accounts only: their secrets (account-access.test.ts), never the stage's.
+      expect(secretReads, spec.entry).toHaveLength(readsStageSecret(spec) ? 1 : 0);
+      if (readsStageSecret(spec)) expect(secretReads[0]!.Resource, spec.entry).toEqual({ Ref: secretId });
     }
-    const allSecretReads = iamStatements(json).filter(({ statement }) => statementActions(statement).some((a) => a.startsWith('secretsmanager:')));
-    // ...and the delivery function reads the webhooks secret (notifications.test.ts, secret-access.test.ts).
-    expect(allSecretReads.length).toBe(FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).length + 1);
+    expect(FUNCTION_SPECS.filter((spec) => spec.invoiceXpress && !readsStageSecret(spec)).map((spec) => spec.entry)).toEqual(['rollover-worker']);
+    const onStageSecret = iamStatements(json).filter(({ statement }) => JSON.stringify(statement.Resource).includes(`"${secretId}"`));
+    expect(onStageSecret.length).toBe(FUNCTION_SPECS.filter(readsStageSecret).length);
   });
 
   it('has no IAM statement with a wildcard action, and a "*" resource only for X-Ray or a route path parameter', () => {
@@ -354,11 +430,19 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         // Wildcards only where a route has a path parameter: /v1/<METHOD>/<path with * per parameter>.
         for (const r of resources)
           expect(flatten(r), owner).toMatch(
-            /^arn:<Ref:AWS::Partition>:execute-api:<Ref:AWS::Region>:<Ref:AWS::AccountId>:<Ref:Api[0-9A-F]+>\/v1\/(GET|POST|PUT)\/[a-z_/*]+$/,
+            /^arn:<Ref:AWS::Partition>:execute-api:<Ref:AWS::Region>:<Ref:AWS::AccountId>:<Ref:Api[0-9A-F]+>\/v1\/(GET|POST|PUT|DELETE)\/[a-z_/*]+$/,
           );
         continue;
       }
-      if (resources.some((r) => typeof r === 'string' && r.includes('*'))) {
+      const flat = resources.map((r) => (typeof r === 'string' ? r : flatten(r)));
+      if (flat.some((r) => r.includes('*'))) {
+        // The registered accounts' secrets: the * is the account's name under this stage's path, for Secrets Manager calls only.
+        if (statementActions(statement).every((a) => a.startsWith('secretsmanager:'))) {
+          expect(flat, owner).toEqual([
+            `arn:<Ref:AWS::Partition>:secretsmanager:<Ref:AWS::Region>:<Ref:AWS::AccountId>:secret:ix-sequences/${stage}/accounts/*`,
+          ]);
+          continue;
+        }
         expect(resources, owner).toEqual(['*']);
         expect(
           statementActions(statement).every((a) => a.startsWith('xray:')),
@@ -391,7 +475,12 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
         };
       }>(s),
     );
-    const byName = Object.fromEntries(schedules.map((s) => [s.Name, s]));
+    // The default account's schedules; the dispatcher's (UTC, registered accounts) are fanout.test.ts's.
+    const ofRollover = schedules.filter((s) => refTarget(s.Target.Arn) === scheduledFn);
+    expect(
+      schedules.filter((s) => !ofRollover.includes(s)).every((s) => refTarget(s.Target.Arn) === functionLogicalId(json, name('rollover-dispatcher'))),
+    ).toBe(true);
+    const byName = Object.fromEntries(ofRollover.map((s) => [s.Name, s]));
     const expected: Record<string, [string, string]> = {
       prepare: ['prepare', 'cron(0 9 1-31 12 ? *)'],
       activate: ['activate', 'cron(0/15 0-5 1 1 ? *)'],
@@ -413,7 +502,8 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     }
 
     // The scheduler role may invoke only the rollover function (unqualified) and send to the DLQ.
-    const roleId = refTarget(schedules[0]!.Target.RoleArn)!;
+    const roleId = refTarget(ofRollover[0]!.Target.RoleArn)!;
+    expect(ofRollover.every((s) => refTarget(s.Target.RoleArn) === roleId)).toBe(true);
     const statements = iamStatements(json)
       .filter((s) => s.owner === roleId)
       .map((s) => s.statement);
@@ -433,7 +523,9 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     });
 
     // A run that fails is not retried by Lambda (the schedules repeat); a crash or timeout goes to the DLQ.
-    const invokeConfigs = resourcesOfType(json, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => props(c));
+    const invokeConfigs = resourcesOfType(json, 'AWS::Lambda::EventInvokeConfig')
+      .map(([, c]) => props(c))
+      .filter((c) => refTarget(c['FunctionName']) === scheduledFn);
     expect(invokeConfigs).toEqual([
       expect.objectContaining({
         FunctionName: { Ref: scheduledFn },
@@ -454,7 +546,7 @@ describe.each(STAGES_UNDER_TEST)('stack for stage %s', (stage) => {
     expect(parameter.Type).toBe('String');
     expect(flatten(parameter.Value)).toBe(url);
     expect(refTarget(outputs['ApiUrlParameterName']!.Value)).toBe(parameterId);
-    for (const level of ['Read', 'Write', 'Rollover']) {
+    for (const level of ['Read', 'Write', 'Rollover', 'Admin']) {
       expect(outputs[`Invoke${level}PolicyArn`]?.Export?.Name).toBe(`ix-sequences-${stage}-invoke-${level.toLowerCase()}-policy-arn`);
     }
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['SecretId', 'RolloverTableName', 'AlarmTopicArn', 'RolloverDlqUrl', 'DashboardName']));

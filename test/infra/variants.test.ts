@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfigInput } from '../../infra/config.ts';
+import { readsStageSecret } from '../../infra/constructs/function-specs.ts';
 import { FUNCTION_SPECS } from '../../infra/ix-sequences-stack.ts';
 import { asArray, functionLogicalId, iamStatements, props, resourcesOfType, synthStage } from './support.ts';
 import type { PolicyStatementJson, Synthesized } from './support.ts';
@@ -33,7 +34,7 @@ const STAGES: Record<string, StageConfigInput> = {
   },
 };
 
-/** Reads of the InvoiceXpress secret (the webhooks secret, the stack's own, is notifications.test.ts's). */
+/** Reads of the stage's InvoiceXpress secret (the webhooks secret is notifications.test.ts's, the accounts' account-access.test.ts's). */
 function secretReads(s: Synthesized): PolicyStatementJson[] {
   const webhooks = resourcesOfType(s.json, 'AWS::SecretsManager::Secret')
     .filter(([, r]) => String(props(r)['Name']).endsWith('/webhooks'))
@@ -41,6 +42,7 @@ function secretReads(s: Synthesized): PolicyStatementJson[] {
   return iamStatements(s.json)
     .map((x) => x.statement)
     .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
+    .filter((st) => !JSON.stringify(st.Resource).includes('/accounts/*'))
     .filter((st) => !webhooks.some((id) => JSON.stringify(st.Resource).includes(`"${id}"`)));
 }
 
@@ -64,14 +66,14 @@ describe('an operator-added stage: imported secret, allowed callers, alarm e-mai
       'shared/ix-credentials',
     );
     const reads = secretReads(s);
-    expect(reads).toHaveLength(FUNCTION_SPECS.filter((spec) => spec.invoiceXpress).length);
+    expect(reads).toHaveLength(FUNCTION_SPECS.filter(readsStageSecret).length);
     for (const r of reads) expect(r.Resource).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/ix-credentials-??????');
   });
 
   it('adds a resource policy naming the callers, and denying every level to the others (access levels: access.test.ts)', () => {
     const [, api] = resourcesOfType(s.json, 'AWS::ApiGateway::RestApi')[0]!;
     const policy = props<{ Policy: { Statement: PolicyStatementJson[] } }>(api).Policy;
-    expect(policy.Statement.map((st) => st.Effect)).toEqual(['Allow', 'Allow', 'Deny', 'Deny', 'Deny']);
+    expect(policy.Statement.map((st) => st.Effect)).toEqual(['Allow', 'Allow', 'Deny', 'Deny', 'Deny', 'Deny']);
     expect(JSON.stringify(policy.Statement[0]!.Principal)).toContain('111122223333');
     expect(policy.Statement[1]!.Principal).toEqual({ AWS: 'arn:aws:iam::444455556666:role/billing-caller' });
   });
@@ -87,7 +89,13 @@ describe('an operator-added stage: imported secret, allowed callers, alarm e-mai
 
   it('subscribes the alarm e-mail, uses the configured time zone and serie templates, and leaves the account-wide logs role alone', () => {
     s.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
-    s.template.allResourcesProperties('AWS::Scheduler::Schedule', { ScheduleExpressionTimezone: 'Atlantic/Azores' });
+    // The default account's schedules in its zone; the registered accounts' dispatch ticks stay in UTC (fanout.test.ts).
+    const zones = resourcesOfType(s.json, 'AWS::Scheduler::Schedule').map(
+      ([, r]) => `${String(props(r)['Name'])} ${String(props(r)['ScheduleExpressionTimezone'])}`,
+    );
+    expect(zones.filter((z) => !z.includes('-dispatch-')).every((z) => z.endsWith(' Atlantic/Azores'))).toBe(true);
+    expect(zones.filter((z) => z.includes('-dispatch-')).every((z) => z.endsWith(' Etc/UTC'))).toBe(true);
+    expect(zones).toHaveLength(9);
     const fnId = functionLogicalId(s.json, 'ix-sequences-partner-rollover-scheduled');
     expect(props<{ Environment: { Variables: Record<string, unknown> } }>(s.json.Resources[fnId]!).Environment.Variables).toMatchObject({
       SERIE_TEMPLATES: 'A{year},B{year}',
