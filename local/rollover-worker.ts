@@ -42,7 +42,7 @@ export interface LocalRolloverWorkerOptions {
   concurrency?: number;
   /** Messages per invocation (default 1). */
   batchSize?: number;
-  /** The function's timeout (default 300 s, as the scheduled rollover's): each batch's deadline. */
+  /** The function's timeout (default 150 s, the stack's WORKER_TIMEOUT): each batch's deadline. */
   functionTimeoutMs?: number;
   /** How long a received message stays hidden (default: the function's timeout × 6, as AWS advises). */
   visibilityTimeoutSeconds?: number;
@@ -57,7 +57,8 @@ export interface LocalRolloverWorker {
 }
 
 const DEFAULT_CONCURRENCY = 4;
-const DEFAULT_FUNCTION_TIMEOUT_MS = 300_000;
+/** As infra/constructs/function-specs.ts sets it (not imported: that would load the CDK into npm start). */
+const DEFAULT_FUNCTION_TIMEOUT_MS = 150_000;
 
 async function loadHandlers(options: LocalRolloverWorkerOptions, concurrency: number): Promise<RolloverWorkerHandler[]> {
   const lanes = Array.from({ length: concurrency }, (_, index) => index + 1);
