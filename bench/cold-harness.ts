@@ -29,7 +29,9 @@ const loadedAt = wallClock();
 const result = (await handler(JSON.parse(eventJson), context)) as { statusCode?: number; outcome?: string; batchItemFailures?: unknown[] } | undefined;
 // An SQS handler answers its partial batch failures.
 const batch = result?.batchItemFailures === undefined ? undefined : `batch:${String(result.batchItemFailures.length)} failed`;
+// The dispatcher answers what it dispatched, one entry per phase.
+const dispatched = Array.isArray(result) ? `dispatched:${String(result.length)}` : undefined;
 const answeredAt = wallClock();
-writeSync(3, JSON.stringify({ loadedAt, answeredAt, answer: result?.statusCode ?? result?.outcome ?? batch ?? null }));
+writeSync(3, JSON.stringify({ loadedAt, answeredAt, answer: result?.statusCode ?? result?.outcome ?? batch ?? dispatched ?? null }));
 // Open sockets and timers would keep the process alive; the sample is over.
 process.exit(0);

@@ -65,7 +65,37 @@ export const FUNCTION_EVENTS: Record<string, EventFactory> = {
   'notification-delivery': (sample) => sqsEvent({ event: benchEvent(sample) }),
   // EventBridge Scheduler's payload (the schedule's input with <aws.scheduler.scheduled-time>).
   'rollover-scheduled': () => ({ phase: 'verify', scheduledTime: `${String(DONE_YEAR)}-01-01T01:00:00Z`, schedule: 'ix-sequences-bench-verify' }),
+  // The registry: BENCH_ACCOUNT is registered before the first round (its key re-put, checked with one list call).
+  'account-put': () => apiEvent('putAccount', `/accounts/${BENCH_ACCOUNT.name}`, { account: BENCH_ACCOUNT.name }, { apiKey: BENCH_ACCOUNT.apiKey }),
+  'account-get': () => apiEvent('getAccount', `/accounts/${BENCH_ACCOUNT.name}`, { account: BENCH_ACCOUNT.name }),
+  'account-delete': () => apiEvent('deleteAccount', '/accounts/no-such-shop', { account: 'no-such-shop' }),
+  'accounts-list': () => apiEvent('listAccounts', '/accounts', null),
+  // The fan-out: a dispatch of the registered account(s), the dispatcher's tick (nobody due in June), one account's run, the year at a glance.
+  'rollover-dispatch': () => apiEvent('dispatchRollover', '/rollover/dispatch', null, { phase: 'verify', year: DONE_YEAR }),
+  'rollover-dispatcher': () => ({
+    phases: ['prepare'],
+    scheduledTime: `${String(DONE_YEAR)}-06-01T09:00:00Z`,
+    schedule: 'ix-sequences-bench-dispatch-prepare-dec',
+  }),
+  'rollover-worker': (sample) => sqsEvent(workerMessage(sample)),
+  'rollover-accounts': () => apiEvent('rolloverAccounts', `/rollover/${String(DONE_YEAR)}/accounts`, { year: String(DONE_YEAR) }),
 };
+
+/** The registered account the registry and fan-out functions work on (a sandbox account with this key). */
+export const BENCH_ACCOUNT = { name: 'bench-shop', apiKey: 'k-bench-shop-51c9e2' } as const;
+
+/** One account's verify of the done year, in a dispatch of its own per sample (a dispatch runs an account once). */
+function workerMessage(sample: number): unknown {
+  return {
+    v: 1,
+    dispatchId: `verify-20220101T010000Z-b${String(sample).padStart(5, '0')}`,
+    account: BENCH_ACCOUNT.name,
+    phase: 'verify',
+    year: DONE_YEAR,
+    trigger: 'dispatch',
+    caller: 'bench',
+  };
+}
 
 const NO_SUCH_NOTIFICATION = 'evt_bench_1.ep_nosuch';
 
@@ -119,7 +149,18 @@ export const INVOICEXPRESS_CALLS: Record<string, number> = {
   'notification-redeliver': 0,
   'notifications-redeliver': 0,
   'notification-delivery': 0,
+  'account-get': 0,
+  'account-delete': 0,
+  'accounts-list': 0,
+  'rollover-dispatch': 0,
+  'rollover-dispatcher': 0,
+  // the account's verify: list and get.
+  'rollover-worker': 2,
+  'rollover-accounts': 0,
 };
+
+/** Secret reads of a first response, where the function's spec does not say (the worker reads the account's own secret). */
+export const SECRET_READS: Record<string, number> = { 'rollover-worker': 1 };
 
 /** What a function's first response must be, for the sample to count. */
 export const EXPECTED_ANSWER: Record<string, number | string> = {
@@ -137,4 +178,12 @@ export const EXPECTED_ANSWER: Record<string, number | string> = {
   'notification-redeliver': 404,
   'notifications-redeliver': 200,
   'notification-delivery': 'batch:0 failed',
+  'account-put': 200,
+  'account-get': 200,
+  'account-delete': 404,
+  'accounts-list': 200,
+  'rollover-dispatch': 202,
+  'rollover-dispatcher': 'dispatched:1',
+  'rollover-worker': 'batch:0 failed',
+  'rollover-accounts': 200,
 };

@@ -9,7 +9,8 @@ import { bundle, ROOT } from './bundle.ts';
 import type { BundleReport } from './bundle.ts';
 import { coldRounds } from './cold.ts';
 import type { ColdSample, ColdVariant } from './cold.ts';
-import { EXPECTED_ANSWER, FUNCTION_EVENTS, INVOICEXPRESS_CALLS } from './events.ts';
+import { BENCH_ACCOUNT, EXPECTED_ANSWER, FUNCTION_EVENTS, INVOICEXPRESS_CALLS, SECRET_READS } from './events.ts';
+import { benchAccounts } from './registered-accounts.ts';
 import { probeTimeZoneFormatter } from './probes.ts';
 import { renderReport, TIME_ZONE_PROBES } from './report.ts';
 import type { BenchData, ColdRow } from './report.ts';
@@ -85,7 +86,12 @@ const functionEnv: Record<string, string> = {
   IX_WEBHOOKS: '[]',
   BENCH_FLOOR_API_KEY: sandbox.apiKey,
 };
-const counters = { invoiceXpress: () => sandbox.requests.length, secretReads: () => secrets.calls };
+// The registry and fan-out functions work on one registered account (its own sandbox account and secret).
+const registered = benchAccounts(sandbox, localAws, 'bench');
+await registered.add(BENCH_ACCOUNT.name, { apiKey: BENCH_ACCOUNT.apiKey });
+registered.close();
+const everyAccountsRequests = (): number => sandbox.accountNames().reduce((sum, name) => sum + (sandbox.account(name)?.requests.length ?? 0), 0);
+const counters = { invoiceXpress: everyAccountsRequests, secretReads: () => secrets.calls };
 const slowSecrets = await startDelayingProxy(secrets.url, SECRETS_LATENCY_MS);
 
 const functionVariant = (name: string, file: string, label = name, env?: Record<string, string>): ColdVariant => {
@@ -94,7 +100,7 @@ const functionVariant = (name: string, file: string, label = name, env?: Record<
   if (event === undefined || expectedAnswer === undefined) throw new Error(`bench: no event for function ${name}`);
   const invoiceXpress = INVOICEXPRESS_CALLS[name] ?? 1;
   // A function that does not call InvoiceXpress never reads the secret (infra/constructs/functions.ts).
-  const secretReads = FUNCTION_SPECS.find((spec) => spec.entry === name)?.invoiceXpress === false ? 0 : 1;
+  const secretReads = SECRET_READS[name] ?? (FUNCTION_SPECS.find((spec) => spec.entry === name)?.invoiceXpress === false ? 0 : 1);
   return { label, functionName: name, file, event, expectedAnswer, expectedCalls: { invoiceXpress, secretReads }, ...(env ? { env } : {}) };
 };
 const floorVariant: ColdVariant = {

@@ -54,7 +54,7 @@ export interface DispatchStore {
   claim(dispatchId: string, account: string, leaseMs: number): Promise<ClaimAttempt>;
   finish(dispatchId: string, claim: Omit<DispatchClaim, 'state'>): Promise<void>;
   /** Counts one more account done; the dispatch's counts after it. */
-  countDone(dispatchId: string): Promise<{ done: number; expected: number; phase: string }>;
+  countDone(dispatchId: string): Promise<{ done: number; expected?: number | undefined; phase?: string | undefined }>;
   /** True for the one caller that gets to summarize the dispatch. */
   takeSummary(dispatchId: string): Promise<boolean>;
   claims(dispatchId: string): Promise<DispatchClaim[]>;
@@ -145,7 +145,8 @@ async function claimsOf({ documents, TableName }: Table, dispatchId: string): Pr
   return claims;
 }
 
-const CountsSchema = z.object({ done: z.int(), expected: z.int(), phase: z.string() });
+/** A dispatch without its record (expired, or a message sent by hand) has no `expected`: it is never summarized. */
+const CountsSchema = z.object({ done: z.int(), expected: z.optional(z.int()), phase: z.optional(z.string()) });
 
 export function dynamoDbDispatchStore(options: { tableName: string; client?: DynamoDBClient; now?: () => number }): DispatchStore {
   const table: Table = { documents: dynamoDbDocuments(options.client), TableName: options.tableName, now: options.now ?? Date.now };

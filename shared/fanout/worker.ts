@@ -63,8 +63,8 @@ export async function processRolloverMessage(message: RolloverMessage, deadline:
   if (claim !== 'claimed') return;
   const finished = await runOnce(message, deadline, deps);
   await deps.store.finish(message.dispatchId, finished);
-  const { done, expected, phase } = await deps.store.countDone(message.dispatchId);
-  if (done >= expected) await summarize(message.dispatchId, phase, message.year, deps);
+  const { done, expected } = await deps.store.countDone(message.dispatchId);
+  if (expected !== undefined && done >= expected) await summarize(message.dispatchId, message.phase, message.year, deps);
 }
 
 /** The dispatch's end, once: the year's counts, and one alarm for the accounts newly needing a person. */

@@ -75,14 +75,23 @@ describe('the request budget', () => {
 });
 
 describe('the environment outside local runs', () => {
-  const env = { IX_SECRET_ID: 'ix-sequences/test', IX_BUDGET_TABLE_NAME: 'ix-sequences-test-rollover-runs' };
+  const env = {
+    IX_SECRET_ID: 'ix-sequences/test',
+    IX_BUDGET_TABLE_NAME: 'ix-sequences-test-rollover-runs',
+    IX_ACCOUNTS_TABLE_NAME: 'ix-sequences-test-rollover-runs',
+  };
   it('refuses an IX_BASE_URL that is not https:', () => {
     expect(() => createServiceRuntime(BaseEnvSchema, { ...env, IX_BASE_URL: 'http://127.0.0.1:9001' })).toThrow(/IX_BASE_URL: must be an https: URL/);
     expect(() => createServiceRuntime(BaseEnvSchema, { ...env, IX_BASE_URL: 'https://sandbox.example' })).not.toThrow();
     expect(() => createServiceRuntime(BaseEnvSchema, { ...env, IX_BASE_URL: 'http://127.0.0.1:9001', LOCAL_RUN: 'true' })).not.toThrow();
   });
-  it('requires the budget table', () => {
-    expect(() => createServiceRuntime(BaseEnvSchema, { IX_SECRET_ID: 'ix-sequences/test' })).toThrow(/IX_BUDGET_TABLE_NAME/);
+  it('requires the budget table and the account registry', () => {
+    expect(() => createServiceRuntime(BaseEnvSchema, { IX_SECRET_ID: 'ix-sequences/test', IX_ACCOUNTS_TABLE_NAME: 'ix-sequences-test-rollover-runs' })).toThrow(
+      /IX_BUDGET_TABLE_NAME/,
+    );
+    expect(() => createServiceRuntime(BaseEnvSchema, { IX_SECRET_ID: 'ix-sequences/test', IX_BUDGET_TABLE_NAME: 'ix-sequences-test-rollover-runs' })).toThrow(
+      /IX_ACCOUNTS_TABLE_NAME/,
+    );
   });
 });
 
