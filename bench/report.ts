@@ -5,6 +5,7 @@ import { median } from './stats.ts';
 import type { WarmRequest, WarmResult } from './warm.ts';
 import type { ChangeToFirstAttempt } from './notifications.ts';
 import type { FamilyCalls } from './family-calls.ts';
+import type { FanoutReport } from './accounts-fanout.ts';
 
 /**
  * docs/benchmarks.md from one bench run: the tables are built here, the prose (and what the figures
@@ -56,6 +57,7 @@ export interface BenchData {
   warmPlan: Pick<WarmRequest, 'warmupRequests' | 'timedRequests' | 'heapRequests'>;
   notifications: ChangeToFirstAttempt & { gapMs: number };
   familyCalls: FamilyCalls[];
+  fanout: FanoutReport;
 }
 
 /** Fresh processes the time-zone probe runs. */
@@ -224,6 +226,57 @@ function familyCallsSection({ familyCalls }: BenchData): string[] {
   ];
 }
 
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+/**
+ * AWS SDK calls one account's worker run makes (prepare or activate, nothing to republish): DynamoDB
+ * 15 (claim, registry record, lock, running record, a budget spend per InvoiceXpress call (3), the
+ * outbox's query, event numbers, finished record, outbox marked, lock released, year-end status,
+ * claim done, dispatch count), Secrets Manager 1, SQS 3 (receive, the events, delete).
+ */
+const SDK_CALLS_PER_ACCOUNT = 19;
+
+function fanoutSection({ fanout }: BenchData): string[] {
+  const { plan, runs, unhealthy } = fanout;
+  const cpu = runs.reduce((sum, run) => sum + run.cpuMsPerAccount, 0) / Math.max(1, runs.length);
+  const target = (phase: string): number => (phase === 'prepare' ? 4 : 3);
+  const kinds = [...new Set(unhealthy.named.map((entry) => entry.kind))].map(
+    (kind) => `${kind} ${String(unhealthy.named.filter((entry) => entry.kind === kind).length)}`,
+  );
+  return [
+    prose('fanout', { accounts: String(plan.accounts), latency: String(plan.latencyMs) }),
+    '',
+    '| concurrency | phase | wall | ideal | wall ÷ ideal (≤ 1.5×) | CPU floor | calls per account, mean / max (target) | lost | run twice |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...runs.map((run) => {
+      const ratio = run.wallMs / run.idealMs;
+      return `| ${String(run.concurrency)} | ${run.phase} | ${seconds(run.wallMs)} | ${seconds(run.idealMs)} | ${ratio.toFixed(2)}× ${ratio <= 1.5 ? 'met' : '**not met**'} | ${seconds(run.accounts * run.cpuMsPerAccount)} | ${run.meanCalls.toFixed(2)} / ${String(run.maxCalls)} (≤ ${String(target(run.phase))}: ${run.maxCalls <= target(run.phase) ? 'met' : '**not met**'}) | ${String(run.lost.length)} | ${String(run.twice.length)} |`;
+    }),
+    '',
+    prose('fanoutUnhealthy', {
+      share: `${String(Math.round(plan.unhealthyShare * 100))}%`,
+      accounts: String(unhealthy.accounts),
+      concurrency: String(unhealthy.concurrency),
+      counts: Object.entries(unhealthy.counts)
+        .map(([status, count]) => `${status} ${String(count)}`)
+        .join(', '),
+      healthyNotReady: String(unhealthy.healthyNotReady.length),
+      named: String(unhealthy.named.length),
+      expected: String(unhealthy.expectedNamed),
+      kinds: kinds.join(', ') || 'none',
+      wall: seconds(unhealthy.wallMs),
+      deadLetters: String(fanout.deadLetters),
+    }),
+    '',
+    prose('fanoutCpu', {
+      maxConcurrency: String(Math.max(...plan.concurrencies)),
+      cpu: cpu.toFixed(1),
+      sdkCalls: String(SDK_CALLS_PER_ACCOUNT),
+      ceiling: String(Math.round(1000 / Math.max(cpu, 0.001))),
+    }),
+    '',
+  ];
+}
+
 function notificationsSection({ notifications: n }: BenchData): string[] {
   return [
     prose('notifications', { events: String(n.events), gapMs: String(n.gapMs) }),
@@ -344,6 +397,7 @@ export function renderReport(data: BenchData): string {
     ...missedSection(data),
     ...notificationsSection(data),
     ...familyCallsSection(data),
+    ...fanoutSection(data),
     ...bundlesSection(data),
     prose('symbolication'),
     '',

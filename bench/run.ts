@@ -1,5 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalAws } from '../local/local-aws.ts';
 import { startSandbox } from '../sandbox/server.ts';
@@ -21,6 +23,7 @@ import { measureWarm } from './warm.ts';
 import { BENCH_BUDGET } from './budget-env.ts';
 import { measureChangeToFirstAttempt } from './notifications.ts';
 import { measureFamilyCalls } from './family-calls.ts';
+import type { FanoutReport } from './accounts-fanout.ts';
 
 /**
  * `npm run bench`: what callers feel. For every function, the first response of a fresh process
@@ -149,6 +152,23 @@ log(`notifications: ${String(NOTIFICATION_PLAN.events)} events, change to first 
 const notifications = { ...(await measureChangeToFirstAttempt(NOTIFICATION_PLAN)), gapMs: NOTIFICATION_PLAN.gapMs };
 log('families: InvoiceXpress calls per family for a prepare and an activation…');
 const familyCalls = await measureFamilyCalls();
+const FANOUT_PLAN = quick ? { accounts: 20, latencyMs: 20, concurrencies: [4] } : { accounts: 1_000, latencyMs: 100, concurrencies: [16, 64] };
+log(`many accounts: ${String(FANOUT_PLAN.accounts)} accounts, concurrency ${FANOUT_PLAN.concurrencies.join(' and ')}, then 5% unhealthy…`);
+const fanout = await measureFanoutInChild(FANOUT_PLAN);
+
+/** bench/accounts-fanout.ts in a process of its own (the functions' AWS clients are per process, from its environment). */
+async function measureFanoutInChild(plan: { accounts: number; latencyMs: number; concurrencies: number[] }): Promise<FanoutReport> {
+  const out = join(tmpdir(), `ix-sequences-fanout-${String(process.pid)}.json`);
+  const args = ['--accounts', String(plan.accounts), '--latency', String(plan.latencyMs), '--concurrency', plan.concurrencies.join(','), '--out', out];
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['bench/accounts-fanout.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`bench/accounts-fanout.ts exited ${String(code)}`))));
+  });
+  const report = JSON.parse(readFileSync(out, 'utf8')) as FanoutReport;
+  rmSync(out, { force: true });
+  return report;
+}
 
 const rowOf = (variant: ColdVariant, report?: BundleReport): ColdRow => {
   const samples = cold.get(variant) ?? [];
@@ -188,6 +208,7 @@ const data: BenchData = {
   warm,
   notifications,
   familyCalls,
+  fanout,
   warmPlan: WARM,
   timeZoneFormatterMs,
 };

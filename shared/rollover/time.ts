@@ -20,9 +20,13 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  * of canonical names answers in about a millisecond; building a formatter (about ten, at every
  * cold start that parses the environment) is left for aliases and for the first year computed.
  */
+let canonicalZones: ReadonlySet<string> | undefined;
+
 export function isValidTimeZone(timeZone: string): boolean {
   if (timeZone.trim() === '') return false;
-  if (Intl.supportedValuesOf('timeZone').includes(timeZone)) return true;
+  // Built once per process: every registered account's record names its zone (the list takes about a millisecond).
+  canonicalZones ??= new Set(Intl.supportedValuesOf('timeZone'));
+  if (canonicalZones.has(timeZone)) return true;
   try {
     formatterFor(timeZone);
     return true;
