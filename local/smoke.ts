@@ -6,6 +6,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { createIxSequencesClient } from '../client/index.ts';
 import { loadStageConfig, StageConfigError } from '../infra/config.ts';
 import { ROLLOVER_SCHEDULES } from '../infra/constructs/rollover-schedules.ts';
+import { DISPATCH_SCHEDULES } from '../shared/fanout/due.ts';
 import { SERVICE_NAME } from '../infra/names.ts';
 import { DEFAULT_TIME_ZONE, yearIn } from '../shared/rollover/time.ts';
 import { alarmsCheck, apiAnswersCheck, listSequencesCheck, rolloverReadinessCheck, runChecks, schedulesCheck } from './smoke-checks.ts';
@@ -76,7 +77,8 @@ async function stageTarget(stage: string, regionOption: string | undefined): Pro
     stageChecks: [
       schedulesCheck(
         new SchedulerClient(aws),
-        ROLLOVER_SCHEDULES.map((spec) => `${prefix}${spec.name}`),
+        // The default account's five, and the registered accounts' dispatch ticks.
+        [...ROLLOVER_SCHEDULES, ...DISPATCH_SCHEDULES].map((spec) => `${prefix}${spec.name}`),
       ),
       alarmsCheck(new CloudWatchClient(aws), new SNSClient(aws), { prefix, expectSubscription: config.alarms.expectSubscription }),
     ],

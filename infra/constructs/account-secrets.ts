@@ -3,6 +3,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { denyDecryptExcept } from './secret.ts';
 import { SECRET_RECOVERY_DAYS, accountSecretsPath } from '../../shared/accounts/secrets.ts';
 import type { StageConfig } from '../config.ts';
 import { SERVICE_NAME } from '../names.ts';
@@ -103,17 +104,7 @@ export class AccountSecrets extends Construct {
    * and the configured break-glass role, whatever their IAM policies allow.
    */
   restrictDecryptTo(roles: readonly iam.IRole[]): void {
-    const allowed = [...roles.map((role) => role.roleArn), ...(this.config.breakGlassRoleArn === undefined ? [] : [this.config.breakGlassRoleArn])];
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DecryptOnlyByInvoiceXpressCallers',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
-        resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': allowed } },
-      }),
-    );
+    denyDecryptExcept(this.key, roles, this.config.breakGlassRoleArn);
   }
 
   /** Key calls made for the role by Secrets Manager only (kms:ViaService), never directly. */

@@ -1,14 +1,13 @@
-import { Duration, TimeZone } from 'aws-cdk-lib';
+import { TimeZone } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DISPATCH_SCHEDULES } from '../../shared/fanout/due.ts';
 import type { DispatchSchedule } from '../../shared/fanout/due.ts';
 import { pascalCase } from '../names.ts';
-import { deadLetterOnFailure, schedulerRole } from './rollover-schedules.ts';
+import { deadLetterOnFailure, lambdaSchedule, schedulerRole } from './rollover-schedules.ts';
 
 /**
  * One schedule per tick of shared/fanout/due.ts (DISPATCH_SCHEDULES: the dispatcher's own timetable,
@@ -42,24 +41,16 @@ export class DispatchSchedules extends Construct {
   }
 
   private createSchedule(spec: DispatchSchedule, role: iam.Role, { prefix, target, deadLetterQueue }: DispatchSchedulesProps): scheduler.Schedule {
-    const scheduleName = `${prefix}-${spec.name}`;
-    return new scheduler.Schedule(this, `${pascalCase(spec.name)}Schedule`, {
-      scheduleName,
+    // Each account's due phases are computed from the tick's own time, never from the clock.
+    return lambdaSchedule(this, `${pascalCase(spec.name)}Schedule`, {
+      scheduleName: `${prefix}-${spec.name}`,
       description: spec.description,
-      schedule: scheduler.ScheduleExpression.cron({ ...spec.cron, timeZone: TimeZone.ETC_UTC }),
-      timeWindow: scheduler.TimeWindow.off(),
-      target: new LambdaInvoke(target, {
-        role: role.withoutPolicyUpdates(),
-        input: scheduler.ScheduleTargetInput.fromObject({
-          phases: spec.phases,
-          // Each account's due phases are computed from the tick's own time, never from the clock.
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          schedule: scheduleName,
-        }),
-        deadLetterQueue,
-        retryAttempts: 4,
-        maxEventAge: Duration.hours(2),
-      }),
+      cron: spec.cron,
+      timeZone: TimeZone.ETC_UTC,
+      target,
+      role,
+      deadLetterQueue,
+      input: { phases: spec.phases },
     });
   }
 }

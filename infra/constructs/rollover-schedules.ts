@@ -112,26 +112,17 @@ export class RolloverSchedules extends Construct {
 
   private createSchedule(spec: RolloverScheduleSpec, role: iam.Role, { config, prefix, target }: RolloverSchedulesProps): scheduler.Schedule {
     const scheduleName = `${prefix}-${spec.name}`;
-    return new scheduler.Schedule(this, `${pascalCase(spec.name)}Schedule`, {
+    return lambdaSchedule(this, `${pascalCase(spec.name)}Schedule`, {
       scheduleName,
       description: spec.description,
-      schedule: scheduler.ScheduleExpression.cron({ ...spec.cron, timeZone: TimeZone.of(config.scheduleTimeZone) }),
-      timeWindow: scheduler.TimeWindow.off(),
-      target: new LambdaInvoke(target, {
-        // withoutPolicyUpdates: the grants LambdaInvoke would add are already in the inline policy.
-        role: role.withoutPolicyUpdates(),
-        input: scheduler.ScheduleTargetInput.fromObject({
-          phase: spec.phase,
-          // The rollover derives the year from the schedule's own time, never from the clock,
-          // and records the schedule's name as the run's caller.
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          schedule: scheduleName,
-        }),
-        deadLetterQueue: this.deadLetterQueue,
-        // Scheduler retries only failed deliveries (throttling, Lambda unavailable), with backoff.
-        retryAttempts: 4,
-        maxEventAge: Duration.hours(2),
-      }),
+      cron: spec.cron,
+      timeZone: TimeZone.of(config.scheduleTimeZone),
+      target,
+      role,
+      deadLetterQueue: this.deadLetterQueue,
+      // The rollover derives the year from the schedule's own time, never from the clock, and
+      // records the schedule's name as the run's caller.
+      input: { phase: spec.phase },
     });
   }
 }
@@ -178,5 +169,42 @@ export function schedulerRole(scope: Construct, options: SchedulerRoleOptions): 
         ],
       }),
     },
+  });
+}
+
+/**
+ * A schedule that invokes `target` with `input` plus the schedule's own time
+ * (<aws.scheduler.scheduled-time>, which decides over the clock) and name, through our own role.
+ * Scheduler retries only failed deliveries (throttling, Lambda unavailable), with backoff, then
+ * dead-letters them.
+ */
+export function lambdaSchedule(
+  scope: Construct,
+  id: string,
+  options: {
+    scheduleName: string;
+    description: string;
+    cron: Required<Pick<scheduler.CronOptionsWithTimezone, 'minute' | 'hour' | 'day' | 'month'>>;
+    timeZone: TimeZone;
+    target: NodejsFunction;
+    role: iam.Role;
+    deadLetterQueue: sqs.IQueue;
+    input: Record<string, unknown>;
+  },
+): scheduler.Schedule {
+  const { scheduleName } = options;
+  return new scheduler.Schedule(scope, id, {
+    scheduleName,
+    description: options.description,
+    schedule: scheduler.ScheduleExpression.cron({ ...options.cron, timeZone: options.timeZone }),
+    timeWindow: scheduler.TimeWindow.off(),
+    target: new LambdaInvoke(options.target, {
+      // withoutPolicyUpdates: the grants LambdaInvoke would add are already in the role's inline policy.
+      role: options.role.withoutPolicyUpdates(),
+      input: scheduler.ScheduleTargetInput.fromObject({ ...options.input, scheduledTime: scheduler.ContextAttribute.scheduledTime, schedule: scheduleName }),
+      deadLetterQueue: options.deadLetterQueue,
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(2),
+    }),
   });
 }

@@ -74,17 +74,7 @@ export class ServiceSecret extends Construct {
    */
   restrictDecryptTo(roles: readonly iam.IRole[]): void {
     if (this.key === undefined) return;
-    const allowed = [...roles.map((role) => role.roleArn), ...(this.config.breakGlassRoleArn !== undefined ? [this.config.breakGlassRoleArn] : [])];
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DecryptOnlyByInvoiceXpressCallers',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
-        resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': allowed } },
-      }),
-    );
+    denyDecryptExcept(this.key, roles, this.config.breakGlassRoleArn);
   }
 
   /** Lets `role` read the secret (and nothing else of Secrets Manager). */
@@ -99,4 +89,23 @@ export class ServiceSecret extends Construct {
       });
     }
   }
+}
+
+/**
+ * A key policy statement that denies Decrypt (and ReEncryptFrom, which would hand the plaintext
+ * key to another key) to every principal but `roles` and the break-glass role, whatever their IAM
+ * policies allow; the account keeps administering the key.
+ */
+export function denyDecryptExcept(key: kms.Key, roles: readonly iam.IRole[], breakGlassRoleArn: string | undefined): void {
+  const allowed = [...roles.map((role) => role.roleArn), ...(breakGlassRoleArn === undefined ? [] : [breakGlassRoleArn])];
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DecryptOnlyByInvoiceXpressCallers',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:Decrypt', 'kms:ReEncryptFrom'],
+      resources: ['*'],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': allowed } },
+    }),
+  );
 }
