@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
+import { dynamoDbDocuments, queryItems } from '../runtime/dynamodb.ts';
 import { issueFields } from '../zod-issues.ts';
 import { AccountRecordSchema } from './model.ts';
 import type { AccountRecord } from './model.ts';
@@ -64,14 +64,12 @@ export function dynamoDbAccountRegistry(options: { tableName: string; client?: D
     },
 
     async enabled() {
-      const all: AccountRecord[] = [];
-      let after: string | undefined;
-      do {
-        const { records, last } = await query(undefined, after);
-        all.push(...records.filter((record) => record.enabled));
-        after = last;
-      } while (after !== undefined);
-      return all;
+      const all = await queryItems(
+        documents,
+        { TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ACCOUNTS_PARTITION } },
+        parseRecord,
+      );
+      return all.filter((record) => record.enabled);
     },
 
     async put(record) {

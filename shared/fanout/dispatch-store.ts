@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
+import { dynamoDbDocuments, queryItems } from '../runtime/dynamodb.ts';
 import * as z from '../zod.ts';
 
 /**
@@ -127,22 +127,13 @@ async function takeSummary({ documents, TableName, now }: Table, dispatchId: str
   }
 }
 
-async function claimsOf({ documents, TableName }: Table, dispatchId: string): Promise<DispatchClaim[]> {
-  const claims: DispatchClaim[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const answer = await documents.send(
-      new QueryCommand({
-        TableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :claim)',
-        ExpressionAttributeValues: { ':pk': dispatchPartition(dispatchId), ':claim': 'ACCOUNT#' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    claims.push(...(answer.Items ?? []).map((item) => ClaimSchema.parse(item)));
-    start = answer.LastEvaluatedKey;
-  } while (start !== undefined);
-  return claims;
+function claimsOf({ documents, TableName }: Table, dispatchId: string): Promise<DispatchClaim[]> {
+  const input = {
+    TableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :claim)',
+    ExpressionAttributeValues: { ':pk': dispatchPartition(dispatchId), ':claim': 'ACCOUNT#' },
+  };
+  return queryItems(documents, input, (item) => ClaimSchema.parse(item));
 }
 
 /** A dispatch without its record (expired, or a message sent by hand) has no `expected`: it is never summarized. */

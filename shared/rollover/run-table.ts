@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
+import { dynamoDbDocuments, queryItems } from '../runtime/dynamodb.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
@@ -96,24 +96,15 @@ const OutboxEntrySchema = z.object({
 
 /** Every run of the year with its outbox fields (shared/notifications/run-outbox.ts), every page. */
 async function outboxOf({ documents, TableName }: Table, key: LockKey): Promise<OutboxEntry[]> {
-  const entries: OutboxEntry[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const answer = await documents.send(
-      new QueryCommand({
-        TableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
-        ExpressionAttributeValues: { ':pk': partition(key), ':run': 'RUN#' },
-        ProjectionExpression: 'runId, #status, phase, events, eventsPublishedAt, recoveredBy',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of answer.Items ?? []) entries.push(parseItem(OutboxEntrySchema, item, 'run record'));
-    ExclusiveStartKey = answer.LastEvaluatedKey;
-  } while (ExclusiveStartKey !== undefined);
-  return entries;
+  const input = {
+    TableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+    ExpressionAttributeValues: { ':pk': partition(key), ':run': 'RUN#' },
+    ProjectionExpression: 'runId, #status, phase, events, eventsPublishedAt, recoveredBy',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ConsistentRead: true,
+  };
+  return queryItems(documents, input, (item) => parseItem(OutboxEntrySchema, item, 'run record'));
 }
 
 /** Frees the lock if this run still holds it. */

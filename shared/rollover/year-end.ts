@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDbDocuments } from '../runtime/dynamodb.ts';
+import { dynamoDbDocuments, queryItems } from '../runtime/dynamodb.ts';
 import { issueFields } from '../zod-issues.ts';
 import { YEAR_END_STATUSES, YearEndAccountSchema } from './year-end-status.ts';
 import type { YearEndAccount, YearEndStatus } from './year-end-status.ts';
@@ -103,22 +103,8 @@ async function markPaged({ documents, TableName }: Table, year: number, accounts
   await Promise.all(lanes);
 }
 
-async function listYear({ documents, TableName }: Table, year: number): Promise<YearEndAccount[]> {
-  const entries: YearEndAccount[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const answer = await documents.send(
-      new QueryCommand({
-        TableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': yearEndPartition(year) },
-        ExclusiveStartKey: start,
-      }),
-    );
-    entries.push(...(answer.Items ?? []).map(parseEntry));
-    start = answer.LastEvaluatedKey;
-  } while (start !== undefined);
-  return entries;
+function listYear({ documents, TableName }: Table, year: number): Promise<YearEndAccount[]> {
+  return queryItems(documents, { TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': yearEndPartition(year) } }, parseEntry);
 }
 
 export function dynamoDbYearEndStore(options: { tableName: string; client?: DynamoDBClient }): YearEndStore {

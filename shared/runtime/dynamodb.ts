@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 let client: DynamoDBClient | undefined;
 
@@ -27,4 +28,11 @@ export function dynamoDbDocuments(base: DynamoDBClient = dynamoDbClient()): Dyna
     documentClients.set(base, documents);
   }
   return documents;
+}
+
+/** Every item a Query matches, page after page (lib-dynamodb's paginator), each parsed by `parse`. */
+export async function queryItems<T>(documents: DynamoDBDocumentClient, input: QueryCommandInput, parse: (item: Record<string, unknown>) => T): Promise<T[]> {
+  const items: T[] = [];
+  for await (const page of paginateQuery({ client: documents }, input)) for (const item of page.Items ?? []) items.push(parse(item));
+  return items;
 }

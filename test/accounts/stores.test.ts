@@ -6,6 +6,7 @@ import { InvalidPageTokenError } from '../../shared/accounts/page-token.ts';
 import { dynamoDbAccountRegistry } from '../../shared/accounts/registry.ts';
 import { dynamoDbDispatchStore } from '../../shared/fanout/dispatch-store.ts';
 import { dynamoDbYearEndStore } from '../../shared/rollover/year-end.ts';
+import { dynamoDbDocuments, queryItems } from '../../shared/runtime/dynamodb.ts';
 
 /** The registry, the year-end statuses and the dispatch claims, on a real DynamoDB API (dynalite). */
 let dynamo: LocalDynamo;
@@ -102,5 +103,24 @@ describe('dispatch claims', () => {
       ['a-shop', 'done', undefined],
       ['b-shop', 'done', true],
     ]);
+  });
+});
+
+describe('queryItems', () => {
+  it('reads every page of a Query (lib-dynamodb paginator), in key order', async () => {
+    const registry = dynamoDbAccountRegistry({ tableName: dynamo.tableName, client: dynamo.client });
+    for (let i = 0; i < 7; i++) await registry.put(record(`paged-${String(i)}`));
+    const documents = dynamoDbDocuments(dynamo.client);
+    const names = await queryItems(
+      documents,
+      {
+        TableName: dynamo.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :paged)',
+        ExpressionAttributeValues: { ':pk': 'ACCOUNTS', ':paged': 'paged-' },
+        Limit: 2,
+      },
+      (item) => String(item['sk']),
+    );
+    expect(names).toEqual(Array.from({ length: 7 }, (_, i) => `paged-${String(i)}`));
   });
 });
