@@ -1,16 +1,19 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { startLocalAws } from '../local/local-aws.ts';
-import type { LocalAws } from '../local/local-aws.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalRolloverWorker } from '../local/rollover-worker.ts';
-import { startSandbox } from '../sandbox/server.ts';
-import type { Sandbox } from '../sandbox/types.ts';
+import type { SandboxAccountOptions } from '../sandbox/types.ts';
 import { createDispatchService } from '../shared/fanout/dispatch-service.ts';
 import { createRunTable } from '../shared/rollover/run-table.ts';
 import { changeableYears } from '../shared/rollover/time.ts';
 import { dynamoDbYearEndStore } from '../shared/rollover/year-end.ts';
 import type { YearEndAccount } from '../shared/rollover/year-end-status.ts';
 import { BENCH_BUDGET } from './budget-env.ts';
+import type { FanoutPeers } from './fanout-peers.ts';
 import { benchAccounts } from './registered-accounts.ts';
 import type { BenchAccounts } from './registered-accounts.ts';
 
@@ -25,8 +28,10 @@ import type { BenchAccounts } from './registered-accounts.ts';
  * (half with a key InvoiceXpress now refuses, half with AT failing for the whole account), that the
  * others finish and those are named with their cause.
  *
- * Runs as a process of its own (`npm run bench:accounts`, or from `npm run bench` with --json): the
- * functions' AWS clients are per process and read their endpoints from its environment.
+ * Runs as a process of its own (`npm run bench:accounts`, or from `npm run bench` with --out): the
+ * functions' AWS clients are per process and read their endpoints from its environment. Its peers
+ * (the sandbox, dynalite, SQS, Secrets Manager: other machines in AWS) run in a second process
+ * (bench/fanout-peers.ts), reached over loopback HTTP as the functions reach AWS.
  */
 
 export interface FanoutPlan {
@@ -49,7 +54,7 @@ export interface FanoutRun {
   lost: string[];
   /** Accounts with more than one run of the phase (or more than one create / set_current). */
   twice: string[];
-  /** CPU time of this one process (workers, dynalite, SQS, Secrets Manager and the sandbox together) per account run. */
+  /** CPU time of the workers' process (their peers run in another) per account run. */
   cpuMsPerAccount: number;
 }
 
@@ -74,28 +79,58 @@ export interface FanoutReport {
   deadLetters: number;
 }
 
+/** The sandbox's control endpoint for one account (the sandbox is in the peers' process). */
+class SandboxAccounts {
+  readonly #controlUrl: string;
+  constructor(controlUrl: string) {
+    this.#controlUrl = controlUrl;
+  }
+
+  async #call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.#controlUrl}/accounts/${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    if (!response.ok) throw new Error(`sandbox control ${method} ${path} answered ${String(response.status)}`);
+    return response.json();
+  }
+
+  add = (name: string, options: SandboxAccountOptions): Promise<unknown> => this.#call('PUT', name, options);
+  rekey = (name: string, apiKey: string): Promise<unknown> => this.#call('PUT', name, { apiKey });
+  setAt = (name: string, at: Record<string, string>): Promise<unknown> => this.#call('PATCH', `${name}/at`, at);
+  setLatency = (name: string, ms: number): Promise<unknown> => this.#call('PUT', `${name}/latency`, { ms });
+  clearRequests = (name: string): Promise<unknown> => this.#call('DELETE', `${name}/requests`);
+  async requests(name: string): Promise<{ operation: string }[]> {
+    return ((await this.#call('GET', `${name}/requests`)) as { requests: { operation: string }[] }).requests;
+  }
+}
+
 interface Bench {
-  sandbox: Sandbox;
-  localAws: LocalAws;
+  peers: FanoutPeers;
   env: Record<string, string>;
+  dynamo: DynamoDBClient;
+  sandbox: SandboxAccounts;
   accounts: BenchAccounts;
   year: number;
+}
+
+/** Runs `work` for every name, `lanes` at a time. */
+async function eachOf(names: readonly string[], work: (name: string) => Promise<unknown>, lanes = 16): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let name = names[next++]; name !== undefined; name = names[next++]) await work(name);
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
 }
 
 const POLL_MS = 250;
 const pad = (n: number): string => String(n).padStart(4, '0');
 
-async function register(bench: Bench, names: readonly string[]): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let name = names[next++]; name !== undefined; name = names[next++]) await bench.accounts.add(name, { apiKey: `k-${name}-bench` });
-  };
-  await Promise.all(Array.from({ length: 16 }, lane));
+async function register(bench: Bench, names: readonly string[], latencyMs: number): Promise<void> {
+  await eachOf(names, (name) => bench.accounts.add(name, { apiKey: `k-${name}-bench` }));
+  await eachOf(names, (name) => bench.sandbox.setLatency(name, latencyMs));
 }
 
 /** Waits until every account has a year-end entry from a run that started after `since`, `done` saying when it counts. */
 async function drained(bench: Bench, names: readonly string[], done: (entry: YearEndAccount) => boolean, timeoutMs: number): Promise<YearEndAccount[]> {
-  const yearEnd = dynamoDbYearEndStore({ tableName: bench.localAws.dynamo.tableName, client: bench.localAws.dynamo.client });
+  const yearEnd = dynamoDbYearEndStore({ tableName: bench.peers.tableName, client: bench.dynamo });
   const wanted = new Set(names);
   const started = Date.now();
   for (;;) {
@@ -107,13 +142,13 @@ async function drained(bench: Bench, names: readonly string[], done: (entry: Yea
 
 /** Runs of `phase` on record per account (the run table), and the sandbox's counts per account. */
 async function audit(bench: Bench, names: readonly string[], phase: FanoutRun['phase'], since: number) {
-  const runs = createRunTable({ tableName: bench.localAws.dynamo.tableName, client: bench.localAws.dynamo.client });
+  const runs = createRunTable({ tableName: bench.peers.tableName, client: bench.dynamo });
   const operation = phase === 'prepare' ? 'create' : 'set_current';
   const rows = await Promise.all(
     names.map(async (name) => {
       const recent = await runs.recentRuns({ account: name, year: bench.year }, 10);
       const ran = recent.filter((run) => run.phase === phase && Date.parse(run.startedAt) >= since).length;
-      const requests = bench.sandbox.account(name)?.requests ?? [];
+      const requests = await bench.sandbox.requests(name);
       return { name, ran, calls: requests.length, changes: requests.filter((request) => request.operation === operation).length };
     }),
   );
@@ -121,7 +156,7 @@ async function audit(bench: Bench, names: readonly string[], phase: FanoutRun['p
 }
 
 async function runPhase(bench: Bench, names: readonly string[], phase: FanoutRun['phase'], concurrency: number, latencyMs: number): Promise<FanoutRun> {
-  for (const name of names) bench.sandbox.account(name)?.clearRequests();
+  await eachOf(names, (name) => bench.sandbox.clearRequests(name));
   const since = Date.now();
   const cpu = process.cpuUsage();
   const [dispatched] = await createDispatchService(bench.env).dispatch({ phases: [phase], year: bench.year, trigger: 'dispatch', caller: 'bench' });
@@ -149,9 +184,8 @@ async function runPhase(bench: Bench, names: readonly string[], phase: FanoutRun
 /** Prepare then activate N fresh accounts with `concurrency` workers. */
 async function healthyRuns(bench: Bench, plan: FanoutPlan, concurrency: number, log: (line: string) => void): Promise<FanoutRun[]> {
   const names = Array.from({ length: plan.accounts }, (_, i) => `c${String(concurrency)}-${pad(i + 1)}`);
-  await register(bench, names);
-  for (const name of names) bench.sandbox.account(name)?.setLatency(plan.latencyMs);
-  const worker = await startLocalRolloverWorker({ queues: bench.localAws.rollover, handler: 'fresh', concurrency, env: bench.env });
+  await register(bench, names, plan.latencyMs);
+  const worker = await startWorker(bench, concurrency);
   try {
     const runs: FanoutRun[] = [];
     for (const phase of ['prepare', 'activate'] as const) {
@@ -168,16 +202,13 @@ async function healthyRuns(bench: Bench, plan: FanoutPlan, concurrency: number, 
 /** A prepare where a share of the accounts cannot succeed: the rest finish, those are named. */
 async function unhealthyRun(bench: Bench, plan: FanoutPlan, concurrency: number): Promise<UnhealthyRun> {
   const names = Array.from({ length: plan.accounts }, (_, i) => `u-${pad(i + 1)}`);
-  await register(bench, names);
+  await register(bench, names, plan.latencyMs);
   const every = Math.round(1 / plan.unhealthyShare);
   const sick = names.filter((_, index) => index % every === every - 1);
-  sick.forEach((name, index) => {
-    const account = bench.sandbox.account(name);
-    if (index % 2 === 0) account?.rekey(`k-${name}-changed`);
-    else account?.setAt({ onRegister: 'account_failure' });
-  });
-  for (const name of names) bench.sandbox.account(name)?.setLatency(plan.latencyMs);
-  const worker = await startLocalRolloverWorker({ queues: bench.localAws.rollover, handler: 'fresh', concurrency, env: bench.env });
+  await eachOf(sick, (name) =>
+    sick.indexOf(name) % 2 === 0 ? bench.sandbox.rekey(name, `k-${name}-changed`) : bench.sandbox.setAt(name, { onRegister: 'account_failure' }),
+  );
+  const worker = await startWorker(bench, concurrency);
   try {
     const since = Date.now();
     await createDispatchService(bench.env).dispatch({ phases: ['prepare'], year: bench.year, trigger: 'dispatch', caller: 'bench' });
@@ -201,23 +232,54 @@ async function unhealthyRun(bench: Bench, plan: FanoutPlan, concurrency: number)
   }
 }
 
+/** The worker's event source, on the peers' rollover queue: `concurrency` handlers, one message each. */
+function startWorker(bench: Bench, concurrency: number) {
+  const { sqsUrl, queueArn } = bench.peers;
+  const queues = { queueUrl: bench.env['ROLLOVER_QUEUE_URL'] ?? '', sqs: { url: sqsUrl, arnOf: () => queueArn } };
+  return startLocalRolloverWorker({ queues, handler: 'fresh', concurrency, env: bench.env });
+}
+
+/** Starts bench/fanout-peers.ts and reads its one line. */
+async function startPeers(): Promise<{ peers: FanoutPeers; child: ChildProcess }> {
+  const child = spawn(process.execPath, [new URL('./fanout-peers.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout ?? process.stdin });
+  for await (const line of lines) return { peers: JSON.parse(line) as FanoutPeers, child };
+  throw new Error('bench/fanout-peers.ts ended before it said where its peers are');
+}
+
+async function deadLetters(bench: Bench): Promise<number> {
+  const sqs = new SQSClient({ endpoint: bench.peers.sqsUrl, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const answer = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: bench.peers.deadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  sqs.destroy();
+  return Number(answer.Attributes?.['ApproximateNumberOfMessages'] ?? 0);
+}
+
 export async function measureAccountsFanout(plan: FanoutPlan, log: (line: string) => void): Promise<FanoutReport> {
-  const sandbox = await startSandbox({ apiKey: 'bench-fanout-default-key' });
-  const localAws = await startLocalAws(sandbox, 'bench');
-  // As the stack configures the functions, on the loopback peers; quiet (a JSON line per run would be most of the time).
-  const env = { ...localAws.environment, ...BENCH_BUDGET(localAws.dynamo.tableName), IX_TIMEOUT_MS: '8000', POWERTOOLS_LOG_LEVEL: 'SILENT' };
+  const { peers, child } = await startPeers();
+  // As the stack configures the functions, on the peers; quiet (a JSON line per run would be most of the time).
+  const env: Record<string, string> = { ...peers.environment, ...BENCH_BUDGET(peers.tableName), IX_TIMEOUT_MS: '8000', POWERTOOLS_LOG_LEVEL: 'SILENT' };
   Object.assign(process.env, env);
-  const bench: Bench = { sandbox, localAws, env, accounts: benchAccounts(sandbox, localAws, 'bench'), year: changeableYears(new Date())[1] };
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const dynamo = new DynamoDBClient({ endpoint: env['AWS_ENDPOINT_URL_DYNAMODB'], region: 'eu-west-1', credentials });
+  const sandbox = new SandboxAccounts(peers.controlUrl);
+  const accounts = benchAccounts({
+    addToSandbox: (name, options) => sandbox.add(name, options),
+    dynamo,
+    tableName: peers.tableName,
+    secretsManagerUrl: env['AWS_ENDPOINT_URL_SECRETS_MANAGER'] ?? '',
+    stage: 'bench',
+  });
+  const bench: Bench = { peers, env, dynamo, sandbox, accounts, year: changeableYears(new Date())[1] };
   try {
     const runs: FanoutRun[] = [];
     for (const concurrency of plan.concurrencies) runs.push(...(await healthyRuns(bench, plan, concurrency, log)));
     log(`  unhealthy: ${String(plan.accounts)} accounts, ${String(Math.round(plan.unhealthyShare * 100))}% unhealthy…`);
     const unhealthy = await unhealthyRun(bench, plan, plan.concurrencies[0] ?? 16);
-    const deadLetters = localAws.rollover.sqs.bodies(localAws.rollover.deadLetterQueueUrl).length;
-    return { plan, year: bench.year, runs, unhealthy, deadLetters };
+    return { plan, year: bench.year, runs, unhealthy, deadLetters: await deadLetters(bench) };
   } finally {
-    bench.accounts.close();
-    await Promise.all([sandbox.close(), localAws.close()]);
+    accounts.close();
+    dynamo.destroy();
+    child.stdin?.end();
   }
 }
 

@@ -1,9 +1,8 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { LocalAws } from '../local/local-aws.ts';
-import type { Sandbox, SandboxAccountOptions } from '../sandbox/types.ts';
+import type { SandboxAccountOptions } from '../sandbox/types.ts';
 import { accountAfterPut, PutAccountBodySchema } from '../shared/accounts/model.ts';
 import { dynamoDbAccountRegistry } from '../shared/accounts/registry.ts';
-import type { AccountRegistry } from '../shared/accounts/registry.ts';
 import { secretsManagerAccountSecrets } from '../shared/accounts/secrets.ts';
 
 /**
@@ -12,30 +11,32 @@ import { secretsManagerAccountSecrets } from '../shared/accounts/secrets.ts';
  * dynalite), without its key check: the bench measures the rollover, not the registration.
  */
 export interface BenchAccounts {
-  registry: AccountRegistry;
-  /** Adds the account to the sandbox and registers it. */
-  add(name: string, options: SandboxAccountOptions & { timeZone?: string }): Promise<void>;
+  /** Adds the account to the sandbox (`addToSandbox`) and registers it. */
+  add(name: string, options: SandboxAccountOptions): Promise<void>;
   /** Disables them (a later dispatch leaves them out). */
   disable(names: readonly string[]): Promise<void>;
   close(): void;
 }
 
-export function benchAccounts(sandbox: Sandbox, localAws: LocalAws, stage: string): BenchAccounts {
-  const registry = dynamoDbAccountRegistry({ tableName: localAws.dynamo.tableName, client: localAws.dynamo.client });
+export function benchAccounts(options: {
+  addToSandbox: (name: string, options: SandboxAccountOptions) => unknown;
+  dynamo: DynamoDBClient;
+  tableName: string;
+  secretsManagerUrl: string;
+  stage: string;
+}): BenchAccounts {
+  const registry = dynamoDbAccountRegistry({ tableName: options.tableName, client: options.dynamo });
   const client = new SecretsManagerClient({
-    endpoint: localAws.secretsManager.url,
+    endpoint: options.secretsManagerUrl,
     region: 'eu-west-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const secrets = secretsManagerAccountSecrets({ stage, client });
+  const secrets = secretsManagerAccountSecrets({ stage: options.stage, client });
   return {
-    registry,
-    async add(name, options) {
-      const { timeZone, ...sandboxOptions } = options;
-      sandbox.addAccount(name, sandboxOptions);
-      await secrets.save(name, { accountName: name, apiKey: options.apiKey });
-      const body = PutAccountBodySchema.parse({ apiKey: options.apiKey, ...(timeZone === undefined ? {} : { timeZone }) });
-      await registry.put(accountAfterPut(name, body, undefined, new Date().toISOString()));
+    async add(name, sandboxOptions) {
+      await options.addToSandbox(name, sandboxOptions);
+      await secrets.save(name, { accountName: name, apiKey: sandboxOptions.apiKey });
+      await registry.put(accountAfterPut(name, PutAccountBodySchema.parse({ apiKey: sandboxOptions.apiKey }), undefined, new Date().toISOString()));
     },
     async disable(names) {
       for (const name of names) {

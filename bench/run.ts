@@ -90,7 +90,13 @@ const functionEnv: Record<string, string> = {
   BENCH_FLOOR_API_KEY: sandbox.apiKey,
 };
 // The registry and fan-out functions work on one registered account (its own sandbox account and secret).
-const registered = benchAccounts(sandbox, localAws, 'bench');
+const registered = benchAccounts({
+  addToSandbox: (name, options) => sandbox.addAccount(name, options),
+  dynamo: localAws.dynamo.client,
+  tableName: localAws.dynamo.tableName,
+  secretsManagerUrl: localAws.secretsManager.url,
+  stage: 'bench',
+});
 await registered.add(BENCH_ACCOUNT.name, { apiKey: BENCH_ACCOUNT.apiKey });
 registered.close();
 const everyAccountsRequests = (): number => sandbox.accountNames().reduce((sum, name) => sum + (sandbox.account(name)?.requests.length ?? 0), 0);

@@ -31,7 +31,8 @@ export function createLocalRolloverQueues(sqs: LocalSqs): LocalRolloverQueues {
 }
 
 export interface LocalRolloverWorkerOptions {
-  queues: LocalRolloverQueues;
+  /** The queue to drain (the loopback SQS may be another process's: the bench's). */
+  queues: Pick<LocalRolloverQueues, 'queueUrl'> & { sqs: Pick<LocalSqs, 'url' | 'arnOf'> };
   /**
    * 'module' (npm start): functions/rollover-worker.ts as deployed, one module instance per
    * concurrent invocation (as Lambda gives each its own container); 'fresh' (tests, bench):
