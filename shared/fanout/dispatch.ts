@@ -1,5 +1,7 @@
 import type { AccountRecord } from '../accounts/model.ts';
+import { RolloverYearError } from '../rollover/errors.ts';
 import type { RolloverPhase } from '../rollover/schemas.ts';
+import { yearProblem } from '../rollover/time.ts';
 import { duePhases } from './due.ts';
 import type { DispatchStore } from './dispatch-store.ts';
 import { dispatchIdOf } from './messages.ts';
@@ -72,8 +74,25 @@ async function dispatchPhase(request: DispatchRequest, phase: RolloverPhase, acc
   return dispatched;
 }
 
+/** The zones furthest ahead of and behind UTC: a year no zone between them may change is refused for every account. */
+const EARLIEST_ZONE = 'Etc/GMT-14';
+const LATEST_ZONE = 'Etc/GMT+12';
+
+/**
+ * A year named for a phase that changes the accounts must be one some account may change now (the
+ * current or the next year in its zone, time.ts): else every account's run would fail the same way,
+ * so the request is refused before anything is sent (400 on body.year).
+ */
+function checkYear(request: DispatchRequest, now: Date): void {
+  const { year } = request;
+  if (year === undefined || request.phases.every((phase) => phase === 'verify')) return;
+  const problem = yearProblem(year, now, EARLIEST_ZONE) === undefined ? undefined : yearProblem(year, now, LATEST_ZONE);
+  if (problem !== undefined) throw new RolloverYearError(year, problem.replace(`in ${LATEST_ZONE}`, 'in any account’s time zone'));
+}
+
 /** Dispatches each phase of the request (one dispatch id per phase that has accounts). */
 export async function dispatch(request: DispatchRequest, deps: DispatchDeps): Promise<Dispatched[]> {
+  checkYear(request, (deps.now ?? (() => new Date()))());
   const accounts = await deps.accounts();
   const results: Dispatched[] = [];
   for (const phase of request.phases) results.push(await dispatchPhase(request, phase, dueAccounts(accounts, phase, request.scheduledTime), deps));

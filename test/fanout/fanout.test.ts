@@ -3,6 +3,7 @@ import type { AccountRecord } from '../../shared/accounts/model.ts';
 import { AccountNotFoundError } from '../../shared/accounts/sessions.ts';
 import { alertOf } from '../../shared/fanout/alerts.ts';
 import { dispatch } from '../../shared/fanout/dispatch.ts';
+import { RolloverYearError } from '../../shared/rollover/errors.ts';
 import type { DispatchClaim, DispatchMeta, DispatchStore } from '../../shared/fanout/dispatch-store.ts';
 import type { RolloverMessage } from '../../shared/fanout/messages.ts';
 import { RolloverMessageSchema } from '../../shared/fanout/messages.ts';
@@ -97,6 +98,26 @@ describe('dispatch: one message per account, on the queue', () => {
     const onDemand = await dispatch({ phases: ['prepare'], year: 2027, trigger: 'dispatch', caller: 'arn:aws:iam::1:role/ops' }, deps);
     expect(onDemand[0]).toMatchObject({ phase: 'prepare', year: 2027, accounts: 3 });
     expect(onDemand[0]?.dispatchId).toMatch(/^prepare-\d{8}T\d{6}Z-[a-z0-9]{6}$/);
+  });
+
+  it('refuses a year no account may change before sending anything; verify may name any year', async () => {
+    const store = memoryStore();
+    const sent: RolloverMessage[] = [];
+    const deps = {
+      accounts: () => resolved(accounts),
+      store,
+      queue: { send: (messages: readonly RolloverMessage[]) => resolved(void sent.push(...messages)) },
+      now: () => new Date('2026-12-05T12:00:00Z'),
+    };
+    await expect(dispatch({ phases: ['prepare'], year: 2030, trigger: 'dispatch', caller: 'ops' }, deps)).rejects.toThrow(
+      /2026 or 2027 \(the current and the next year in any account’s time zone\)/,
+    );
+    await expect(dispatch({ phases: ['activate'], year: 2025, trigger: 'dispatch', caller: 'ops' }, deps)).rejects.toBeInstanceOf(RolloverYearError);
+    expect(sent).toEqual([]);
+    await dispatch({ phases: ['verify'], year: 2022, trigger: 'dispatch', caller: 'ops' }, deps);
+    // On 31 December in UTC some zones are already in the next year: that year's next may be named.
+    await dispatch({ phases: ['prepare'], year: 2028, trigger: 'dispatch', caller: 'ops' }, { ...deps, now: () => new Date('2026-12-31T20:00:00Z') });
+    expect(sent.map((message) => message.year)).toEqual([2022, 2022, 2022, 2028, 2028, 2028]);
   });
 
   it('a tick whose messages did not all go out (the dispatcher died) sends them again: the claims keep each run to one', async () => {
