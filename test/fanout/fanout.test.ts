@@ -67,14 +67,16 @@ function memoryStore(): DispatchStore & {
 describe('dispatch: one message per account, on the queue', () => {
   const accounts = [account('lisbon-shop'), account('azores-shop', 'Atlantic/Azores'), account('madeira-shop', 'Atlantic/Madeira')];
 
-  it('a tick sends the accounts whose local time calls for the phase; on demand, every account; a tick delivered twice sends nothing more', async () => {
+  /** Dispatch's dependencies over the memory store, at a fixed time, keeping what is sent. */
+  function recording(now = '2026-12-05T12:00:00Z') {
     const store = memoryStore();
     const sent: RolloverMessage[] = [];
-    const deps = {
-      accounts: () => resolved(accounts),
-      store,
-      queue: { send: (messages: readonly RolloverMessage[]) => resolved(void sent.push(...messages)) },
-    };
+    const queue = { send: (messages: readonly RolloverMessage[]) => resolved(void sent.push(...messages)) };
+    return { store, sent, deps: { accounts: () => resolved(accounts), store, queue, now: () => new Date(now) } };
+  }
+
+  it('a tick sends the accounts whose local time calls for the phase; on demand, every account; a tick delivered twice sends nothing more', async () => {
+    const { store, sent, deps } = recording();
     const tick = {
       phases: ['activate', 'verify'] as const,
       scheduledTime: '2027-01-01T00:00:00.000Z',
@@ -101,14 +103,7 @@ describe('dispatch: one message per account, on the queue', () => {
   });
 
   it('refuses a year no account may change before sending anything; verify may name any year', async () => {
-    const store = memoryStore();
-    const sent: RolloverMessage[] = [];
-    const deps = {
-      accounts: () => resolved(accounts),
-      store,
-      queue: { send: (messages: readonly RolloverMessage[]) => resolved(void sent.push(...messages)) },
-      now: () => new Date('2026-12-05T12:00:00Z'),
-    };
+    const { sent, deps } = recording();
     await expect(dispatch({ phases: ['prepare'], year: 2030, trigger: 'dispatch', caller: 'ops' }, deps)).rejects.toThrow(
       /2026 or 2027 \(the current and the next year in any account’s time zone\)/,
     );
