@@ -12,6 +12,7 @@ import { createRunTable } from '../shared/rollover/run-table.ts';
 import { changeableYears } from '../shared/rollover/time.ts';
 import { dynamoDbYearEndStore } from '../shared/rollover/year-end.ts';
 import type { YearEndAccount } from '../shared/rollover/year-end-status.ts';
+import { forEachLimited } from '../shared/runtime/concurrency.ts';
 import { BENCH_BUDGET } from './budget-env.ts';
 import type { FanoutPeers } from './fanout-peers.ts';
 import { benchAccounts } from './registered-accounts.ts';
@@ -111,14 +112,8 @@ interface Bench {
   year: number;
 }
 
-/** Runs `work` for every name, `lanes` at a time. */
-async function eachOf(names: readonly string[], work: (name: string) => Promise<unknown>, lanes = 16): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let name = names[next++]; name !== undefined; name = names[next++]) await work(name);
-  };
-  await Promise.all(Array.from({ length: lanes }, lane));
-}
+/** Every name's `work`, 16 at a time (the sandbox's control endpoint and the loopback AWS are the other process's). */
+const eachOf = (names: readonly string[], work: (name: string) => Promise<unknown>): Promise<void> => forEachLimited(names, 16, work);
 
 const POLL_MS = 250;
 const pad = (n: number): string => String(n).padStart(4, '0');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Sandbox, SandboxAccountOptions } from '../sandbox/types.ts';
+import { forEachLimited } from '../shared/runtime/concurrency.ts';
 
 /**
  * Registered accounts, locally: an account added to the sandbox (its own key and state), then
@@ -51,21 +52,17 @@ const PROGRESS_FROM = 100;
 export async function registerLocalAccounts(target: LocalServiceTarget, count: number, progress: (line: string) => void): Promise<string[]> {
   const names = localAccountNames(count);
   const step = Math.ceil(count / 10);
-  let next = 0;
   let done = 0;
-  const lane = async (): Promise<void> => {
-    for (let name = names[next++]; name !== undefined; name = names[next++]) {
-      const answer = await registerSandboxAccount(target, name, { apiKey: `k-${name}-${randomBytes(8).toString('hex')}` });
-      if (answer.status !== 200) {
-        const error = answer.json['error'] as { code?: string; message?: string } | undefined;
-        throw new Error(
-          `registering local account ${name}: PUT /accounts/${name} answered ${String(answer.status)} ${error?.code ?? ''} ${error?.message ?? ''}`.trim(),
-        );
-      }
-      done += 1;
-      if (count >= PROGRESS_FROM && done % step === 0 && done < count) progress(`Registering local accounts: ${String(done)}/${String(count)}`);
+  await forEachLimited(names, REGISTER_CONCURRENCY, async (name) => {
+    const answer = await registerSandboxAccount(target, name, { apiKey: `k-${name}-${randomBytes(8).toString('hex')}` });
+    if (answer.status !== 200) {
+      const error = answer.json['error'] as { code?: string; message?: string } | undefined;
+      throw new Error(
+        `registering local account ${name}: PUT /accounts/${name} answered ${String(answer.status)} ${error?.code ?? ''} ${error?.message ?? ''}`.trim(),
+      );
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(REGISTER_CONCURRENCY, count) }, lane));
+    done += 1;
+    if (count >= PROGRESS_FROM && done % step === 0 && done < count) progress(`Registering local accounts: ${String(done)}/${String(count)}`);
+  });
   return names;
 }

@@ -111,20 +111,26 @@ function routeMetrics(props: ServiceDashboardProps, metricName: string, statisti
 
 type Graph = (title: string, left: cloudwatch.IMetric[], extra?: Partial<cloudwatch.GraphWidgetProps>) => cloudwatch.GraphWidget;
 
+/** A queue: what goes in, what waits and what is in flight, and its oldest message's age (right axis). */
+function queueGraph(graph: Graph, title: string, queue: sqs.IQueue, labels: { sent: string; inFlight: string }): cloudwatch.GraphWidget {
+  const period = Duration.minutes(5);
+  return graph(
+    title,
+    [
+      queue.metricNumberOfMessagesSent({ statistic: 'Sum', period, label: labels.sent }),
+      queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period, label: 'waiting' }),
+      queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period, label: labels.inFlight }),
+    ],
+    { right: [queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period, label: 'oldest (s)' })] },
+  );
+}
+
 /** Notifications: what goes into the queue and how old its oldest message is, the delivery function, the dead letters. */
 function notificationWidgets(props: ServiceDashboardProps, graph: Graph): cloudwatch.GraphWidget[] {
   const fiveMinutes = Duration.minutes(5);
   const { queue, deadLetterQueue } = props.notifications;
   return [
-    graph(
-      'Notification queue (messages)',
-      [
-        queue.metricNumberOfMessagesSent({ statistic: 'Sum', period: fiveMinutes, label: 'sent' }),
-        queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'waiting' }),
-        queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'in flight or waiting to retry' }),
-      ],
-      { right: [queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes, label: 'oldest (s)' })] },
-    ),
+    queueGraph(graph, 'Notification queue (messages)', queue, { sent: 'sent', inFlight: 'in flight or waiting to retry' }),
     graph(
       'Webhook delivery function',
       [
@@ -151,15 +157,7 @@ function fanoutWidgets(props: ServiceDashboardProps, graph: Graph): cloudwatch.G
       ),
       { leftYAxis: { min: 0 } },
     ),
-    graph(
-      'Rollover queue (accounts)',
-      [
-        queue.metricNumberOfMessagesSent({ statistic: 'Sum', period: fiveMinutes, label: 'dispatched' }),
-        queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'waiting' }),
-        queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: fiveMinutes, label: 'running' }),
-      ],
-      { right: [queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes, label: 'oldest (s)' })] },
-    ),
+    queueGraph(graph, 'Rollover queue (accounts)', queue, { sent: 'dispatched', inFlight: 'running' }),
     graph('Rollover queue dead letters (accounts)', [deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: fiveMinutes })]),
   ];
 }

@@ -47,7 +47,7 @@ export function createAccountAdmin(env: Record<string, string | undefined> = pro
   const parsed = parseEnv(AccountAdminEnvSchema, env);
   checkDeployedEnv(parsed);
   const admin: AdminEnv = { parsed, budgetFor: budgetsOf(parsed) };
-  const registry = dynamoDbAccountRegistry({ tableName: parsed.IX_ACCOUNTS_TABLE_NAME ?? 'unset-accounts-table' });
+  const registry = dynamoDbAccountRegistry({ tableName: parsed.IX_ACCOUNTS_TABLE_NAME });
   const secrets = secretsManagerAccountSecrets({ stage: parsed.STAGE, kmsKeyId: parsed.ACCOUNT_SECRETS_KMS_KEY_ID });
 
   return {

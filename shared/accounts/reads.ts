@@ -1,12 +1,12 @@
 import * as z from '../zod.ts';
-import { parseEnv } from '../runtime/env.ts';
+import { parseEnv, RunTableNameSchema } from '../runtime/env.ts';
 import { AccountMissingError } from './admin-errors.ts';
 import type { AccountRecord } from './model.ts';
 import { dynamoDbAccountRegistry } from './registry.ts';
 import type { AccountPage } from './registry.ts';
 
 /** GET /accounts and GET /accounts/{account}: the registry only (no secret, no InvoiceXpress). */
-const AccountReadsEnvSchema = z.object({ IX_ACCOUNTS_TABLE_NAME: z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')) });
+const AccountReadsEnvSchema = z.object({ IX_ACCOUNTS_TABLE_NAME: RunTableNameSchema });
 
 const DEFAULT_PAGE_SIZE = 50;
 

@@ -32,7 +32,8 @@ export class AccountNotFoundError extends Error {
 }
 
 export interface AccountSessions {
-  /** The default account's session (undefined), or a registered account's; AccountNotFoundError when it is unknown or disabled. */
+  /** The default account's session (undefined), or a registered account's with its record; AccountNotFoundError when it is unknown or disabled. */
+  resolve(account: string): Promise<AccountTarget & { account: string; record: AccountRecord }>;
   resolve(account: string | undefined): Promise<AccountTarget>;
 }
 
@@ -58,25 +59,27 @@ export function createAccountSessions(options: {
     return record;
   }
 
-  return {
-    async resolve(account) {
-      if (account === undefined) return { account: undefined, session: options.defaultSession, record: undefined };
-      const cached = cache.get(account);
-      if (cached !== undefined && now() - cached.readAt < RECORD_TTL_MS) {
-        // Most recently used last: Map keeps insertion order.
-        cache.delete(account);
-        cache.set(account, cached);
-        return { account, session: cached.session, record: cached.record };
-      }
-      const record = await recordOf(account).catch((error: unknown) => {
-        cache.delete(account);
-        throw error;
-      });
-      const session = cached?.session ?? options.sessionOf(account);
+  async function registered(account: string): Promise<AccountTarget & { account: string; record: AccountRecord }> {
+    const cached = cache.get(account);
+    if (cached !== undefined && now() - cached.readAt < RECORD_TTL_MS) {
+      // Most recently used last: Map keeps insertion order.
       cache.delete(account);
-      cache.set(account, { session, record, readAt: now() });
-      if (cache.size > MAX_SESSIONS) cache.delete(cache.keys().next().value as string);
-      return { account, session, record };
-    },
+      cache.set(account, cached);
+      return { account, session: cached.session, record: cached.record };
+    }
+    const record = await recordOf(account).catch((error: unknown) => {
+      cache.delete(account);
+      throw error;
+    });
+    const session = cached?.session ?? options.sessionOf(account);
+    cache.delete(account);
+    cache.set(account, { session, record, readAt: now() });
+    if (cache.size > MAX_SESSIONS) cache.delete(cache.keys().next().value as string);
+    return { account, session, record };
+  }
+
+  const defaultTarget: AccountTarget = { account: undefined, session: options.defaultSession, record: undefined };
+  return {
+    resolve: ((account: string | undefined) => (account === undefined ? Promise.resolve(defaultTarget) : registered(account))) as AccountSessions['resolve'],
   };
 }

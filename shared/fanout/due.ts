@@ -1,4 +1,5 @@
 import type { RolloverPhase } from '../rollover/schemas.ts';
+import { zonedParts } from '../rollover/time.ts';
 
 /**
  * When a registered account's phases are due, in its own time zone: the same timetable as the
@@ -19,26 +20,10 @@ interface WallClock {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The instant's month, day, hour and minute in the zone (Intl applies its offsets). */
+/** The instant's month, day, hour and minute in the zone. */
 export function wallClock(instant: Date, timeZone: string): WallClock {
-  let formatter = formatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      hourCycle: 'h23',
-      calendar: 'gregory',
-      numberingSystem: 'latn',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  const parts = Object.fromEntries(formatter.formatToParts(instant).map((part) => [part.type, part.value]));
-  return { month: Number(parts['month']), day: Number(parts['day']), hour: Number(parts['hour']), minute: Number(parts['minute']) };
+  const { month = NaN, day = NaN, hour = NaN, minute = NaN } = zonedParts(instant, timeZone);
+  return { month, day, hour, minute };
 }
 
 const VERIFY_TIMES: readonly (readonly [number, number])[] = [

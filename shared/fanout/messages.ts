@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { RegistryAccountNameSchema } from '../accounts/model.ts';
+import { randomSuffix } from '../rollover/run-store.ts';
 import { RolloverPhaseSchema } from '../rollover/schemas.ts';
 import * as z from '../zod.ts';
 
@@ -28,12 +28,6 @@ const compact = (instant: Date): string =>
  * dispatch (its accounts are not run twice: the worker's claims); one on demand adds a random part.
  */
 export function dispatchIdOf(phase: string, at: Date, onDemand: boolean): string {
-  const suffix = onDemand
-    ? `-${randomBytes(6)
-        .toString('base64url')
-        .toLowerCase()
-        .replace(/[^a-z0-9]/g, '0')
-        .slice(0, 6)}`
-    : '';
+  const suffix = onDemand ? `-${randomSuffix()}` : '';
   return `${phase}-${compact(at)}${suffix}`;
 }

@@ -2,6 +2,7 @@ import { AccountNotFoundError } from '../accounts/sessions.ts';
 import { alarmFor } from '../rollover/notify.ts';
 import type { RolloverOutcomeForAccount } from '../rollover/service.ts';
 import type { YearEndStore } from '../rollover/year-end.ts';
+import { yearEndEntryOf } from '../rollover/year-end-status.ts';
 import type { Deadline } from '../runtime/deadline.ts';
 import { alertOf } from './alerts.ts';
 import type { AlertTopic } from './alerts.ts';
@@ -36,13 +37,14 @@ function claimOf(message: RolloverMessage, outcome: RolloverOutcomeForAccount): 
   const { result, yearEnd } = outcome;
   const pages = alarmFor(result, message.trigger) === 'rollover_failed';
   const alert = pages && yearEnd?.status === 'failed' && !yearEnd.paged;
-  const cause = result.failure === undefined ? undefined : `${result.failure.kind}: ${result.failure.message}`;
+  // The cause as the year's status words it (kind and message, cut short).
+  const cause = yearEndEntryOf(result)?.cause;
   return {
     account: message.account,
     year: result.year,
     outcome: result.outcome,
     ...(yearEnd === undefined ? {} : { status: yearEnd.status }),
-    ...(cause === undefined ? {} : { cause: cause.slice(0, 300) }),
+    ...(cause === undefined ? {} : { cause }),
     ...(alert ? { alert } : {}),
   };
 }

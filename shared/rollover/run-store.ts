@@ -43,8 +43,12 @@ export const RUN_TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'e
 /** A run id that sorts by start time within its year: `2027-20261201T090000000Z-k3f9qa`. */
 export function newRunId(year: number, startedAt: Date, random: () => number = Math.random): string {
   const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
-  const suffix = Array.from({ length: 6 }, () => '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 36)]).join('');
-  return `${String(year)}-${stamp}-${suffix}`;
+  return `${String(year)}-${stamp}-${randomSuffix(random)}`;
+}
+
+/** Six random lowercase letters or digits: what keeps two ids of the same instant apart (run ids, dispatch ids). */
+export function randomSuffix(random: () => number = Math.random): string {
+  return Array.from({ length: 6 }, () => '0123456789abcdefghijklmnopqrstuvwxyz'[Math.floor(random() * 36)]).join('');
 }
 
 /** The year a run id belongs to, or undefined when it is not one of ours. */

@@ -47,7 +47,6 @@ export function rolloverTargets(runtime: ServiceRuntime<RolloverEnv>) {
     async of(account: string | undefined): Promise<RolloverTarget> {
       if (account === undefined) return defaultTarget;
       const { session, record } = await runtime.accounts.resolve(account);
-      if (record === undefined) return defaultTarget;
       return {
         account,
         registered: true,

@@ -5,14 +5,26 @@ export const DEFAULT_TIME_ZONE = 'Europe/Lisbon';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** One formatter per zone, for the year (yearIn) and the wall clock (the fan-out's timetable). */
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
     // Throws RangeError for an unknown zone: callers validate zones at configuration time.
-    formatter = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', calendar: 'gregory', numberingSystem: 'latn' });
+    const fields = { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' } as const;
+    formatter = new Intl.DateTimeFormat('en-US', { timeZone, ...fields, hourCycle: 'h23', calendar: 'gregory', numberingSystem: 'latn' });
     formatters.set(timeZone, formatter);
   }
   return formatter;
+}
+
+/** The instant's calendar fields in the zone (Intl applies the zone's offsets, summer time included). */
+export function zonedParts(instant: Date, timeZone: string): Partial<Record<Intl.DateTimeFormatPartTypes, number>> {
+  return Object.fromEntries(
+    formatterFor(timeZone)
+      .formatToParts(instant)
+      .filter((part) => part.type !== 'literal')
+      .map((part) => [part.type, Number(part.value)]),
+  );
 }
 
 /**
@@ -38,11 +50,8 @@ export function isValidTimeZone(timeZone: string): boolean {
 /** The calendar year the instant belongs to in the zone (Intl applies the zone's offsets, summer time included). */
 export function yearIn(instant: Date, timeZone: string = DEFAULT_TIME_ZONE): number {
   if (Number.isNaN(instant.getTime())) throw new RangeError('yearIn needs a valid date');
-  const part = formatterFor(timeZone)
-    .formatToParts(instant)
-    .find((p) => p.type === 'year');
-  const year = Number(part?.value);
-  if (!Number.isInteger(year)) throw new RangeError(`Could not read the year in ${timeZone}`);
+  const year = zonedParts(instant, timeZone).year;
+  if (year === undefined || !Number.isInteger(year)) throw new RangeError(`Could not read the year in ${timeZone}`);
   return year;
 }
 

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { forEachLimited } from '../runtime/concurrency.ts';
 import { dynamoDbDocuments, queryItems } from '../runtime/dynamodb.ts';
 import { issueFields } from '../zod-issues.ts';
 import { YEAR_END_STATUSES, YearEndAccountSchema } from './year-end-status.ts';
@@ -81,7 +82,6 @@ async function recordEntry(
 }
 
 async function markPaged({ documents, TableName }: Table, year: number, accounts: readonly string[]): Promise<void> {
-  const queue = [...accounts];
   const mark = (account: string) =>
     documents
       .send(
@@ -97,10 +97,7 @@ async function markPaged({ documents, TableName }: Table, year: number, accounts
         // Its item is gone (it cannot be: statuses are never deleted): nothing to mark.
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       });
-  const lanes = Array.from({ length: Math.min(CONCURRENT_WRITES, queue.length) }, async () => {
-    for (let account = queue.shift(); account !== undefined; account = queue.shift()) await mark(account);
-  });
-  await Promise.all(lanes);
+  await forEachLimited(accounts, CONCURRENT_WRITES, mark);
 }
 
 function listYear({ documents, TableName }: Table, year: number): Promise<YearEndAccount[]> {

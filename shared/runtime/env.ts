@@ -4,6 +4,9 @@ import { issueLines } from '../zod-issues.ts';
 /** The per-call InvoiceXpress timeout: at most the API functions' 28 s (the stack's configuration checks the same bounds). */
 export const IX_TIMEOUT_MS = { min: 100, max: 28_000, default: 8_000 } as const;
 
+/** The run table's name: rollover locks and runs, and registration leases (DynamoDB; dynalite locally). */
+export const RunTableNameSchema = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'));
+
 /** Variables every function reads. Parsed once at cold start: a bad value fails loudly by name. */
 export const BaseEnvSchema = z.object({
   IX_SECRET_ID: z.string().check(z.minLength(1)),
@@ -20,18 +23,15 @@ export const BaseEnvSchema = z.object({
    */
   LOCAL_RUN: z._default(z.enum(['true', 'false']), 'false'),
   /** The table holding the account's InvoiceXpress request budget (the run table); required in AWS. */
-  IX_BUDGET_TABLE_NAME: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
+  IX_BUDGET_TABLE_NAME: z.optional(RunTableNameSchema),
   /** The table holding the account registry (the run table): the accounts besides the default one; required in AWS. */
-  IX_ACCOUNTS_TABLE_NAME: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
+  IX_ACCOUNTS_TABLE_NAME: z.optional(RunTableNameSchema),
   /** The budget (shared/budget): requests a minute, bucket size, and the tokens only the rollover spends. */
   IX_BUDGET_PER_MINUTE: z._default(z.coerce.number().check(z.int(), z.minimum(3), z.maximum(100_000)), 100),
   IX_BUDGET_BURST: z._default(z.coerce.number().check(z.int(), z.minimum(2), z.maximum(100_000)), 20),
   IX_BUDGET_ROLLOVER_RESERVE: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100_000)), 10),
 });
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
-
-/** The run table's name: rollover locks and runs, and registration leases (DynamoDB; dynalite locally). */
-export const RunTableNameSchema = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'));
 
 /**
  * The admin functions (PUT and DELETE /accounts/{account}): no stage secret of their own, they
@@ -40,6 +40,8 @@ export const RunTableNameSchema = z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,25
 export const AccountAdminEnvSchema = z.extend(z.omit(BaseEnvSchema, { IX_SECRET_ID: true, SECRET_TTL_SECONDS: true, REGISTER_SETTLE_MS: true }), {
   /** The stage's default account (its own secret): not registered a second time. */
   IX_ACCOUNT_NAME: z.string().check(z.minLength(1)),
+  /** The registry they write (the run table). */
+  IX_ACCOUNTS_TABLE_NAME: RunTableNameSchema,
   /** The KMS key registered accounts' secrets are encrypted with (the stack's); unset: Secrets Manager's default key (local runs). */
   ACCOUNT_SECRETS_KMS_KEY_ID: z.optional(z.string().check(z.minLength(1))),
 });

@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { forEachLimited } from './concurrency.ts';
 
 let client: SQSClient | undefined;
 
@@ -29,9 +30,5 @@ export async function sendMessageBatches(sqs: SQSClient, queueUrl: string, bodie
       if (round === 1 && pending.length > 0) throw new Error(`SQS refused ${String(pending.length)} of ${String(batch.length)} messages (${codes.join(', ')})`);
     }
   };
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 1, batches.length)) }, async () => {
-    while (next < batches.length) await send(batches[next++] ?? []);
-  });
-  await Promise.all(lanes);
+  await forEachLimited(batches, options.concurrency ?? 1, send);
 }

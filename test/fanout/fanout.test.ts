@@ -165,6 +165,10 @@ describe('the worker: each account once, and one alarm per dispatch', () => {
       stage: 'prod',
       log: { info: (_m, fields) => void lines.push(fields), error: (_m, fields) => void lines.push(fields) },
     };
+    // The dispatch of every account given, its messages sent.
+    const dispatchId = 'prepare-20261205T090000Z';
+    const meta = { dispatchId, phase: 'prepare', trigger: 'schedule', caller: 'tick', createdAt: '', expected: Object.keys(outcomes).length };
+    store.metas.set(dispatchId, { ...meta, done: 0, sent: true, summarized: false });
     return { store, runs, published, paged, lines, deps };
   }
   const message = (name: string): RolloverMessage => ({
@@ -186,17 +190,6 @@ describe('the worker: each account once, and one alarm per dispatch', () => {
       deleted: new AccountNotFoundError('deleted', 'disabled'),
     };
     const worker = workerOf(outcomes);
-    worker.store.metas.set('prepare-20261205T090000Z', {
-      dispatchId: 'prepare-20261205T090000Z',
-      phase: 'prepare',
-      trigger: 'schedule',
-      caller: 'tick',
-      createdAt: '',
-      expected: 4,
-      done: 0,
-      sent: true,
-      summarized: false,
-    });
     for (const name of ['ok', 'bad-at', 'ok', 'old-failure', 'deleted', 'bad-at']) await processRolloverMessage(message(name), deadline(), worker.deps);
     expect(worker.runs).toEqual(['ok', 'bad-at', 'old-failure', 'deleted']);
     expect(worker.published).toHaveLength(1);
@@ -213,17 +206,6 @@ describe('the worker: each account once, and one alarm per dispatch', () => {
   it('a run table failure throws (SQS hands the message back), and the claim keeps the retry from running it twice at once', async () => {
     const worker = workerOf({ ok: { result: result('ok', 'ready') } });
     worker.store.finish = () => Promise.reject(new Error('DynamoDB throttled'));
-    worker.store.metas.set('prepare-20261205T090000Z', {
-      dispatchId: 'prepare-20261205T090000Z',
-      phase: 'prepare',
-      trigger: 'schedule',
-      caller: 'tick',
-      createdAt: '',
-      expected: 1,
-      done: 0,
-      sent: true,
-      summarized: false,
-    });
     await expect(processRolloverMessage(message('ok'), deadline(), worker.deps)).rejects.toThrow('DynamoDB throttled');
     await processRolloverMessage(message('ok'), deadline(), worker.deps);
     expect(worker.runs).toEqual(['ok']);

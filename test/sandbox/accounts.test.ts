@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sandboxApiKeys, startSandbox } from '../../sandbox/server.ts';
 import type { RawSequence, Sandbox } from '../../sandbox/types.ts';
+import { rawRequest } from '../support/raw-http.ts';
+import type { RawAnswer } from '../support/raw-http.ts';
 import { createInvoiceXpressClient } from '../../shared/invoicexpress/client.ts';
 
 /**
@@ -23,38 +25,19 @@ beforeEach(async () => {
   await control('PUT', '/accounts/b', { apiKey: 'k-account-b' });
 });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown>;
-}
-
-async function request(method: string, url: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(url, { method, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // InvoiceXpress's HTML 404 or an empty answer: json stays {}
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-const control = (method: string, path: string, body?: unknown): Promise<Answer> => request(method, `${sandbox.controlUrl}${path}`, body);
+const control = (method: string, path: string, body?: unknown): Promise<RawAnswer> => rawRequest(method, `${sandbox.controlUrl}${path}`, body);
 
 /** An InvoiceXpress path of account `name` (the default account for ''), with `key`. */
-const ix = (name: string, key: string, method: string, path: string, body?: unknown): Promise<Answer> =>
-  request(method, `${sandbox.url}${name === '' ? '' : `/accounts/${name}`}${path}?api_key=${encodeURIComponent(key)}`, body);
+const ix = (name: string, key: string, method: string, path: string, body?: unknown): Promise<RawAnswer> =>
+  rawRequest(method, `${sandbox.url}${name === '' ? '' : `/accounts/${name}`}${path}?api_key=${encodeURIComponent(key)}`, body);
 
-const create = (name: string, key: string, serie: string): Promise<Answer> =>
+const create = (name: string, key: string, serie: string): Promise<RawAnswer> =>
   ix(name, key, 'POST', '/sequences.json', { sequence: { serie, default_sequence: '0' } });
 
 const seriesOf = async (name: string, key: string): Promise<string[]> =>
   ((await ix(name, key, 'GET', '/sequences.json')).json['sequences'] as RawSequence[]).map((sequence) => sequence.serie);
 
-const createdId = (answer: Answer): number => (answer.json['sequences'] as RawSequence).id;
+const createdId = (answer: RawAnswer): number => (answer.json['sequences'] as RawSequence).id;
 
 describe('keys: each account accepts its own key only', () => {
   it("answers 401 to another account's key, and to the default account's", async () => {
@@ -204,7 +187,7 @@ describe('the default account, and accounts that do not exist', () => {
   it('an unknown account answers the HTML 404 of an unknown route, and logs nowhere', async () => {
     const unknownRoute = await ix('', DEFAULT_KEY, 'GET', '/nothing.json');
     for (const path of ['/accounts/zz/sequences.json', '/accounts/A/sequences.json', '/accounts/zz/sequences/146090/register.json']) {
-      const answer = await request(path.endsWith('register.json') ? 'PUT' : 'GET', `${sandbox.url}${path}?api_key=k-account-a`);
+      const answer = await rawRequest(path.endsWith('register.json') ? 'PUT' : 'GET', `${sandbox.url}${path}?api_key=k-account-a`);
       expect(answer.status).toBe(404);
       expect(answer.headers.get('content-type')).toBe(unknownRoute.headers.get('content-type'));
       expect(answer.text).toBe(unknownRoute.text);

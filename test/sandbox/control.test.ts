@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/server.ts';
 import type { RawSequence, Sandbox } from '../../sandbox/types.ts';
+import { rawRequest } from '../support/raw-http.ts';
+import type { RawAnswer } from '../support/raw-http.ts';
 
 /** The sandbox's control endpoint over real HTTP, and what each setting does to InvoiceXpress's paths. */
 
@@ -15,35 +17,17 @@ beforeEach(() => {
   sandbox.reset();
 });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown>;
-}
-
-async function request(method: string, url: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(url, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // not JSON (InvoiceXpress's blank 404, an empty register answer): json stays {}
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
 /** The control endpoint: no key. */
-const control = (method: string, path: string, body?: unknown): Promise<Answer> => request(method, `${sandbox.controlUrl}${path}`, body);
+const control = (method: string, path: string, body?: unknown): Promise<RawAnswer> => rawRequest(method, `${sandbox.controlUrl}${path}`, body);
 
 /** InvoiceXpress's paths, with the key. */
-const ix = (method: string, path: string, body?: unknown): Promise<Answer> => request(method, `${sandbox.url}${path}?api_key=${sandbox.apiKey}`, body);
+const ix = (method: string, path: string, body?: unknown): Promise<RawAnswer> => rawRequest(method, `${sandbox.url}${path}?api_key=${sandbox.apiKey}`, body);
 
-const create = async (serie: string, isDefault = '0'): Promise<Answer> => ix('POST', '/sequences.json', { sequence: { serie, default_sequence: isDefault } });
+const create = async (serie: string, isDefault = '0'): Promise<RawAnswer> =>
+  ix('POST', '/sequences.json', { sequence: { serie, default_sequence: isDefault } });
 
 /** The sequence inside a get/create answer (docs' key "sequences"). */
-const sequenceOf = (answer: Answer): RawSequence => answer.json['sequences'] as RawSequence;
+const sequenceOf = (answer: RawAnswer): RawSequence => answer.json['sequences'] as RawSequence;
 
 const invoiceCode = (sequence: RawSequence | undefined): unknown => sequence?.['current_invoice_validation_code'];
 
